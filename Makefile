@@ -1,0 +1,58 @@
+# Coach: `make run` coaches you (webcam, or a sample video), `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3.13 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+MODEL := models/pose_landmarker_full.task
+SAMPLES := sample_videos/.built
+DEMO_VIDEO := sample_videos/slouch.mp4
+
+.DEFAULT_GOAL := help
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: $(INSTALLED) $(MODEL) $(SAMPLES) system-deps ## Create .venv with everything: packages, pose model, sample clips
+
+$(INSTALLED): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "coach needs Python 3.11 or newer (found $$($(PYTHON) --version))"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+$(MODEL): $(INSTALLED)
+	$(BIN)/coach models
+
+$(SAMPLES): $(INSTALLED) sample_videos/build.py
+	$(BIN)/python sample_videos/build.py
+	@touch $@
+
+# Xvfb lets the tests open the preview window on a machine without a screen.
+system-deps:
+	@command -v Xvfb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing xvfb (virtual screen for the window tests)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xvfb >/dev/null) \
+	      || echo "Could not install xvfb; the window test will be skipped"; \
+	  else echo "Xvfb not found (apt-get install xvfb); the window test will be skipped"; fi; }
+
+run: setup ## Run the coach on the webcam, or on a sample video where no webcam opens
+	$(BIN)/coach run --fallback-video $(DEMO_VIDEO) --realtime
+
+test: setup ## Run the whole test suite
+	$(BIN)/python -m pytest
+
+check: $(INSTALLED) ## Lint, format check and type check (ruff + mypy)
+	$(BIN)/ruff check coach tests sample_videos benchmarks
+	$(BIN)/ruff format --check coach tests sample_videos benchmarks
+	$(BIN)/mypy
+
+bench: setup ## Time decoding, pose and the rest on the sample clips
+	$(BIN)/python benchmarks/bench.py
+
+clean: ## Remove the virtual environment and built artefacts
+	rm -rf $(VENV) $(MODEL) sample_videos/*.mp4 $(SAMPLES) .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: help setup system-deps run test check bench clean

@@ -1,0 +1,323 @@
+"""Provides the `coach` command line: parses options, wires the stages, reports errors once."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from rich.console import Console
+
+from coach import __version__
+from coach.analyzer import Analyzer
+from coach.config import Config, load_config
+from coach.errors import CameraUnavailable, CoachError, ConfigError
+from coach.pipeline import LoopStats, RateGate, Sink, replayed_samples, run
+from coach.records import Frame, PoseSample
+
+DEFAULT_CAMERA = "0"
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="coach",
+        description="A webcam posture and movement coach for people who sit at a desk all day.",
+    )
+    parser.add_argument("--version", action="version", version=f"coach {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, help="TOML settings file (see README)")
+    common.add_argument(
+        "--model",
+        type=Path,
+        help="an official pose_landmarker_{lite,full,heavy}.task (default: the built-in full model)",
+    )
+    common.add_argument(
+        "--max-seconds", type=float, default=None, help="stop after this much stream time"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser(
+        "run", parents=[common], help="coach live from the webcam, a stream, a video or landmarks"
+    )
+    run.add_argument(
+        "source",
+        nargs="?",
+        default=DEFAULT_CAMERA,
+        help="webcam index, video file, stream URL (rtsp://, http://) or landmark file (default: 0)",
+    )
+    run.add_argument("--no-window", action="store_true", help="do not open the preview window")
+    run.add_argument(
+        "--skeleton-only",
+        action="store_true",
+        help="preview only the skeleton; no camera pixels are shown",
+    )
+    run.add_argument(
+        "--fallback-video",
+        type=Path,
+        help="if the webcam cannot be opened, run on this video instead (and say so)",
+    )
+    run.add_argument(
+        "--realtime", action="store_true", help="play a video file at its own speed, not file speed"
+    )
+
+    analyze = sub.add_parser(
+        "analyze", parents=[common], help="analyse a video or landmark file and report"
+    )
+    analyze.add_argument("source", help="video file or landmark file")
+    analyze.add_argument("--json", action="store_true", help="print one JSON object")
+
+    record = sub.add_parser(
+        "record", parents=[common], help="save the pose stream (never pixels) to a landmark file"
+    )
+    record.add_argument(
+        "source", nargs="?", default=DEFAULT_CAMERA, help="webcam index, video file or stream URL"
+    )
+    record.add_argument(
+        "--landmarks", type=Path, required=True, help="output file (.jsonl or .jsonl.gz)"
+    )
+
+    models = sub.add_parser(
+        "models", parents=[common], help="build (once) and check the pose model; print its path"
+    )
+    models.add_argument("--rebuild", action="store_true", help="build the default model again")
+    return parser
+
+
+def _resolve_model(path: Path | None, console: Console, rebuild: bool = False) -> Path:
+    from coach import model_store
+
+    if path is not None:
+        return model_store.validate_model(path.expanduser())
+    models_dir = model_store.default_models_dir()
+    target = models_dir / model_store.DEFAULT_MODEL_NAME
+    if rebuild:
+        target.unlink(missing_ok=True)
+    if not target.exists():
+        console.print(
+            "[dim]Building the pose model from the mediapipe==0.10.21 package (first run only)…[/dim]"
+        )
+    return model_store.ensure_default_model(
+        models_dir, log=lambda m: console.print(f"[dim]{m}[/dim]")
+    )
+
+
+def _paced(frames: Iterable[Frame]) -> Iterator[Frame]:
+    """Release video frames at their own timestamps, as a camera would."""
+    started: float | None = None
+    for frame in frames:
+        now = time.monotonic()
+        if started is None:
+            started = now - frame.t_s
+        delay_s = started + frame.t_s - now
+        if delay_s > 0:
+            time.sleep(delay_s)
+        yield frame
+
+
+def _limited(items: Iterable[Frame], max_seconds: float | None) -> Iterator[Frame]:
+    first: float | None = None
+    for item in items:
+        first = item.t_s if first is None else first
+        if max_seconds is not None and item.t_s - first > max_seconds:
+            return
+        yield item
+
+
+def _limited_samples(
+    items: Iterable[PoseSample], max_seconds: float | None
+) -> Iterator[PoseSample]:
+    first: float | None = None
+    for item in items:
+        first = item.t_s if first is None else first
+        if max_seconds is not None and item.t_s - first > max_seconds:
+            return
+        yield item
+
+
+class Session:
+    """One pass over a source: frames or a landmark recording, through every stage."""
+
+    def __init__(self, args: argparse.Namespace, config: Config, console: Console) -> None:
+        from coach.source import parse_source
+
+        self.args = args
+        self.config = config
+        self.console = console
+        self.spec = parse_source(str(args.source))
+        self.source_fps = 0.0
+        self.label = str(self.spec)
+
+    def run(
+        self,
+        sinks_for: Callable[[LoopStats], list[Sink]],
+        on_sample: Callable[[PoseSample], None] | None = None,
+        realtime: bool = False,
+    ) -> tuple[Analyzer, LoopStats]:
+        """Run the loop; returns the analyzer (for its summaries) and the loop counters."""
+        # Imported here: cv2 and mediapipe load only for commands that read frames.
+        from coach.landmark_file import LandmarkReader
+        from coach.pipeline import analysed_frames
+        from coach.pose import PoseEstimator
+        from coach.source import open_frames
+
+        analyzer = Analyzer(self.config)
+        stats = LoopStats()
+        gate = RateGate(lambda: analyzer.wanted_fps)
+        max_seconds = self.args.max_seconds
+        if self.spec.kind == "landmarks":
+            reader = LandmarkReader(Path(self.spec.target).expanduser())
+            self.source_fps = reader.fps
+            self.label = reader.description
+            stream = replayed_samples(_limited_samples(reader.samples(), max_seconds), gate, stats)
+            run(stream, analyzer, sinks_for(stats), stats, on_sample)
+            return analyzer, stats
+        model = _resolve_model(self.args.model, self.console)
+        with contextlib.ExitStack() as stack:
+            source = open_frames(self.spec, self.config.source)
+            stack.enter_context(source)
+            estimator = stack.enter_context(PoseEstimator(model, self.config.pose))
+            self.source_fps = source.fps
+            self.label = source.description
+            frames: Iterable[Frame] = source.frames()
+            if realtime and not source.live:
+                frames = _paced(frames)
+            stream = analysed_frames(_limited(frames, max_seconds), estimator, gate, stats)
+            run(stream, analyzer, sinks_for(stats), stats, on_sample)
+        return analyzer, stats
+
+
+def _cmd_run(args: argparse.Namespace, config: Config, console: Console) -> int:
+    from coach.actions.dashboard import Dashboard
+    from coach.source import parse_source
+
+    if parse_source(args.source).kind == "camera" and args.fallback_video is not None:
+        from coach.source import open_frames
+
+        try:
+            open_frames(parse_source(args.source), config.source).close()
+        except CameraUnavailable:
+            console.print(
+                f"[yellow]No webcam could be opened; running on the sample video "
+                f"{args.fallback_video} instead.[/yellow]"
+            )
+            args.source = str(args.fallback_video)
+    session = Session(args, config, console)
+    show_window = config.preview.show_window and not args.no_window
+
+    def sinks_for(stats: LoopStats) -> list[Sink]:
+        sinks: list[Sink] = [Dashboard(console, session.label, stats)]
+        if show_window:
+            from coach.actions.preview import PreviewWindow, display_available
+
+            if display_available():
+                sinks.append(
+                    PreviewWindow(skeleton_only=args.skeleton_only or config.preview.skeleton_only)
+                )
+            else:
+                console.print("[dim]No display found; running without the preview window.[/dim]")
+        return sinks
+
+    try:
+        _, stats = session.run(sinks_for, realtime=args.realtime)
+    except KeyboardInterrupt:
+        console.print("[dim]Stopped.[/dim]")
+        return 0
+    console.print(
+        f"Done: {stats.frames_analysed} of {stats.frames_read} frames analysed "
+        f"over {stats.duration_s:.1f} s of {session.label}."
+    )
+    return 0
+
+
+def _cmd_analyze(args: argparse.Namespace, config: Config, console: Console) -> int:
+    from coach.actions.analysis_report import AnalysisReport
+
+    session = Session(args, config, console)
+    if session.spec.is_live:
+        raise ConfigError(
+            f"`coach analyze` reads a video or landmark file, not {session.spec}; "
+            "use `coach run` for a live source"
+        )
+    report = AnalysisReport(config.loop.sample_period_s)
+    analyzer, stats = session.run(lambda _stats: [report])
+    fps = session.source_fps or (stats.frames_read / max(stats.duration_s, 1e-9))
+    result = report.build(
+        frames=stats.frames_read,
+        duration_s=stats.frames_read / fps if fps else stats.duration_s,
+        fps=fps,
+        view=analyzer.view.overall,
+    )
+    if args.json:
+        sys.stdout.write(json.dumps(result) + "\n")
+    else:
+        console.print(
+            f"{session.label}: {result['frames']} frames, {result['duration_s']:.1f} s at "
+            f"{result['fps']:.1f} fps, {result['view']} view, {len(result['samples'])} samples"
+        )
+    return 0
+
+
+def _cmd_record(args: argparse.Namespace, config: Config, console: Console) -> int:
+    from coach.actions.dashboard import Dashboard
+    from coach.actions.recorder import RawSampleRecorder
+    from coach.landmark_file import LandmarkWriter
+    from coach.source import open_frames
+
+    session = Session(args, config, console)
+    if session.spec.kind == "landmarks":
+        raise ConfigError("`coach record` reads a camera, stream or video, not a landmark file")
+    # Open the source first so a bad path fails before an empty recording is created.
+    with open_frames(session.spec, config.source) as probe:
+        fps, label = probe.fps, probe.description
+        first = next(iter(probe.frames()), None)
+        size = first.size if first is not None else (640, 480)
+    with LandmarkWriter(args.landmarks, source=label, fps=fps, image_size=size) as writer:
+        recorder = RawSampleRecorder(writer)
+
+        def sinks_for(stats: LoopStats) -> list[Sink]:
+            return [Dashboard(console, session.label, stats)]
+
+        try:
+            _, stats = session.run(sinks_for, on_sample=recorder)
+        except KeyboardInterrupt:
+            console.print("[dim]Stopped.[/dim]")
+            return 0
+    console.print(f"Saved {stats.frames_analysed} pose samples to {args.landmarks}.")
+    return 0
+
+
+def _cmd_models(args: argparse.Namespace, config: Config, console: Console) -> int:
+    path = _resolve_model(args.model, console, rebuild=args.rebuild)
+    print(path)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the coach; returns the process exit code."""
+    # Keep OpenCV/FFmpeg from printing their own warnings over our one-line errors.
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    args = _build_parser().parse_args(argv)
+    console = Console(stderr=True)
+    commands = {
+        "run": _cmd_run,
+        "analyze": _cmd_analyze,
+        "record": _cmd_record,
+        "models": _cmd_models,
+    }
+    try:
+        config = load_config(args.config)
+        return commands[args.command](args, config, console)
+    except CoachError as exc:
+        console.print(f"[bold red]coach: error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

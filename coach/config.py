@@ -1,0 +1,161 @@
+"""Provides the frozen, per-stage configuration and its TOML loader."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from coach.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """How frames are read."""
+
+    camera_width_px: int = 640
+    """Requested webcam width; the camera may pick the nearest it supports."""
+    camera_height_px: int = 480
+    """Requested webcam height."""
+    camera_fps: float = 30.0
+    """Requested webcam frame rate."""
+    stream_open_timeout_s: float = 8.0
+    """How long to wait for a stream URL (MJPEG, RTSP) before giving up."""
+    stream_read_timeout_s: float = 5.0
+    """How long a live source may deliver no frame before it counts as lost."""
+
+
+@dataclass(frozen=True)
+class PoseConfig:
+    """How landmarks are estimated and cleaned."""
+
+    max_people: int = 2
+    """People the model looks for; the coach follows one (the user) among them."""
+    min_detection_confidence: float = 0.5
+    """Person-detector score below which a frame has no person."""
+    min_tracking_confidence: float = 0.5
+    """Landmark-tracking score below which the detector runs again."""
+    min_visibility: float = 0.5
+    """Head and shoulder landmarks below this visibility make a frame untrusted."""
+    smoothing_min_cutoff_hz: float = 1.0
+    """One-Euro filter cutoff at rest: lower removes more jitter, adds more lag."""
+    smoothing_beta: float = 8.0
+    """One-Euro filter speed coefficient: higher follows fast moves with less lag."""
+    max_input_width_px: int = 640
+    """Frames wider than this are downscaled before the model (saves CPU)."""
+
+
+@dataclass(frozen=True)
+class LoopConfig:
+    """How often the pipeline analyses frames."""
+
+    posture_fps: float = 5.0
+    """Analysis rate while only monitoring posture and stillness."""
+    exercise_fps: float = 15.0
+    """Analysis rate while counting reps (movement needs finer sampling)."""
+    sample_period_s: float = 1.0
+    """Spacing of the samples reported by `coach analyze`."""
+
+
+@dataclass(frozen=True)
+class PreviewConfig:
+    """The optional preview window."""
+
+    show_window: bool = True
+    """Open a preview window when a display is available."""
+    skeleton_only: bool = False
+    """Draw the skeleton on a blank canvas and never show camera pixels."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration, one section per stage."""
+
+    source: SourceConfig = field(default_factory=SourceConfig)
+    pose: PoseConfig = field(default_factory=PoseConfig)
+    loop: LoopConfig = field(default_factory=LoopConfig)
+    preview: PreviewConfig = field(default_factory=PreviewConfig)
+
+
+T = TypeVar("T")
+
+
+def load_config(path: Path | None) -> Config:
+    """Load a TOML file over the defaults; every key is checked.
+
+    Args:
+        path: a TOML file, or None for the defaults.
+
+    Returns:
+        The frozen configuration.
+
+    Raises:
+        ConfigError: the file is missing, not TOML, or has an unknown key or bad value.
+    """
+    if path is None:
+        return Config()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist; check the path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    return from_mapping(Config, data, where=str(path))
+
+
+def from_mapping(cls: type[T], data: dict[str, Any], where: str) -> T:
+    """Build a config dataclass from a mapping, checking names, types and ranges."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a table")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown setting {unknown[0]!r}; known: {', '.join(sorted(known))}"
+        )
+    values: dict[str, Any] = {}
+    for name, raw in data.items():
+        values[name] = _coerce(hints[name], raw, f"{where} [{name}]")
+    return cls(**values)
+
+
+def _coerce(hint: Any, raw: Any, where: str) -> Any:
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        return from_mapping(hint, raw, where)
+    origin = typing.get_origin(hint)
+    if origin in (types.UnionType, typing.Union):
+        options = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _coerce(options[0], raw, where)
+    if origin is tuple:
+        (item,) = typing.get_args(hint)[:1]
+        if not isinstance(raw, list):
+            raise ConfigError(f"{where}: expected a list, got {raw!r}")
+        return tuple(_coerce(item, x, where) for x in raw)
+    if hint is bool:
+        if not isinstance(raw, bool):
+            raise ConfigError(f"{where}: expected true or false, got {raw!r}")
+        return raw
+    if hint is float:
+        if isinstance(raw, bool) or not isinstance(raw, int | float):
+            raise ConfigError(f"{where}: expected a number, got {raw!r}")
+        if raw < 0:
+            raise ConfigError(f"{where}: must not be negative, got {raw!r}")
+        return float(raw)
+    if hint is int:
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise ConfigError(f"{where}: expected a whole number, got {raw!r}")
+        if raw < 0:
+            raise ConfigError(f"{where}: must not be negative, got {raw!r}")
+        return raw
+    if hint is str:
+        if not isinstance(raw, str):
+            raise ConfigError(f"{where}: expected text, got {raw!r}")
+        return raw
+    raise ConfigError(f"{where}: unsupported setting type {hint!r}")

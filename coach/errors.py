@@ -1,0 +1,54 @@
+"""Provides the single exception tree that the CLI catches and prints.
+
+Our exception hierarchy::
+
+    CoachError
+    ├── ConfigError          invalid configuration file or option
+    ├── SourceError          a frame source could not be opened or read
+    │   ├── CameraUnavailable
+    │   ├── VideoUnreadable
+    │   └── StreamUnreachable
+    ├── ModelError           the pose model is missing, corrupt or not a pose model
+    ├── LandmarkFileError    a landmark recording is missing or malformed
+    └── CalibrationError     a calibration profile is missing or unusable
+
+Every message is one line that says what is wrong and what to do.
+"""
+
+from __future__ import annotations
+
+
+class CoachError(Exception):
+    """Base of every error the coach reports to the user."""
+
+
+class ConfigError(CoachError):
+    """The configuration file or a command-line option is invalid."""
+
+
+class SourceError(CoachError):
+    """A frame source could not be opened or read."""
+
+
+class CameraUnavailable(SourceError):
+    """A webcam index could not be opened (missing, busy or not permitted)."""
+
+
+class VideoUnreadable(SourceError):
+    """A video file is missing, corrupt, truncated or in an unknown format."""
+
+
+class StreamUnreachable(SourceError):
+    """A stream URL (MJPEG, RTSP, HTTP) could not be reached or decoded."""
+
+
+class ModelError(CoachError):
+    """The pose model is missing, corrupt or not a pose landmarker model."""
+
+
+class LandmarkFileError(CoachError):
+    """A landmark recording is missing, malformed or of an unknown version."""
+
+
+class CalibrationError(CoachError):
+    """A calibration profile is missing or unusable."""

@@ -1,0 +1,1 @@
+"""Provides features computed from landmarks: smoothing, geometry, posture and motion."""

@@ -1,0 +1,159 @@
+"""Provides the frame loop: source → pose → analyzer → sinks, at the analyzer's chosen rate."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from coach.records import Frame, PoseSample, Snapshot
+
+
+class Sink(Protocol):
+    """Receives every snapshot (and its frame when there is one)."""
+
+    def update(self, snapshot: Snapshot, frame: Frame | None) -> None:
+        """Take one snapshot."""
+
+    def close(self) -> None:
+        """Finish (flush files, close windows)."""
+
+
+class StopRequested(Protocol):
+    """A sink that can ask the loop to stop (a window's close key)."""
+
+    @property
+    def wants_stop(self) -> bool:
+        """Whether the user asked to stop."""
+
+
+class Estimator(Protocol):
+    """The pose stage: a frame in, a pose sample out."""
+
+    def estimate(self, frame: Frame) -> PoseSample:
+        """Find the user's pose in one frame."""
+
+
+@dataclass
+class LoopStats:
+    """Counts and time spent per stage, for the dashboard and the benchmark."""
+
+    frames_read: int = 0
+    frames_analysed: int = 0
+    first_t_s: float | None = None
+    last_t_s: float = 0.0
+    decode_s: float = 0.0
+    pose_s: float = 0.0
+    rest_s: float = 0.0
+    wall_s: float = 0.0
+    sinks_s: float = field(default=0.0)
+
+    @property
+    def duration_s(self) -> float:
+        """Stream time covered, seconds."""
+        return 0.0 if self.first_t_s is None else self.last_t_s - self.first_t_s
+
+
+class RateGate:
+    """Admits timestamps no faster than `wanted_fps()` of stream time; the rest are skipped.
+
+    The rate is asked for at every timestamp, so a stage can raise it (rep counting)
+    and lower it again (posture only) while the loop runs.
+    """
+
+    # Slack of half a 240 fps frame, so 15 fps video sampled at 5 fps takes every third frame.
+    _SLACK_S = 0.5 / 240.0
+
+    def __init__(self, wanted_fps: Callable[[], float]) -> None:
+        self._wanted_fps = wanted_fps
+        self._next_due_s: float | None = None
+
+    def admit(self, t_s: float) -> bool:
+        """Whether the sample at `t_s` should be analysed."""
+        period_s = 1.0 / max(self._wanted_fps(), 0.1)
+        if self._next_due_s is not None and t_s < self._next_due_s - self._SLACK_S:
+            return False
+        if self._next_due_s is None or t_s - self._next_due_s > period_s:
+            self._next_due_s = t_s
+        self._next_due_s += period_s
+        return True
+
+
+def _note_time(stats: LoopStats, t_s: float) -> None:
+    stats.frames_read += 1
+    if stats.first_t_s is None:
+        stats.first_t_s = t_s
+    stats.last_t_s = t_s
+
+
+def analysed_frames(
+    frames: Iterable[Frame], estimator: Estimator, gate: RateGate, stats: LoopStats
+) -> Iterator[tuple[Frame | None, PoseSample]]:
+    """Decode frames, keep those the gate admits, and run the pose stage on them (timed)."""
+    iterator = iter(frames)
+    while True:
+        started = time.perf_counter()
+        frame = next(iterator, None)
+        stats.decode_s += time.perf_counter() - started
+        if frame is None:
+            return
+        _note_time(stats, frame.t_s)
+        if not gate.admit(frame.t_s):
+            continue
+        started = time.perf_counter()
+        sample = estimator.estimate(frame)
+        stats.pose_s += time.perf_counter() - started
+        stats.frames_analysed += 1
+        yield frame, sample
+
+
+def replayed_samples(
+    samples: Iterable[PoseSample], gate: RateGate, stats: LoopStats
+) -> Iterator[tuple[Frame | None, PoseSample]]:
+    """Replay recorded samples through the same gate (no frames, no pose model)."""
+    for sample in samples:
+        _note_time(stats, sample.t_s)
+        if gate.admit(sample.t_s):
+            stats.frames_analysed += 1
+            yield None, sample
+
+
+class SnapshotStage(Protocol):
+    """The analyzer as the loop sees it."""
+
+    @property
+    def wanted_fps(self) -> float:
+        """The analysis rate wanted now."""
+
+    def update(self, sample: PoseSample) -> Snapshot:
+        """Advance to one sample."""
+
+
+def run(
+    stream: Iterable[tuple[Frame | None, PoseSample]],
+    analyzer: SnapshotStage,
+    sinks: list[Sink],
+    stats: LoopStats,
+    on_sample: Callable[[PoseSample], None] | None = None,
+) -> LoopStats:
+    """The one loop: every analysed sample goes through the analyzer and on to every sink."""
+    started = time.perf_counter()
+    try:
+        for frame, sample in stream:
+            if on_sample is not None:
+                on_sample(sample)
+            t0 = time.perf_counter()
+            snapshot = analyzer.update(sample)
+            t1 = time.perf_counter()
+            for sink in sinks:
+                sink.update(snapshot, frame)
+            stats.rest_s += t1 - t0
+            stats.sinks_s += time.perf_counter() - t1
+            if any(getattr(sink, "wants_stop", False) for sink in sinks):
+                break
+    finally:
+        stats.wall_s = time.perf_counter() - started
+        for sink in sinks:
+            sink.close()
+    return stats

@@ -1,0 +1,189 @@
+"""Provides the frozen records that cross stage boundaries: frames and poses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum, IntEnum
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float32]
+ImageArray = npt.NDArray[np.uint8]
+
+LANDMARK_COUNT = 33
+
+
+class Landmark(IntEnum):
+    """The 33 BlazePose landmarks, in MediaPipe's order."""
+
+    NOSE = 0
+    LEFT_EYE_INNER = 1
+    LEFT_EYE = 2
+    LEFT_EYE_OUTER = 3
+    RIGHT_EYE_INNER = 4
+    RIGHT_EYE = 5
+    RIGHT_EYE_OUTER = 6
+    LEFT_EAR = 7
+    RIGHT_EAR = 8
+    MOUTH_LEFT = 9
+    MOUTH_RIGHT = 10
+    LEFT_SHOULDER = 11
+    RIGHT_SHOULDER = 12
+    LEFT_ELBOW = 13
+    RIGHT_ELBOW = 14
+    LEFT_WRIST = 15
+    RIGHT_WRIST = 16
+    LEFT_PINKY = 17
+    RIGHT_PINKY = 18
+    LEFT_INDEX = 19
+    RIGHT_INDEX = 20
+    LEFT_THUMB = 21
+    RIGHT_THUMB = 22
+    LEFT_HIP = 23
+    RIGHT_HIP = 24
+    LEFT_KNEE = 25
+    RIGHT_KNEE = 26
+    LEFT_ANKLE = 27
+    RIGHT_ANKLE = 28
+    LEFT_HEEL = 29
+    RIGHT_HEEL = 30
+    LEFT_FOOT_INDEX = 31
+    RIGHT_FOOT_INDEX = 32
+
+
+# The landmarks every posture measure needs: the head and both shoulders.
+UPPER_BODY: tuple[Landmark, ...] = (
+    Landmark.NOSE,
+    Landmark.LEFT_EAR,
+    Landmark.RIGHT_EAR,
+    Landmark.LEFT_SHOULDER,
+    Landmark.RIGHT_SHOULDER,
+)
+
+# Bones drawn in the preview (a subset of MediaPipe's connections: no feet detail).
+SKELETON_EDGES: tuple[tuple[Landmark, Landmark], ...] = (
+    (Landmark.LEFT_EAR, Landmark.LEFT_EYE),
+    (Landmark.LEFT_EYE, Landmark.NOSE),
+    (Landmark.NOSE, Landmark.RIGHT_EYE),
+    (Landmark.RIGHT_EYE, Landmark.RIGHT_EAR),
+    (Landmark.MOUTH_LEFT, Landmark.MOUTH_RIGHT),
+    (Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER),
+    (Landmark.LEFT_SHOULDER, Landmark.LEFT_ELBOW),
+    (Landmark.LEFT_ELBOW, Landmark.LEFT_WRIST),
+    (Landmark.RIGHT_SHOULDER, Landmark.RIGHT_ELBOW),
+    (Landmark.RIGHT_ELBOW, Landmark.RIGHT_WRIST),
+    (Landmark.LEFT_SHOULDER, Landmark.LEFT_HIP),
+    (Landmark.RIGHT_SHOULDER, Landmark.RIGHT_HIP),
+    (Landmark.LEFT_HIP, Landmark.RIGHT_HIP),
+    (Landmark.LEFT_HIP, Landmark.LEFT_KNEE),
+    (Landmark.RIGHT_HIP, Landmark.RIGHT_KNEE),
+    (Landmark.LEFT_KNEE, Landmark.LEFT_ANKLE),
+    (Landmark.RIGHT_KNEE, Landmark.RIGHT_ANKLE),
+)
+
+
+@dataclass(frozen=True, eq=False)
+class Frame:
+    """One decoded camera or video frame.
+
+    Attributes:
+        image: BGR pixels, shape (height, width, 3).
+        t_s: timestamp from the stream (video position or capture time), seconds.
+        index: frame number from the start of the source.
+    """
+
+    image: ImageArray
+    t_s: float
+    index: int
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """Width and height in pixels."""
+        return int(self.image.shape[1]), int(self.image.shape[0])
+
+
+class Tracking(Enum):
+    """Whether a frame's pose can be trusted."""
+
+    OK = "ok"
+    NO_PERSON = "no_person"
+    LOW_VISIBILITY = "low_visibility"
+
+
+@dataclass(frozen=True, eq=False)
+class Pose:
+    """The landmarks of one person in one frame, converted once from MediaPipe.
+
+    Attributes:
+        t_s: the frame's timestamp, seconds.
+        image_xyz: (33, 3) normalised image coordinates: x and y in [0, 1] of the
+            frame width and height, z a relative depth on the scale of x.
+        world_xyz: (33, 3) metric coordinates, metres, origin between the hips.
+        visibility: (33,) likelihood each landmark is visible (not occluded).
+        presence: (33,) likelihood each landmark is inside the frame.
+        image_size: (width, height) of the analysed frame, pixels.
+        tracking: whether the landmarks the coach needs are visible enough.
+    """
+
+    t_s: float
+    image_xyz: FloatArray
+    world_xyz: FloatArray
+    visibility: FloatArray
+    presence: FloatArray
+    image_size: tuple[int, int]
+    tracking: Tracking = Tracking.OK
+
+    def pixels(self, landmark: Landmark) -> npt.NDArray[np.float64]:
+        """Return one landmark's (x, y) position in pixels."""
+        x, y = self.image_xyz[landmark, :2]
+        return np.array([x * self.image_size[0], y * self.image_size[1]], dtype=np.float64)
+
+    def is_visible(self, landmarks: tuple[Landmark, ...], min_visibility: float) -> bool:
+        """Whether every given landmark is visible and present enough."""
+        idx = list(landmarks)
+        return bool(
+            np.all(self.visibility[idx] >= min_visibility)
+            and np.all(self.presence[idx] >= min_visibility)
+        )
+
+    def with_landmarks(self, image_xyz: FloatArray, world_xyz: FloatArray) -> Pose:
+        """Return a copy with new coordinates (e.g. after smoothing)."""
+        return Pose(
+            t_s=self.t_s,
+            image_xyz=image_xyz,
+            world_xyz=world_xyz,
+            visibility=self.visibility,
+            presence=self.presence,
+            image_size=self.image_size,
+            tracking=self.tracking,
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class PoseSample:
+    """What the pose stage saw at one timestamp: a pose, or the reason there is none."""
+
+    t_s: float
+    pose: Pose | None
+    tracking: Tracking
+    people: int = 0
+    """How many people the model found (the coach follows one)."""
+
+    @property
+    def usable(self) -> bool:
+        """Whether later stages may measure this sample."""
+        return self.pose is not None and self.tracking is Tracking.OK
+
+
+@dataclass(frozen=True, eq=False)
+class Snapshot:
+    """Everything the analysis knows at one timestamp; what the sinks draw, log and report."""
+
+    t_s: float
+    sample: PoseSample
+    """The user's (smoothed) pose, or why there is none."""
+    view: str | None
+    """"front", "oblique" or "side" once a pose has been seen."""
+    state: str
+    """The decided state at this moment (e.g. "away" when nobody is in frame)."""
