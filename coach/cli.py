@@ -14,9 +14,9 @@ from pathlib import Path
 from rich.console import Console
 
 from coach import __version__
-from coach.analyzer import Analyzer
+from coach.analyzer import Analyzer, Snapshot
 from coach.config import Config, load_config
-from coach.errors import CameraUnavailable, CoachError, ConfigError
+from coach.errors import CalibrationError, CameraUnavailable, CoachError, ConfigError
 from coach.pipeline import LoopStats, RateGate, Sink, replayed_samples, run
 from coach.records import Frame, PoseSample
 
@@ -39,10 +39,23 @@ def _build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--max-seconds", type=float, default=None, help="stop after this much stream time"
     )
+    posture = argparse.ArgumentParser(add_help=False)
+    calibration = posture.add_mutually_exclusive_group()
+    calibration.add_argument(
+        "--profile", help="calibration profile name (or path) saved by `coach calibrate`"
+    )
+    calibration.add_argument(
+        "--calibrate-seconds",
+        type=float,
+        metavar="N",
+        help="calibrate the neutral from the first N seconds of the source",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser(
-        "run", parents=[common], help="coach live from the webcam, a stream, a video or landmarks"
+        "run",
+        parents=[common, posture],
+        help="coach live from the webcam, a stream, a video or landmarks",
     )
     run.add_argument(
         "source",
@@ -66,7 +79,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
 
     analyze = sub.add_parser(
-        "analyze", parents=[common], help="analyse a video or landmark file and report"
+        "analyze", parents=[common, posture], help="analyse a video or landmark file and report"
     )
     analyze.add_argument("source", help="video file or landmark file")
     analyze.add_argument("--json", action="store_true", help="print one JSON object")
@@ -79,6 +92,17 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     record.add_argument(
         "--landmarks", type=Path, required=True, help="output file (.jsonl or .jsonl.gz)"
+    )
+
+    calibrate = sub.add_parser(
+        "calibrate", parents=[common], help="record your neutral (sit tall) as a named profile"
+    )
+    calibrate.add_argument(
+        "source", nargs="?", default=DEFAULT_CAMERA, help="webcam index, video file or stream URL"
+    )
+    calibrate.add_argument("--profile", default="default", help="profile name (default: default)")
+    calibrate.add_argument(
+        "--seconds", type=float, default=None, help="how long to sit tall (default: 5)"
     )
 
     models = sub.add_parser(
@@ -94,13 +118,8 @@ def _resolve_model(path: Path | None, console: Console, rebuild: bool = False) -
     if path is not None:
         return model_store.validate_model(path.expanduser())
     models_dir = model_store.default_models_dir()
-    target = models_dir / model_store.DEFAULT_MODEL_NAME
     if rebuild:
-        target.unlink(missing_ok=True)
-    if not target.exists():
-        console.print(
-            "[dim]Building the pose model from the mediapipe==0.10.21 package (first run only)…[/dim]"
-        )
+        (models_dir / model_store.DEFAULT_MODEL_NAME).unlink(missing_ok=True)
     return model_store.ensure_default_model(
         models_dir, log=lambda m: console.print(f"[dim]{m}[/dim]")
     )
@@ -152,6 +171,27 @@ class Session:
         self.source_fps = 0.0
         self.label = str(self.spec)
 
+    def make_analyzer(self) -> Analyzer:
+        """The analyzer with the neutral the options ask for."""
+        from coach.calibration import load_profile, profile_path
+        from coach.movements import default_user_movements_file, load_library
+
+        library = load_library(default_user_movements_file())
+        profile = getattr(self.args, "profile", None)
+        seconds = getattr(self.args, "calibrate_seconds", None)
+        if seconds is not None and seconds <= 0:
+            raise ConfigError("--calibrate-seconds must be more than 0")
+        if profile is not None:
+            loaded = load_profile(profile_path(profile, profiles_dir()))
+            self.console.print(f"[dim]Using calibration profile {loaded.name!r}.[/dim]")
+            return Analyzer(self.config, library, neutral=loaded.neutral)
+        if seconds is None and self.args.command in ("run", "analyze"):
+            self.console.print(
+                f"[cyan]No calibration profile given: calibrating from the first "
+                f"{self.config.calibration.calibrate_s:g} s. Sit tall and look at the screen.[/cyan]"
+            )
+        return Analyzer(self.config, library, calibrate_s=seconds)
+
     def run(
         self,
         sinks_for: Callable[[LoopStats], list[Sink]],
@@ -165,7 +205,7 @@ class Session:
         from coach.pose import PoseEstimator
         from coach.source import open_frames
 
-        analyzer = Analyzer(self.config)
+        analyzer = self.make_analyzer()
         stats = LoopStats()
         gate = RateGate(lambda: analyzer.wanted_fps)
         max_seconds = self.args.max_seconds
@@ -191,6 +231,13 @@ class Session:
         return analyzer, stats
 
 
+def profiles_dir() -> Path:
+    """Where calibration profiles live (the user's data directory)."""
+    import platformdirs
+
+    return platformdirs.user_data_path("coach", appauthor=False) / "profiles"
+
+
 def _cmd_run(args: argparse.Namespace, config: Config, console: Console) -> int:
     from coach.actions.dashboard import Dashboard
     from coach.source import parse_source
@@ -210,13 +257,32 @@ def _cmd_run(args: argparse.Namespace, config: Config, console: Console) -> int:
     show_window = config.preview.show_window and not args.no_window
 
     def sinks_for(stats: LoopStats) -> list[Sink]:
-        sinks: list[Sink] = [Dashboard(console, session.label, stats)]
+        from coach.actions.notify import (
+            Chime,
+            DesktopNotifier,
+            Notifier,
+            NudgeAnnouncer,
+            NullNotifier,
+            notification_service_available,
+        )
+
+        sinks: list[Sink] = [
+            Dashboard(console, session.label, stats, config.slouch, config.nudge.show_s)
+        ]
+        notifier: Notifier = NullNotifier()
+        if config.nudge.desktop and notification_service_available():
+            notifier = DesktopNotifier()
+        sinks.append(NudgeAnnouncer(notifier, Chime() if config.nudge.chime else None))
         if show_window:
             from coach.actions.preview import PreviewWindow, display_available
 
             if display_available():
                 sinks.append(
-                    PreviewWindow(skeleton_only=args.skeleton_only or config.preview.skeleton_only)
+                    PreviewWindow(
+                        skeleton_only=args.skeleton_only or config.preview.skeleton_only,
+                        thresholds=(config.slouch.forward_head_enter, config.slouch.rounding_enter),
+                        message_s=config.nudge.show_s,
+                    )
                 )
             else:
                 console.print("[dim]No display found; running without the preview window.[/dim]")
@@ -280,7 +346,7 @@ def _cmd_record(args: argparse.Namespace, config: Config, console: Console) -> i
         recorder = RawSampleRecorder(writer)
 
         def sinks_for(stats: LoopStats) -> list[Sink]:
-            return [Dashboard(console, session.label, stats)]
+            return [Dashboard(console, session.label, stats, config.slouch)]
 
         try:
             _, stats = session.run(sinks_for, on_sample=recorder)
@@ -289,6 +355,56 @@ def _cmd_record(args: argparse.Namespace, config: Config, console: Console) -> i
             return 0
     console.print(f"Saved {stats.frames_analysed} pose samples to {args.landmarks}.")
     return 0
+
+
+def _cmd_calibrate(args: argparse.Namespace, config: Config, console: Console) -> int:
+    from coach.actions.dashboard import Dashboard
+    from coach.calibration import new_profile, profile_path, save_profile
+
+    seconds = args.seconds if args.seconds is not None else config.calibration.calibrate_s
+    if seconds <= 0:
+        raise ConfigError("--seconds must be more than 0")
+    target = profile_path(args.profile, profiles_dir())
+    args.calibrate_seconds = seconds
+    session = Session(args, config, console)
+    console.print(f"[cyan]Sit tall, look at the screen and keep still for {seconds:g} s…[/cyan]")
+    stopper = _StopWhenCalibrated()
+    try:
+        analyzer, _ = session.run(
+            lambda stats: [Dashboard(console, session.label, stats, config.slouch), stopper]
+        )
+    except KeyboardInterrupt:
+        console.print("[yellow]Calibration cancelled; nothing was saved.[/yellow]")
+        return 1
+    neutral = analyzer.calibrated_neutral
+    if neutral is None:
+        raise CalibrationError(
+            "calibration did not finish: you were not clearly visible for long enough; "
+            "face the camera with head and shoulders in view and try again"
+        )
+    size = stopper.image_size or (640, 480)
+    path = save_profile(new_profile(target.stem, neutral, size), target)
+    console.print(
+        f"Saved calibration profile {target.stem!r} ({neutral.view} view) to {path}. "
+        f"Use it with `coach run --profile {target.stem}`."
+    )
+    return 0
+
+
+class _StopWhenCalibrated:
+    """Sink that stops the loop as soon as the neutral is recorded."""
+
+    def __init__(self) -> None:
+        self.wants_stop = False
+        self.image_size: tuple[int, int] | None = None
+
+    def update(self, snapshot: Snapshot, frame: Frame | None) -> None:
+        if snapshot.sample.pose is not None:
+            self.image_size = snapshot.sample.pose.image_size
+        self.wants_stop = snapshot.calibrating is None
+
+    def close(self) -> None:
+        """Nothing to release."""
 
 
 def _cmd_models(args: argparse.Namespace, config: Config, console: Console) -> int:
@@ -300,7 +416,7 @@ def _cmd_models(args: argparse.Namespace, config: Config, console: Console) -> i
 def main(argv: list[str] | None = None) -> int:
     """Run the coach; returns the process exit code."""
     # Keep OpenCV/FFmpeg from printing their own warnings over our one-line errors.
-    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "SILENT")
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     os.environ.setdefault("GLOG_minloglevel", "2")
     args = _build_parser().parse_args(argv)

@@ -72,6 +72,68 @@ class PreviewConfig:
 
 
 @dataclass(frozen=True)
+class CalibrationConfig:
+    """How the neutral posture is recorded and adapted."""
+
+    calibrate_s: float = 5.0
+    """Seconds of sitting tall that make a neutral (automatic or `coach calibrate`)."""
+    min_usable_fraction: float = 0.6
+    """Share of calibration frames that must show the user clearly, or it restarts."""
+    better_tau_s: float = 60.0
+    """Time constant of following clearly better posture (sitting taller than at calibration)."""
+    worse_tau_s: float = 7200.0
+    """Time constant of following slightly worse posture inside the dead band (hours)."""
+    better_margin: float = 5.0
+    """Metric points below zero that count as clearly better than neutral."""
+    moved_shift: float = 0.4
+    """Mid-shoulder shift, in shoulder widths, that means the camera or seat moved."""
+    moved_scale: float = 0.2
+    """Change in shoulder width (fraction) with an unchanged head-to-shoulder ratio: moved."""
+    moved_after_s: float = 20.0
+    """How long the shift must last before the user is asked to recalibrate."""
+
+
+@dataclass(frozen=True)
+class SlouchConfig:
+    """When posture counts as slouched (metric points: 0 is neutral)."""
+
+    forward_head_enter: float = 15.0
+    """Forward-head value at or above which posture is slouched."""
+    forward_head_exit: float = 8.0
+    """Forward-head value at or below which posture is upright again."""
+    rounding_enter: float = 15.0
+    """Thoracic-rounding value at or above which posture is slouched."""
+    rounding_exit: float = 8.0
+    """Thoracic-rounding value at or below which posture is upright again."""
+    enter_after_s: float = 2.0
+    """Minimum duration above the enter thresholds before the state turns slouched."""
+    exit_after_s: float = 2.0
+    """Minimum duration below the exit thresholds before the state turns upright."""
+    glance_pitch: float = 0.2
+    """A nod this far from neutral (ear spans) is a glance at the keyboard: never enters."""
+    away_after_s: float = 3.0
+    """Seconds with nobody in view before the state is "away" (brief misses are held)."""
+    unknown_after_s: float = 3.0
+    """Seconds of untrusted landmarks before the state is "unknown"."""
+
+
+@dataclass(frozen=True)
+class NudgeConfig:
+    """When and how the user is nudged."""
+
+    hold_s: float = 45.0
+    """Continuous slouched time before a nudge."""
+    cooldown_s: float = 300.0
+    """Minimum time between two posture nudges."""
+    desktop: bool = True
+    """Send a desktop notification (skipped quietly where there is no notification service)."""
+    chime: bool = False
+    """Play a soft chime with each nudge."""
+    show_s: float = 15.0
+    """How long the nudge text stays on the dashboard and preview."""
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration, one section per stage."""
 
@@ -79,6 +141,9 @@ class Config:
     pose: PoseConfig = field(default_factory=PoseConfig)
     loop: LoopConfig = field(default_factory=LoopConfig)
     preview: PreviewConfig = field(default_factory=PreviewConfig)
+    calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
+    slouch: SlouchConfig = field(default_factory=SlouchConfig)
+    nudge: NudgeConfig = field(default_factory=NudgeConfig)
 
 
 T = TypeVar("T")

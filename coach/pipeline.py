@@ -5,9 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from coach.records import Frame, PoseSample, Snapshot
+from coach.records import Frame, PoseSample
+
+if TYPE_CHECKING:
+    from coach.analyzer import Snapshot
 
 
 class Sink(Protocol):

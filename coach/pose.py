@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -56,6 +60,25 @@ def grade_tracking(pose: Pose, min_visibility: float) -> Pose:
     )
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Hide the C++ start-up chatter (TFLite, glog) that MediaPipe writes straight to fd 2."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 class PoseEstimator:
     """Runs the pose model on frames, in timestamp order, and follows the user."""
 
@@ -80,7 +103,8 @@ class PoseEstimator:
             min_tracking_confidence=config.min_tracking_confidence,
         )
         try:
-            self._landmarker = PoseLandmarker.create_from_options(options)
+            with _native_stderr_silenced():
+                self._landmarker = PoseLandmarker.create_from_options(options)
         except (RuntimeError, ValueError) as exc:
             first_line = (
                 str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -91,6 +115,7 @@ class PoseEstimator:
             ) from None
         self._selector = UserSelector()
         self._last_ms = -1
+        self._first_call = True
 
     def estimate(self, frame: Frame) -> PoseSample:
         """Find the user's pose in one frame."""
@@ -106,10 +131,16 @@ class PoseEstimator:
         # VIDEO mode needs strictly increasing integer milliseconds.
         t_ms = max(round(frame.t_s * 1000.0), self._last_ms + 1)
         self._last_ms = t_ms
-        result = self._landmarker.detect_for_video(
-            self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb)),
-            t_ms,
+        image_mp = self._mp.Image(
+            image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb)
         )
+        if self._last_ms == t_ms and self._first_call:
+            # The first inference logs its own start-up warnings; later ones are quiet.
+            self._first_call = False
+            with _native_stderr_silenced():
+                result = self._landmarker.detect_for_video(image_mp, t_ms)
+        else:
+            result = self._landmarker.detect_for_video(image_mp, t_ms)
         poses = poses_from_mediapipe(result, frame.t_s, (width, height))
         user = self._selector.update(poses, frame.t_s)
         if user is None:

@@ -174,16 +174,3 @@ class PoseSample:
     def usable(self) -> bool:
         """Whether later stages may measure this sample."""
         return self.pose is not None and self.tracking is Tracking.OK
-
-
-@dataclass(frozen=True, eq=False)
-class Snapshot:
-    """Everything the analysis knows at one timestamp; what the sinks draw, log and report."""
-
-    t_s: float
-    sample: PoseSample
-    """The user's (smoothed) pose, or why there is none."""
-    view: str | None
-    """"front", "oblique" or "side" once a pose has been seen."""
-    state: str
-    """The decided state at this moment (e.g. "away" when nobody is in frame)."""

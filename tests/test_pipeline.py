@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from coach.analyzer import Analyzer
+from coach.analyzer import Analyzer, Snapshot
 from coach.config import Config
+from coach.movements import load_library
 from coach.pipeline import LoopStats, RateGate, replayed_samples, run
-from coach.records import Frame, Snapshot
+from coach.records import Frame
 from tests.conftest import make_pose, sample_of
 
 
@@ -37,16 +38,16 @@ class _Collect:
 
 
 def test_replay_runs_every_stage_deterministically() -> None:
-    samples = [sample_of(make_pose(i / 15) if i < 60 else None, i / 15) for i in range(90)]
+    samples = [sample_of(make_pose(i / 15) if i < 60 else None, i / 15) for i in range(120)]
     results = []
     for _ in range(2):
-        analyzer = Analyzer(Config())
+        analyzer = Analyzer(Config(), load_library(), calibrate_s=1.0)
         stats = LoopStats()
         sink = _Collect()
         run(replayed_samples(samples, RateGate(lambda: 5.0), stats), analyzer, [sink], stats)
         assert sink.closed
         results.append([(s.t_s, s.state, s.view) for s in sink.snapshots])
     assert results[0] == results[1]
-    assert stats.frames_read == 90 and stats.frames_analysed == 30
+    assert stats.frames_read == 120 and stats.frames_analysed == 40
     states = [state for _, state, _ in results[0]]
-    assert states[:20] == ["present"] * 20 and states[20:] == ["away"] * 10
+    assert states[6:20] == ["upright"] * 14 and states[-1] == "away"

@@ -4,7 +4,37 @@ from __future__ import annotations
 
 from typing import Any
 
-from coach.records import Frame, Snapshot
+from coach.analyzer import Snapshot
+from coach.records import Frame
+
+
+def _round(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+class IntervalTracker:
+    """Turns a per-snapshot on/off signal into [start, end] intervals of stream time."""
+
+    def __init__(self) -> None:
+        self.intervals: list[list[float]] = []
+        self._start_s: float | None = None
+        self._last_s = 0.0
+
+    def update(self, on: bool, t_s: float) -> None:
+        """Feed the signal at `t_s`."""
+        if on and self._start_s is None:
+            self._start_s = t_s
+        elif not on and self._start_s is not None:
+            self.intervals.append([self._start_s, t_s])
+            self._start_s = None
+        self._last_s = t_s
+
+    def finish(self) -> list[list[float]]:
+        """Close an open interval at the last timestamp; returns all intervals."""
+        if self._start_s is not None:
+            self.intervals.append([self._start_s, self._last_s])
+            self._start_s = None
+        return self.intervals
 
 
 class AnalysisReport:
@@ -17,16 +47,30 @@ class AnalysisReport:
         self.sample_period_s = sample_period_s
         self._samples: list[dict[str, Any]] = []
         self._next_sample_s: float | None = None
-        self.last_snapshot: Snapshot | None = None
+        self._slouch = IntervalTracker()
+        self._nudges: list[dict[str, Any]] = []
 
     def update(self, snapshot: Snapshot, frame: Frame | None) -> None:
-        """Keep the first snapshot of each sample period."""
-        self.last_snapshot = snapshot
+        """Track intervals on every snapshot; keep the first snapshot of each sample period."""
+        self._slouch.update(snapshot.state == "slouched", snapshot.t_s)
+        if snapshot.nudge is not None:
+            n = snapshot.nudge
+            self._nudges.append(
+                {"t_s": round(n.t_s, 2), "reason": n.reason, "movement": n.movement}
+            )
         if self._next_sample_s is None:
             self._next_sample_s = snapshot.t_s
         if snapshot.t_s + 1e-9 < self._next_sample_s:
             return
-        self._samples.append({"t_s": round(snapshot.t_s, 3), "state": snapshot.state})
+        metrics = snapshot.metrics
+        self._samples.append(
+            {
+                "t_s": round(snapshot.t_s, 3),
+                "state": snapshot.state,
+                "forward_head": _round(metrics.forward_head if metrics else None),
+                "thoracic_rounding": _round(metrics.thoracic_rounding if metrics else None),
+            }
+        )
         while self._next_sample_s <= snapshot.t_s + 1e-9:
             self._next_sample_s += self.sample_period_s
 
@@ -37,10 +81,16 @@ class AnalysisReport:
         self, *, frames: int, duration_s: float, fps: float, view: str | None
     ) -> dict[str, Any]:
         """The report as a JSON-ready dict."""
+        intervals = [[round(a, 2), round(b, 2)] for a, b in self._slouch.finish()]
         return {
             "frames": frames,
             "duration_s": round(duration_s, 3),
             "fps": round(fps, 3),
             "view": view or "front",
             "samples": list(self._samples),
+            "slouch": {
+                "seconds": round(sum(b - a for a, b in intervals), 2),
+                "intervals_s": intervals,
+            },
+            "nudges": list(self._nudges),
         }

@@ -11,19 +11,20 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from coach.analyzer import Snapshot
+from coach.config import SlouchConfig
 from coach.pipeline import LoopStats
-from coach.records import Frame, Snapshot, Tracking
+from coach.records import Frame, Tracking
 
-_STATE_STYLE = {
+STATE_STYLE = {
     "away": "dim",
     "unknown": "yellow",
-    "present": "green",
-    "upright": "green",
+    "upright": "bold green",
     "slouched": "bold red",
 }
 
 _TRACKING_TEXT = {
-    Tracking.OK: "tracking the user",
+    Tracking.OK: "tracking you",
     Tracking.NO_PERSON: "nobody in view",
     Tracking.LOW_VISIBILITY: "head or shoulders not clearly visible",
 }
@@ -36,67 +37,133 @@ class DashboardView:
     source: str
     t_s: float
     state: str
+    state_for_s: float
     tracking: Tracking
     people: int
     view: str | None
+    forward_head: float | None
+    thoracic_rounding: float | None
+    lean_deg: float | None
+    calibrating: float | None
+    next_nudge_in_s: float | None
+    message: str | None
+    """The latest nudge (or advice) while it is fresh."""
+    recalibrate: bool
     analysed_fps: float
     pose_ms: float
 
 
-def render(view: DashboardView) -> RenderableType:
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(max(0, int(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours:d}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:d}:{secs:02d}"
+
+
+def metric_bar(value: float | None, enter: float, width: int = 20) -> Text:
+    """A bar from neutral (0) to twice the slouch threshold, coloured by severity."""
+    if value is None:
+        return Text("—  (not measurable now)", style="dim")
+    filled = round(min(max(value, 0.0) / (2 * enter), 1.0) * width)
+    style = "red" if value >= enter else "yellow" if value >= enter / 2 else "green"
+    bar = Text("█" * filled, style=style) + Text("░" * (width - filled), style="dim")
+    return Text(f"{value:+6.1f} ") + bar + Text(f"  slouch at {enter:g}", style="dim")
+
+
+def render(view: DashboardView, thresholds: SlouchConfig) -> RenderableType:
     """Build the dashboard (pure: same input, same output)."""
     table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold")
+    table.add_column(style="bold", no_wrap=True)
     table.add_column()
-    minutes, seconds = divmod(int(view.t_s), 60)
     table.add_row("Source", view.source)
-    table.add_row("Time", f"{minutes:d}:{seconds:02d}")
-    table.add_row("State", Text(view.state, style=_STATE_STYLE.get(view.state, "")))
+    table.add_row("Time", _clock(view.t_s))
+    state = Text(view.state.upper(), style=STATE_STYLE.get(view.state, ""))
+    state.append(f"  for {_clock(view.state_for_s)}", style="dim")
+    table.add_row("Posture", state)
+    if view.calibrating is not None:
+        table.add_row("Calibrating", Text(f"sit tall… {view.calibrating:.0%}", style="bold cyan"))
+    table.add_row("Forward head", metric_bar(view.forward_head, thresholds.forward_head_enter))
+    table.add_row(
+        "Upper-back rounding", metric_bar(view.thoracic_rounding, thresholds.rounding_enter)
+    )
+    if view.lean_deg is not None:
+        table.add_row("Sideways lean", f"{view.lean_deg:+.0f}°")
+    if view.next_nudge_in_s is not None:
+        table.add_row("Next nudge", f"in {_clock(view.next_nudge_in_s)} if you stay like this")
     people = f" ({view.people} people in view)" if view.people > 1 else ""
     table.add_row("Pose", _TRACKING_TEXT[view.tracking] + people)
-    table.add_row("Camera view", view.view or "-")
+    table.add_row("Camera view", view.view or "—")
     table.add_row("Analysis", f"{view.analysed_fps:.1f} frames/s, pose {view.pose_ms:.0f} ms/frame")
-    footer = Text("Ctrl+C to stop", style="dim")
-    return Panel(Group(table, footer), title="coach", border_style="cyan", expand=False)
-
-
-def view_of(snapshot: Snapshot, stats: LoopStats, source: str) -> DashboardView:
-    """Project a snapshot and the loop counters onto what the dashboard shows."""
-    analysed = max(stats.frames_analysed, 1)
-    span_s = max(stats.wall_s or 0.0, 1e-6)
-    return DashboardView(
-        source=source,
-        t_s=snapshot.t_s - (stats.first_t_s or 0.0),
-        state=snapshot.state,
-        tracking=snapshot.sample.tracking,
-        people=snapshot.sample.people,
-        view=snapshot.view,
-        analysed_fps=stats.frames_analysed / span_s,
-        pose_ms=1000.0 * stats.pose_s / analysed,
-    )
+    parts: list[RenderableType] = [table]
+    if view.recalibrate:
+        parts.append(
+            Text("Camera or seat moved? Sit tall and run `coach calibrate`.", style="yellow")
+        )
+    if view.message:
+        parts.append(Panel(Text(view.message), border_style="magenta", title="Nudge"))
+    parts.append(Text("Ctrl+C to stop", style="dim"))
+    return Panel(Group(*parts), title="coach", border_style="cyan", expand=False)
 
 
 class Dashboard:
     """Shows the dashboard live in the terminal, refreshed a few times a second."""
 
-    def __init__(self, console: Console, source: str, stats: LoopStats, refresh_hz: float = 4.0):
+    def __init__(
+        self,
+        console: Console,
+        source: str,
+        stats: LoopStats,
+        thresholds: SlouchConfig,
+        message_s: float = 15.0,
+        refresh_hz: float = 4.0,
+    ):
         self._console = console
         self._source = source
         self._stats = stats
+        self._thresholds = thresholds
+        self._message_s = message_s
         self._period_s = 1.0 / refresh_hz
         self._last_draw = 0.0
         self._started = time.perf_counter()
+        self._message: tuple[float, str] | None = None
         self._live = Live(console=console, auto_refresh=False, transient=False)
         self._live.start()
 
+    def view_of(self, snapshot: Snapshot) -> DashboardView:
+        """Project a snapshot and the loop counters onto what the dashboard shows."""
+        if snapshot.nudge is not None:
+            self._message = (snapshot.t_s, snapshot.nudge.message)
+        message = None
+        if self._message is not None and snapshot.t_s - self._message[0] <= self._message_s:
+            message = self._message[1]
+        stats = self._stats
+        metrics = snapshot.metrics
+        return DashboardView(
+            source=self._source,
+            t_s=snapshot.t_s - (stats.first_t_s or 0.0),
+            state=snapshot.state,
+            state_for_s=snapshot.t_s - snapshot.slouch.since_s,
+            tracking=snapshot.sample.tracking,
+            people=snapshot.sample.people,
+            view=snapshot.view,
+            forward_head=metrics.forward_head if metrics else None,
+            thoracic_rounding=metrics.thoracic_rounding if metrics else None,
+            lean_deg=metrics.lean_deg if metrics and metrics.lean_deg == metrics.lean_deg else None,
+            calibrating=snapshot.calibrating,
+            next_nudge_in_s=snapshot.next_nudge_in_s,
+            message=message,
+            recalibrate=snapshot.recalibrate,
+            analysed_fps=stats.frames_analysed / max(time.perf_counter() - self._started, 1e-6),
+            pose_ms=1000.0 * stats.pose_s / max(stats.frames_analysed, 1),
+        )
+
     def update(self, snapshot: Snapshot, frame: Frame | None) -> None:
-        """Redraw when the refresh period has passed."""
+        """Redraw when the refresh period has passed (a nudge redraws at once)."""
+        view = self.view_of(snapshot)
         now = time.perf_counter()
-        if now - self._last_draw < self._period_s:
+        if now - self._last_draw < self._period_s and snapshot.nudge is None:
             return
         self._last_draw = now
-        self._stats.wall_s = now - self._started
-        self._live.update(render(view_of(snapshot, self._stats, self._source)), refresh=True)
+        self._live.update(render(view, self._thresholds), refresh=True)
 
     def close(self) -> None:
         """Leave the last view on screen."""

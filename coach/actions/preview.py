@@ -8,7 +8,8 @@ import sys
 import cv2
 import numpy as np
 
-from coach.records import SKELETON_EDGES, Frame, ImageArray, Landmark, Snapshot
+from coach.analyzer import Snapshot
+from coach.records import SKELETON_EDGES, Frame, ImageArray, Landmark
 
 WINDOW_TITLE = "coach preview"
 _QUIT_KEYS = (ord("q"), 27)  # q or Esc
@@ -34,9 +35,11 @@ def draw_preview(
     frame: Frame | None,
     *,
     skeleton_only: bool,
+    thresholds: tuple[float, float] = (15.0, 15.0),
+    message: str | None = None,
     size: tuple[int, int] = (640, 480),
 ) -> ImageArray:
-    """Draw the skeleton and state; with `skeleton_only` no camera pixel is used."""
+    """Draw the skeleton, state, metrics and nudge; with `skeleton_only` no camera pixel is used."""
     if frame is not None and not skeleton_only:
         canvas = frame.image.copy()
     else:
@@ -56,26 +59,112 @@ def draw_preview(
         for lm, point in points.items():
             if pose.visibility[lm] >= 0.5:
                 cv2.circle(canvas, point, 3, (255, 255, 255), -1, cv2.LINE_AA)
-    label = f"{snapshot.state}  t={snapshot.t_s:0.1f}s"
+    held_s = snapshot.t_s - snapshot.slouch.since_s
+    label = f"{snapshot.state.upper()} {int(held_s) // 60}:{int(held_s) % 60:02d}"
+    if snapshot.calibrating is not None:
+        label = f"CALIBRATING - sit tall {snapshot.calibrating:.0%}"
     if snapshot.view:
-        label += f"  view={snapshot.view}"
-    cv2.rectangle(canvas, (0, 0), (width, 28), (0, 0, 0), -1)
-    cv2.putText(canvas, label, (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.6, colour, 1, cv2.LINE_AA)
+        label += f"   {snapshot.view} view"
+    cv2.rectangle(canvas, (0, 0), (width, 30), (0, 0, 0), -1)
+    cv2.putText(canvas, label, (8, 21), cv2.FONT_HERSHEY_SIMPLEX, 0.6, colour, 1, cv2.LINE_AA)
+    metrics = snapshot.metrics
+    bars = (
+        ("forward head", metrics.forward_head if metrics else None, thresholds[0]),
+        ("upper back", metrics.thoracic_rounding if metrics else None, thresholds[1]),
+    )
+    for row, (name, value, enter) in enumerate(bars):
+        _draw_bar(canvas, 8, height - 56 + 24 * row, name, value, enter)
+    if message:
+        _draw_message(canvas, message)
     return canvas
+
+
+def _draw_bar(
+    canvas: ImageArray, x: int, y: int, name: str, value: float | None, enter: float
+) -> None:
+    """One metric as a bar from neutral to twice its slouch threshold."""
+    width_px = 160
+    cv2.rectangle(canvas, (x - 4, y - 16), (x + 300, y + 6), (0, 0, 0), -1)
+    cv2.putText(
+        canvas, name, (x, y), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (230, 230, 230), 1, cv2.LINE_AA
+    )
+    left = x + 110
+    cv2.rectangle(canvas, (left, y - 11), (left + width_px, y + 1), (90, 90, 90), 1)
+    if value is None:
+        cv2.putText(canvas, "-", (left + 4, y), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (160, 160, 160), 1)
+        return
+    fill = int(width_px * min(max(value, 0.0) / (2 * enter), 1.0))
+    colour = (
+        (60, 60, 230) if value >= enter else (0, 200, 230) if value >= enter / 2 else (80, 200, 80)
+    )
+    cv2.rectangle(canvas, (left, y - 11), (left + fill, y + 1), colour, -1)
+    mark = left + width_px // 2
+    cv2.line(canvas, (mark, y - 14), (mark, y + 4), (255, 255, 255), 1)
+    cv2.putText(
+        canvas,
+        f"{value:+.0f}",
+        (left + width_px + 6, y),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        0.45,
+        (230, 230, 230),
+        1,
+        cv2.LINE_AA,
+    )
+
+
+def _draw_message(canvas: ImageArray, message: str) -> None:
+    """The nudge text, wrapped, in a box across the top of the picture."""
+    width = canvas.shape[1]
+    words, lines, line = message.split(), [], ""
+    for word in words:
+        if len(line) + len(word) + 1 > width // 9:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    lines.append(line)
+    top = 36
+    cv2.rectangle(canvas, (0, top), (width, top + 22 * len(lines) + 8), (60, 20, 60), -1)
+    for i, text in enumerate(lines):
+        cv2.putText(
+            canvas,
+            text,
+            (8, top + 20 + 22 * i),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.5,
+            (255, 255, 255),
+            1,
+            cv2.LINE_AA,
+        )
 
 
 class PreviewWindow:
     """Shows the preview in an OpenCV window; q, Esc or closing the window stops the coach."""
 
-    def __init__(self, *, skeleton_only: bool) -> None:
+    def __init__(
+        self, *, skeleton_only: bool, thresholds: tuple[float, float], message_s: float
+    ) -> None:
         self.skeleton_only = skeleton_only
+        self.thresholds = thresholds
+        self.message_s = message_s
+        self._message: tuple[float, str] | None = None
         self.wants_stop = False
         cv2.namedWindow(WINDOW_TITLE, cv2.WINDOW_NORMAL)
         self._opened = False
 
     def update(self, snapshot: Snapshot, frame: Frame | None) -> None:
         """Draw one snapshot and poll the keyboard."""
-        cv2.imshow(WINDOW_TITLE, draw_preview(snapshot, frame, skeleton_only=self.skeleton_only))
+        if snapshot.nudge is not None:
+            self._message = (snapshot.t_s, snapshot.nudge.message)
+        fresh = self._message is not None and snapshot.t_s - self._message[0] <= self.message_s
+        image = draw_preview(
+            snapshot,
+            frame,
+            skeleton_only=self.skeleton_only,
+            thresholds=self.thresholds,
+            message=self._message[1] if fresh and self._message else None,
+        )
+        cv2.imshow(WINDOW_TITLE, image)
         key = cv2.waitKey(1) & 0xFF
         if key in _QUIT_KEYS:
             self.wants_stop = True

@@ -1,0 +1,165 @@
+"""Provides nudge delivery: desktop notifications and a soft chime, off the frame loop's thread."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import sys
+import threading
+from collections.abc import Callable
+from typing import Protocol
+
+import numpy as np
+
+from coach.analyzer import Snapshot
+from coach.records import Frame
+
+RECALIBRATE_TITLE = "Camera or seat moved?"
+RECALIBRATE_MESSAGE = (
+    "Your position changed since calibration. Sit tall and run `coach calibrate` "
+    "so posture is measured against the right neutral."
+)
+
+
+class Notifier(Protocol):
+    """Shows a notification (the real one, or a fake in tests)."""
+
+    def notify(self, title: str, message: str) -> None:
+        """Show one notification."""
+
+
+class NullNotifier:
+    """Used where no notification service exists: notifications are quietly skipped."""
+
+    def notify(self, title: str, message: str) -> None:
+        """Do nothing."""
+
+
+class _Worker:
+    """Runs jobs on one background thread so the frame loop never waits on a desktop service."""
+
+    def __init__(self, name: str) -> None:
+        self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue(maxsize=8)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            job()
+
+    def submit(self, job: Callable[[], None]) -> None:
+        # When a burst of nudges is already queued, dropping one more is fine.
+        with contextlib.suppress(queue.Full):
+            self._jobs.put_nowait(job)
+
+    def close(self) -> None:
+        try:
+            self._jobs.put_nowait(None)
+        except queue.Full:
+            return
+        self._thread.join(timeout=2.0)
+
+
+def notification_service_available() -> bool:
+    """On Linux a session bus is needed; macOS and Windows always have a service."""
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DBUS_SESSION_BUS_ADDRESS"))
+    return True
+
+
+class DesktopNotifier:
+    """Desktop notifications through desktop-notifier; failures are swallowed, never raised."""
+
+    def __init__(self) -> None:
+        from desktop_notifier import DesktopNotifierSync
+
+        self._notifier = DesktopNotifierSync(app_name="coach")
+        self._worker = _Worker("coach-notify")
+        self.failed = False
+
+    def notify(self, title: str, message: str) -> None:
+        """Queue one notification."""
+
+        def send() -> None:
+            try:
+                self._notifier.send(title=title, message=message)
+            except (OSError, RuntimeError, ValueError, TimeoutError):
+                # The desktop refused (no daemon, permissions): nudges still show on screen.
+                self.failed = True
+
+        self._worker.submit(send)
+
+    def close(self) -> None:
+        """Let queued notifications go out."""
+        self._worker.close()
+
+
+def chime_waveform(sample_rate_hz: int = 44100, duration_s: float = 0.9) -> np.ndarray:
+    """A soft two-note chime (E5 then A5) with gentle attack and decay, as float32 samples."""
+    t = np.arange(int(sample_rate_hz * duration_s)) / sample_rate_hz
+    wave = np.zeros_like(t)
+    for start_s, freq_hz in ((0.0, 659.25), (0.18, 880.0)):
+        local = np.clip(t - start_s, 0.0, None)
+        envelope = np.where(t >= start_s, (1 - np.exp(-local / 0.01)) * np.exp(-local / 0.25), 0.0)
+        wave += np.sin(2 * np.pi * freq_hz * local) * envelope
+    peak = max(float(np.abs(wave).max()), 1e-9)
+    samples: np.ndarray = (0.18 * wave / peak).astype(np.float32)
+    return samples
+
+
+class Chime:
+    """Plays the chime through sounddevice; silent where no audio device or PortAudio exists."""
+
+    def __init__(self) -> None:
+        self._worker = _Worker("coach-chime")
+        self._wave = chime_waveform()
+
+    def play(self) -> None:
+        """Queue the chime."""
+
+        def play() -> None:
+            try:
+                import sounddevice
+
+                sounddevice.play(self._wave, 44100, blocking=True)
+            except (OSError, RuntimeError, ValueError, ImportError):
+                pass  # no PortAudio or no output device: the notification is enough
+
+        self._worker.submit(play)
+
+    def close(self) -> None:
+        """Stop the worker."""
+        self._worker.close()
+
+
+class NudgeAnnouncer:
+    """Sink that turns nudges (and a moved camera) into notifications and a chime."""
+
+    def __init__(self, notifier: Notifier, chime: Chime | None) -> None:
+        self._notifier = notifier
+        self._chime = chime
+        self._recalibrate_sent = False
+        self.sent: list[tuple[str, str]] = []
+
+    def update(self, snapshot: Snapshot, frame: Frame | None) -> None:
+        """Announce a nudge that fired at this snapshot."""
+        if snapshot.nudge is not None:
+            self._send(snapshot.nudge.title, snapshot.nudge.message)
+            if self._chime is not None:
+                self._chime.play()
+        if snapshot.recalibrate and not self._recalibrate_sent:
+            self._send(RECALIBRATE_TITLE, RECALIBRATE_MESSAGE)
+        self._recalibrate_sent = snapshot.recalibrate
+
+    def _send(self, title: str, message: str) -> None:
+        self.sent.append((title, message))
+        self._notifier.notify(title, message)
+
+    def close(self) -> None:
+        """Flush and stop the background workers."""
+        close = getattr(self._notifier, "close", None)
+        if callable(close):
+            close()
+        if self._chime is not None:
+            self._chime.close()

@@ -1,0 +1,148 @@
+"""Provides calibration: recording the user's neutral posture and saving it as a named profile."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from collections import deque
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from coach.errors import CalibrationError
+from coach.features.posture import PostureCues, median_cues
+
+PROFILE_FORMAT = "coach-profile"
+PROFILE_VERSION = 1
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A calibrated neutral for one camera setup."""
+
+    name: str
+    created: str
+    """ISO 8601 time of calibration."""
+    view: str
+    image_size: tuple[int, int]
+    neutral: PostureCues
+
+
+def profile_path(name_or_path: str, profiles_dir: Path) -> Path:
+    """A profile name maps to `profiles_dir/NAME.json`; a path (with / or .json) is used as is."""
+    if "/" in name_or_path or name_or_path.endswith(".json"):
+        return Path(name_or_path).expanduser()
+    if not _NAME.match(name_or_path):
+        raise CalibrationError(
+            f"profile name {name_or_path!r} is not valid; use letters, digits, '-', '_' or '.'"
+        )
+    return profiles_dir / f"{name_or_path}.json"
+
+
+def save_profile(profile: Profile, path: Path) -> Path:
+    """Write a profile as JSON (atomically: a crash never leaves half a profile)."""
+    neutral = {
+        k: (None if math.isnan(v) else round(v, 6)) for k, v in asdict(profile.neutral).items()
+    }
+    data = {
+        "format": PROFILE_FORMAT,
+        "version": PROFILE_VERSION,
+        "name": profile.name,
+        "created": profile.created,
+        "view": profile.view,
+        "image_size": list(profile.image_size),
+        "neutral": neutral,
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(path.name + ".tmp")
+        temp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        temp.replace(path)
+    except OSError as exc:
+        raise CalibrationError(f"cannot save profile to {path}: {exc.strerror}") from None
+    return path
+
+
+def load_profile(path: Path) -> Profile:
+    """Read a profile written by `save_profile`."""
+    if not path.exists():
+        raise CalibrationError(
+            f"calibration profile {path} does not exist; run `coach calibrate --profile NAME` first"
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("format") != PROFILE_FORMAT or data.get("version") != PROFILE_VERSION:
+            raise ValueError("format")
+        raw = data["neutral"]
+        names = {f.name for f in fields(PostureCues)}
+        if set(raw) != names:
+            raise ValueError("cues")
+        neutral = PostureCues(**{k: math.nan if raw[k] is None else float(raw[k]) for k in names})
+        size = data["image_size"]
+        return Profile(
+            name=str(data["name"]),
+            created=str(data["created"]),
+            view=str(data["view"]),
+            image_size=(int(size[0]), int(size[1])),
+            neutral=neutral,
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        raise CalibrationError(
+            f"{path} is not a valid calibration profile; calibrate again with `coach calibrate`"
+        ) from None
+
+
+def new_profile(name: str, neutral: PostureCues, image_size: tuple[int, int]) -> Profile:
+    """A profile stamped with the current time (the only clock read here: a label, not a decision)."""
+    created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    return Profile(
+        name=name, created=created, view=neutral.view, image_size=image_size, neutral=neutral
+    )
+
+
+class Calibrator:
+    """Collects cues over a window of stream time and yields their median as the neutral.
+
+    The window slides until enough of it shows the user clearly, so a calibration that
+    starts before the user sits down simply finishes a little later.
+    """
+
+    def __init__(self, window_s: float, min_usable_fraction: float, expected_fps: float) -> None:
+        self.window_s = window_s
+        self.min_usable_fraction = min_usable_fraction
+        self.expected_fps = expected_fps
+        self._cues: deque[tuple[float, PostureCues]] = deque()
+        self._start_s: float | None = None
+        self.neutral: PostureCues | None = None
+
+    @property
+    def done(self) -> bool:
+        """Whether a neutral has been recorded."""
+        return self.neutral is not None
+
+    def progress(self, t_s: float) -> float:
+        """Fraction of the window covered so far (for the views)."""
+        if self._start_s is None:
+            return 0.0
+        return min(1.0, (t_s - self._start_s) / max(self.window_s, 1e-9))
+
+    def update(self, cues: PostureCues | None, t_s: float) -> PostureCues | None:
+        """Add one frame's cues (None: not usable); returns the neutral once recorded."""
+        if self.neutral is not None:
+            return self.neutral
+        if self._start_s is None:
+            self._start_s = t_s
+        if cues is not None:
+            self._cues.append((t_s, cues))
+        while self._cues and self._cues[0][0] < t_s - self.window_s:
+            self._cues.popleft()
+        if t_s - self._start_s + 1e-9 < self.window_s:
+            return None
+        needed = self.min_usable_fraction * self.window_s * self.expected_fps
+        if len(self._cues) >= max(3.0, needed):
+            views = [c.view for _, c in self._cues]
+            main_view = max(set(views), key=views.count)
+            self.neutral = median_cues([c for _, c in self._cues if c.view == main_view])
+        return self.neutral

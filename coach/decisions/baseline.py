@@ -1,0 +1,62 @@
+"""Provides the adaptive neutral: quick toward better posture, very slow toward worse, frozen when slouched."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from enum import Enum
+
+from coach.features.posture import PostureCues
+
+# Position and view are never adapted: comparing them with calibration shows a moved camera.
+_FIXED = ("view_code", "shoulder_x", "shoulder_y")
+
+
+class Drift(Enum):
+    """How the current posture relates to the neutral, as judged by the metrics."""
+
+    BETTER = "better"
+    """Clearly better than neutral: the neutral follows within about a minute."""
+    DEAD_BAND = "dead_band"
+    """Near neutral: the neutral follows over hours (real, slow change of setup)."""
+    WORSE = "worse"
+    """Worse than the exit threshold, or slouched: the neutral does not move."""
+
+
+@dataclass(frozen=True)
+class AdaptiveNeutral:
+    """The neutral posture: as calibrated, and as adapted since."""
+
+    calibrated: PostureCues
+    current: PostureCues
+
+
+class NeutralAdapter:
+    """Adapts the neutral asymmetrically so that a long slouch never becomes the new normal.
+
+    The whole cue set moves together (never cue by cue), and only on the metrics' verdict,
+    so jitter in one cue cannot ratchet the neutral toward its best-looking extreme.
+    """
+
+    def __init__(self, calibrated: PostureCues, better_tau_s: float, worse_tau_s: float) -> None:
+        self.neutral = AdaptiveNeutral(calibrated, calibrated)
+        self.better_tau_s = better_tau_s
+        self.worse_tau_s = worse_tau_s
+        self._last_t_s: float | None = None
+
+    def update(self, cues: PostureCues, t_s: float, drift: Drift) -> AdaptiveNeutral:
+        """Move the neutral toward `cues` for the time elapsed; returns the new neutral."""
+        dt_s = 0.0 if self._last_t_s is None else max(0.0, t_s - self._last_t_s)
+        self._last_t_s = t_s
+        if drift is Drift.WORSE or dt_s == 0.0 or cues.view != self.neutral.current.view:
+            return self.neutral
+        tau_s = self.better_tau_s if drift is Drift.BETTER else self.worse_tau_s
+        gain = 1.0 - math.exp(-dt_s / tau_s)
+        current = asdict(self.neutral.current)
+        for name, new in asdict(cues).items():
+            old = current[name]
+            if name in _FIXED or math.isnan(old) or math.isnan(new):
+                continue
+            current[name] = old + gain * (new - old)
+        self.neutral = AdaptiveNeutral(self.neutral.calibrated, PostureCues(**current))
+        return self.neutral

@@ -1,0 +1,97 @@
+"""Provides the slouch detector: metrics in, a debounced upright/slouched/away/unknown state out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from coach.config import SlouchConfig
+from coach.decisions.hysteresis import DebouncedSwitch
+from coach.features.posture import PostureMetrics
+
+
+class PostureState(Enum):
+    """The decided posture state (after hysteresis, before any nudge hold time)."""
+
+    UPRIGHT = "upright"
+    SLOUCHED = "slouched"
+    AWAY = "away"
+    UNKNOWN = "unknown"
+
+
+class Reason(Enum):
+    """Which problem a slouch is."""
+
+    FORWARD_HEAD = "forward_head"
+    THORACIC_ROUNDING = "thoracic_rounding"
+
+
+@dataclass(frozen=True)
+class SlouchStatus:
+    """The detector's verdict at one moment."""
+
+    state: PostureState
+    since_s: float
+    """When the current state began (stream time)."""
+    reason: Reason | None
+    """While slouched: the worse of the two problems, relative to its threshold."""
+
+
+class SlouchDetector:
+    """Separate enter/exit thresholds plus minimum durations: a glance or a cough never flips it."""
+
+    def __init__(self, config: SlouchConfig) -> None:
+        self.config = config
+        self._slouched = DebouncedSwitch(config.enter_after_s, config.exit_after_s)
+        self._state = PostureState.UNKNOWN
+        self._since_s = 0.0
+        self._last_seen_s: float | None = None
+        self._last_measured_s: float | None = None
+        self._reason: Reason | None = None
+
+    def _evidence(self, metrics: PostureMetrics) -> bool | None:
+        c = self.config
+        fh, tr = metrics.forward_head, metrics.thoracic_rounding
+        if fh >= c.forward_head_enter or tr >= c.rounding_enter:
+            # Looking down at the keyboard tips the head without bringing it forward.
+            if abs(metrics.pitch_change) >= c.glance_pitch and not self._slouched.state:
+                return None
+            return True
+        if fh <= c.forward_head_exit and tr <= c.rounding_exit:
+            return False
+        return None
+
+    def _worse(self, metrics: PostureMetrics) -> Reason:
+        c = self.config
+        head = metrics.forward_head / c.forward_head_enter
+        back = metrics.thoracic_rounding / c.rounding_enter
+        return Reason.FORWARD_HEAD if head >= back else Reason.THORACIC_ROUNDING
+
+    def _set(self, state: PostureState, t_s: float) -> None:
+        if state is not self._state:
+            self._state = state
+            self._since_s = t_s
+
+    def update(self, metrics: PostureMetrics | None, person_seen: bool, t_s: float) -> SlouchStatus:
+        """Advance to `t_s` with this frame's metrics (None: no trustworthy measure)."""
+        c = self.config
+        if person_seen:
+            self._last_seen_s = t_s
+        if metrics is not None:
+            self._last_measured_s = t_s
+            slouched = self._slouched.update(self._evidence(metrics), t_s)
+            self._reason = self._worse(metrics) if slouched else None
+            self._set(PostureState.SLOUCHED if slouched else PostureState.UPRIGHT, t_s)
+        elif not person_seen and (
+            self._last_seen_s is None or t_s - self._last_seen_s >= c.away_after_s
+        ):
+            self._slouched.reset(False, t_s)
+            self._reason = None
+            self._set(PostureState.AWAY, t_s)
+        elif person_seen and (
+            self._last_measured_s is None or t_s - self._last_measured_s >= c.unknown_after_s
+        ):
+            self._slouched.reset(False, t_s)
+            self._reason = None
+            self._set(PostureState.UNKNOWN, t_s)
+        return SlouchStatus(self._state, self._since_s, self._reason)

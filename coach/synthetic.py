@@ -1,0 +1,195 @@
+"""Provides a synthetic seated body, projected through a pinhole camera, for tests and evaluation.
+
+The body is a handful of 3D points (metres; x to the image's right, y down, z away
+from the camera) moved by named posture parameters, then seen from any yaw. It is
+a stand-in for MediaPipe's output where a real clip cannot show a case (side and
+oblique views, graded forward head, landmark noise), never for the model itself.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from coach.records import LANDMARK_COUNT, Landmark, Pose, PoseSample, Tracking
+
+Array = npt.NDArray[np.float64]
+
+# A neutral seated adult, hips at the origin, facing the camera (person's left at +x).
+_NEUTRAL_M: dict[Landmark, tuple[float, float, float]] = {
+    Landmark.NOSE: (0.0, -0.70, -0.10),
+    Landmark.LEFT_EYE_INNER: (0.015, -0.735, -0.085),
+    Landmark.LEFT_EYE: (0.032, -0.737, -0.082),
+    Landmark.LEFT_EYE_OUTER: (0.048, -0.737, -0.075),
+    Landmark.RIGHT_EYE_INNER: (-0.015, -0.735, -0.085),
+    Landmark.RIGHT_EYE: (-0.032, -0.737, -0.082),
+    Landmark.RIGHT_EYE_OUTER: (-0.048, -0.737, -0.075),
+    Landmark.LEFT_EAR: (0.075, -0.72, -0.005),
+    Landmark.RIGHT_EAR: (-0.075, -0.72, -0.005),
+    Landmark.MOUTH_LEFT: (0.025, -0.665, -0.085),
+    Landmark.MOUTH_RIGHT: (-0.025, -0.665, -0.085),
+    Landmark.LEFT_SHOULDER: (0.19, -0.50, 0.0),
+    Landmark.RIGHT_SHOULDER: (-0.19, -0.50, 0.0),
+    Landmark.LEFT_ELBOW: (0.23, -0.24, -0.02),
+    Landmark.RIGHT_ELBOW: (-0.23, -0.24, -0.02),
+    Landmark.LEFT_WRIST: (0.18, -0.12, -0.25),
+    Landmark.RIGHT_WRIST: (-0.18, -0.12, -0.25),
+    Landmark.LEFT_PINKY: (0.17, -0.10, -0.29),
+    Landmark.RIGHT_PINKY: (-0.17, -0.10, -0.29),
+    Landmark.LEFT_INDEX: (0.16, -0.10, -0.30),
+    Landmark.RIGHT_INDEX: (-0.16, -0.10, -0.30),
+    Landmark.LEFT_THUMB: (0.15, -0.11, -0.28),
+    Landmark.RIGHT_THUMB: (-0.15, -0.11, -0.28),
+    Landmark.LEFT_HIP: (0.12, 0.0, 0.0),
+    Landmark.RIGHT_HIP: (-0.12, 0.0, 0.0),
+    Landmark.LEFT_KNEE: (0.13, 0.02, -0.45),
+    Landmark.RIGHT_KNEE: (-0.13, 0.02, -0.45),
+    Landmark.LEFT_ANKLE: (0.13, 0.45, -0.48),
+    Landmark.RIGHT_ANKLE: (-0.13, 0.45, -0.48),
+    Landmark.LEFT_HEEL: (0.13, 0.50, -0.45),
+    Landmark.RIGHT_HEEL: (-0.13, 0.50, -0.45),
+    Landmark.LEFT_FOOT_INDEX: (0.13, 0.50, -0.60),
+    Landmark.RIGHT_FOOT_INDEX: (-0.13, 0.50, -0.60),
+}
+
+_HEAD = (
+    Landmark.NOSE,
+    Landmark.LEFT_EYE_INNER,
+    Landmark.LEFT_EYE,
+    Landmark.LEFT_EYE_OUTER,
+    Landmark.RIGHT_EYE_INNER,
+    Landmark.RIGHT_EYE,
+    Landmark.RIGHT_EYE_OUTER,
+    Landmark.LEFT_EAR,
+    Landmark.RIGHT_EAR,
+    Landmark.MOUTH_LEFT,
+    Landmark.MOUTH_RIGHT,
+)
+_ARMS = tuple(Landmark(i) for i in range(13, 23))
+_LEGS = tuple(Landmark(i) for i in range(25, 33))
+
+
+@dataclass(frozen=True)
+class BodyPose:
+    """Posture parameters of the synthetic body (0 everywhere is sitting tall)."""
+
+    forward_head_m: float = 0.0
+    """Head (and neck) carried forward of the shoulders, metres."""
+    rounding: float = 0.0
+    """Upper-back rounding, 0 (tall) to 1 (fully slumped): shoulders forward, in and down."""
+    pitch_deg: float = 0.0
+    """Head nod about the ears; positive looks down."""
+    lean_deg: float = 0.0
+    """Sideways lean of the upper body about the hips; positive toward the person's left."""
+    extension: float = 0.0
+    """Chest lift and arch (the "cow" of cat-cow), 0 to 1."""
+    shift_m: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    """Whole-body translation, metres (x right, y down, z away from the camera)."""
+    arm_raise: float = 0.0
+    """Wrists raised (reaching, typing motion), metres up."""
+
+
+@dataclass(frozen=True)
+class Camera:
+    """A pinhole camera looking at the seated body."""
+
+    yaw_deg: float = 0.0
+    """0: the user faces the camera; 45: oblique (laptop beside the monitor); 90: side-on."""
+    distance_m: float = 0.9
+    """From the camera to the hips' midpoint."""
+    height_m: float = -0.55
+    """Camera height relative to the hips (negative is above), metres."""
+    focal_px: float = 560.0
+    image_size: tuple[int, int] = (640, 480)
+
+
+def body_points(body: BodyPose) -> Array:
+    """The 33 landmarks of the body in its own frame, metres."""
+    pts = np.array([_NEUTRAL_M[Landmark(i)] for i in range(LANDMARK_COUNT)], dtype=np.float64)
+    r, e = body.rounding, body.extension
+    shoulders = [Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER]
+    upper = list(_HEAD) + shoulders + [Landmark.LEFT_ELBOW, Landmark.RIGHT_ELBOW]
+    # Rounding: shoulders roll forward, in and down; the head rides along, lower and forward.
+    for s, sign in ((Landmark.LEFT_SHOULDER, 1.0), (Landmark.RIGHT_SHOULDER, -1.0)):
+        pts[s] += (-sign * 0.035 * r + sign * 0.015 * e, 0.05 * r - 0.025 * e, -0.07 * r + 0.03 * e)
+    head = list(_HEAD)
+    pts[head] += np.array([0.0, 0.07 * r - 0.03 * e, -0.06 * r + 0.02 * e])
+    # Forward head: the head slides forward and a little down, shoulders stay.
+    pts[head] += np.array([0.0, 0.25 * body.forward_head_m, -body.forward_head_m])
+    # Nod about the axis through the ears.
+    if body.pitch_deg:
+        pivot = (pts[Landmark.LEFT_EAR] + pts[Landmark.RIGHT_EAR]) / 2.0
+        a = math.radians(body.pitch_deg)
+        rot = np.array([[1, 0, 0], [0, math.cos(a), -math.sin(a)], [0, math.sin(a), math.cos(a)]])
+        # Positive pitch brings the nose down (+y) and back toward the body (+z).
+        pts[head] = (pts[head] - pivot) @ rot.T + pivot
+    pts[list(_ARMS)[4:]] += np.array([0.0, -body.arm_raise, 0.0])
+    pts[[Landmark.LEFT_WRIST, Landmark.RIGHT_WRIST]] += np.array([0.0, -body.arm_raise, 0.0])
+    # Lean: the upper body rolls about the hips (the camera's z axis).
+    if body.lean_deg:
+        a = math.radians(body.lean_deg)
+        rot = np.array([[math.cos(a), -math.sin(a), 0], [math.sin(a), math.cos(a), 0], [0, 0, 1]])
+        moving = upper + list(_ARMS)
+        # Positive lean toward the person's left (+x) lowers that shoulder (+y).
+        pts[moving] = pts[moving] @ rot.T
+    shifted: Array = pts + np.asarray(body.shift_m, dtype=np.float64)
+    return shifted
+
+
+def project(points_m: Array, camera: Camera) -> tuple[Array, Array]:
+    """Image landmarks (normalised, MediaPipe-like) and world landmarks seen by `camera`."""
+    a = math.radians(camera.yaw_deg)
+    # The user turns by yaw: rotate about the vertical (y) axis through the hips.
+    rot = np.array([[math.cos(a), 0, math.sin(a)], [0, 1, 0], [-math.sin(a), 0, math.cos(a)]])
+    world = points_m @ rot.T
+    cam = world + np.array([0.0, -camera.height_m, camera.distance_m])
+    w, h = camera.image_size
+    u = camera.focal_px * cam[:, 0] / cam[:, 2] + w / 2
+    v = camera.focal_px * cam[:, 1] / cam[:, 2] + h / 2
+    # MediaPipe's image z is depth relative to the hips on the scale of x.
+    z = (cam[:, 2] - camera.distance_m) * camera.focal_px / camera.distance_m / w
+    image = np.stack([u / w, v / h, z], axis=1)
+    return image, world - world[[Landmark.LEFT_HIP, Landmark.RIGHT_HIP]].mean(axis=0)
+
+
+def synthetic_pose(
+    body: BodyPose,
+    camera: Camera | None = None,
+    *,
+    t_s: float = 0.0,
+    noise_px: float = 0.0,
+    rng: np.random.Generator | None = None,
+    visibility: float = 0.99,
+) -> Pose:
+    """A Pose record of the body, optionally with landmark jitter (pixels, 1 sigma)."""
+    camera = camera or Camera()
+    image, world = project(body_points(body), camera)
+    if noise_px > 0:
+        rng = rng or np.random.default_rng(0)
+        w, h = camera.image_size
+        image[:, 0] += rng.normal(0, noise_px / w, LANDMARK_COUNT)
+        image[:, 1] += rng.normal(0, noise_px / h, LANDMARK_COUNT)
+    vis = np.full(LANDMARK_COUNT, visibility, dtype=np.float32)
+    if camera.yaw_deg > 60:
+        # Side-on, the far ear, eye and shoulder are hidden behind the head and body.
+        far = [Landmark.RIGHT_EAR, Landmark.RIGHT_EYE, Landmark.RIGHT_EYE_OUTER]
+        vis[far] = 0.2
+    vis[list(_LEGS)] = 0.1  # the desk hides the legs
+    return Pose(
+        t_s=t_s,
+        image_xyz=image.astype(np.float32),
+        world_xyz=world.astype(np.float32),
+        visibility=vis,
+        presence=np.full(LANDMARK_COUNT, 0.99, dtype=np.float32),
+        image_size=camera.image_size,
+    )
+
+
+def synthetic_sample(pose: Pose | None, t_s: float) -> PoseSample:
+    """Wrap a synthetic pose (None: nobody in view) as the pose stage would."""
+    if pose is None:
+        return PoseSample(t_s=t_s, pose=None, tracking=Tracking.NO_PERSON, people=0)
+    return PoseSample(t_s=t_s, pose=replace(pose, t_s=t_s), tracking=Tracking.OK, people=1)

@@ -1,0 +1,124 @@
+"""Tests for the slouch state machine and nudge timing on scripted, timestamped sequences."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+
+from coach.config import NudgeConfig, SlouchConfig
+from coach.decisions.hysteresis import DebouncedSwitch
+from coach.decisions.nudge import MovementRotation, PostureNudger
+from coach.decisions.slouch import PostureState, Reason, SlouchDetector
+from coach.features.posture import PostureMetrics
+from coach.movements import load_library
+
+FPS = 5.0
+
+
+def m(forward: float = 0.0, rounding: float = 0.0, pitch: float = 0.0) -> PostureMetrics:
+    return PostureMetrics(forward, rounding, 0.0, pitch)
+
+
+def script(
+    *segments: tuple[float, PostureMetrics | None, bool],
+) -> Iterable[tuple[float, PostureMetrics | None, bool]]:
+    """(duration_s, metrics, person_seen) segments → timestamped frames at 5 fps."""
+    t_s = 0.0
+    for duration_s, metrics, seen in segments:
+        for _ in range(round(duration_s * FPS)):
+            yield t_s, metrics, seen
+            t_s += 1.0 / FPS
+
+
+def states(detector: SlouchDetector, frames) -> list[tuple[float, PostureState]]:
+    return [(t, detector.update(mm, seen, t).state) for t, mm, seen in frames]
+
+
+def test_debounced_switch_needs_continuous_evidence() -> None:
+    switch = DebouncedSwitch(on_after_s=2.0, off_after_s=1.0)
+    assert not switch.update(True, 0.0)
+    assert not switch.update(True, 1.9)
+    assert not switch.update(None, 2.1)  # a gap in the evidence restarts the wait
+    assert not switch.update(True, 2.2)
+    assert switch.update(True, 4.2)
+    assert switch.update(False, 4.5)
+    assert not switch.update(False, 5.5)
+
+
+def test_enter_and_exit_thresholds_with_minimum_durations() -> None:
+    detector = SlouchDetector(SlouchConfig())
+    frames = list(
+        script(
+            (10, m(), True), (20, m(forward=25), True), (10, m(forward=11), True), (10, m(), True)
+        )
+    )
+    result = states(detector, frames)
+    slouched = [t for t, s in result if s is PostureState.SLOUCHED]
+    assert result[0][1] is PostureState.UPRIGHT
+    assert 12.0 <= slouched[0] <= 12.4  # 2 s after the metric crossed the enter threshold
+    # Between the thresholds (11 is below enter 15, above exit 8) the slouch holds.
+    assert any(30 < t < 40 for t in slouched)
+    assert 41.6 <= slouched[-1] <= 42.0  # upright 2 s after falling below the exit threshold
+
+
+def test_a_glance_at_the_keyboard_never_counts() -> None:
+    detector = SlouchDetector(SlouchConfig())
+    frames = script((10, m(), True), (3, m(forward=20, pitch=0.35), True), (10, m(), True))
+    assert all(s is PostureState.UPRIGHT for _, s in states(detector, frames))
+
+
+def test_a_brief_spike_is_ignored() -> None:
+    detector = SlouchDetector(SlouchConfig())
+    frames = script((10, m(), True), (1.5, m(rounding=30), True), (10, m(), True))
+    assert all(s is PostureState.UPRIGHT for _, s in states(detector, frames))
+
+
+def test_away_after_a_while_and_brief_misses_are_held() -> None:
+    detector = SlouchDetector(SlouchConfig())
+    frames = list(
+        script(
+            (10, m(forward=30), True), (1, None, False), (5, m(forward=30), True), (10, None, False)
+        )
+    )
+    result = states(detector, frames)
+    missed = [s for t, s in result if 10.0 <= t < 11.0]
+    assert missed and all(s is PostureState.SLOUCHED for s in missed)  # a missed second is held
+    assert result[-1][1] is PostureState.AWAY
+    away = [t for t, s in result if s is PostureState.AWAY]
+    assert abs(away[0] - 19.0) < 0.3
+
+
+def test_reason_names_the_worse_problem() -> None:
+    detector = SlouchDetector(SlouchConfig())
+    for t, mm, seen in script((5, m(rounding=40, forward=16), True)):
+        status = detector.update(mm, seen, t)
+    assert status.reason is Reason.THORACIC_ROUNDING
+
+
+def test_nudge_after_hold_then_cooldown_and_rotation() -> None:
+    config = NudgeConfig(hold_s=30.0, cooldown_s=60.0)
+    nudger = PostureNudger(config, MovementRotation(load_library()))
+    detector = SlouchDetector(SlouchConfig())
+    nudges = []
+    for t, mm, seen in script((5, m(), True), (200, m(forward=30), True)):
+        status = detector.update(mm, seen, t)
+        nudge = nudger.update(status, t)
+        if nudge:
+            nudges.append(nudge)
+    times = [n.t_s for n in nudges]
+    assert abs(times[0] - 37.0) < 0.3  # 5 s upright + 2 s to enter + 30 s hold
+    assert all(abs(b - a - 60.0) < 0.3 for a, b in itertools.pairwise(times))
+    assert all(n.reason == "forward_head" for n in nudges)
+    ids = [n.movement for n in nudges]
+    assert all(a != b for a, b in itertools.pairwise(ids))
+    assert set(ids) == {"neck-waves", "chin-tuck"}
+    assert "Try" in nudges[0].message
+
+
+def test_next_nudge_countdown() -> None:
+    nudger = PostureNudger(NudgeConfig(hold_s=45.0), MovementRotation(load_library()))
+    detector = SlouchDetector(SlouchConfig())
+    for t, mm, seen in script((10, m(rounding=30), True)):
+        status = detector.update(mm, seen, t)
+    wait = nudger.next_in_s(status, t)
+    assert wait is not None and abs(wait - (45.0 - (t - status.since_s))) < 1e-6
