@@ -11,7 +11,13 @@ from coach.decisions.baseline import AdaptiveNeutral, Drift, NeutralAdapter
 from coach.decisions.nudge import MovementRotation, Nudge, PostureNudger
 from coach.decisions.setup import SetupWatcher
 from coach.decisions.slouch import PostureState, SlouchDetector, SlouchStatus
-from coach.features.posture import PostureCues, PostureMetrics, measure_cues, posture_metrics
+from coach.features.posture import (
+    CueSmoother,
+    PostureCues,
+    PostureMetrics,
+    measure_cues,
+    posture_metrics,
+)
 from coach.features.smoothing import LandmarkSmoother
 from coach.features.view import ViewDetector
 from coach.movements import MovementLibrary
@@ -69,6 +75,7 @@ class Analyzer:
         self._watcher: SetupWatcher | None = None
         if neutral is not None:
             self._start_from(neutral)
+        self._cue_median = CueSmoother(config.slouch.median_window_s)
         self._detector = SlouchDetector(config.slouch)
         self._nudger = PostureNudger(config.nudge, MovementRotation(library))
         self.calibrated_neutral: PostureCues | None = neutral
@@ -113,7 +120,7 @@ class Analyzer:
         pose = smoothed.pose if smoothed.usable else None
         if pose is not None:
             self.view.update(pose)
-        cues = measure_cues(pose) if pose is not None else None
+        cues = self._cue_median.update(measure_cues(pose) if pose is not None else None, t_s)
         calibrating: float | None = None
         if self._adapter is None:
             neutral = self._calibrator.update(cues, t_s)

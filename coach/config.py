@@ -41,6 +41,11 @@ class PoseConfig:
     """Landmark-tracking score below which the detector runs again."""
     min_visibility: float = 0.5
     """Head and shoulder landmarks below this visibility make a frame untrusted."""
+    min_presence: float = 0.2
+    """Below this in-frame likelihood a head or shoulder landmark is taken as out of frame.
+
+    Lower than `min_visibility`: the model's presence dips for shoulders near the bottom
+    edge that are plainly visible; positions outside the frame are rejected separately."""
     smoothing_min_cutoff_hz: float = 1.0
     """One-Euro filter cutoff at rest: lower removes more jitter, adds more lag."""
     smoothing_beta: float = 8.0
@@ -97,6 +102,8 @@ class CalibrationConfig:
 class SlouchConfig:
     """When posture counts as slouched (metric points: 0 is neutral)."""
 
+    median_window_s: float = 1.5
+    """Posture cues are the median over this much recent time (removes landmark jitter)."""
     forward_head_enter: float = 15.0
     """Forward-head value at or above which posture is slouched."""
     forward_head_exit: float = 8.0

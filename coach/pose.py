@@ -45,9 +45,9 @@ def poses_from_mediapipe(result: Any, t_s: float, image_size: tuple[int, int]) -
     return poses
 
 
-def grade_tracking(pose: Pose, min_visibility: float) -> Pose:
+def grade_tracking(pose: Pose, min_visibility: float, min_presence: float) -> Pose:
     """Mark a pose untrusted when the head or shoulders are not visible enough."""
-    if pose.is_visible(UPPER_BODY, min_visibility):
+    if pose.is_visible(UPPER_BODY, min_visibility, min_presence):
         return pose
     return Pose(
         t_s=pose.t_s,
@@ -145,7 +145,7 @@ class PoseEstimator:
         user = self._selector.update(poses, frame.t_s)
         if user is None:
             return PoseSample(t_s=frame.t_s, pose=None, tracking=Tracking.NO_PERSON, people=0)
-        user = grade_tracking(user, self._config.min_visibility)
+        user = grade_tracking(user, self._config.min_visibility, self._config.min_presence)
         return PoseSample(t_s=frame.t_s, pose=user, tracking=user.tracking, people=len(poses))
 
     def close(self) -> None:

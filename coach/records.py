@@ -139,12 +139,14 @@ class Pose:
         x, y = self.image_xyz[landmark, :2]
         return np.array([x * self.image_size[0], y * self.image_size[1]], dtype=np.float64)
 
-    def is_visible(self, landmarks: tuple[Landmark, ...], min_visibility: float) -> bool:
-        """Whether every given landmark is visible and present enough."""
+    def is_visible(
+        self, landmarks: tuple[Landmark, ...], min_visibility: float, min_presence: float
+    ) -> bool:
+        """Whether every given landmark is visible enough and likely inside the frame."""
         idx = list(landmarks)
         return bool(
             np.all(self.visibility[idx] >= min_visibility)
-            and np.all(self.presence[idx] >= min_visibility)
+            and np.all(self.presence[idx] >= min_presence)
         )
 
     def with_landmarks(self, image_xyz: FloatArray, world_xyz: FloatArray) -> Pose:

@@ -30,6 +30,18 @@ def display_available() -> bool:
     return True
 
 
+_FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype", "/usr/share/fonts")
+
+
+def _point_qt_at_system_fonts() -> None:
+    """OpenCV's bundled Qt ships no fonts and warns on every window; lend it the system's."""
+    if sys.platform.startswith("linux") and "QT_QPA_FONTDIR" not in os.environ:
+        for folder in _FONT_DIRS:
+            if os.path.isdir(folder):
+                os.environ["QT_QPA_FONTDIR"] = folder
+                return
+
+
 def draw_preview(
     snapshot: Snapshot,
     frame: Frame | None,
@@ -149,7 +161,12 @@ class PreviewWindow:
         self.message_s = message_s
         self._message: tuple[float, str] | None = None
         self.wants_stop = False
-        cv2.namedWindow(WINDOW_TITLE, cv2.WINDOW_NORMAL)
+        _point_qt_at_system_fonts()
+        # GUI_NORMAL hides Qt's toolbar: the preview is a picture, not an image editor.
+        cv2.namedWindow(
+            WINDOW_TITLE, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL
+        )
+        cv2.resizeWindow(WINDOW_TITLE, 640, 480)
         self._opened = False
 
     def update(self, snapshot: Snapshot, frame: Frame | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -20,6 +21,9 @@ MAX_HEAD_TURN = 0.32
 MIN_SHOULDER_FRACTION = 0.05
 # Landmarks below this visibility are not used (the far ear in an oblique view, say).
 MIN_CUE_VISIBILITY = 0.5
+# Presence (in-frame likelihood) dips for visible shoulders near the bottom edge; positions
+# outside the frame are rejected on their own.
+MIN_CUE_PRESENCE = 0.2
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,7 @@ class PostureCues:
 def _visible(pose: Pose, *landmarks: Landmark) -> bool:
     return bool(
         all(pose.visibility[lm] >= MIN_CUE_VISIBILITY for lm in landmarks)
-        and all(pose.presence[lm] >= MIN_CUE_VISIBILITY for lm in landmarks)
+        and all(pose.presence[lm] >= MIN_CUE_PRESENCE for lm in landmarks)
     )
 
 
@@ -151,6 +155,31 @@ def median_cues(cues: list[PostureCues]) -> PostureCues:
         for f in fields(PostureCues)
     }
     return PostureCues(**values)
+
+
+class CueSmoother:
+    """Rolling median of the cues over the last `window_s` of stream time.
+
+    Posture changes over seconds; landmark jitter changes every frame. A median keeps a
+    real change's edge sharp while removing the ear and shoulder jitter that would
+    otherwise swing the head-size cue by several percent from frame to frame.
+    """
+
+    def __init__(self, window_s: float) -> None:
+        self.window_s = window_s
+        self._recent: deque[tuple[float, PostureCues]] = deque()
+
+    def update(self, cues: PostureCues | None, t_s: float) -> PostureCues | None:
+        """Add one frame's cues; returns the median of the window (None if it is empty)."""
+        if cues is not None:
+            if self._recent and self._recent[-1][1].view != cues.view:
+                self._recent.clear()  # a new view: old cues measure something else
+            self._recent.append((t_s, cues))
+        while self._recent and self._recent[0][0] <= t_s - self.window_s:
+            self._recent.popleft()
+        if cues is None or not self._recent:
+            return None
+        return median_cues([c for _, c in self._recent])
 
 
 @dataclass(frozen=True)
