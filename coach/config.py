@@ -114,7 +114,7 @@ class SlouchConfig:
     """Thoracic-rounding value at or below which posture is upright again."""
     enter_after_s: float = 2.0
     """Minimum duration above the enter thresholds before the state turns slouched."""
-    exit_after_s: float = 2.0
+    exit_after_s: float = 1.0
     """Minimum duration below the exit thresholds before the state turns upright."""
     glance_pitch: float = 0.2
     """A nod this far from neutral (ear spans) is a glance at the keyboard: never enters."""

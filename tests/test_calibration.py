@@ -85,7 +85,9 @@ def test_neutral_never_drifts_toward_a_long_slouch() -> None:
     assert before is not None and after is not None
     for name in ("head_size", "head_rise", "shoulder_width"):
         # Only the first seconds, before the slouch was decided, may move it at all.
-        assert getattr(after.current, name) == pytest.approx(getattr(before.current, name), rel=2e-3)
+        assert getattr(after.current, name) == pytest.approx(
+            getattr(before.current, name), rel=2e-3
+        )
     early = np.mean([s.metrics.forward_head for s in snaps[10:310] if s.metrics])
     late = np.mean([s.metrics.forward_head for s in snaps[-300:] if s.metrics])
     assert late == pytest.approx(early, abs=1.0)
