@@ -170,6 +170,13 @@ class Session:
         self.spec = parse_source(str(args.source))
         self.source_fps = 0.0
         self.label = str(self.spec)
+        self._note: str | None = None
+
+    def _say_note(self) -> None:
+        """Say how the neutral is set, once the source has opened (errors come first)."""
+        if self._note:
+            self.console.print(self._note)
+            self._note = None
 
     def make_analyzer(self) -> Analyzer:
         """The analyzer with the neutral the options ask for."""
@@ -183,10 +190,10 @@ class Session:
             raise ConfigError("--calibrate-seconds must be more than 0")
         if profile is not None:
             loaded = load_profile(profile_path(profile, profiles_dir()))
-            self.console.print(f"[dim]Using calibration profile {loaded.name!r}.[/dim]")
+            self._note = f"[dim]Using calibration profile {loaded.name!r}.[/dim]"
             return Analyzer(self.config, library, neutral=loaded.neutral)
         if seconds is None and self.args.command in ("run", "analyze"):
-            self.console.print(
+            self._note = (
                 f"[cyan]No calibration profile given: calibrating from the first "
                 f"{self.config.calibration.calibrate_s:g} s. Sit tall and look at the screen.[/cyan]"
             )
@@ -214,6 +221,7 @@ class Session:
             self.source_fps = reader.fps
             self.label = reader.description
             stream = replayed_samples(_limited_samples(reader.samples(), max_seconds), gate, stats)
+            self._say_note()
             run(stream, analyzer, sinks_for(stats), stats, on_sample)
             return analyzer, stats
         model = _resolve_model(self.args.model, self.console)
@@ -227,6 +235,7 @@ class Session:
             if realtime and not source.live:
                 frames = _paced(frames)
             stream = analysed_frames(_limited(frames, max_seconds), estimator, gate, stats)
+            self._say_note()
             run(stream, analyzer, sinks_for(stats), stats, on_sample)
         return analyzer, stats
 

@@ -65,6 +65,13 @@ def draw_preview(
             lm: (int(pose.image_xyz[lm, 0] * width), int(pose.image_xyz[lm, 1] * height))
             for lm in Landmark
         }
+        ears = (Landmark.LEFT_EAR, Landmark.RIGHT_EAR)
+        shoulders = (Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER)
+        if min(pose.visibility[list(ears + shoulders)]) >= 0.5:
+            # The neck: mid-ears to mid-shoulders, the line forward head bends.
+            neck_top = tuple((np.add(points[ears[0]], points[ears[1]]) // 2).tolist())
+            neck_base = tuple((np.add(points[shoulders[0]], points[shoulders[1]]) // 2).tolist())
+            cv2.line(canvas, neck_top, neck_base, colour, 2, cv2.LINE_AA)
         for a, b in SKELETON_EDGES:
             if min(pose.visibility[a], pose.visibility[b]) >= 0.5:
                 cv2.line(canvas, points[a], points[b], colour, 2, cv2.LINE_AA)

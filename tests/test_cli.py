@@ -1,0 +1,148 @@
+"""Tests for the command line: the JSON contract, record/replay, and one-line errors for bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from coach.cli import main
+from tests.conftest import REPO, sample_clip
+
+COACH = [sys.executable, "-m", "coach"]
+
+
+def coach(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    merged = {**os.environ, **(env or {})}
+    merged.pop("DISPLAY", None)
+    return subprocess.run(
+        [*COACH, *args], capture_output=True, text=True, cwd=REPO, env=merged, timeout=timeout
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert result.returncode == 1, result
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("coach: error:")
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("run", "analyze", "record", "calibrate", "models"):
+        assert command in out
+
+
+def test_invalid_config_is_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text("[slouch]\nhold = 3\n")
+    assert_one_line_error(
+        coach("analyze", "x.mp4", "--config", str(config)), "unknown setting 'hold'"
+    )
+
+
+@pytest.mark.slow
+class TestBadInput:
+    def test_missing_file(self) -> None:
+        assert_one_line_error(coach("analyze", "no/such/video.mp4", "--json"), "does not exist")
+
+    def test_corrupt_video(self, tmp_path: Path) -> None:
+        bad = tmp_path / "corrupt.mp4"
+        bad.write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(4000))
+        assert_one_line_error(coach("analyze", str(bad), "--json"), "not a readable video")
+
+    def test_truncated_video(self, tmp_path: Path) -> None:
+        data = sample_clip("neutral").read_bytes()
+        cut = tmp_path / "truncated.mp4"
+        cut.write_bytes(data[: len(data) // 2])
+        result = coach("analyze", str(cut), "--json")
+        assert_one_line_error(result)
+        assert "truncated" in result.stderr
+        assert result.stdout == ""  # no half report passed off as a whole one
+
+    def test_unopenable_camera_index(self) -> None:
+        assert_one_line_error(coach("run", "7", "--no-window"), "camera 7 cannot be opened")
+
+    def test_unreachable_stream(self) -> None:
+        assert_one_line_error(
+            coach("run", "rtsp://127.0.0.1:9/cam", "--no-window"), "cannot be reached"
+        )
+
+    def test_model_that_is_not_a_pose_model(self, tmp_path: Path) -> None:
+        fake = tmp_path / "face.task"
+        import zipfile
+
+        with zipfile.ZipFile(fake, "w") as bundle:
+            bundle.writestr("face_detector.tflite", b"not a model")
+        assert_one_line_error(
+            coach("analyze", str(sample_clip("neutral")), "--model", str(fake)),
+            "not a pose landmarker model",
+        )
+
+    def test_missing_profile(self, tmp_path: Path) -> None:
+        result = coach(
+            "analyze",
+            str(sample_clip("neutral")),
+            "--profile",
+            "nobody",
+            env={"XDG_DATA_HOME": str(tmp_path)},
+        )
+        assert_one_line_error(result, "coach calibrate")
+
+
+@pytest.mark.slow
+def test_analyze_json_contract_and_landmark_replay(tmp_path: Path) -> None:
+    video = str(sample_clip("neutral"))
+    result = coach("analyze", video, "--json", "--calibrate-seconds", "3")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report) >= {"frames", "duration_s", "fps", "view", "samples", "slouch", "nudges"}
+    assert report["frames"] == 300 and report["fps"] == 15.0 and report["view"] == "front"
+    assert report["duration_s"] == pytest.approx(20.0)
+    assert len(report["samples"]) == 20
+    first = report["samples"][5]
+    assert set(first) >= {"t_s", "state", "forward_head", "thoracic_rounding"}
+    assert first["state"] == "upright" and isinstance(first["forward_head"], float)
+    assert report["slouch"] == {"seconds": 0, "intervals_s": []}
+
+    # Record the pose stream (never pixels) and replay it: same samples as the video.
+    landmarks = tmp_path / "neutral.jsonl.gz"
+    recorded = coach("record", video, "--landmarks", str(landmarks))
+    assert recorded.returncode == 0, recorded.stderr
+    replay = coach("analyze", str(landmarks), "--json", "--calibrate-seconds", "3")
+    assert replay.returncode == 0, replay.stderr
+    replayed = json.loads(replay.stdout)
+    assert [s["state"] for s in replayed["samples"]] == [s["state"] for s in report["samples"]]
+    for a, b in zip(replayed["samples"], report["samples"], strict=True):
+        assert a["t_s"] == b["t_s"]
+        if a["forward_head"] is not None:
+            assert a["forward_head"] == pytest.approx(b["forward_head"], abs=0.05)
+
+
+@pytest.mark.slow
+def test_run_on_a_video_at_file_speed_exits_cleanly() -> None:
+    result = coach("run", str(sample_clip("neutral")), "--no-window", "--calibrate-seconds", "2")
+    assert result.returncode == 0, result.stderr
+    assert "Done:" in result.stderr
+
+
+@pytest.mark.slow
+def test_run_falls_back_to_the_sample_video_without_a_webcam() -> None:
+    result = coach(
+        "run", "--fallback-video", str(sample_clip("neutral")), "--no-window", "--max-seconds", "3"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "No webcam could be opened; running on the sample video" in " ".join(
+        result.stderr.split()
+    )
