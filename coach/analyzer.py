@@ -8,9 +8,12 @@ from dataclasses import dataclass
 from coach.calibration import Calibrator
 from coach.config import Config
 from coach.decisions.baseline import AdaptiveNeutral, Drift, NeutralAdapter
-from coach.decisions.nudge import MovementRotation, Nudge, PostureNudger
+from coach.decisions.prompts import Clock, PlannedPrompt, PromptPolicy
 from coach.decisions.setup import SetupWatcher
 from coach.decisions.slouch import PostureState, SlouchDetector, SlouchStatus
+from coach.decisions.stationary import ActivityStatus, StationaryTracker
+from coach.events import Event, Nudge, SetCompleted
+from coach.features.motion import MotionMeter
 from coach.features.posture import (
     CueSmoother,
     PostureCues,
@@ -19,9 +22,12 @@ from coach.features.posture import (
     posture_metrics,
 )
 from coach.features.smoothing import LandmarkSmoother
+from coach.features.user import UserIdentity
 from coach.features.view import ViewDetector
 from coach.movements import MovementLibrary
 from coach.records import PoseSample, Tracking
+
+COMMANDS = ("snooze", "skip", "done", "pause", "resume")
 
 
 @dataclass(frozen=True, eq=False)
@@ -39,11 +45,29 @@ class Snapshot:
     calibrating: float | None
     """Calibration progress 0..1 while the neutral is being recorded, else None."""
     nudge: Nudge | None
-    """A nudge that fired at this moment."""
+    """A prompt that fired at this moment."""
     next_nudge_in_s: float | None
-    """If the slouch goes on, seconds until the next nudge."""
+    """If the slouch goes on, seconds until the next posture nudge."""
     recalibrate: bool
     """The camera or seat seems to have moved: the user should recalibrate."""
+    events: tuple[Event, ...] = ()
+    """Everything that happened at this moment (prompts, outcomes, sets), for the log."""
+    activity: str | None = None
+    """"still", "moving" or "away" (None until the user is seen): the stationary estimate."""
+    activity_since_s: float = 0.0
+    """When the current activity began (backdated to its first evidence)."""
+    seated_s: float = 0.0
+    """Time seated since the last real movement break, seconds."""
+    since_movement_s: float = 0.0
+    """Time since the user last moved, seconds."""
+    next_prompt: PlannedPrompt | None = None
+    """The next planned prompt and why."""
+    open_prompt: Nudge | None = None
+    """The prompt awaiting an outcome (shown with its movement's cues)."""
+    paused_until_s: float | None = None
+    """Meeting mode: no prompts (and no camera) until then."""
+    snoozed_until_s: float | None = None
+    """Prompts snoozed until then."""
 
     @property
     def state(self) -> str:
@@ -60,8 +84,10 @@ class Analyzer:
         library: MovementLibrary,
         neutral: PostureCues | None = None,
         calibrate_s: float | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self._config = config
+        self.library = library
         self._smoother = LandmarkSmoother(
             config.pose.smoothing_min_cutoff_hz, config.pose.smoothing_beta
         )
@@ -73,12 +99,20 @@ class Analyzer:
         )
         self._adapter: NeutralAdapter | None = None
         self._watcher: SetupWatcher | None = None
+        self.calibrated_neutral: PostureCues | None = None
         if neutral is not None:
             self._start_from(neutral)
         self._cue_median = CueSmoother(config.slouch.median_window_s)
         self._detector = SlouchDetector(config.slouch)
-        self._nudger = PostureNudger(config.nudge, MovementRotation(library))
-        self.calibrated_neutral: PostureCues | None = neutral
+        self._identity = UserIdentity(
+            config.stationary.user_scale_tolerance, config.stationary.user_shift_widths
+        )
+        self._motion = MotionMeter(config.stationary.window_s)
+        self._stationary = StationaryTracker(config.stationary)
+        self.prompts = PromptPolicy(
+            config.nudge, config.prompts, config.stationary, library, clock=clock
+        )
+        self._commands: list[str] = []
 
     def _start_from(self, neutral: PostureCues) -> None:
         c = self._config.calibration
@@ -94,6 +128,12 @@ class Analyzer:
     def wanted_fps(self) -> float:
         """How often the loop should analyse a frame right now."""
         return self._config.loop.posture_fps
+
+    def command(self, name: str) -> None:
+        """Queue a user command ("snooze", "skip", "done", "pause", "resume") for the next frame."""
+        if name not in COMMANDS:
+            raise ValueError(f"unknown command {name!r}")
+        self._commands.append(name)
 
     def _drift(self, metrics: PostureMetrics, state: PostureState) -> Drift:
         s, c = self._config.slouch, self._config.calibration
@@ -113,14 +153,13 @@ class Analyzer:
             return Drift.BETTER
         return Drift.DEAD_BAND
 
-    def update(self, sample: PoseSample) -> Snapshot:
-        """Advance every stage to the sample's timestamp."""
-        t_s = sample.t_s
-        smoothed = self._smoother.update(sample)
-        pose = smoothed.pose if smoothed.usable else None
-        if pose is not None:
-            self.view.update(pose)
-        cues = self._cue_median.update(measure_cues(pose) if pose is not None else None, t_s)
+    def _posture(
+        self, sample: PoseSample, t_s: float
+    ) -> tuple[PostureCues | None, PostureMetrics | None, float | None, bool]:
+        """Cues → neutral → metrics; returns cues, metrics, calibration progress, recalibrate."""
+        pose = sample.pose if sample.usable else None
+        raw = measure_cues(pose) if pose is not None else None
+        cues = self._cue_median.update(raw, t_s)
         calibrating: float | None = None
         if self._adapter is None:
             neutral = self._calibrator.update(cues, t_s)
@@ -128,33 +167,98 @@ class Analyzer:
                 calibrating = self._calibrator.progress(t_s)
             else:
                 self._start_from(neutral)
-        metrics: PostureMetrics | None = None
-        recalibrate = False
-        if cues is not None and self._adapter is not None:
-            metrics = posture_metrics(cues, self._adapter.neutral.current)
-            if self._watcher is None and pose is not None:
-                self._watcher = SetupWatcher(
-                    self._config.calibration, pose.image_size[0] / pose.image_size[1]
-                )
-            if self._watcher is not None:
-                recalibrate = self._watcher.update(cues, self._adapter.neutral.calibrated, t_s)
+        if pose is not None and self._adapter is not None and not self._identity.has_reference:
+            self._identity.set_reference(pose)
+        if cues is None or self._adapter is None or pose is None:
+            return cues, None, calibrating, False
+        metrics = posture_metrics(cues, self._adapter.neutral.current)
+        if self._watcher is None:
+            self._watcher = SetupWatcher(
+                self._config.calibration, pose.image_size[0] / pose.image_size[1]
+            )
+        recalibrate = self._watcher.update(cues, self._adapter.neutral.calibrated, t_s)
         if metrics is not None and not all(
             math.isfinite(v) for v in (metrics.forward_head, metrics.thoracic_rounding)
         ):
             metrics = None
-        person_seen = sample.tracking is not Tracking.NO_PERSON
-        status = self._detector.update(metrics if calibrating is None else None, person_seen, t_s)
+        return cues, metrics, calibrating, recalibrate
+
+    def _apply_commands(self, t_s: float) -> list[Event]:
+        events: list[Event] = []
+        for name in self._commands:
+            if name == "snooze":
+                events.extend(self.prompts.snooze(t_s))
+            elif name == "skip":
+                events.extend(self.prompts.skip(t_s))
+            elif name == "done":
+                events.extend(self.prompts.confirm(t_s))
+            elif name == "pause":
+                self.prompts.pause(t_s)
+            else:
+                self.prompts.resume()
+        self._commands.clear()
+        return events
+
+    def update(self, sample: PoseSample, sets: tuple[SetCompleted, ...] = ()) -> Snapshot:
+        """Advance every stage to the sample's timestamp."""
+        t_s = sample.t_s
+        smoothed = self._smoother.update(sample)
+        if smoothed.pose is not None and not self._identity.is_user(smoothed.pose, t_s):
+            # Someone else (a passer-by in an empty chair's place): not the user.
+            smoothed = PoseSample(
+                t_s=t_s, pose=None, tracking=Tracking.NO_PERSON, people=sample.people
+            )
+        if smoothed.usable and smoothed.pose is not None:
+            self.view.update(smoothed.pose)
+        cues, metrics, calibrating, recalibrate = self._posture(smoothed, t_s)
+        user_seen = smoothed.tracking is not Tracking.NO_PERSON
+        status = self._detector.update(metrics if calibrating is None else None, user_seen, t_s)
         if cues is not None and metrics is not None and self._adapter is not None:
             self._adapter.update(cues, t_s, self._drift(metrics, status.state))
-        nudge = self._nudger.update(status, t_s)
+        # Motion needs only the trunk: a user standing up (head out of frame) still moves.
+        motion = self._motion.update(smoothed.pose, t_s)
+        if not user_seen:
+            self._motion.reset()
+        activity = self._stationary.update(motion, user_seen, t_s)
+        events: list[Event] = self._apply_commands(t_s)
+        nudge, resolved = self.prompts.update(t_s, status, activity, sets)
+        if nudge is not None:
+            events.append(nudge)
+        events.extend(resolved)
+        events.extend(sets)
+        return self._snapshot(
+            smoothed, metrics, status, calibrating, recalibrate, nudge, activity, events
+        )
+
+    def _snapshot(
+        self,
+        sample: PoseSample,
+        metrics: PostureMetrics | None,
+        status: SlouchStatus,
+        calibrating: float | None,
+        recalibrate: bool,
+        nudge: Nudge | None,
+        activity: ActivityStatus,
+        events: list[Event],
+    ) -> Snapshot:
+        t_s = sample.t_s
         return Snapshot(
             t_s=t_s,
-            sample=smoothed,
+            sample=sample,
             view=self.view.current,
             metrics=metrics,
             slouch=status,
             calibrating=calibrating,
             nudge=nudge,
-            next_nudge_in_s=self._nudger.next_in_s(status, t_s),
+            next_nudge_in_s=self.prompts.posture_next_in_s(status, t_s),
             recalibrate=recalibrate,
+            events=tuple(events),
+            activity=activity.activity.value if activity.activity is not None else None,
+            activity_since_s=activity.since_s,
+            seated_s=activity.seated_s,
+            since_movement_s=activity.since_movement_s,
+            next_prompt=self.prompts.next_prompt(t_s, status, activity),
+            open_prompt=self.prompts.open_prompt,
+            paused_until_s=self.prompts.paused_until_s(t_s),
+            snoozed_until_s=self.prompts.snoozed_until_s(t_s),
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import sys
@@ -43,6 +44,12 @@ def _build_parser() -> argparse.ArgumentParser:
     calibration = posture.add_mutually_exclusive_group()
     calibration.add_argument(
         "--profile", help="calibration profile name (or path) saved by `coach calibrate`"
+    )
+    posture.add_argument(
+        "--still-minutes",
+        type=float,
+        metavar="M",
+        help="prompt a movement after M minutes sitting still (default 30; short for short clips)",
     )
     calibration.add_argument(
         "--calibrate-seconds",
@@ -318,7 +325,7 @@ def _cmd_analyze(args: argparse.Namespace, config: Config, console: Console) -> 
             f"`coach analyze` reads a video or landmark file, not {session.spec}; "
             "use `coach run` for a live source"
         )
-    report = AnalysisReport(config.loop.sample_period_s)
+    report = AnalysisReport(config.loop.sample_period_s, config.stationary.min_still_interval_s)
     analyzer, stats = session.run(lambda _stats: [report])
     fps = session.source_fps or (stats.frames_read / max(stats.duration_s, 1e-9))
     result = report.build(
@@ -422,6 +429,19 @@ def _cmd_models(args: argparse.Namespace, config: Config, console: Console) -> i
     return 0
 
 
+def _with_overrides(config: Config, args: argparse.Namespace) -> Config:
+    """Apply command-line options that override config settings."""
+    still_minutes = getattr(args, "still_minutes", None)
+    if still_minutes is not None:
+        if still_minutes <= 0:
+            raise ConfigError("--still-minutes must be more than 0")
+        config = dataclasses.replace(
+            config,
+            stationary=dataclasses.replace(config.stationary, still_minutes=still_minutes),
+        )
+    return config
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the coach; returns the process exit code."""
     # Keep OpenCV/FFmpeg from printing their own warnings over our one-line errors.
@@ -437,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
         "models": _cmd_models,
     }
     try:
-        config = load_config(args.config)
+        config = _with_overrides(load_config(args.config), args)
         return commands[args.command](args, config, console)
     except CoachError as exc:
         console.print(f"[bold red]coach: error:[/bold red] {exc}", highlight=False, soft_wrap=True)

@@ -141,6 +141,58 @@ class NudgeConfig:
 
 
 @dataclass(frozen=True)
+class StationaryConfig:
+    """How stillness, movement breaks and absence are told apart."""
+
+    window_s: float = 2.0
+    """Motion is measured over this much recent stream time."""
+    moving_travel_per_s: float = 0.14
+    """Trunk travel (shoulder widths per second) above which the user is moving."""
+    moving_spread: float = 0.1
+    """...and the trunk's centre must also wander this far (shoulder widths): not a twitch."""
+    moving_after_s: float = 1.0
+    """Movement must last this long before the state turns "moving"."""
+    still_after_s: float = 1.5
+    """Calm must last this long before the state turns "still" again."""
+    away_after_s: float = 3.0
+    """Seconds without the user before "away" (a missed detection or brief occlusion is held)."""
+    away_break_s: float = 60.0
+    """Time away that counts as a break and resets the sitting timer."""
+    moving_break_s: float = 10.0
+    """Continuous movement (standing, stretching) that counts as a break."""
+    still_minutes: float = 30.0
+    """Sitting this long without a break earns a movement prompt."""
+    min_still_interval_s: float = 5.0
+    """Shorter still stretches are not reported as intervals."""
+    user_scale_tolerance: float = 0.4
+    """A person whose shoulder width differs from the user's by more than this share is someone else."""
+    user_shift_widths: float = 1.2
+    """...or whose shoulders are this many of the user's shoulder widths away from the user's place."""
+
+
+@dataclass(frozen=True)
+class PromptConfig:
+    """The movement coach's prompt policy."""
+
+    cooldown_s: float = 300.0
+    """Minimum time between any two prompts."""
+    respond_s: float = 300.0
+    """A prompt nobody answers (done, snoozed, skipped) within this long counts as ignored."""
+    snooze_s: float = 900.0
+    """How long a snooze lasts (it ends by itself)."""
+    pause_s: float = 1800.0
+    """How long pause / meeting mode lasts (the camera is released; it resumes by itself)."""
+    leg_every_s: float = 3600.0
+    """At least one leg-focused movement within this much seated time."""
+    working_hours: str = "08:00-19:00"
+    """Prompts only between these local times (live sessions; "" = always)."""
+    working_days: str = "mon,tue,wed,thu,fri"
+    """Prompts only on these days (live sessions; "" = every day)."""
+    seen_moving_s: float = 4.0
+    """After a prompt for a movement the camera cannot count, this much movement counts as done."""
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration, one section per stage."""
 
@@ -151,6 +203,8 @@ class Config:
     calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
     slouch: SlouchConfig = field(default_factory=SlouchConfig)
     nudge: NudgeConfig = field(default_factory=NudgeConfig)
+    stationary: StationaryConfig = field(default_factory=StationaryConfig)
+    prompts: PromptConfig = field(default_factory=PromptConfig)
 
 
 T = TypeVar("T")

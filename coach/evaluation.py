@@ -71,3 +71,100 @@ def transitions(snapshots: list[Snapshot], state: str) -> list[list[float]]:
     if start is not None and snapshots:
         out.append([start, snapshots[-1].t_s])
     return out
+
+
+@dataclass(frozen=True)
+class DaySegment:
+    """One stretch of a simulated day: what the user does, and any command they give."""
+
+    start: str
+    """Local time "HH:MM" the segment starts."""
+    kind: str
+    """"sit", "slouch_head", "slouch_back", "stretch", "away", "passer_by"."""
+    command: str | None = None
+    """A command given at the segment's start ("snooze", "pause", ...)."""
+
+
+@dataclass(frozen=True)
+class DayResult:
+    """What a simulated day produced."""
+
+    nudges: list[Any]
+    resolved: list[Any]
+    snapshots_at: dict[float, Any]
+    """A thinned record of snapshots (every minute) for checking gates."""
+    start: Any
+    """The day's start as a datetime."""
+
+
+def simulate_day(
+    segments: list[DaySegment],
+    *,
+    day: str = "2026-11-23",
+    end: str = "19:30",
+    step_s: float = 2.0,
+    seed: int = 0,
+) -> DayResult:
+    """Run a scripted working day through the whole analyzer on synthetic poses.
+
+    Time is simulated (stream seconds from the first segment), so an 11-hour day takes
+    seconds of wall time; the clock maps stream time to the day's local time.
+    """
+    import datetime as dt
+
+    import numpy as np
+
+    from coach.analyzer import Analyzer
+    from coach.config import Config
+    from coach.movements import load_library
+    from coach.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
+
+    start = dt.datetime.fromisoformat(f"{day}T{segments[0].start}")
+    finish = dt.datetime.fromisoformat(f"{day}T{end}")
+
+    def clock(t_s: float) -> dt.datetime:
+        return start + dt.timedelta(seconds=t_s)
+
+    config = Config()
+    config = type(config)(
+        **{**config.__dict__, "loop": type(config.loop)(posture_fps=1.0 / step_s)}
+    )
+    analyzer = Analyzer(config, load_library(), calibrate_s=20.0, clock=clock)
+    rng = np.random.default_rng(seed)
+    camera = Camera()
+    bodies = {
+        "sit": BodyPose(),
+        "slouch_head": BodyPose(forward_head_m=0.07),
+        "slouch_back": BodyPose(rounding=0.8),
+    }
+    bounds = [
+        (dt.datetime.fromisoformat(f"{day}T{s.start}") - start).total_seconds() for s in segments
+    ]
+    bounds.append((finish - start).total_seconds())
+    nudges: list[Any] = []
+    resolved: list[Any] = []
+    thinned: dict[float, Any] = {}
+    for segment, seg_start, seg_end in zip(segments, bounds, bounds[1:], strict=False):
+        if segment.command is not None:
+            analyzer.command(segment.command)
+        t_s = seg_start
+        while t_s < seg_end:
+            local_s = t_s - seg_start
+            if segment.kind in bodies:
+                pose = synthetic_pose(bodies[segment.kind], camera, noise_px=0.7, rng=rng)
+            elif segment.kind == "stretch":
+                pose = synthetic_pose(
+                    BodyPose(arm_raise=0.62, lean_deg=12.0 * np.sin(local_s)), camera, rng=rng
+                )
+            elif segment.kind == "passer_by":
+                x = -0.8 + 1.6 * (local_s % 20.0) / 20.0
+                pose = synthetic_pose(BodyPose(shift_m=(x, -0.1, 1.2)), camera, rng=rng)
+            else:
+                pose = None
+            snap = analyzer.update(synthetic_sample(pose, t_s))
+            for event in snap.events:
+                (nudges if type(event).__name__ == "Nudge" else resolved).append(event)
+            if int(t_s) % 60 == 0:
+                thinned[t_s] = snap
+            t_s += step_s
+    return DayResult(nudges, resolved, thinned, start)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
-from coach.records import LANDMARK_COUNT, Landmark, Pose, PoseSample, Tracking
+from coach.records import LANDMARK_COUNT, UPPER_BODY, Landmark, Pose, PoseSample, Tracking
 
 Array = npt.NDArray[np.float64]
 
@@ -178,18 +178,103 @@ def synthetic_pose(
         far = [Landmark.RIGHT_EAR, Landmark.RIGHT_EYE, Landmark.RIGHT_EYE_OUTER]
         vis[far] = 0.2
     vis[list(_LEGS)] = 0.1  # the desk hides the legs
+    presence = np.full(LANDMARK_COUNT, 0.99, dtype=np.float32)
+    outside = (image[:, 0] < 0) | (image[:, 0] > 1) | (image[:, 1] < 0) | (image[:, 1] > 1)
+    vis[outside] = 0.05
+    presence[outside] = 0.05
     return Pose(
         t_s=t_s,
         image_xyz=image.astype(np.float32),
         world_xyz=world.astype(np.float32),
         visibility=vis,
-        presence=np.full(LANDMARK_COUNT, 0.99, dtype=np.float32),
+        presence=presence,
         image_size=camera.image_size,
     )
 
 
-def synthetic_sample(pose: Pose | None, t_s: float) -> PoseSample:
+def synthetic_sample(pose: Pose | None, t_s: float, min_visibility: float = 0.5) -> PoseSample:
     """Wrap a synthetic pose (None: nobody in view) as the pose stage would."""
-    if pose is None:
+    if pose is None or not np.any(pose.presence[list(UPPER_BODY)] >= min_visibility):
         return PoseSample(t_s=t_s, pose=None, tracking=Tracking.NO_PERSON, people=0)
-    return PoseSample(t_s=t_s, pose=replace(pose, t_s=t_s), tracking=Tracking.OK, people=1)
+    tracking = (
+        Tracking.OK if pose.is_visible(UPPER_BODY, min_visibility, 0.2) else Tracking.LOW_VISIBILITY
+    )
+    pose = replace(pose, t_s=t_s, tracking=tracking)
+    return PoseSample(t_s=t_s, pose=pose, tracking=tracking, people=1)
+
+
+# Activities a scenario can script, and the activity the coach should report for each.
+SCENARIO_TRUTH: dict[str, str] = {
+    "still": "still",
+    "fidget": "still",
+    "typing": "still",
+    "talking": "still",
+    "stretch": "moving",
+    "stand_up": "moving",
+    "leave": "away",
+    "passer_by": "away",
+}
+
+
+def _body_for(kind: str, t_s: float, local_s: float, rng: np.random.Generator) -> BodyPose | None:
+    breathing = (0.0, 0.002 * math.sin(2 * math.pi * 0.25 * t_s), 0.0)
+    if kind in ("still", "typing", "talking"):
+        return BodyPose(
+            shift_m=breathing,
+            arm_raise=0.02 * math.sin(2 * math.pi * 4.0 * t_s) if kind == "typing" else 0.0,
+            pitch_deg=4.0 * math.sin(2 * math.pi * 3.0 * t_s) if kind == "talking" else 0.0,
+        )
+    if kind == "fidget":
+        # A small shift every couple of seconds, settling in between.
+        phase = (local_s % 2.5) / 2.5
+        offset = 0.012 * math.sin(math.pi * min(phase * 4, 1.0))
+        return BodyPose(shift_m=(offset, breathing[1], 0.0), lean_deg=3.0 * offset / 0.012)
+    if kind == "stretch":
+        return BodyPose(
+            arm_raise=0.62 * min(1.0, local_s / 1.5),
+            lean_deg=12.0 * math.sin(2 * math.pi * local_s / 6.0),
+            extension=0.5,
+        )
+    if kind == "stand_up":
+        # Rises over 2 s (the head leaves the top of the frame), then shifts about.
+        rise = min(1.0, local_s / 2.0)
+        return BodyPose(shift_m=(0.12 * math.sin(local_s), -0.25 * rise, 0.1 * rise))
+    return None  # leave / passer_by: the user is not in view
+
+
+def scenario(
+    segments: list[tuple[str, float]],
+    *,
+    fps: float = 5.0,
+    camera: Camera | None = None,
+    noise_px: float = 0.7,
+    seed: int = 0,
+) -> tuple[list[PoseSample], list[tuple[float, float, str]]]:
+    """A scripted stream of samples and its truth: [(start_s, end_s, activity)], merged."""
+    rng = np.random.default_rng(seed)
+    camera = camera or Camera()
+    samples: list[PoseSample] = []
+    truth: list[tuple[float, float, str]] = []
+    t_s = 0.0
+    for kind, duration_s in segments:
+        start_s = t_s
+        label = SCENARIO_TRUTH[kind]
+        if truth and truth[-1][2] == label:
+            truth[-1] = (truth[-1][0], start_s + duration_s, label)
+        else:
+            truth.append((start_s, start_s + duration_s, label))
+        for i in range(round(duration_s * fps)):
+            t_s = start_s + i / fps
+            body = _body_for(kind, t_s, t_s - start_s, rng)
+            if kind == "passer_by":
+                # Someone smaller (further back) crossing the frame behind the empty chair.
+                x = -0.8 + 1.6 * (t_s - start_s) / duration_s
+                stranger = synthetic_pose(
+                    BodyPose(shift_m=(x, -0.1, 1.2)), camera, noise_px=noise_px, rng=rng
+                )
+                samples.append(synthetic_sample(stranger, t_s))
+                continue
+            pose = synthetic_pose(body, camera, noise_px=noise_px, rng=rng) if body else None
+            samples.append(synthetic_sample(pose, t_s))
+        t_s = start_s + duration_s
+    return samples, truth

@@ -5,9 +5,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 
-from coach.config import NudgeConfig, SlouchConfig
+from coach.config import NudgeConfig, PromptConfig, SlouchConfig, StationaryConfig
 from coach.decisions.hysteresis import DebouncedSwitch
-from coach.decisions.nudge import MovementRotation, PostureNudger
+from coach.decisions.nudge import PostureNudger
+from coach.decisions.prompts import PromptPolicy
+from coach.decisions.stationary import Activity, ActivityStatus
 from coach.decisions.slouch import PostureState, Reason, SlouchDetector
 from coach.features.posture import PostureMetrics
 from coach.movements import load_library
@@ -95,14 +97,23 @@ def test_reason_names_the_worse_problem() -> None:
     assert status.reason is Reason.THORACIC_ROUNDING
 
 
+def seated(t_s: float) -> ActivityStatus:
+    """A user sitting still since t=0 (well under the stillness interval)."""
+    return ActivityStatus(Activity.STILL, 0.0, t_s, t_s, False)
+
+
 def test_nudge_after_hold_then_cooldown_and_rotation() -> None:
-    config = NudgeConfig(hold_s=30.0, cooldown_s=60.0)
-    nudger = PostureNudger(config, MovementRotation(load_library()))
+    policy = PromptPolicy(
+        NudgeConfig(hold_s=30.0, cooldown_s=60.0),
+        PromptConfig(cooldown_s=60.0, working_hours=""),
+        StationaryConfig(),
+        load_library(),
+    )
     detector = SlouchDetector(SlouchConfig())
     nudges = []
     for t, mm, seen in script((5, m(), True), (200, m(forward=30), True)):
         status = detector.update(mm, seen, t)
-        nudge = nudger.update(status, t)
+        nudge, _ = policy.update(t, status, seated(t))
         if nudge:
             nudges.append(nudge)
     times = [n.t_s for n in nudges]
@@ -116,7 +127,7 @@ def test_nudge_after_hold_then_cooldown_and_rotation() -> None:
 
 
 def test_next_nudge_countdown() -> None:
-    nudger = PostureNudger(NudgeConfig(hold_s=45.0), MovementRotation(load_library()))
+    nudger = PostureNudger(NudgeConfig(hold_s=45.0))
     detector = SlouchDetector(SlouchConfig())
     for t, mm, seen in script((10, m(rounding=30), True)):
         status = detector.update(mm, seen, t)

@@ -37,14 +37,42 @@ class IntervalTracker:
         return self.intervals
 
 
+class ActivityIntervals:
+    """Still and away intervals from the backdated activity changes of the snapshots."""
+
+    def __init__(self) -> None:
+        self.intervals: dict[str, list[list[float]]] = {"still": [], "moving": [], "away": []}
+        self._current: str | None = None
+        self._start_s = 0.0
+        self._last_s = 0.0
+
+    def update(self, activity: str | None, since_s: float, t_s: float) -> None:
+        """Feed the activity at `t_s` and when it began."""
+        self._last_s = t_s
+        if activity == self._current:
+            return
+        if self._current is not None:
+            self.intervals[self._current].append([self._start_s, since_s])
+        self._current, self._start_s = activity, since_s
+
+    def finish(self) -> dict[str, list[list[float]]]:
+        """Close the open interval; returns all intervals by activity."""
+        if self._current is not None:
+            self.intervals[self._current].append([self._start_s, self._last_s])
+            self._current = None
+        return self.intervals
+
+
 class AnalysisReport:
     """Collects a sample per period of stream time and builds the published JSON object.
 
     Keys are a contract: later versions add keys, never rename them.
     """
 
-    def __init__(self, sample_period_s: float) -> None:
+    def __init__(self, sample_period_s: float, min_still_interval_s: float = 5.0) -> None:
         self.sample_period_s = sample_period_s
+        self.min_still_interval_s = min_still_interval_s
+        self._activity = ActivityIntervals()
         self._samples: list[dict[str, Any]] = []
         self._next_sample_s: float | None = None
         self._slouch = IntervalTracker()
@@ -53,6 +81,7 @@ class AnalysisReport:
     def update(self, snapshot: Snapshot, frame: Frame | None) -> None:
         """Track intervals on every snapshot; keep the first snapshot of each sample period."""
         self._slouch.update(snapshot.state == "slouched", snapshot.t_s)
+        self._activity.update(snapshot.activity, snapshot.activity_since_s, snapshot.t_s)
         if snapshot.nudge is not None:
             n = snapshot.nudge
             self._nudges.append(
@@ -82,6 +111,13 @@ class AnalysisReport:
     ) -> dict[str, Any]:
         """The report as a JSON-ready dict."""
         intervals = [[round(a, 2), round(b, 2)] for a, b in self._slouch.finish()]
+        activity = self._activity.finish()
+        still = [
+            [round(a, 2), round(b, 2)]
+            for a, b in activity["still"]
+            if b - a >= self.min_still_interval_s
+        ]
+        away = [[round(a, 2), round(b, 2)] for a, b in activity["away"]]
         return {
             "frames": frames,
             "duration_s": round(duration_s, 3),
@@ -93,4 +129,9 @@ class AnalysisReport:
                 "intervals_s": intervals,
             },
             "nudges": list(self._nudges),
+            "stationary": {
+                "longest_still_s": round(max((b - a for a, b in still), default=0.0), 2),
+                "still_intervals_s": still,
+                "away_intervals_s": away,
+            },
         }

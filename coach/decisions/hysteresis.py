@@ -31,6 +31,11 @@ class DebouncedSwitch:
             self._pending_since_s = None
         return self.state
 
+    @property
+    def pending_since_s(self) -> float | None:
+        """When the evidence for the other state began (None when nothing is pending)."""
+        return self._pending_since_s
+
     def reset(self, state: bool, t_s: float) -> None:
         """Force a state (e.g. after the user came back)."""
         if state != self.state:

@@ -62,10 +62,11 @@ class SlouchDetector:
         return None
 
     def _worse(self, metrics: PostureMetrics) -> Reason:
-        c = self.config
-        head = metrics.forward_head / c.forward_head_enter
-        back = metrics.thoracic_rounding / c.rounding_enter
-        return Reason.FORWARD_HEAD if head >= back else Reason.THORACIC_ROUNDING
+        # A slumped upper back carries the head forward with it, so when the back is
+        # rounded past its threshold it is the root cause and the back movement answers it.
+        if metrics.thoracic_rounding >= self.config.rounding_enter:
+            return Reason.THORACIC_ROUNDING
+        return Reason.FORWARD_HEAD
 
     def _set(self, state: PostureState, t_s: float) -> None:
         if state is not self._state:

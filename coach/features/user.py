@@ -49,3 +49,51 @@ class UserSelector:
         self._centre, self._width = measured[best]
         self._last_seen_s = t_s
         return poses[best]
+
+
+class UserIdentity:
+    """Decides whether the followed person is the calibrated user, by place and size.
+
+    While the user is continuously in view they may move anywhere; after a gap, whoever
+    appears must match the calibrated user's shoulder width and place, so someone passing
+    behind an empty chair is not taken for the user coming back.
+    """
+
+    def __init__(self, scale_tolerance: float, shift_widths: float, gap_s: float = 2.0) -> None:
+        self.scale_tolerance = scale_tolerance
+        self.shift_widths = shift_widths
+        self.gap_s = gap_s
+        self._reference: tuple[np.ndarray, float] | None = None
+        self._last: tuple[float, np.ndarray, float] | None = None
+
+    def set_reference(self, pose: Pose) -> None:
+        """Remember the calibrated user's place and size."""
+        self._reference = shoulder_centre_and_width(pose)
+
+    @property
+    def has_reference(self) -> bool:
+        """Whether a calibrated reference exists."""
+        return self._reference is not None
+
+    def is_user(self, pose: Pose, t_s: float) -> bool:
+        """Whether `pose` is the user (always True before calibration)."""
+        centre, width = shoulder_centre_and_width(pose)
+        if self._last is not None and t_s - self._last[0] <= self.gap_s:
+            _, last_centre, last_width = self._last
+            continuous = float(np.linalg.norm(centre - last_centre)) <= 0.5 * last_width and (
+                abs(width / max(last_width, 1e-6) - 1.0) <= 0.25
+            )
+            if continuous:
+                self._last = (t_s, centre, width)
+                return True
+        if self._reference is None:
+            self._last = (t_s, centre, width)
+            return True
+        ref_centre, ref_width = self._reference
+        matches = (
+            abs(width / max(ref_width, 1e-6) - 1.0) <= self.scale_tolerance
+            and float(np.linalg.norm(centre - ref_centre)) <= self.shift_widths * ref_width
+        )
+        if matches:
+            self._last = (t_s, centre, width)
+        return matches

@@ -1,0 +1,118 @@
+"""Provides the stationary tracker: still, moving or away, and the sitting timer that breaks reset."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from coach.config import StationaryConfig
+from coach.decisions.hysteresis import DebouncedSwitch
+from coach.features.motion import MotionMetrics
+
+
+class Activity(Enum):
+    """What the user is doing, moment by moment."""
+
+    STILL = "still"
+    MOVING = "moving"
+    AWAY = "away"
+
+
+@dataclass(frozen=True)
+class ActivityStatus:
+    """The tracker's verdict at one moment."""
+
+    activity: Activity | None
+    """None until the user has been seen once."""
+    since_s: float
+    """When the current activity began (backdated to the first evidence)."""
+    seated_s: float
+    """Time since the last real break (movement or time away), seconds."""
+    since_movement_s: float
+    """Time since the user last moved (or returned), seconds."""
+    break_taken: bool
+    """A break just reset the sitting timer at this moment."""
+
+
+class StationaryTracker:
+    """Turns trunk motion and presence into still / moving / away and a sitting timer.
+
+    Fidgeting, typing and talking stay "still": they move the hands or the face, not the
+    trunk, and never for long. Standing, stretching or leaving are breaks once they last.
+    """
+
+    def __init__(self, config: StationaryConfig) -> None:
+        self.config = config
+        self._moving = DebouncedSwitch(config.moving_after_s, config.still_after_s)
+        self._activity: Activity | None = None
+        self._since_s = 0.0
+        self._last_seen_s: float | None = None
+        self._seated_since_s: float | None = None
+        self._last_movement_s: float | None = None
+        self._in_break = False
+
+    def _moving_evidence(self, motion: MotionMetrics) -> bool:
+        c = self.config
+        if motion.arms_up:
+            return True
+        if motion.window_s < 0.5 * c.window_s:
+            return False
+        travel_per_s = motion.travel / max(motion.window_s, 1e-6)
+        return travel_per_s > c.moving_travel_per_s and motion.spread > c.moving_spread
+
+    def _become(self, activity: Activity, since_s: float) -> None:
+        if activity is not self._activity:
+            self._activity = activity
+            self._since_s = since_s
+
+    def update(self, motion: MotionMetrics | None, user_seen: bool, t_s: float) -> ActivityStatus:
+        """Advance to `t_s` (motion None: no usable trunk landmarks in this frame)."""
+        c = self.config
+        break_taken = False
+        if user_seen:
+            if self._activity is Activity.AWAY and self._last_seen_s is not None:
+                gone_s = t_s - self._last_seen_s
+                if gone_s >= c.away_break_s:
+                    self._seated_since_s = t_s
+                    break_taken = True
+                self._last_movement_s = t_s
+                self._moving.reset(False, t_s)
+                self._become(Activity.STILL, t_s)
+            self._last_seen_s = t_s
+            if self._seated_since_s is None:
+                self._seated_since_s = t_s
+                self._last_movement_s = t_s
+            if motion is not None:
+                was_moving = self._moving.state
+                pending = self._moving.pending_since_s
+                moving = self._moving.update(self._moving_evidence(motion), t_s)
+                if moving != was_moving:
+                    # Backdate to when the evidence began, so intervals have true edges.
+                    self._become(Activity.MOVING if moving else Activity.STILL, pending or t_s)
+                elif self._activity is None:
+                    self._become(Activity.STILL, t_s)
+                if moving:
+                    self._last_movement_s = t_s
+                    if t_s - self._since_s >= c.moving_break_s:
+                        break_taken = not self._in_break
+                        self._in_break = True
+                        # The sitting timer restarts when the movement break ends.
+                        self._seated_since_s = t_s
+                else:
+                    self._in_break = False
+        elif self._last_seen_s is not None and t_s - self._last_seen_s >= c.away_after_s:
+            self._become(Activity.AWAY, self._last_seen_s)
+        seated_since = self._seated_since_s if self._seated_since_s is not None else t_s
+        last_move = self._last_movement_s if self._last_movement_s is not None else t_s
+        long_gone = (
+            self._activity is Activity.AWAY
+            and self._last_seen_s is not None
+            and t_s - self._last_seen_s >= c.away_break_s
+        )
+        return ActivityStatus(
+            activity=self._activity,
+            since_s=self._since_s,
+            seated_s=0.0 if long_gone else max(0.0, t_s - seated_since),
+            since_movement_s=max(0.0, t_s - last_move),
+            break_taken=break_taken,
+        )
