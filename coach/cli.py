@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import datetime as dt
 import json
 import os
 import sys
@@ -15,8 +16,10 @@ from pathlib import Path
 from rich.console import Console
 
 from coach import __version__
+from coach.actions.controls import Controls, TerminalKeys, pausable
 from coach.analyzer import Analyzer, Snapshot
 from coach.config import Config, load_config
+from coach.decisions.prompts import Clock
 from coach.errors import CalibrationError, CameraUnavailable, CoachError, ConfigError
 from coach.pipeline import LoopStats, RateGate, Sink, replayed_samples, run
 from coach.records import Frame, PoseSample
@@ -198,26 +201,38 @@ class Session:
         if profile is not None:
             loaded = load_profile(profile_path(profile, profiles_dir()))
             self._note = f"[dim]Using calibration profile {loaded.name!r}.[/dim]"
-            return Analyzer(self.config, library, neutral=loaded.neutral)
+            return Analyzer(self.config, library, neutral=loaded.neutral, clock=self._clock())
         if seconds is None and self.args.command in ("run", "analyze"):
             self._note = (
                 f"[cyan]No calibration profile given: calibrating from the first "
                 f"{self.config.calibration.calibrate_s:g} s. Sit tall and look at the screen.[/cyan]"
             )
-        return Analyzer(self.config, library, calibrate_s=seconds)
+        return Analyzer(self.config, library, calibrate_s=seconds, clock=self._clock())
+
+    def _clock(self) -> Clock | None:
+        """Live sessions map stream time to local time (working hours); files do not."""
+        if not self.spec.is_live:
+            return None
+        started = dt.datetime.now().astimezone()
+
+        def clock(t_s: float) -> dt.datetime:
+            return started + dt.timedelta(seconds=t_s)
+
+        return clock
 
     def run(
         self,
         sinks_for: Callable[[LoopStats], list[Sink]],
         on_sample: Callable[[PoseSample], None] | None = None,
         realtime: bool = False,
+        controls: Controls | None = None,
     ) -> tuple[Analyzer, LoopStats]:
         """Run the loop; returns the analyzer (for its summaries) and the loop counters."""
         # Imported here: cv2 and mediapipe load only for commands that read frames.
         from coach.landmark_file import LandmarkReader
         from coach.pipeline import analysed_frames
         from coach.pose import PoseEstimator
-        from coach.source import open_frames
+        from coach.source import LiveSource, open_frames
 
         analyzer = self.make_analyzer()
         stats = LoopStats()
@@ -229,7 +244,7 @@ class Session:
             self.label = reader.description
             stream = replayed_samples(_limited_samples(reader.samples(), max_seconds), gate, stats)
             self._say_note()
-            run(stream, analyzer, sinks_for(stats), stats, on_sample)
+            run(stream, analyzer, sinks_for(stats), stats, on_sample, *_loop_controls(controls))
             return analyzer, stats
         model = _resolve_model(self.args.model, self.console)
         with contextlib.ExitStack() as stack:
@@ -241,10 +256,30 @@ class Session:
             frames: Iterable[Frame] = source.frames()
             if realtime and not source.live:
                 frames = _paced(frames)
+            if controls is not None and isinstance(source, LiveSource):
+                frames = pausable(frames, source, controls, self._say_paused)
             stream = analysed_frames(_limited(frames, max_seconds), estimator, gate, stats)
             self._say_note()
-            run(stream, analyzer, sinks_for(stats), stats, on_sample)
+            run(stream, analyzer, sinks_for(stats), stats, on_sample, *_loop_controls(controls))
         return analyzer, stats
+
+    def _say_paused(self, left_s: float) -> None:
+        """Once a minute while paused: the camera is free, and when the coach resumes."""
+        minute = int(left_s // 60)
+        if minute != getattr(self, "_last_pause_minute", None):
+            self._last_pause_minute = minute
+            self.console.print(
+                f"[yellow]Paused (meeting mode): camera released, resuming in {minute + 1} min; "
+                "press r to resume now.[/yellow]"
+            )
+
+
+def _loop_controls(
+    controls: Controls | None,
+) -> tuple[Callable[[], list[str]] | None, Callable[[], bool] | None]:
+    if controls is None:
+        return None, None
+    return controls.drain, lambda: controls.quit
 
 
 def profiles_dir() -> Path:
@@ -271,6 +306,8 @@ def _cmd_run(args: argparse.Namespace, config: Config, console: Console) -> int:
             args.source = str(args.fallback_video)
     session = Session(args, config, console)
     show_window = config.preview.show_window and not args.no_window
+    controls = Controls(config.prompts.pause_s)
+    keys = TerminalKeys(controls)
 
     def sinks_for(stats: LoopStats) -> list[Sink]:
         from coach.actions.notify import (
@@ -281,9 +318,13 @@ def _cmd_run(args: argparse.Namespace, config: Config, console: Console) -> int:
             NullNotifier,
             notification_service_available,
         )
+        from coach.movements import default_user_movements_file, load_library
 
+        library = load_library(default_user_movements_file())
         sinks: list[Sink] = [
-            Dashboard(console, session.label, stats, config.slouch, config.nudge.show_s)
+            Dashboard(
+                console, session.label, stats, config.slouch, config.nudge.show_s, library=library
+            )
         ]
         notifier: Notifier = NullNotifier()
         if config.nudge.desktop and notification_service_available():
@@ -298,17 +339,21 @@ def _cmd_run(args: argparse.Namespace, config: Config, console: Console) -> int:
                         skeleton_only=args.skeleton_only or config.preview.skeleton_only,
                         thresholds=(config.slouch.forward_head_enter, config.slouch.rounding_enter),
                         message_s=config.nudge.show_s,
+                        on_key=controls.key,
                     )
                 )
             else:
                 console.print("[dim]No display found; running without the preview window.[/dim]")
         return sinks
 
+    keys.start()
     try:
-        _, stats = session.run(sinks_for, realtime=args.realtime)
+        _, stats = session.run(sinks_for, realtime=args.realtime, controls=controls)
     except KeyboardInterrupt:
         console.print("[dim]Stopped.[/dim]")
         return 0
+    finally:
+        keys.stop()
     console.print(
         f"Done: {stats.frames_analysed} of {stats.frames_read} frames analysed "
         f"over {stats.duration_s:.1f} s of {session.label}."

@@ -132,6 +132,9 @@ class SnapshotStage(Protocol):
     def update(self, sample: PoseSample) -> Snapshot:
         """Advance to one sample."""
 
+    def command(self, name: str) -> None:
+        """Queue a user command for the next sample."""
+
 
 def run(
     stream: Iterable[tuple[Frame | None, PoseSample]],
@@ -139,13 +142,22 @@ def run(
     sinks: list[Sink],
     stats: LoopStats,
     on_sample: Callable[[PoseSample], None] | None = None,
+    commands: Callable[[], list[str]] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> LoopStats:
-    """The one loop: every analysed sample goes through the analyzer and on to every sink."""
+    """The one loop: every analysed sample goes through the analyzer and on to every sink.
+
+    `commands` yields the user's commands (keys) since the last frame; they take effect
+    at this frame's timestamp, so time stays the stream's.
+    """
     started = time.perf_counter()
     try:
         for frame, sample in stream:
             if on_sample is not None:
                 on_sample(sample)
+            if commands is not None:
+                for name in commands():
+                    analyzer.command(name)
             t0 = time.perf_counter()
             snapshot = analyzer.update(sample)
             t1 = time.perf_counter()
@@ -154,6 +166,8 @@ def run(
             stats.rest_s += t1 - t0
             stats.sinks_s += time.perf_counter() - t1
             if any(getattr(sink, "wants_stop", False) for sink in sinks):
+                break
+            if stop is not None and stop():
                 break
     finally:
         stats.wall_s = time.perf_counter() - started

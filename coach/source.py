@@ -229,6 +229,21 @@ class LiveSource:
         self._thread.join(timeout=2.0)
         self._capture.release()
 
+    def suspend(self) -> None:
+        """Let go of the camera (meeting mode: another app may use it)."""
+        self.close()
+
+    def resume(self) -> None:
+        """Take the camera back; timestamps carry on from the same origin."""
+        self._capture = self._open()
+        self._stop = threading.Event()
+        self._latest = None
+        self._failed = False
+        self._thread = threading.Thread(
+            target=self._read_forever, name="coach-capture", daemon=True
+        )
+        self._thread.start()
+
     def __enter__(self) -> LiveSource:
         return self
 

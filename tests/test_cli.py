@@ -146,3 +146,24 @@ def test_run_falls_back_to_the_sample_video_without_a_webcam() -> None:
     assert "No webcam could be opened; running on the sample video" in " ".join(
         result.stderr.split()
     )
+
+
+@pytest.mark.slow
+def test_analyze_reports_still_and_away_intervals_on_the_real_clip() -> None:
+    video = sample_clip("still_moving_away")
+    truth = json.loads(video.with_suffix(".json").read_text())
+    result = coach("analyze", str(video), "--json", "--calibrate-seconds", "5", "--still-minutes", "0.3")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    stationary = report["stationary"]
+    found, expected = stationary["still_intervals_s"], truth["still_intervals_s"]
+    assert len(found) == len(expected), (found, expected)
+    for (a, b), (ta, tb) in zip(found, expected, strict=True):
+        assert abs(a - ta) <= 3.0 and abs(b - tb) <= 3.0, (found, expected)
+    (away,) = stationary["away_intervals_s"]
+    (true_away,) = truth["away_intervals_s"]
+    assert abs(away[0] - true_away[0]) <= 3.0 and abs(away[1] - true_away[1]) <= 3.0
+    assert stationary["longest_still_s"] == pytest.approx(max(b - a for a, b in found), abs=0.01)
+    stationary_nudges = [n for n in report["nudges"] if n["reason"] == "stationary"]
+    assert stationary_nudges and stationary_nudges[0]["t_s"] == pytest.approx(18.0, abs=1.0)
+    assert isinstance(stationary_nudges[0]["movement"], str)

@@ -13,8 +13,11 @@ from rich.text import Text
 
 from coach.analyzer import Snapshot
 from coach.config import SlouchConfig
+from coach.movements import MovementLibrary
 from coach.pipeline import LoopStats
 from coach.records import Frame, Tracking
+
+KEY_HELP = "d done · s snooze · k skip · p pause (meeting) · r resume · Ctrl+C stop"
 
 STATE_STYLE = {
     "away": "dim",
@@ -51,6 +54,15 @@ class DashboardView:
     recalibrate: bool
     analysed_fps: float
     pose_ms: float
+    activity: str | None = None
+    seated_s: float = 0.0
+    since_movement_s: float = 0.0
+    next_prompt: str | None = None
+    """E.g. "in 12:30: sitting still for 30 min"."""
+    prompt_card: tuple[str, tuple[str, ...]] | None = None
+    """The open prompt: its title and the movement's cue lines (dose, tempo, breath)."""
+    quiet_until: str | None = None
+    """"paused until 15:30" / "snoozed for 12:00"."""
 
 
 def _clock(seconds: float) -> str:
@@ -89,6 +101,21 @@ def render(view: DashboardView, thresholds: SlouchConfig) -> RenderableType:
         table.add_row("Sideways lean", f"{view.lean_deg:+.0f}°")
     if view.next_nudge_in_s is not None:
         table.add_row("Next nudge", f"in {_clock(view.next_nudge_in_s)} if you stay like this")
+    if view.activity is not None:
+        table.add_row(
+            "Sitting",
+            Text(
+                f"{_clock(view.seated_s)} without a break",
+                style="bold" if view.seated_s > 1800 else "",
+            )
+            + Text(
+                f"  ({view.activity}, last moved {_clock(view.since_movement_s)} ago)", style="dim"
+            ),
+        )
+    if view.quiet_until:
+        table.add_row("Prompts", Text(view.quiet_until, style="yellow"))
+    elif view.next_prompt:
+        table.add_row("Next prompt", view.next_prompt)
     people = f" ({view.people} people in view)" if view.people > 1 else ""
     table.add_row("Pose", _TRACKING_TEXT[view.tracking] + people)
     table.add_row("Camera view", view.view or "—")
@@ -98,9 +125,13 @@ def render(view: DashboardView, thresholds: SlouchConfig) -> RenderableType:
         parts.append(
             Text("Camera or seat moved? Sit tall and run `coach calibrate`.", style="yellow")
         )
-    if view.message:
+    if view.message and view.prompt_card is None:
         parts.append(Panel(Text(view.message), border_style="magenta", title="Nudge"))
-    parts.append(Text("Ctrl+C to stop", style="dim"))
+    if view.prompt_card is not None:
+        title, lines = view.prompt_card
+        body = Text("\n".join(lines))
+        parts.append(Panel(body, border_style="magenta", title=title, title_align="left"))
+    parts.append(Text(KEY_HELP, style="dim"))
     return Panel(Group(*parts), title="coach", border_style="cyan", expand=False)
 
 
@@ -115,7 +146,9 @@ class Dashboard:
         thresholds: SlouchConfig,
         message_s: float = 15.0,
         refresh_hz: float = 4.0,
+        library: MovementLibrary | None = None,
     ):
+        self._library = library
         self._console = console
         self._source = source
         self._stats = stats
@@ -128,6 +161,18 @@ class Dashboard:
         self._live = Live(console=console, auto_refresh=False, transient=False)
         self._live.start()
 
+    def _prompt_card(self, snapshot: Snapshot) -> tuple[str, tuple[str, ...]] | None:
+        nudge = snapshot.open_prompt
+        if nudge is None or self._library is None:
+            return None
+        lines: list[str] = []
+        for movement_id in (nudge.movement, *nudge.extra_movements):
+            movement = self._library.get(movement_id)
+            lines.append(f"{movement.name}: {movement.dose_text}")
+            lines.extend(f"  • {cue}" for cue in movement.cues)
+            lines.append(f"  Breath: {movement.breath}")
+        return nudge.title, tuple(lines)
+
     def view_of(self, snapshot: Snapshot) -> DashboardView:
         """Project a snapshot and the loop counters onto what the dashboard shows."""
         if snapshot.nudge is not None:
@@ -137,6 +182,13 @@ class Dashboard:
             message = self._message[1]
         stats = self._stats
         metrics = snapshot.metrics
+        quiet = None
+        if snapshot.paused_until_s is not None:
+            quiet = f"paused (meeting mode) for {_clock(snapshot.paused_until_s - snapshot.t_s)}"
+        elif snapshot.snoozed_until_s is not None:
+            quiet = f"snoozed for {_clock(snapshot.snoozed_until_s - snapshot.t_s)}"
+        planned = snapshot.next_prompt
+        next_prompt = f"in {_clock(planned.in_s)}: {planned.reason}" if planned else None
         return DashboardView(
             source=self._source,
             t_s=snapshot.t_s - (stats.first_t_s or 0.0),
@@ -154,6 +206,12 @@ class Dashboard:
             recalibrate=snapshot.recalibrate,
             analysed_fps=stats.frames_analysed / max(time.perf_counter() - self._started, 1e-6),
             pose_ms=1000.0 * stats.pose_s / max(stats.frames_analysed, 1),
+            activity=snapshot.activity,
+            seated_s=snapshot.seated_s,
+            since_movement_s=snapshot.since_movement_s,
+            next_prompt=next_prompt,
+            prompt_card=self._prompt_card(snapshot),
+            quiet_until=quiet,
         )
 
     def update(self, snapshot: Snapshot, frame: Frame | None) -> None:

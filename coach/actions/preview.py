@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -161,8 +162,14 @@ class PreviewWindow:
     """Shows the preview in an OpenCV window; q, Esc or closing the window stops the coach."""
 
     def __init__(
-        self, *, skeleton_only: bool, thresholds: tuple[float, float], message_s: float
+        self,
+        *,
+        skeleton_only: bool,
+        thresholds: tuple[float, float],
+        message_s: float,
+        on_key: Callable[[str], None] | None = None,
     ) -> None:
+        self._on_key = on_key
         self.skeleton_only = skeleton_only
         self.thresholds = thresholds
         self.message_s = message_s
@@ -192,6 +199,8 @@ class PreviewWindow:
         key = cv2.waitKey(1) & 0xFF
         if key in _QUIT_KEYS:
             self.wants_stop = True
+        elif key != 0xFF and self._on_key is not None:
+            self._on_key(chr(key))
         if self._opened and cv2.getWindowProperty(WINDOW_TITLE, cv2.WND_PROP_VISIBLE) < 1:
             self.wants_stop = True
         self._opened = True

@@ -1,0 +1,151 @@
+"""Provides user controls: keys from the terminal or the preview window become coach commands."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Protocol, TypeVar
+
+KEYMAP: dict[str, str] = {
+    "d": "done",
+    "s": "snooze",
+    "k": "skip",
+    "p": "pause",
+    "r": "resume",
+    "q": "quit",
+}
+
+
+class Controls:
+    """A thread-safe queue of commands, plus the pause state the frame source obeys."""
+
+    def __init__(self, pause_s: float, now: Callable[[], float] = time.monotonic) -> None:
+        self.pause_s = pause_s
+        self._now = now
+        self._lock = threading.Lock()
+        self._pending: list[str] = []
+        self._paused_until: float | None = None
+        self.quit = False
+
+    def push(self, command: str) -> None:
+        """Queue a command ("done", "snooze", "skip", "pause", "resume", "quit")."""
+        with self._lock:
+            if command == "quit":
+                self.quit = True
+                return
+            if command == "pause":
+                self._paused_until = self._now() + self.pause_s
+            elif command == "resume":
+                self._paused_until = None
+            self._pending.append(command)
+
+    def key(self, char: str) -> None:
+        """Handle one key press."""
+        command = KEYMAP.get(char.lower())
+        if command is not None:
+            self.push(command)
+
+    def drain(self) -> list[str]:
+        """Take the queued commands (the loop gives them to the analyzer)."""
+        with self._lock:
+            out, self._pending = self._pending, []
+            return out
+
+    def paused_for_s(self) -> float:
+        """Seconds of pause left (0 when not paused); a pause ends by itself."""
+        with self._lock:
+            if self._paused_until is None:
+                return 0.0
+            left = self._paused_until - self._now()
+            if left <= 0:
+                self._paused_until = None
+                self._pending.append("resume")
+                return 0.0
+            return left
+
+
+class Suspendable(Protocol):
+    """A live source that can let go of the camera and take it back."""
+
+    def suspend(self) -> None:
+        """Release the device."""
+
+    def resume(self) -> None:
+        """Open the device again."""
+
+
+T = TypeVar("T")
+
+
+def pausable(
+    frames: Iterable[T],
+    source: Suspendable,
+    controls: Controls,
+    on_pause: Callable[[float], None] = lambda _s: None,
+    poll_s: float = 0.5,
+) -> Iterator[T]:
+    """Yield frames; while paused, release the camera (meeting mode) and wait, then resume."""
+    iterator = iter(frames)
+    while not controls.quit:
+        left_s = controls.paused_for_s()
+        if left_s > 0:
+            source.suspend()
+            while (left_s := controls.paused_for_s()) > 0 and not controls.quit:
+                on_pause(left_s)
+                time.sleep(min(poll_s, left_s))
+            if controls.quit:
+                return
+            source.resume()
+            iterator = iter(frames)
+        item = next(iterator, None)
+        if item is None:
+            return
+        yield item
+
+
+class TerminalKeys:
+    """Reads single key presses from the terminal on a thread (only when stdin is a TTY)."""
+
+    def __init__(self, controls: Controls) -> None:
+        self._controls = controls
+        self._saved: object | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Put the terminal in cbreak mode and start reading; does nothing without a TTY."""
+        if not sys.stdin.isatty() or os.name != "posix":
+            return
+        import termios
+        import tty
+
+        fd = sys.stdin.fileno()
+        self._saved = termios.tcgetattr(fd)
+        tty.setcbreak(fd)
+        self._thread = threading.Thread(target=self._read, name="coach-keys", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        import select
+
+        while not self._stop.is_set():
+            ready, _, _ = select.select([sys.stdin], [], [], 0.2)
+            if ready:
+                char = sys.stdin.read(1)
+                if char:
+                    self._controls.key(char)
+
+    def stop(self) -> None:
+        """Restore the terminal."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=1.0)
+        if self._saved is not None:
+            import termios
+
+            with contextlib.suppress(termios.error):
+                termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, self._saved)  # type: ignore[arg-type]

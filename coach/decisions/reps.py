@@ -1,0 +1,884 @@
+"""Provides rep counting for seated cat-cow and lateral flexion, with form coaching and set recognition."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import statistics
+from collections import deque
+from dataclasses import dataclass
+
+from coach.events import RepDetail, SetCompleted
+from coach.features.posture import PostureCues, measure_cues, median_cues, posture_metrics
+from coach.features.rep_signals import (
+    CAT_COW,
+    LATERAL_FLEXION,
+    MOVEMENTS,
+    ViewContext,
+    head_turn,
+    landmarks_visible,
+    rep_signal,
+    required_landmarks,
+    view_context,
+)
+from coach.features.view import ViewDetector
+from coach.records import Pose
+
+
+@dataclass(frozen=True)
+class RepConfig:
+    """How reps are counted, judged and recognised (a later [reps] config section)."""
+
+    enter_fraction: float = 0.35
+    """A pole (cow, cat, left, right) is entered at this fraction of the user's usual excursion."""
+    exit_fraction: float = 0.2
+    """...and left again below this fraction (the gap is the hysteresis)."""
+    exit_gate_fraction: float = 0.5
+    """The exit level is never closer to neutral than this fraction of the absolute gate."""
+    cat_cow_min_excursion: float = 0.05
+    """Absolute gate: smallest cow or cat excursion from neutral (signal units, about shoulder
+    widths; a full cow is about 0.2, a full cat about 0.3)."""
+    cat_cow_min_range: float = 0.14
+    """Smallest cow-to-cat range of a counted cat-cow rep (signal units)."""
+    lateral_min_excursion_deg: float = 4.0
+    """Absolute gate: smallest side bend that can count, degrees (a full one is 15-20)."""
+    min_phase_s: float = 0.3
+    """A pole must be held at least this long to count (a jitter spike or a jerk does not)."""
+    max_phase_s: float = 15.0
+    """Held longer than this, a pole is a new resting posture: the neutral moves there."""
+    max_pair_gap_s: float = 10.0
+    """Cat-cow: the second pole must follow the first within this, or the first is dropped."""
+    partial_fraction: float = 0.6
+    """A rep below this fraction of the user's usual range is counted and noted as partial."""
+    usual_window_reps: int = 5
+    """The usual range is the median over this many recent reps."""
+    baseline_window_s: float = 1.0
+    """Neutral is the median of the signal over this much quiet time."""
+    quiet_cat_cow: float = 0.03
+    """The signal counts as quiet (for taking the neutral) when it spans less than this."""
+    quiet_lateral_deg: float = 1.5
+    """...or, for lateral flexion, less than this many degrees."""
+    baseline_tau_s: float = 3.0
+    """Time constant of following a drifting neutral while the user rests between reps."""
+    max_bridge_s: float = 2.0
+    """A tracking gap up to this long keeps the phase in progress; a longer one restarts it."""
+    min_visibility: float = 0.5
+    """Landmarks a signal reads must be at least this visible, or counting pauses."""
+    max_head_turn: float = 0.3
+    """Cat-cow pauses while the face turns this far from its neutral (ear spans, front)."""
+    max_side_head_turn: float = 0.3
+    """...or, from the side, while the ear-nose length changes by this fraction."""
+    view_switch_s: float = 2.0
+    """A different camera view must persist this long before the counter re-takes neutral."""
+    smoothing_samples: int = 3
+    """Median filter length on the rep signal, samples (removes single-frame spikes)."""
+    target_phase_s: float = 2.0
+    """The intended duration of each phase."""
+    slow_down_phase_s: float = 1.2
+    """A phase shorter than this gets "slow down"."""
+    keep_moving_phase_s: float = 5.0
+    """A phase longer than this gets "a little faster"."""
+    slouch_points: float = 15.0
+    """A start-of-set posture this many posture points worse than neutral is a slouched base."""
+    recognise_min_reps: int = 3
+    """Unprompted: consecutive rhythmic reps that make a recognised set."""
+    recognise_min_period_s: float = 1.5
+    """Unprompted reps must be at least this far apart..."""
+    recognise_max_period_s: float = 10.0
+    """...and at most this far apart."""
+    recognise_period_ratio: float = 2.5
+    """Longest / shortest interval among the recognising reps (rhythm)."""
+    recognise_range_ratio: float = 0.5
+    """Smallest / largest range among the recognising reps (consistency)."""
+    recognise_cat_cow_range: float = 0.2
+    """Unprompted cat-cow reps must span at least this (signal units)."""
+    recognise_lateral_deg: float = 7.0
+    """Unprompted side bends must reach at least this many degrees."""
+    recognise_dominance: float = 2.0
+    """The recognised movement's range (as a share of its nominal full range) must beat the
+    other movement's signal span by this factor, so a side bend seen from the side is not cat-cow."""
+    set_end_idle_s: float = 6.0
+    """An unprompted set ends after this long without a rep."""
+    nominal_cat_cow_range: float = 0.5
+    """A full cow-to-cat range, signal units (only compares movements with each other)."""
+    nominal_lateral_deg: float = 16.0
+    """A full side bend, degrees (only compares movements with each other)."""
+
+
+@dataclass(frozen=True)
+class CounterStatus:
+    """What a rep counter shows at one moment."""
+
+    movement: str
+    reps: int
+    """Reps counted (both sides together for lateral flexion)."""
+    per_side: dict[str, int] | None
+    """Lateral flexion: reps per side ("left", "right": the person's own sides)."""
+    phase: str
+    """"neutral", "cow", "cat", "left" or "right"."""
+    paused: bool
+    """True while the landmarks cannot be trusted (nobody, hidden, head turned away)."""
+    started: bool
+    """False while an armed counter waits for the first clear phase."""
+    breath_cue: str
+    """What to do with the breath right now."""
+    last_feedback: str | None
+    """The latest coaching remark (tempo, range, start posture)."""
+    target_reps: int | None
+    """Reps wanted in the set (per side for lateral flexion), if any."""
+    view: str | None = None
+    """The camera view the counter reads ("front", "oblique", "side")."""
+
+
+_POLE_NAMES: dict[str, dict[int, str]] = {
+    CAT_COW: {1: "cow", -1: "cat"},
+    LATERAL_FLEXION: {1: "left", -1: "right"},
+}
+
+_BREATH: dict[str, dict[str, str]] = {
+    CAT_COW: {
+        "ready": "Inhale as you lift your chest into cow",
+        "cow": "Inhale: lift your chest, let your back arch",
+        "to_cat": "Exhale as you round into cat",
+        "cat": "Exhale: round your back, chin toward your chest",
+    },
+    LATERAL_FLEXION: {
+        "ready": "Inhale: sit tall and reach up",
+        "left": "Exhale as you bend to the left",
+        "right": "Exhale as you bend to the right",
+        "back": "Inhale as you come back up tall",
+    },
+}
+
+_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def _number_word(n: int) -> str:
+    return _WORDS[n] if 0 <= n < len(_WORDS) else str(n)
+
+
+@dataclass
+class _Visit:
+    """One excursion into a pole, from entering past the enter level to leaving past the exit level."""
+
+    pole: int
+    enter_s: float
+    peak: float
+    peak_s: float
+    confirmed: bool = False
+    exit_s: float = 0.0
+    up_s: float = 0.0
+    down_s: float = 0.0
+
+
+@dataclass
+class _Sample:
+    t_s: float
+    value: float
+    """Signal minus the neutral in force at that time."""
+
+
+class _PoleTracker:
+    """Baseline, hysteresis and minimum durations on one movement's signal: emits pole visits."""
+
+    def __init__(self, movement: str, config: RepConfig) -> None:
+        self.movement = movement
+        self.config = config
+        self.gate = (
+            config.cat_cow_min_excursion
+            if movement == CAT_COW
+            else config.lateral_min_excursion_deg
+        )
+        self.quiet = config.quiet_cat_cow if movement == CAT_COW else config.quiet_lateral_deg
+        self.context: ViewContext | None = None
+        self.baseline: float | None = None
+        self.baseline_turn: float | None = None
+        self.visit: _Visit | None = None
+        self.peaks: dict[int, deque[float]] = {
+            1: deque(maxlen=config.usual_window_reps),
+            -1: deque(maxlen=config.usual_window_reps),
+        }
+        self.samples: deque[_Sample] = deque()
+        self._raw: deque[float] = deque(maxlen=max(1, config.smoothing_samples))
+        self._recent: deque[tuple[float, float]] = deque()  # (t_s, smoothed signal)
+        self._views = ViewDetector(window=15)
+        self._other_view_since_s: float | None = None
+        self._last_seen_s: float | None = None
+        self._gap_start_s: float | None = None
+        self.paused = True
+        self._last_follow_s: float | None = None
+        self.quiet_cues: deque[tuple[float, PostureCues]] = deque()
+        self.want_cues = False
+
+    # --- thresholds -------------------------------------------------------------------------
+
+    def usual(self, pole: int) -> float | None:
+        """The user's usual excursion toward a pole (median of recent peaks), if known."""
+        own = self.peaks[pole]
+        if own:
+            return float(statistics.median(own))
+        other = self.peaks[-pole]
+        return float(statistics.median(other)) if other else None
+
+    def enter_level(self, pole: int) -> float:
+        usual = self.usual(pole)
+        return max(self.gate, self.config.enter_fraction * usual) if usual else self.gate
+
+    def exit_level(self, pole: int) -> float:
+        usual = self.usual(pole)
+        floor = self.config.exit_gate_fraction * self.gate
+        return max(floor, self.config.exit_fraction * usual) if usual else floor
+
+    # --- input ------------------------------------------------------------------------------
+
+    def pause(self, t_s: float) -> None:
+        """No trustworthy signal at `t_s`: hold everything, remember when the gap began."""
+        if not self.paused:
+            self._gap_start_s = self._last_seen_s if self._last_seen_s is not None else t_s
+        self.paused = True
+
+    def update(self, pose: Pose | None, t_s: float) -> list[_Visit]:
+        """Feed one pose; returns the pole visits that ended (confirmed ones only)."""
+        if pose is None:
+            self.pause(t_s)
+            return []
+        view = self._views.update(pose)
+        if self.context is None or self._view_changed(view, t_s):
+            self._relock(pose, t_s)
+        context = self.context
+        assert context is not None
+        if not landmarks_visible(
+            pose, required_landmarks(self.movement, context), self.config.min_visibility
+        ):
+            self.pause(t_s)
+            return []
+        value = rep_signal(self.movement, pose, context)
+        if value is None or self._head_turned(pose, context):
+            self.pause(t_s)
+            return []
+        self._raw.append(value)
+        smoothed = float(statistics.median(self._raw))
+        gap_s = self._resume(t_s)
+        self._last_seen_s = t_s
+        self._recent.append((t_s, smoothed))
+        while self._recent and self._recent[0][0] < t_s - self.config.baseline_window_s:
+            self._recent.popleft()
+        if self.want_cues:
+            self._keep_cues(pose, t_s)
+        if self.baseline is None:
+            self.baseline = smoothed
+            self.baseline_turn = head_turn(pose, context)
+        excursion = smoothed - self.baseline
+        self.samples.append(_Sample(t_s, excursion))
+        while self.samples and self.samples[0].t_s < t_s - 60.0:
+            self.samples.popleft()
+        ended = self._zones(excursion, t_s, gap_s)
+        self._follow_baseline(pose, context, t_s)
+        return ended
+
+    def _view_changed(self, view: str, t_s: float) -> bool:
+        assert self.context is not None
+        if view == self.context.view:
+            self._other_view_since_s = None
+            return False
+        if self._other_view_since_s is None:
+            self._other_view_since_s = t_s
+        return t_s - self._other_view_since_s >= self.config.view_switch_s
+
+    def _relock(self, pose: Pose, t_s: float) -> None:
+        # A new view measures in new units: take a new neutral, forget the phase in progress.
+        self.context = view_context(pose, self.config.min_visibility)
+        self.baseline = None
+        self.baseline_turn = None
+        self.visit = None
+        self._raw.clear()
+        self._recent.clear()
+        self._other_view_since_s = None
+        for peaks in self.peaks.values():
+            peaks.clear()
+
+    def _head_turned(self, pose: Pose, context: ViewContext) -> bool:
+        # The head-based cat-cow signal misreads a turned face; lateral flexion reads the
+        # shoulders and the ear line, which a turn leaves alone.
+        if self.movement != CAT_COW or self.baseline_turn is None:
+            return False
+        turn = head_turn(pose, context)
+        if turn is None:
+            return True
+        if context.view == "side":
+            change = abs(turn / self.baseline_turn - 1.0) if self.baseline_turn > 1e-6 else 0.0
+            return change > self.config.max_side_head_turn
+        return abs(turn - self.baseline_turn) > self.config.max_head_turn
+
+    def _resume(self, t_s: float) -> float:
+        """Close a tracking gap; returns its length (0 when there was none)."""
+        gap_s = 0.0
+        if self.paused and self._gap_start_s is not None:
+            gap_s = t_s - self._gap_start_s
+            if gap_s > self.config.max_bridge_s:
+                # Too long to know what happened: drop the phase in progress, keep the count.
+                self.visit = None
+                self._raw.clear()
+                self._recent.clear()
+        self.paused = False
+        self._gap_start_s = None
+        return gap_s
+
+    def _keep_cues(self, pose: Pose, t_s: float) -> None:
+        cues = measure_cues(pose)
+        if cues is not None:
+            self.quiet_cues.append((t_s, cues))
+        while self.quiet_cues and self.quiet_cues[0][0] < t_s - 2.0 * self.config.baseline_window_s:
+            self.quiet_cues.popleft()
+
+    # --- hysteresis -------------------------------------------------------------------------
+
+    def _zones(self, excursion: float, t_s: float, gap_s: float) -> list[_Visit]:
+        ended: list[_Visit] = []
+        visit = self.visit
+        if visit is not None:
+            pole = visit.pole
+            if pole * excursion < self.exit_level(pole):
+                if visit.confirmed:
+                    visit.exit_s = t_s
+                    self._finish_visit(visit)
+                    ended.append(visit)
+                self.visit = visit = None
+            else:
+                if pole * excursion > pole * visit.peak:
+                    visit.peak, visit.peak_s = excursion, t_s
+                if not visit.confirmed and t_s - visit.enter_s >= self.config.min_phase_s:
+                    visit.confirmed = True
+                if visit.confirmed and t_s - visit.enter_s > self.config.max_phase_s:
+                    # Held far too long for a rep: this is where the user now rests.
+                    self.visit = None
+                    self.baseline = None
+                    self._raw.clear()
+                    return ended
+        if visit is None:
+            for pole in (1, -1):
+                if pole * excursion > self.enter_level(pole):
+                    # Entered during a tracking gap: credit half the gap to the dwell.
+                    enter_s = t_s - 0.5 * gap_s if 0.0 < gap_s <= self.config.max_bridge_s else t_s
+                    self.visit = _Visit(pole=pole, enter_s=enter_s, peak=excursion, peak_s=t_s)
+                    if t_s - enter_s >= self.config.min_phase_s:
+                        self.visit.confirmed = True
+                    break
+        return ended
+
+    def _finish_visit(self, visit: _Visit) -> None:
+        # Phase boundaries are where the signal crosses half the peak (midpoints of the moves).
+        half = 0.5 * abs(visit.peak)
+        pole = visit.pole
+        before = [s for s in self.samples if visit.enter_s - 30.0 <= s.t_s <= visit.peak_s]
+        visit.up_s = visit.enter_s
+        for a, b in zip(reversed(before[:-1]), reversed(before[1:]), strict=True):
+            if pole * a.value < half <= pole * b.value:
+                visit.up_s = _interpolate(a, b, half, pole)
+                break
+        after = [s for s in self.samples if visit.peak_s <= s.t_s <= visit.exit_s]
+        visit.down_s = visit.exit_s
+        for a, b in itertools.pairwise(after):
+            if pole * a.value >= half > pole * b.value:
+                visit.down_s = _interpolate(a, b, half, pole)
+                break
+        self.peaks[pole].append(abs(visit.peak))
+
+    def _follow_baseline(self, pose: Pose, context: ViewContext, t_s: float) -> None:
+        """Take or follow the neutral while the user rests between reps (never mid-rep)."""
+        if self.visit is not None or len(self._recent) < 3:
+            self._last_follow_s = None
+            return
+        values = [v for _, v in self._recent]
+        span_covered_s = self._recent[-1][0] - self._recent[0][0]
+        if span_covered_s < 0.6 * self.config.baseline_window_s:
+            return
+        if max(values) - min(values) > self.quiet:
+            return
+        level = float(statistics.median(values))
+        assert self.baseline is not None
+        if abs(level - self.baseline) > max(self.exit_level(1), self.exit_level(-1)):
+            return
+        dt_s = t_s - self._last_follow_s if self._last_follow_s is not None else 0.0
+        self._last_follow_s = t_s
+        alpha = min(1.0, max(0.0, dt_s) / self.config.baseline_tau_s)
+        shift = alpha * (level - self.baseline)
+        self.baseline += shift
+        turn = head_turn(pose, context)
+        if turn is not None and self.baseline_turn is not None:
+            self.baseline_turn += alpha * (turn - self.baseline_turn)
+        # Keep the stored excursions relative to the neutral now in force.
+        for sample in self.samples:
+            sample.value -= shift
+
+
+def _interpolate(a: _Sample, b: _Sample, level: float, pole: int) -> float:
+    va, vb = pole * a.value, pole * b.value
+    if vb == va:
+        return b.t_s
+    frac = (level - va) / (vb - va)
+    return a.t_s + min(1.0, max(0.0, frac)) * (b.t_s - a.t_s)
+
+
+class RepCounter:
+    """Counts one movement's reps from a pose stream (about 15 poses/s), live, with coaching."""
+
+    def __init__(
+        self,
+        movement: str,
+        config: RepConfig,
+        *,
+        target_reps: int | None = None,
+        armed: bool = False,
+        neutral: PostureCues | None = None,
+    ) -> None:
+        if movement not in MOVEMENTS:
+            raise ValueError(f"unknown countable movement {movement!r}; expected one of {MOVEMENTS}")
+        self.movement = movement
+        self.config = config
+        self.target_reps = target_reps
+        self.armed = armed
+        self._tracker = _PoleTracker(movement, config)
+        self._neutral = neutral
+        self._tracker.want_cues = neutral is not None
+        self._started = not armed
+        self._start_s: float | None = None
+        self._last_t_s: float | None = None
+        self._reps: list[RepDetail] = []
+        self._pending: _Visit | None = None
+        self._after_pole: int | None = None
+        self._feedback: list[str] = []
+        self._checked_start = False
+        # Usual ranges: cat-cow cow-to-cat spans; lateral flexion peak bends per side.
+        self._raw_ranges: list[float] = []
+        self._last_visit_end_s: float | None = None
+        self._cc_ranges: deque[float] = deque(maxlen=config.usual_window_reps)
+        self._side_peaks: dict[int, deque[float]] = {
+            1: deque(maxlen=config.usual_window_reps),
+            -1: deque(maxlen=config.usual_window_reps),
+        }
+
+    # --- public -----------------------------------------------------------------------------
+
+    def set_neutral(self, neutral: PostureCues | None) -> None:
+        """The user's calibrated sitting-tall posture, to check the set starts from it."""
+        self._neutral = neutral
+        self._tracker.want_cues = neutral is not None and not self._checked_start
+
+    @property
+    def started(self) -> bool:
+        """Whether the set has begun (always, unless armed and waiting for a first clear phase)."""
+        return self._started
+
+    @property
+    def reps(self) -> int:
+        """Reps counted so far."""
+        return len(self._reps)
+
+    @property
+    def reps_detail(self) -> tuple[RepDetail, ...]:
+        """Every counted rep."""
+        return tuple(self._reps)
+
+    @property
+    def feedback(self) -> list[str]:
+        """Every coaching remark so far, oldest first."""
+        return list(self._feedback)
+
+    @property
+    def per_side(self) -> dict[str, int] | None:
+        """Lateral flexion: reps per side; None for cat-cow."""
+        return per_side_counts(self._reps) if self.movement == LATERAL_FLEXION else None
+
+    @property
+    def status(self) -> CounterStatus:
+        """What to show now."""
+        tracker = self._tracker
+        visit = tracker.visit
+        names = _POLE_NAMES[self.movement]
+        phase = names[visit.pole] if visit is not None and visit.confirmed else "neutral"
+        return CounterStatus(
+            movement=self.movement,
+            reps=self.reps,
+            per_side=self.per_side,
+            phase=phase,
+            paused=tracker.paused,
+            started=self._started,
+            breath_cue=self._breath_cue(phase),
+            last_feedback=self._feedback[-1] if self._feedback else None,
+            target_reps=self.target_reps,
+            view=tracker.context.view if tracker.context is not None else None,
+        )
+
+    def update(self, pose: Pose | None, t_s: float) -> RepDetail | None:
+        """Feed one pose (None: nobody tracked); returns the rep completed at this pose, if any."""
+        if self._start_s is None and not self.armed:
+            self._start_s = t_s
+        self._last_t_s = t_s
+        ended = self._tracker.update(pose, t_s)
+        visit = self._tracker.visit
+        if not self._started and visit is not None and visit.confirmed:
+            self._started = True
+            self._start_s = visit.enter_s
+        if visit is not None and visit.confirmed and not self._checked_start:
+            self._check_start_posture()
+        done: RepDetail | None = None
+        for finished in ended:
+            self._last_visit_end_s = finished.exit_s
+            rep = self._on_visit(finished)
+            if rep is not None:
+                done = rep
+        if (
+            self._pending is not None
+            and self.movement == CAT_COW
+            and t_s - self._pending.exit_s > self.config.max_pair_gap_s
+        ):
+            self._pending = None
+        return done
+
+    def finish(self, t_s: float) -> SetCompleted:
+        """Close the set: counts, every rep and a short summary of the coaching."""
+        start_s = self._start_s if self._start_s is not None else t_s
+        end_s = self._reps[-1].end_s if self._reps else t_s
+        return SetCompleted(
+            t_s=t_s,
+            movement=self.movement,
+            reps=self.reps,
+            start_s=start_s,
+            end_s=end_s,
+            per_side=self.per_side,
+            reps_detail=tuple(self._reps),
+            feedback=tuple(self.summary()),
+        )
+
+    def summary(self) -> list[str]:
+        """End-of-set coaching: tempo, range, start posture, side balance, target."""
+        slouched = any(text.startswith("Reset to neutral") for text in self._feedback)
+        return summarise(self.movement, self._reps, self.config, self.target_reps, slouched)
+
+    def raw_ranges(self) -> list[float]:
+        """Each rep's range in signal units (cat-cow span; lateral flexion peak degrees)."""
+        return list(self._raw_ranges)
+
+    def signal_span(self, start_s: float, end_s: float) -> float:
+        """Spread (5th to 95th percentile) of the rep signal between two times, signal units."""
+        values = sorted(s.value for s in self._tracker.samples if start_s <= s.t_s <= end_s)
+        if len(values) < 2:
+            return 0.0
+        lo = values[int(0.05 * (len(values) - 1))]
+        hi = values[math.ceil(0.95 * (len(values) - 1))]
+        return hi - lo
+
+    @property
+    def last_activity_s(self) -> float | None:
+        """When the user was last in a phase (now, while in one)."""
+        visit = self._tracker.visit
+        if visit is not None and visit.confirmed:
+            return self._last_t_s
+        return self._last_visit_end_s
+
+    # --- internals --------------------------------------------------------------------------
+
+    def _on_visit(self, visit: _Visit) -> RepDetail | None:
+        if self.movement == LATERAL_FLEXION:
+            self._after_pole = visit.pole
+            lean_s = visit.down_s - visit.up_s
+            return_s = visit.exit_s - visit.down_s
+            usual = self._usual_range(visit.pole)
+            rng = abs(visit.peak) / usual if usual else 1.0
+            rep = RepDetail(
+                start_s=visit.up_s,
+                end_s=visit.exit_s,
+                phase_s=(round(lean_s, 2), round(return_s, 2)),
+                range=round(rng, 2),
+                partial=rng < self.config.partial_fraction,
+                side=_POLE_NAMES[LATERAL_FLEXION][visit.pole],
+            )
+            self._side_peaks[visit.pole].append(abs(visit.peak))
+            self._count(rep, abs(visit.peak))
+            return rep
+        self._after_pole = visit.pole
+        first = self._pending
+        if first is None or first.pole == visit.pole:
+            self._pending = visit
+            return None
+        self._pending = None
+        boundary_s = 0.5 * (first.down_s + visit.up_s)
+        phases = {first.pole: boundary_s - first.up_s, visit.pole: visit.down_s - boundary_s}
+        p2p = abs(first.peak) + abs(visit.peak)
+        if p2p < self.config.cat_cow_min_range:
+            return None
+        usual = self._usual_range(0)
+        rng = p2p / usual if usual else 1.0
+        rep = RepDetail(
+            start_s=first.up_s,
+            end_s=visit.exit_s,
+            phase_s=(round(phases[1], 2), round(phases[-1], 2)),
+            range=round(rng, 2),
+            partial=rng < self.config.partial_fraction,
+        )
+        self._cc_ranges.append(p2p)
+        self._count(rep, p2p)
+        return rep
+
+    def _usual_range(self, pole: int) -> float | None:
+        # The usual range excludes the rep being judged (it is added after).
+        values = self._cc_ranges if self.movement == CAT_COW else self._side_peaks[pole]
+        if not values and self.movement == LATERAL_FLEXION:
+            values = self._side_peaks[-pole]
+        return float(statistics.median(values)) if values else None
+
+    def _count(self, rep: RepDetail, raw_range: float) -> None:
+        self._reps.append(rep)
+        self._raw_ranges.append(raw_range)
+        if not self._started:
+            self._started = True
+            self._start_s = rep.start_s
+        remarks = self._rep_feedback(rep)
+        self._feedback.extend(remarks)
+
+    def _rep_feedback(self, rep: RepDetail) -> list[str]:
+        n = len(self._reps)
+        names = ("lean",) if self.movement == LATERAL_FLEXION else ("cow", "cat")
+        out: list[str] = []
+        phases = judged_phases(self.movement, rep)
+        fastest = min(phases)
+        slowest = max(phases)
+        if fastest < self.config.slow_down_phase_s:
+            name = names[phases.index(fastest)]
+            out.append(f"Rep {n}: slow down, about 2 s per phase (the {name} took {fastest:.1f} s).")
+        elif slowest > self.config.keep_moving_phase_s:
+            name = names[phases.index(slowest)]
+            out.append(f"Rep {n}: a little faster, keep moving (the {name} took {slowest:.1f} s).")
+        if rep.partial:
+            out.append(
+                f"Rep {n}: partial, {rep.range:.0%} of your usual range; go as far as is comfortable."
+            )
+        return out
+
+    def _check_start_posture(self) -> None:
+        self._checked_start = True
+        self._tracker.want_cues = False
+        neutral = self._neutral
+        visit = self._tracker.visit
+        before_s = visit.enter_s if visit is not None else math.inf
+        window = [c for t_s, c in self._tracker.quiet_cues if t_s <= before_s]
+        self._tracker.quiet_cues.clear()
+        if neutral is None or not window:
+            return
+        start = median_cues(window)
+        metrics = posture_metrics(start, neutral)
+        if metrics is None:
+            return
+        if max(metrics.forward_head, metrics.thoracic_rounding) >= self.config.slouch_points:
+            self._feedback.append(
+                "Reset to neutral first: sit tall, shoulders relaxed, then start the set."
+            )
+
+    def _breath_cue(self, phase: str) -> str:
+        cues = _BREATH[self.movement]
+        if phase in cues:
+            return cues[phase]
+        if self.movement == CAT_COW:
+            pending = self._pending
+            if pending is not None and pending.pole == 1:
+                return cues["to_cat"]
+            return cues["ready"]
+        return cues["back"] if self._after_pole is not None else cues["ready"]
+
+
+
+def per_side_counts(reps: list[RepDetail] | tuple[RepDetail, ...]) -> dict[str, int]:
+    """Reps per side ("left", "right") of lateral flexion reps."""
+    counts = {"left": 0, "right": 0}
+    for rep in reps:
+        if rep.side in counts:
+            counts[rep.side] += 1
+    return counts
+
+
+def balance_remark(per_side: dict[str, int]) -> str:
+    """Side balance advice, e.g. "Left 4, right 2: add two to the right."."""
+    left, right = per_side.get("left", 0), per_side.get("right", 0)
+    if left == right:
+        return f"Balanced: left {left}, right {right}."
+    short, more = ("right", left - right) if left > right else ("left", right - left)
+    return f"Left {left}, right {right}: add {_number_word(more)} to the {short}."
+
+
+def summarise(
+    movement: str,
+    reps: list[RepDetail] | tuple[RepDetail, ...],
+    config: RepConfig,
+    target_reps: int | None = None,
+    slouched_start: bool = False,
+) -> list[str]:
+    """End-of-set coaching from the reps: tempo, range, start posture, side balance, target."""
+    if not reps:
+        return ["No reps counted."]
+    out: list[str] = []
+    judged = [p for rep in reps for p in judged_phases(movement, rep)]
+    mean_s = sum(judged) / len(judged)
+    if mean_s < config.slow_down_phase_s:
+        out.append(f"Tempo {mean_s:.1f} s per phase: slow down to about 2 s next time.")
+    elif mean_s > config.keep_moving_phase_s:
+        out.append(f"Tempo {mean_s:.1f} s per phase: keep moving, about 2 s each way.")
+    else:
+        out.append(f"Good tempo: {mean_s:.1f} s per phase.")
+    partial = sum(1 for rep in reps if rep.partial)
+    if partial:
+        out.append(f"{partial} of {len(reps)} reps were partial: move as far as is comfortable.")
+    else:
+        out.append("Full range on every rep.")
+    if slouched_start:
+        out.append("The set started from a slouch: sit tall before the next one.")
+    per_side = per_side_counts(reps) if movement == LATERAL_FLEXION else None
+    if per_side is not None:
+        out.append(balance_remark(per_side))
+    if target_reps is not None:
+        done = min(per_side.values()) if per_side is not None else len(reps)
+        if done >= target_reps:
+            out.append(f"Target reached: {target_reps} of {target_reps}.")
+        else:
+            out.append(f"{done} of {target_reps} done.")
+    return out
+
+
+def judged_phases(movement: str, rep: RepDetail) -> tuple[float, ...]:
+    """The phase durations tempo is judged on.
+
+    Lateral flexion: the lean (out, hold, back to half-way) carries the tempo; the return is
+    reported but not judged, as its length depends on the pause that follows.
+    """
+    return rep.phase_s[:1] if movement == LATERAL_FLEXION else rep.phase_s
+
+
+class SetRecognizer:
+    """Watches the pose stream with no prompt and recognises a set of a countable movement.
+
+    Both movements are counted passively; a set is recognised once `recognise_min_reps`
+    consecutive reps of one movement come rhythmically (steady period, steady range, large
+    enough, clearly more than the other movement's signal moves), and it ends after
+    `set_end_idle_s` without movement.
+    """
+
+    def __init__(self, config: RepConfig) -> None:
+        self.config = config
+        self._detectors: dict[str, RepCounter] = {}
+        self._runs: dict[str, list[tuple[RepDetail, float]]] = {}
+        self._active: str | None = None
+        self._reset()
+
+    @property
+    def active_movement(self) -> str | None:
+        """The movement of the set in progress, once recognised."""
+        return self._active
+
+    @property
+    def reps_so_far(self) -> int:
+        """Reps of the recognised set in progress (0 before one is recognised)."""
+        return len(self._runs[self._active]) if self._active is not None else 0
+
+    @property
+    def status(self) -> CounterStatus | None:
+        """The recognised set's counter status, for the views (None before recognition)."""
+        if self._active is None:
+            return None
+        status = self._detectors[self._active].status
+        run = [rep for rep, _ in self._runs[self._active]]
+        per_side = per_side_counts(run) if self._active == LATERAL_FLEXION else None
+        return CounterStatus(
+            movement=status.movement,
+            reps=len(run),
+            per_side=per_side,
+            phase=status.phase,
+            paused=status.paused,
+            started=True,
+            breath_cue=status.breath_cue,
+            last_feedback=status.last_feedback,
+            target_reps=None,
+            view=status.view,
+        )
+
+    def update(self, pose: Pose | None, t_s: float) -> SetCompleted | None:
+        """Feed one pose; returns the recognised set when it has just ended."""
+        for movement, detector in self._detectors.items():
+            rep = detector.update(pose, t_s)
+            if rep is not None:
+                raw = detector.raw_ranges()[-1]
+                self._on_rep(movement, rep, raw)
+        if self._active is not None:
+            last_s = self._detectors[self._active].last_activity_s
+            if last_s is not None and t_s - last_s > self.config.set_end_idle_s:
+                return self._complete(t_s)
+            return None
+        for movement, run in self._runs.items():
+            if run and t_s - run[-1][0].end_s > self.config.recognise_max_period_s:
+                # The rhythm broke off: start afresh, including the learned neutral and range.
+                self._runs[movement] = []
+                self._detectors[movement] = RepCounter(movement, self.config, armed=True)
+        return None
+
+    def _reset(self) -> None:
+        self._detectors = {m: RepCounter(m, self.config, armed=True) for m in MOVEMENTS}
+        self._runs = {m: [] for m in MOVEMENTS}
+        self._active = None
+
+    def _on_rep(self, movement: str, rep: RepDetail, raw: float) -> None:
+        run = self._runs[movement]
+        if self._active is not None:
+            if movement == self._active:
+                run.append((rep, raw))
+            return
+        cfg = self.config
+        if run:
+            period_s = rep.end_s - run[-1][0].end_s
+            if not cfg.recognise_min_period_s <= period_s <= cfg.recognise_max_period_s:
+                run.clear()
+        big_enough = raw >= (
+            cfg.recognise_cat_cow_range if movement == CAT_COW else cfg.recognise_lateral_deg
+        )
+        if not big_enough:
+            run.clear()
+            return
+        run.append((rep, raw))
+        n = cfg.recognise_min_reps
+        if len(run) >= n and self._rhythmic(movement, run[-n:]):
+            del run[:-n]
+            self._active = movement
+
+    def _rhythmic(self, movement: str, run: list[tuple[RepDetail, float]]) -> bool:
+        cfg = self.config
+        ends = [rep.end_s for rep, _ in run]
+        periods = [b - a for a, b in itertools.pairwise(ends)]
+        if periods and max(periods) > cfg.recognise_period_ratio * min(periods):
+            return False
+        raws = [raw for _, raw in run]
+        if min(raws) < cfg.recognise_range_ratio * max(raws):
+            return False
+        # The other movement's signal must move clearly less, relative to a full rep of each.
+        other = LATERAL_FLEXION if movement == CAT_COW else CAT_COW
+        nominal = {CAT_COW: cfg.nominal_cat_cow_range, LATERAL_FLEXION: cfg.nominal_lateral_deg}
+        own_share = statistics.median(raws) / nominal[movement]
+        span = self._detectors[other].signal_span(run[0][0].start_s, run[-1][0].end_s)
+        other_share = span / nominal[other]
+        return own_share >= cfg.recognise_dominance * other_share
+
+    def _complete(self, t_s: float) -> SetCompleted:
+        movement = self._active
+        assert movement is not None
+        run = [rep for rep, _ in self._runs[movement]]
+        per_side = per_side_counts(run) if movement == LATERAL_FLEXION else None
+        done = SetCompleted(
+            t_s=t_s,
+            movement=movement,
+            reps=len(run),
+            start_s=run[0].start_s,
+            end_s=run[-1].end_s,
+            per_side=per_side,
+            reps_detail=tuple(run),
+            feedback=tuple(summarise(movement, run, self.config)),
+            recognised=True,
+        )
+        self._reset()
+        return done

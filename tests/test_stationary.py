@@ -1,0 +1,281 @@
+"""Tests for stillness, movement breaks, absence and the prompt policy over a simulated day."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import numpy as np
+import pytest
+
+from coach.actions.analysis_report import ActivityIntervals
+from coach.actions.controls import Controls, pausable
+from coach.analyzer import Analyzer, Snapshot
+from coach.config import Config
+from coach.decisions.prompts import within_working_hours
+from coach.evaluation import DaySegment, simulate_day
+from coach.features.user import UserSelector
+from coach.movements import load_library
+from coach.records import PoseSample
+from coach.synthetic import BodyPose, Camera, scenario, synthetic_pose
+
+
+def run(samples: list[PoseSample], config: Config | None = None) -> list[Snapshot]:
+    analyzer = Analyzer(config or Config(), load_library(), calibrate_s=5.0)
+    return [analyzer.update(s) for s in samples]
+
+
+def timeline(snaps: list[Snapshot]) -> list[tuple[float, float, str]]:
+    intervals = ActivityIntervals()
+    for s in snaps:
+        intervals.update(s.activity, s.activity_since_s, s.t_s)
+    out = [(a, b, k) for k, v in intervals.finish().items() for a, b in v]
+    return sorted(out)
+
+
+def boundary_errors(truth, found) -> list[float]:
+    """For each true boundary, the distance to the nearest found boundary of the same change."""
+    errors = []
+    for (_, end, before), (start, _, after) in itertools.pairwise(truth):
+        candidates = [
+            f2[0] for f1, f2 in itertools.pairwise(found) if f1[2] == before and f2[2] == after
+        ]
+        errors.append(min((abs(c - end) for c in candidates), default=float("inf")))
+    return errors
+
+
+SCRIPTS = {
+    "fidget-typing-talking stay still": [
+        ("still", 20),
+        ("fidget", 20),
+        ("typing", 20),
+        ("talking", 20),
+    ],
+    "stretch is movement": [("still", 20), ("stretch", 15), ("still", 20)],
+    "standing up is movement": [("still", 20), ("stand_up", 15), ("still", 20)],
+    "leaving is away": [("still", 20), ("leave", 30), ("still", 20)],
+    "a passer-by is not the user": [
+        ("still", 20),
+        ("leave", 10),
+        ("passer_by", 10),
+        ("leave", 10),
+        ("still", 20),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", list(SCRIPTS))
+def test_timeline_matches_the_script(name: str) -> None:
+    samples, truth = scenario(SCRIPTS[name], seed=3)
+    found = timeline(run(samples))
+    assert [k for *_, k in found] == [k for *_, k in truth], (found, truth)
+    errors = boundary_errors(truth, found)
+    print(f"{name}: boundary errors {[round(e, 1) for e in errors]} s")
+    assert all(e <= 2.0 for e in errors), errors
+
+
+def test_a_brief_occlusion_is_not_away_and_keeps_the_timer() -> None:
+    samples, _ = scenario([("still", 30), ("leave", 2), ("still", 20)])
+    snaps = run(samples)
+    assert all(s.activity == "still" for s in snaps[5:])
+    assert snaps[-1].seated_s == pytest.approx(snaps[-1].t_s, abs=0.5)
+
+
+@pytest.mark.parametrize(("away_s", "resets"), [(20.0, False), (70.0, True)])
+def test_only_a_long_enough_absence_resets_the_sitting_timer(away_s: float, resets: bool) -> None:
+    samples, _ = scenario([("still", 30), ("leave", away_s), ("still", 20)])
+    last = run(samples)[-1]
+    if resets:
+        assert last.seated_s == pytest.approx(20.0, abs=1.0)
+    else:
+        assert last.seated_s == pytest.approx(last.t_s, abs=1.0)
+
+
+@pytest.mark.parametrize(
+    ("kind", "seconds", "resets"),
+    [("stretch", 15, True), ("stretch", 5, False), ("fidget", 30, False)],
+)
+def test_movement_breaks_reset_the_timer_fidgeting_does_not(
+    kind: str, seconds: float, resets: bool
+) -> None:
+    samples, _ = scenario([("still", 30), (kind, seconds), ("still", 20)])
+    last = run(samples)[-1]
+    if resets:
+        assert last.seated_s < 25.0
+    else:
+        assert last.seated_s == pytest.approx(last.t_s, abs=1.0)
+
+
+def test_the_user_is_followed_when_someone_passes_behind() -> None:
+    camera = Camera()
+    user = synthetic_pose(BodyPose(), camera)
+    selector = UserSelector()
+    assert selector.update([user], 0.0) is user
+    for i in range(20):
+        stranger = synthetic_pose(BodyPose(shift_m=(-0.8 + 0.08 * i, -0.1, 1.2)), camera)
+        assert selector.update([stranger, user], 0.2 * (i + 1)) is user
+
+
+def test_stillness_prompt_after_the_interval_with_a_leg_and_a_spine_movement() -> None:
+    config = Config()
+    config = Config(**{**config.__dict__, "stationary": type(config.stationary)(still_minutes=0.5)})
+    samples, _ = scenario([("still", 45)])
+    nudges = [s.nudge for s in run(samples, config) if s.nudge is not None]
+    assert len(nudges) == 1 and nudges[0].reason == "stationary"
+    assert nudges[0].t_s == pytest.approx(30.0, abs=0.5)
+    library = load_library()
+    assert library.get(nudges[0].movement).leg_focused
+    assert nudges[0].extra_movements[0] in ("cat-cow", "lateral-flexion")
+
+
+DAY = [
+    DaySegment("08:30", "away"),
+    DaySegment("08:40", "sit"),
+    DaySegment("09:10", "slouch_back"),
+    DaySegment("09:16", "sit"),
+    DaySegment("09:41", "stretch"),
+    DaySegment("09:42", "sit"),
+    DaySegment("10:00", "slouch_head"),
+    DaySegment("10:06", "sit"),
+    DaySegment("10:30", "away"),
+    DaySegment("10:40", "sit"),
+    DaySegment("11:15", "stretch"),
+    DaySegment("11:16", "sit"),
+    DaySegment("12:00", "away"),
+    DaySegment("12:20", "passer_by"),
+    DaySegment("12:22", "away"),
+    DaySegment("13:00", "sit"),
+    DaySegment("13:31", "sit", command="snooze"),
+    DaySegment("14:05", "slouch_head"),
+    DaySegment("14:12", "sit"),
+    DaySegment("14:40", "sit", command="done"),
+    DaySegment("15:30", "sit", command="pause"),
+    DaySegment("16:00", "sit"),
+    DaySegment("17:20", "slouch_back"),
+    DaySegment("17:30", "sit"),
+]
+
+
+@pytest.fixture(scope="module")
+def day():
+    return simulate_day(DAY)
+
+
+def at(day, hhmm: str) -> float:
+    start = day.start
+    return (dt.datetime.fromisoformat(f"{start.date()}T{hhmm}") - start).total_seconds()
+
+
+def test_day_never_the_same_movement_twice_in_a_row(day) -> None:
+    movements = [{n.movement, *n.extra_movements} for n in day.nudges]
+    assert len(movements) >= 10
+    assert all(not (a & b) for a, b in itertools.pairwise(movements))
+
+
+def test_day_leg_movement_every_hour_of_sitting(day) -> None:
+    library = load_library()
+    legs = [
+        n.t_s
+        for n in day.nudges
+        if any(library.get(m).leg_focused for m in (n.movement, *n.extra_movements))
+    ]
+    sittings = [("08:40", "10:30"), ("10:40", "12:00"), ("13:00", "19:00")]
+    for start, end in sittings:
+        t = at(day, start) + 3600.0
+        while t <= at(day, end):
+            assert any(t - 3600.0 <= x <= t for x in legs), (start, t)
+            t += 600.0
+
+
+def test_day_spreads_regions(day) -> None:
+    library = load_library()
+    regions = [library.get(m).region for n in day.nudges for m in (n.movement, *n.extra_movements)]
+    counts = {r: regions.count(r) for r in set(regions)}
+    assert len(counts) >= 5, counts
+    assert max(counts.values()) <= 0.4 * len(regions), counts
+
+
+def test_day_matching_movements(day) -> None:
+    library = load_library()
+    for n in day.nudges:
+        if n.reason == "forward_head":
+            assert library.get(n.movement).region == "neck"
+        elif n.reason == "thoracic_rounding":
+            assert n.movement in ("cat-cow", "scapular-retraction", "thoracic-extension")
+        else:
+            assert n.reason == "stationary"
+            assert "stationary_lower_body" in library.get(n.movement).answers
+            assert n.extra_movements[0] in ("cat-cow", "lateral-flexion")
+    assert {n.reason for n in day.nudges} == {"stationary", "forward_head", "thoracic_rounding"}
+
+
+def test_day_gates_cooldown_away_snooze_pause_hours(day) -> None:
+    times = [n.t_s for n in day.nudges]
+    assert all(b - a >= Config().prompts.cooldown_s - 1e-6 for a, b in itertools.pairwise(times))
+    away = [("08:30", "08:40"), ("10:30", "10:40"), ("12:00", "13:00")]
+    snoozed, paused = ("13:31", "13:46"), ("15:30", "16:00")
+    for start, end in [*away, snoozed, paused]:
+        assert not any(at(day, start) < t < at(day, end) for t in times), (start, end)
+    assert not any(t >= at(day, "19:00") for t in times)
+    # Snooze and pause end by themselves: prompts come back soon after.
+    assert any(at(day, "13:46") <= t <= at(day, "14:05") for t in times)
+    assert any(at(day, "16:00") <= t <= at(day, "16:05") for t in times)
+
+
+def test_day_prompt_outcomes(day) -> None:
+    outcomes = {r.prompt_id: r for r in day.resolved}
+    assert set(outcomes) >= {n.prompt_id for n in day.nudges if n.t_s < at(day, "18:50")}
+    kinds = {r.outcome for r in day.resolved}
+    assert {"done", "snoozed", "ignored"} <= kinds
+    posture = [n for n in day.nudges if n.reason != "stationary"]
+    corrected = [outcomes[n.prompt_id].correction_s for n in posture if n.prompt_id in outcomes]
+    assert any(c is not None and 0 < c < 600 for c in corrected)
+
+
+def test_working_hours() -> None:
+    monday = dt.datetime(2026, 11, 23, 9, 30)
+    assert within_working_hours(monday, "08:00-19:00", "mon,tue")
+    assert not within_working_hours(monday.replace(hour=7), "08:00-19:00", "")
+    assert not within_working_hours(monday + dt.timedelta(days=5), "", "mon,tue,wed,thu,fri")
+    assert within_working_hours(monday.replace(hour=23), "22:00-02:00", "")
+
+
+class FakeLive:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def suspend(self) -> None:
+        self.calls.append("suspend")
+
+    def resume(self) -> None:
+        self.calls.append("resume")
+
+
+def test_pause_releases_the_camera_and_resumes_by_itself() -> None:
+    clock = [0.0]
+    controls = Controls(pause_s=2.0, now=lambda: clock[0])
+    source = FakeLive()
+    frames = iter(range(100))
+    seen = []
+
+    def on_pause(left_s: float) -> None:
+        clock[0] += 1.0  # time passes while paused
+
+    for i, frame in enumerate(pausable(frames, source, controls, on_pause, poll_s=0.0)):
+        seen.append(frame)
+        if i == 3:
+            controls.push("pause")
+        if i == 8:
+            break
+    assert source.calls == ["suspend", "resume"]
+    assert controls.drain() == ["pause", "resume"]
+    assert len(seen) == 9
+
+
+def test_keys_map_to_commands() -> None:
+    controls = Controls(pause_s=60.0)
+    for key in "dskzq":
+        controls.key(key)
+    assert controls.drain() == ["done", "snooze", "skip"]
+    assert controls.quit
+    assert np.isfinite(controls.paused_for_s())
