@@ -36,7 +36,7 @@ def timeline(snaps: list[Snapshot]) -> list[tuple[float, float, str]]:
 def boundary_errors(truth, found) -> list[float]:
     """For each true boundary, the distance to the nearest found boundary of the same change."""
     errors = []
-    for (_, end, before), (start, _, after) in itertools.pairwise(truth):
+    for (_, end, before), (_, _, after) in itertools.pairwise(truth):
         candidates = [
             f2[0] for f1, f2 in itertools.pairwise(found) if f1[2] == before and f2[2] == after
         ]
