@@ -11,7 +11,7 @@ from coach.decisions.baseline import AdaptiveNeutral, Drift, NeutralAdapter
 from coach.decisions.prompts import Clock, PlannedPrompt, PromptPolicy
 from coach.decisions.setup import SetupWatcher
 from coach.decisions.slouch import PostureState, SlouchDetector, SlouchStatus
-from coach.decisions.stationary import ActivityStatus, StationaryTracker
+from coach.decisions.stationary import Activity, ActivityStatus, StationaryTracker
 from coach.events import Event, Nudge, SetCompleted
 from coach.features.motion import MotionMeter
 from coach.features.posture import (
@@ -113,6 +113,7 @@ class Analyzer:
             config.nudge, config.prompts, config.stationary, library, clock=clock
         )
         self._commands: list[str] = []
+        self._away = False
 
     def _start_from(self, neutral: PostureCues) -> None:
         c = self._config.calibration
@@ -127,6 +128,8 @@ class Analyzer:
     @property
     def wanted_fps(self) -> float:
         """How often the loop should analyse a frame right now."""
+        if self._away:
+            return self._config.loop.away_fps
         return self._config.loop.posture_fps
 
     def command(self, name: str) -> None:
@@ -220,6 +223,7 @@ class Analyzer:
         if not user_seen:
             self._motion.reset()
         activity = self._stationary.update(motion, user_seen, t_s)
+        self._away = activity.activity is Activity.AWAY
         events: list[Event] = self._apply_commands(t_s)
         nudge, resolved = self.prompts.update(t_s, status, activity, sets)
         if nudge is not None:

@@ -62,6 +62,8 @@ class LoopConfig:
     """Analysis rate while only monitoring posture and stillness."""
     exercise_fps: float = 15.0
     """Analysis rate while counting reps (movement needs finer sampling)."""
+    away_fps: float = 2.0
+    """Analysis rate while nobody is at the desk (enough to notice the return; saves CPU)."""
     sample_period_s: float = 1.0
     """Spacing of the samples reported by `coach analyze`."""
 

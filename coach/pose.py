@@ -143,10 +143,19 @@ class PoseEstimator:
             result = self._landmarker.detect_for_video(image_mp, t_ms)
         poses = poses_from_mediapipe(result, frame.t_s, (width, height))
         user = self._selector.update(poses, frame.t_s)
+        # Light level from a small thumbnail: tells "too dark" or "lens covered" from "away".
+        thumb = cv2.cvtColor(
+            cv2.resize(image, (32, 24), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY
+        )
+        light = {"brightness": float(thumb.mean()), "contrast": float(thumb.std())}
         if user is None:
-            return PoseSample(t_s=frame.t_s, pose=None, tracking=Tracking.NO_PERSON, people=0)
+            return PoseSample(
+                t_s=frame.t_s, pose=None, tracking=Tracking.NO_PERSON, people=0, **light
+            )
         user = grade_tracking(user, self._config.min_visibility, self._config.min_presence)
-        return PoseSample(t_s=frame.t_s, pose=user, tracking=user.tracking, people=len(poses))
+        return PoseSample(
+            t_s=frame.t_s, pose=user, tracking=user.tracking, people=len(poses), **light
+        )
 
     def close(self) -> None:
         """Free the model."""

@@ -171,6 +171,10 @@ class PoseSample:
     tracking: Tracking
     people: int = 0
     """How many people the model found (the coach follows one)."""
+    brightness: float | None = None
+    """Mean luminance of the frame, 0-255 (None for recorded landmarks)."""
+    contrast: float | None = None
+    """Luminance standard deviation: near 0 when the lens is covered."""
 
     @property
     def usable(self) -> bool:

@@ -63,6 +63,8 @@ class DashboardView:
     """The open prompt: its title and the movement's cue lines (dose, tempo, breath)."""
     quiet_until: str | None = None
     """"paused until 15:30" / "snoozed for 12:00"."""
+    light_problem: str | None = None
+    """Advice when the picture is too dark or the lens is covered."""
 
 
 def _clock(seconds: float) -> str:
@@ -117,7 +119,9 @@ def render(view: DashboardView, thresholds: SlouchConfig) -> RenderableType:
     elif view.next_prompt:
         table.add_row("Next prompt", view.next_prompt)
     people = f" ({view.people} people in view)" if view.people > 1 else ""
-    table.add_row("Pose", _TRACKING_TEXT[view.tracking] + people)
+    table.add_row("Pose", Text(_TRACKING_TEXT[view.tracking] + people))
+    if view.light_problem:
+        table.add_row("Camera", Text(view.light_problem, style="yellow"))
     table.add_row("Camera view", view.view or "—")
     table.add_row("Analysis", f"{view.analysed_fps:.1f} frames/s, pose {view.pose_ms:.0f} ms/frame")
     parts: list[RenderableType] = [table]
@@ -133,6 +137,23 @@ def render(view: DashboardView, thresholds: SlouchConfig) -> RenderableType:
         parts.append(Panel(body, border_style="magenta", title=title, title_align="left"))
     parts.append(Text(KEY_HELP, style="dim"))
     return Panel(Group(*parts), title="coach", border_style="cyan", expand=False)
+
+
+# Below these the picture cannot show a person: a covered lens is flat, a dark room dim.
+DARK_BRIGHTNESS = 35.0
+COVERED_CONTRAST = 4.0
+
+
+def light_problem(snapshot: Snapshot) -> str | None:
+    """Advice when nobody is found because of the picture, not because the user left."""
+    sample = snapshot.sample
+    if sample.tracking is not Tracking.NO_PERSON or sample.brightness is None:
+        return None
+    if sample.contrast is not None and sample.contrast < COVERED_CONTRAST:
+        return "the picture is blank: is the lens covered or the privacy shutter closed?"
+    if sample.brightness < DARK_BRIGHTNESS:
+        return "too dark to see you: turn on a light facing you"
+    return None
 
 
 class Dashboard:
@@ -212,6 +233,7 @@ class Dashboard:
             next_prompt=next_prompt,
             prompt_card=self._prompt_card(snapshot),
             quiet_until=quiet,
+            light_problem=light_problem(snapshot),
         )
 
     def update(self, snapshot: Snapshot, frame: Frame | None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -75,6 +76,4 @@ class LandmarkSmoother:
         image_xyz = self._image.update(pose.image_xyz, sample.t_s).astype(np.float32)
         world_xyz = self._world.update(pose.world_xyz, sample.t_s).astype(np.float32)
         smoothed: Pose = pose.with_landmarks(image_xyz, world_xyz)
-        return PoseSample(
-            t_s=sample.t_s, pose=smoothed, tracking=sample.tracking, people=sample.people
-        )
+        return dataclasses.replace(sample, pose=smoothed)
