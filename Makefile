@@ -29,14 +29,20 @@ $(SAMPLES): $(INSTALLED) sample_videos/build.py
 	$(BIN)/python sample_videos/build.py
 	@touch $@
 
-# Xvfb lets the tests open the preview window on a machine without a screen.
+# Debian packages the tests use: Xvfb (a virtual screen for the preview window test),
+# Chromium (screenshots the HTML report) and DejaVu fonts (the same text everywhere).
+DEBIAN_PACKAGES := xvfb chromium fonts-dejavu-core
 system-deps:
-	@command -v Xvfb >/dev/null 2>&1 || { \
+	@missing=""; command -v Xvfb >/dev/null 2>&1 || missing="$$missing xvfb"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	[ -d /usr/share/fonts/truetype/dejavu ] || missing="$$missing fonts-dejavu-core"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "Installing xvfb (virtual screen for the window tests)"; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xvfb >/dev/null) \
-	      || echo "Could not install xvfb; the window test will be skipped"; \
-	  else echo "Xvfb not found (apt-get install xvfb); the window test will be skipped"; fi; }
+	    echo "Installing$$missing (for the window and report tests)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	      || echo "Could not install$$missing; the tests that need them will be skipped"; \
+	  else echo "Missing Debian packages:$$missing (sudo apt-get install$$missing); their tests will be skipped"; fi; \
+	fi
 
 run: setup ## Run the coach on the webcam, or on a sample video where no webcam opens
 	$(BIN)/coach run --fallback-video $(DEMO_VIDEO) --realtime

@@ -10,7 +10,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from coach.config import Config, NudgeConfig
+from coach.config import Config, NudgeConfig, PromptConfig
 from coach.evaluation import inside, load_truth, slouch_agreement, transitions
 from coach.model_store import ensure_default_model
 from coach.offline import analyze_file
@@ -19,7 +19,11 @@ SAMPLES = Path(__file__).resolve().parent.parent / "sample_videos"
 CALIBRATE_S = 5.0
 MARGIN_S = 3.0
 # Short hold so nudges fire inside the clip's ~25 s episodes.
-EVAL_CONFIG = dataclasses.replace(Config(), nudge=NudgeConfig(hold_s=10.0, cooldown_s=60.0))
+EVAL_CONFIG = dataclasses.replace(
+    Config(),
+    nudge=NudgeConfig(hold_s=10.0, cooldown_s=60.0),
+    prompts=PromptConfig(cooldown_s=60.0),
+)
 
 
 def main() -> int:

@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
@@ -21,8 +22,12 @@ from coach.analyzer import Analyzer, Snapshot
 from coach.config import Config, load_config
 from coach.decisions.prompts import Clock
 from coach.errors import CalibrationError, CameraUnavailable, CoachError, ConfigError
+from coach.history_cli import add_history_commands
 from coach.pipeline import LoopStats, RateGate, Sink, replayed_samples, run
 from coach.records import Frame, PoseSample
+
+if TYPE_CHECKING:
+    from coach.session_log import SessionLog
 
 DEFAULT_CAMERA = "0"
 
@@ -61,6 +66,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="calibrate the neutral from the first N seconds of the source",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.set_defaults(history_commands=add_history_commands(sub))
 
     run = sub.add_parser(
         "run",
@@ -86,6 +92,15 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--realtime", action="store_true", help="play a video file at its own speed, not file speed"
+    )
+    run.add_argument(
+        "--db",
+        type=Path,
+        metavar="PATH",
+        help="history database (default: see `coach data --path`)",
+    )
+    run.add_argument(
+        "--no-history", action="store_true", help="do not record this session in the history"
     )
 
     analyze = sub.add_parser(
@@ -194,7 +209,8 @@ class Session:
         from coach.movements import default_user_movements_file, load_library
 
         library = load_library(default_user_movements_file())
-        profile = getattr(self.args, "profile", None)
+        # `coach calibrate --profile NAME` writes that profile; it must not read it.
+        profile = getattr(self.args, "profile", None) if self.args.command != "calibrate" else None
         seconds = getattr(self.args, "calibrate_seconds", None)
         if seconds is not None and seconds <= 0:
             raise ConfigError("--calibrate-seconds must be more than 0")
@@ -274,6 +290,35 @@ class Session:
             )
 
 
+class _History:
+    """The session log for `coach run`: a recorder sink and a warning (not a crash) on failure."""
+
+    def __init__(self, console: Console, db: Path | None, enabled: bool = True) -> None:
+        self._console = console
+        self._db = db
+        self._log: SessionLog | None = None
+        self.enabled = enabled
+
+    def sinks(self, label: str) -> list[Sink]:
+        from coach.actions.session_recorder import SessionRecorder
+        from coach.session_log import SessionLog
+
+        if not self.enabled:
+            return []
+        self._log = SessionLog(self._db)
+        return [SessionRecorder(self._log, label, dt.datetime.now().astimezone())]
+
+    def close(self) -> None:
+        from coach.session_log import HistoryError
+
+        if self._log is None:
+            return
+        try:
+            self._log.close()
+        except HistoryError as exc:
+            self._console.print(f"[yellow]coach: warning: history: {exc}[/yellow]")
+
+
 def _loop_controls(
     controls: Controls | None,
 ) -> tuple[Callable[[], list[str]] | None, Callable[[], bool] | None]:
@@ -308,6 +353,7 @@ def _cmd_run(args: argparse.Namespace, config: Config, console: Console) -> int:
     show_window = config.preview.show_window and not args.no_window
     controls = Controls(config.prompts.pause_s)
     keys = TerminalKeys(controls)
+    history = _History(console, args.db, enabled=not args.no_history)
 
     def sinks_for(stats: LoopStats) -> list[Sink]:
         from coach.actions.notify import (
@@ -326,6 +372,7 @@ def _cmd_run(args: argparse.Namespace, config: Config, console: Console) -> int:
                 console, session.label, stats, config.slouch, config.nudge.show_s, library=library
             )
         ]
+        sinks.extend(history.sinks(session.label))
         notifier: Notifier = NullNotifier()
         if config.nudge.desktop and notification_service_available():
             notifier = DesktopNotifier()
@@ -354,6 +401,7 @@ def _cmd_run(args: argparse.Namespace, config: Config, console: Console) -> int:
         return 0
     finally:
         keys.stop()
+        history.close()
     console.print(
         f"Done: {stats.frames_analysed} of {stats.frames_read} frames analysed "
         f"over {stats.duration_s:.1f} s of {session.label}."
@@ -499,9 +547,13 @@ def main(argv: list[str] | None = None) -> int:
         "run": _cmd_run,
         "analyze": _cmd_analyze,
         "record": _cmd_record,
+        "calibrate": _cmd_calibrate,
         "models": _cmd_models,
     }
     try:
+        # The history commands read the database only; they take no --config.
+        if args.command in args.history_commands:
+            return int(args.history_commands[args.command](args, console))
         config = _with_overrides(load_config(args.config), args)
         return commands[args.command](args, config, console)
     except CoachError as exc:

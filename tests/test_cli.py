@@ -152,7 +152,9 @@ def test_run_falls_back_to_the_sample_video_without_a_webcam() -> None:
 def test_analyze_reports_still_and_away_intervals_on_the_real_clip() -> None:
     video = sample_clip("still_moving_away")
     truth = json.loads(video.with_suffix(".json").read_text())
-    result = coach("analyze", str(video), "--json", "--calibrate-seconds", "5", "--still-minutes", "0.3")
+    result = coach(
+        "analyze", str(video), "--json", "--calibrate-seconds", "5", "--still-minutes", "0.3"
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     stationary = report["stationary"]
@@ -167,3 +169,45 @@ def test_analyze_reports_still_and_away_intervals_on_the_real_clip() -> None:
     stationary_nudges = [n for n in report["nudges"] if n["reason"] == "stationary"]
     assert stationary_nudges and stationary_nudges[0]["t_s"] == pytest.approx(18.0, abs=1.0)
     assert isinstance(stationary_nudges[0]["movement"], str)
+
+
+@pytest.mark.slow
+def test_run_then_report_shows_the_session(tmp_path: Path) -> None:
+    db = tmp_path / "history.sqlite3"
+    ran = coach(
+        "run",
+        str(sample_clip("slouch")),
+        "--no-window",
+        "--calibrate-seconds",
+        "5",
+        "--db",
+        str(db),
+    )
+    assert ran.returncode == 0, ran.stderr
+    analyzed = json.loads(
+        coach("analyze", str(sample_clip("slouch")), "--json", "--calibrate-seconds", "5").stdout
+    )
+    report = coach("report", "--db", str(db), "--days", "1", "--out", str(tmp_path / "report"))
+    assert report.returncode == 0, report.stderr
+    text = report.stdout + report.stderr
+    row = next(
+        line
+        for line in text.splitlines()
+        if line.split() and line.split()[0] in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    )
+    slouched_min = analyzed["slouch"]["seconds"] / 60.0
+    assert f"{slouched_min:.1f}" in row.split(), (row, slouched_min)
+    assert (tmp_path / "report" / "report.html").exists()
+
+
+@pytest.mark.slow
+def test_calibrate_then_analyze_with_the_profile(tmp_path: Path) -> None:
+    video = str(sample_clip("slouch"))
+    calibrated = coach("calibrate", video, "--profile", "desk", "--seconds", "5")
+    assert calibrated.returncode == 0, calibrated.stderr
+    assert "Saved calibration profile 'desk'" in " ".join(calibrated.stderr.split())
+    result = coach("analyze", video, "--json", "--profile", "desk")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["samples"][0]["state"] == "upright"  # no calibration wait with a profile
+    assert len(report["slouch"]["intervals_s"]) == 2

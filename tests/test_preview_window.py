@@ -53,7 +53,7 @@ def grab(display: str, out: Path) -> np.ndarray:
 def test_preview_window_shows_the_tracked_skeleton(
     virtual_display: str, tmp_path: Path, skeleton_only: bool, model_path: Path
 ) -> None:
-    env = {**os.environ, "DISPLAY": virtual_display}
+    env = {**os.environ, "DISPLAY": virtual_display, "XDG_DATA_HOME": str(tmp_path / "data")}
     args = [
         sys.executable,
         "-m",

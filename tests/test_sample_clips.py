@@ -12,7 +12,7 @@ import matplotlib
 import numpy as np
 import pytest
 
-from coach.config import Config, LoopConfig, NudgeConfig
+from coach.config import Config, LoopConfig, NudgeConfig, PromptConfig
 from coach.evaluation import inside, load_truth, slouch_agreement
 from coach.features.geometry import roll_deg
 from coach.offline import OfflineRun, analyze_file
@@ -32,6 +32,7 @@ def analysed(name: str, fps: float = 5.0, hold_s: float = 45.0) -> OfflineRun:
         Config(),
         loop=LoopConfig(posture_fps=fps),
         nudge=NudgeConfig(hold_s=hold_s, cooldown_s=60.0),
+        prompts=PromptConfig(cooldown_s=60.0),
     )
     return analyze_file(sample_clip(name), config, model=MODEL, calibrate_s=CALIBRATE_S)
 
@@ -76,7 +77,7 @@ def test_a_person_is_found_in_every_frame_they_are_in(name: str, model_path: Pat
     assert missed == 0 and found > 0
     assert ghosts == 0
     if name == "still_moving_away":
-        assert away_frames >= 60
+        assert away_frames >= 25  # analysed at the lower away rate (2 fps)
 
 
 def test_shoulder_line_follows_the_known_lean(model_path: Path) -> None:

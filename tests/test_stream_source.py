@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Iterator
@@ -82,9 +83,9 @@ def test_a_slow_consumer_gets_the_newest_frames(mjpeg_url, model_path) -> None:
             time.sleep(0.15)  # a consumer slower than the 30 fps camera
             if len(indices) == 8:
                 break
-    steps = [b - a for a, b in zip(indices, indices[1:], strict=False)]
+    steps = [b - a for a, b in itertools.pairwise(indices)]
     assert min(steps) >= 3, indices  # stale frames were dropped, not queued
-    assert all(b > a for a, b in zip(stamps, stamps[1:], strict=False))
+    assert all(b > a for a, b in itertools.pairwise(stamps))
     assert stamps[-1] - stamps[0] == pytest.approx(7 * (stamps[1] - stamps[0]), rel=0.5)
 
 

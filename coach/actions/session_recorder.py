@@ -1,0 +1,208 @@
+"""Provides the session recorder: a sink that logs 5-s posture windows and every event."""
+
+from __future__ import annotations
+
+import datetime
+import statistics
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+from coach.events import Nudge, PromptResolved, SetCompleted
+from coach.session_log import (
+    ACTIVITIES,
+    STATES,
+    PostureSampleRow,
+    RepRecord,
+    SessionLog,
+    SessionRef,
+    SetRecord,
+)
+
+if TYPE_CHECKING:
+    from coach.analyzer import Snapshot
+    from coach.records import Frame
+
+# A gap longer than this between two snapshots (a stalled camera) is not credited to the
+# state before it: the excess counts as "unknown".
+MAX_CREDIT_S = 2.0
+
+
+class _Window:
+    """What one posture window has accumulated so far."""
+
+    def __init__(self, start_s: float) -> None:
+        self.start_s = start_s
+        self.state_s: defaultdict[str, float] = defaultdict(float)
+        self.activity_s: defaultdict[str, float] = defaultdict(float)
+        self.forward_head: list[float] = []
+        self.thoracic_rounding: list[float] = []
+        self.seated_s: float | None = None
+
+    @property
+    def covered_s(self) -> float:
+        return sum(self.state_s.values())
+
+    def row(self, wall_t: float) -> PostureSampleRow:
+        # Ties go to the earlier state in STATES order, i.e. to "upright" before "slouched".
+        state = max(STATES, key=lambda s: (self.state_s[s], -STATES.index(s)))
+        activity = (
+            max(self.activity_s, key=lambda a: self.activity_s[a]) if self.activity_s else None
+        )
+        return PostureSampleRow(
+            t=wall_t,
+            window_s=self.covered_s,
+            state=state,
+            upright_s=self.state_s["upright"],
+            slouched_s=self.state_s["slouched"],
+            away_s=self.state_s["away"],
+            unknown_s=self.state_s["unknown"],
+            forward_head_mean=statistics.fmean(self.forward_head) if self.forward_head else None,
+            thoracic_rounding_mean=(
+                statistics.fmean(self.thoracic_rounding) if self.thoracic_rounding else None
+            ),
+            activity=activity,
+            seated_s=self.seated_s,
+        )
+
+
+class SessionRecorder:
+    """Sink: one session in the history per run; posture in windows, events as they come.
+
+    Stream time maps to wall time as `wall_start + (t_s - first t_s)`. Each interval
+    between two snapshots is credited to the earlier snapshot's state and activity, and
+    split at window boundaries, so the seconds of a day add up exactly.
+    """
+
+    def __init__(
+        self,
+        log: SessionLog,
+        source: str,
+        wall_start: datetime.datetime,
+        *,
+        window_s: float = 5.0,
+    ) -> None:
+        self._log = log
+        self._source = source
+        # A naive wall_start is local time, as datetime.timestamp() assumes.
+        self._wall_start_epoch_s = wall_start.timestamp()
+        self._window_len_s = window_s
+        self._session: SessionRef | None = None
+        self._first_t_s = 0.0
+        self._last: Snapshot | None = None
+        self._window: _Window | None = None
+        self._closed = False
+
+    def wall(self, t_s: float) -> float:
+        """The wall-clock time (epoch seconds) of a stream timestamp."""
+        return self._wall_start_epoch_s + (t_s - self._first_t_s)
+
+    def update(self, snapshot: Snapshot, frame: Frame | None) -> None:
+        """Take one snapshot: extend the current window, log its events."""
+        if self._closed:
+            return
+        t_s = snapshot.t_s
+        if self._session is None:
+            self._first_t_s = t_s
+            self._session = self._log.start_session(self._source, self.wall(t_s))
+            self._window = _Window(t_s)
+        if self._last is not None and t_s > self._last.t_s:
+            self._credit(self._last, self._last.t_s, t_s)
+        self._observe(snapshot)
+        self._last = snapshot
+        for event in snapshot.events:
+            self._record(event)
+
+    def _credit(self, snapshot: Snapshot, from_s: float, to_s: float) -> None:
+        """Credit [from_s, to_s) to the snapshot's state, window by window."""
+        credited_until_s = min(to_s, from_s + MAX_CREDIT_S)
+        start_s = from_s
+        while start_s < to_s:
+            window = self._current_window()
+            end_s = min(to_s, window.start_s + self._window_len_s)
+            known_end_s = min(end_s, credited_until_s)
+            if known_end_s > start_s:
+                # A state or activity the log does not know (a newer analyzer) is "unknown".
+                state = snapshot.state if snapshot.state in STATES else "unknown"
+                window.state_s[state] += known_end_s - start_s
+                if snapshot.activity in ACTIVITIES:
+                    window.activity_s[snapshot.activity] += known_end_s - start_s
+            if end_s > max(start_s, credited_until_s):
+                window.state_s["unknown"] += end_s - max(start_s, credited_until_s)
+            start_s = end_s
+            if end_s >= window.start_s + self._window_len_s:
+                self._emit(window)
+                self._window = _Window(window.start_s + self._window_len_s)
+
+    def _current_window(self) -> _Window:
+        assert self._window is not None  # set with the session, on the first snapshot
+        return self._window
+
+    def _observe(self, snapshot: Snapshot) -> None:
+        window = self._current_window()
+        if snapshot.metrics is not None:
+            window.forward_head.append(snapshot.metrics.forward_head)
+            window.thoracic_rounding.append(snapshot.metrics.thoracic_rounding)
+        window.seated_s = snapshot.seated_s
+
+    def _emit(self, window: _Window) -> None:
+        if self._session is not None and window.covered_s > 0:
+            self._log.add_sample(self._session, window.row(self.wall(window.start_s)))
+
+    def _record(self, event: Nudge | PromptResolved | SetCompleted) -> None:
+        assert self._session is not None
+        if isinstance(event, Nudge):
+            self._log.add_prompt(
+                self._session, event.prompt_id, self.wall(event.t_s), event.reason, event.movement
+            )
+        elif isinstance(event, PromptResolved):
+            self._log.resolve_prompt(
+                self._session,
+                event.prompt_id,
+                event.outcome,
+                self.wall(event.t_s),
+                event.correction_s,
+            )
+        else:
+            self._log.add_set(self._session, set_record(event, self.wall(event.start_s)))
+
+    def close(self) -> None:
+        """Log the last partial window and end the session cleanly."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._session is None or self._last is None:
+            return
+        self._emit(self._current_window())
+        self._log.end_session(self._session, self.wall(self._last.t_s))
+
+
+def set_record(event: SetCompleted, wall_start: float) -> SetRecord:
+    """A camera-counted set as the log stores it (rep times relative to the set's start)."""
+    phases = [p for rep in event.reps_detail if not rep.partial for p in rep.phase_s]
+    per_side = event.per_side or {}
+    return SetRecord(
+        t=wall_start,
+        movement=event.movement,
+        reps=event.reps,
+        source="camera",
+        duration_s=max(0.0, event.end_s - event.start_s),
+        per_side_left=per_side.get("left"),
+        per_side_right=per_side.get("right"),
+        mean_phase_s=statistics.fmean(phases) if phases else None,
+        partial_reps=sum(1 for rep in event.reps_detail if rep.partial),
+        feedback=event.feedback,
+        prompt_id=event.prompt_id,
+        recognised=event.recognised,
+        reps_detail=tuple(
+            RepRecord(
+                index=i,
+                start_s=rep.start_s - event.start_s,
+                end_s=rep.end_s - event.start_s,
+                phase_s=rep.phase_s,
+                range=rep.range,
+                partial=rep.partial,
+                side=rep.side,
+            )
+            for i, rep in enumerate(event.reps_detail)
+        ),
+    )

@@ -1,0 +1,299 @@
+"""Provides the history subcommands: `coach report`, `export`, `log` and `data`.
+
+Wiring into coach/cli.py, with `from coach.history_cli import add_history_commands` at the
+top (this module imports nothing heavy at import time, so every command starts fast)::
+
+    # in _build_parser(), right after `sub = parser.add_subparsers(...)`:
+    parser.set_defaults(history_commands=add_history_commands(sub))
+
+    # in main(), first thing inside `try:` (these commands take no --config):
+    if args.command in args.history_commands:
+        return args.history_commands[args.command](args, console)
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from rich.console import Console
+
+Handler = Callable[[argparse.Namespace, "Console"], int]
+
+
+def _db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        type=Path,
+        metavar="PATH",
+        help="history database (default: see `coach data --path`)",
+    )
+
+
+def add_history_commands(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> dict[str, Handler]:
+    """Add report, export, log and data to the `coach` subcommands; returns their handlers."""
+    report = subparsers.add_parser(
+        "report", help="daily and weekly progress from your history (tables, charts, HTML)"
+    )
+    report.add_argument("--days", type=int, default=7, help="how many days back (default: 7)")
+    report.add_argument(
+        "--out", type=Path, metavar="DIR", help="also write charts and report.html into DIR"
+    )
+    _db_option(report)
+
+    export = subparsers.add_parser("export", help="export every history table to CSV files")
+    export.add_argument(
+        "--csv", type=Path, metavar="DIR", required=True, help="folder for the CSV files"
+    )
+    _db_option(export)
+
+    log = subparsers.add_parser(
+        "log", help="log a set you did without the camera (reps, fatigue, a note)"
+    )
+    log.add_argument("movement", metavar="MOVEMENT", help="movement id (see the movement library)")
+    log.add_argument("--reps", required=True, metavar="N", help="how many reps")
+    log.add_argument("--fatigue-before", metavar="X", help="how tired before, 1 (fresh) to 5")
+    log.add_argument("--fatigue-after", metavar="Y", help="how tired after, 1 (fresh) to 5")
+    log.add_argument("--note", metavar="TEXT", help="a note (discomfort, ease)")
+    _db_option(log)
+
+    data = subparsers.add_parser("data", help="where your history is kept; delete it")
+    what = data.add_mutually_exclusive_group(required=True)
+    what.add_argument("--path", action="store_true", help="print where the history is kept")
+    what.add_argument("--delete", action="store_true", help="delete the history (all of it)")
+    data.add_argument(
+        "--before", metavar="YYYY-MM-DD", help="with --delete: only what was recorded before"
+    )
+    data.add_argument("--yes", action="store_true", help="delete without asking")
+    _db_option(data)
+    return {"report": cmd_report, "export": cmd_export, "log": cmd_log, "data": cmd_data}
+
+
+def _db_path(args: argparse.Namespace) -> Path:
+    from coach.session_log import default_db_path
+
+    db: Path | None = args.db
+    return default_db_path() if db is None else db.expanduser()
+
+
+def _no_history(path: Path, console: Console) -> int:
+    console.print(
+        f"No history yet: `coach run` records your sessions to {path} "
+        "(`coach log` adds sets by hand)."
+    )
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, console: Console) -> int:
+    """`coach report`: daily table and weekly trend; with --out, charts and report.html."""
+    from coach.actions.report import print_report, write_report
+    from coach.errors import ConfigError
+    from coach.history import load_history
+    from coach.session_log import open_database
+
+    if args.days < 1:
+        raise ConfigError("--days must be 1 or more")
+    path = _db_path(args)
+    if not path.exists():
+        return _no_history(path, console)
+    with open_database(path) as conn:
+        history = load_history(conn, days=args.days)
+    print_report(console, history)
+    if not history.has_data:
+        console.print(f"[dim]Nothing recorded in the last {args.days} days ({path}).[/dim]")
+    if args.out is not None:
+        files = write_report(history, args.out.expanduser())
+        console.print(f"Wrote {files.html} and {len(files.charts)} charts.")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, console: Console) -> int:
+    """`coach export --csv DIR`: every table to DIR/<table>.csv, with local times added."""
+    import csv
+
+    from coach.history import table_rows
+    from coach.session_log import TABLES, HistoryError, local_datetime, open_database
+
+    path = _db_path(args)
+    if not path.exists():
+        return _no_history(path, console)
+    out_dir: Path = args.csv.expanduser()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise HistoryError(f"cannot create the export folder {out_dir}: {exc.strerror}") from None
+    epoch_columns = {"t", "started_at", "ended_at", "outcome_t"}
+    with open_database(path) as conn:
+        for table in TABLES:
+            columns, rows = table_rows(conn, table)
+            times = [i for i, c in enumerate(columns) if c in epoch_columns]
+            target = out_dir / f"{table}.csv"
+            count = 0
+            try:
+                with target.open("w", newline="", encoding="utf-8") as handle:
+                    writer = csv.writer(handle)
+                    writer.writerow([*columns, *(f"{columns[i]}_local" for i in times)])
+                    for row in rows:
+                        local = [
+                            "" if row[i] is None else local_datetime(float(row[i])).isoformat()
+                            for i in times
+                        ]
+                        writer.writerow([*row, *local])
+                        count += 1
+            except OSError as exc:
+                raise HistoryError(f"cannot write {target}: {exc.strerror}") from None
+            console.print(f"{target}: {count} rows")
+    return 0
+
+
+def _rating(value: str | None, option: str) -> int | None:
+    from coach.errors import ConfigError
+
+    if value is None:
+        return None
+    try:
+        rating = int(value)
+    except ValueError:
+        rating = 0
+    if not 1 <= rating <= 5:
+        raise ConfigError(
+            f"{option} must be a whole number from 1 (fresh) to 5 (exhausted), not {value!r}"
+        )
+    return rating
+
+
+def cmd_log(args: argparse.Namespace, console: Console) -> int:
+    """`coach log MOVEMENT --reps N`: a set done without the camera, with fatigue and a note."""
+    from coach.errors import ConfigError
+    from coach.movements import default_user_movements_file, load_library
+    from coach.session_log import SessionLog, SetRecord
+
+    library = load_library(default_user_movements_file())
+    if args.movement not in library.ids:
+        raise ConfigError(f"unknown movement {args.movement!r}; known: {', '.join(library.ids)}")
+    try:
+        reps = int(args.reps)
+    except ValueError:
+        reps = 0
+    if reps < 1:
+        raise ConfigError(f"--reps must be a whole number of 1 or more, not {args.reps!r}")
+    before = _rating(args.fatigue_before, "--fatigue-before")
+    after = _rating(args.fatigue_after, "--fatigue-after")
+    note = None if args.note is None else args.note.strip()
+    if args.note is not None and not note:
+        raise ConfigError("--note must not be empty")
+    now = time.time()
+    path = _db_path(args)
+    with SessionLog(path) as log:
+        log.add_set(
+            None,
+            SetRecord(
+                t=now,
+                movement=args.movement,
+                reps=reps,
+                source="manual",
+                fatigue_before=before,
+                fatigue_after=after,
+            ),
+        )
+        if note:
+            log.add_note(now, note)
+    extra = ""
+    if before is not None or after is not None:
+        extra = f", fatigue {before or '?'} → {after or '?'}"
+    console.print(
+        f"Logged {reps} reps of {library.get(args.movement).name}{extra}"
+        f"{' and a note' if note else ''} to {path}."
+    )
+    return 0
+
+
+def _parse_day(text: str) -> datetime.date:
+    from coach.errors import ConfigError
+
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--before must be a date like 2026-03-01, not {text!r}") from None
+
+
+def cmd_data(args: argparse.Namespace, console: Console) -> int:
+    """`coach data --path` prints where the history is; `--delete` removes all or older data."""
+    from coach.errors import ConfigError
+    from coach.history import describe_path
+
+    path = _db_path(args)
+    if args.path:
+        if args.before is not None or args.yes:
+            raise ConfigError("--before and --yes go with --delete, not --path")
+        print(path)
+        console.print(f"[dim]{describe_path(path)}. Camera images are never stored.[/dim]")
+        return 0
+    before = None if args.before is None else _parse_day(args.before)
+    if not path.exists():
+        console.print(f"Nothing to delete: there is no history at {path}.")
+        return 0
+    scope = "everything" if before is None else f"everything recorded before {before}"
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise ConfigError(
+                f"refusing to delete {scope} in {path} without confirmation: add --yes"
+            )
+        answer = console.input(f"Delete {scope} in {path}? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            console.print("Nothing deleted.")
+            return 1
+    deleted = delete_history(path, before)
+    summary = ", ".join(f"{n} {table}" for table, n in deleted.items() if n) or "no rows"
+    console.print(f"Deleted {summary} ({scope}) from {path}.")
+    return 0
+
+
+def delete_history(path: Path, before: datetime.date | None = None) -> dict[str, int]:
+    """Delete all rows, or those recorded before local midnight of `before`; counts by table.
+
+    Deleted rows are overwritten (secure_delete) and the file compacted, so nothing
+    deleted stays readable in free pages or in the write-ahead log.
+    """
+    from coach.history import day_start
+    from coach.session_log import TABLES, open_database
+
+    cutoff = None if before is None else day_start(before)
+    with open_database(path) as conn:
+        conn.execute("PRAGMA secure_delete = ON")
+        counts_before = {t: _count(conn, t) for t in TABLES}
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if cutoff is None:
+                for table in reversed(TABLES):
+                    conn.execute(f"DELETE FROM {table}")  # our own table names
+            else:
+                # Children first where they carry their own time; whole sessions that ended
+                # before the cutoff go with everything they own (ON DELETE CASCADE).
+                for table in ("posture_samples", "prompts", "fatigue", "notes"):
+                    conn.execute(f"DELETE FROM {table} WHERE t < ?", (cutoff,))
+                conn.execute("DELETE FROM sets WHERE t < ?", (cutoff,))
+                conn.execute(
+                    "DELETE FROM sessions WHERE ended_at IS NOT NULL AND ended_at < ?", (cutoff,)
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("VACUUM")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return {t: counts_before[t] - _count(conn, t) for t in TABLES}
+
+
+def _count(conn: sqlite3.Connection, table: str) -> int:
+    return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
