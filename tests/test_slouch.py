@@ -9,8 +9,8 @@ from coach.config import NudgeConfig, PromptConfig, SlouchConfig, StationaryConf
 from coach.decisions.hysteresis import DebouncedSwitch
 from coach.decisions.nudge import PostureNudger
 from coach.decisions.prompts import PromptPolicy
-from coach.decisions.stationary import Activity, ActivityStatus
 from coach.decisions.slouch import PostureState, Reason, SlouchDetector
+from coach.decisions.stationary import Activity, ActivityStatus
 from coach.features.posture import PostureMetrics
 from coach.movements import load_library
 
