@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from coach.calibration import Calibrator
 from coach.config import Config
 from coach.decisions.baseline import AdaptiveNeutral, Drift, NeutralAdapter
+from coach.decisions.exercise import ExerciseTracker, ExerciseUpdate
 from coach.decisions.prompts import Clock, PlannedPrompt, PromptPolicy
+from coach.decisions.reps import CounterStatus
 from coach.decisions.setup import SetupWatcher
 from coach.decisions.slouch import PostureState, SlouchDetector, SlouchStatus
 from coach.decisions.stationary import Activity, ActivityStatus, StationaryTracker
-from coach.events import Event, Nudge, SetCompleted
+from coach.events import Event, Nudge, RepDetail, SetCompleted
 from coach.features.motion import MotionMeter
 from coach.features.posture import (
     CueSmoother,
@@ -68,6 +70,10 @@ class Snapshot:
     """Meeting mode: no prompts (and no camera) until then."""
     snoozed_until_s: float | None = None
     """Prompts snoozed until then."""
+    counter: CounterStatus | None = None
+    """The rep counter of a set in progress (guided, prompted or recognised)."""
+    rep: RepDetail | None = None
+    """A rep counted at this moment."""
 
     @property
     def state(self) -> str:
@@ -85,7 +91,9 @@ class Analyzer:
         neutral: PostureCues | None = None,
         calibrate_s: float | None = None,
         clock: Clock | None = None,
+        guided: tuple[str, int | None] | None = None,
     ) -> None:
+        """`guided` = (movement, target reps) runs a guided set (`coach count`)."""
         self._config = config
         self.library = library
         self._smoother = LandmarkSmoother(
@@ -114,6 +122,13 @@ class Analyzer:
         )
         self._commands: list[str] = []
         self._away = False
+        self._first_t_s: float | None = None
+        self._exercise = ExerciseTracker(
+            config.reps, library, start_within_s=config.prompts.respond_s, recognise=guided is None
+        )
+        self._guided = guided
+        if neutral is not None:
+            self._exercise.set_neutral(neutral)
 
     def _start_from(self, neutral: PostureCues) -> None:
         c = self._config.calibration
@@ -126,8 +141,19 @@ class Analyzer:
         return None if self._adapter is None else self._adapter.neutral
 
     @property
+    def exercise(self) -> ExerciseTracker:
+        """The rep counting stage."""
+        return self._exercise
+
+    def finish(self, t_s: float) -> SetCompleted | None:
+        """End a set in progress when the source ends."""
+        return self._exercise.finish(t_s)
+
+    @property
     def wanted_fps(self) -> float:
         """How often the loop should analyse a frame right now."""
+        if self._exercise.active or self._guided is not None:
+            return self._config.loop.exercise_fps
         if self._away:
             return self._config.loop.away_fps
         return self._config.loop.posture_fps
@@ -170,6 +196,7 @@ class Analyzer:
                 calibrating = self._calibrator.progress(t_s)
             else:
                 self._start_from(neutral)
+                self._exercise.set_neutral(neutral)
         if pose is not None and self._adapter is not None and not self._identity.has_reference:
             self._identity.set_reference(pose)
         if cues is None or self._adapter is None or pose is None:
@@ -215,9 +242,21 @@ class Analyzer:
             self.view.update(smoothed.pose)
         cues, metrics, calibrating, recalibrate = self._posture(smoothed, t_s)
         user_seen = smoothed.tracking is not Tracking.NO_PERSON
-        status = self._detector.update(metrics if calibrating is None else None, user_seen, t_s)
-        if cues is not None and metrics is not None and self._adapter is not None:
-            self._adapter.update(cues, t_s, self._drift(metrics, status.state))
+        if self._guided is not None and self._first_t_s is None:
+            self._first_t_s = t_s
+            self._exercise.guide(self._guided[0], t_s, self._guided[1], idle_end_s=30.0)
+        exercising = self._exercise.moving_on_purpose
+        exercise = self._exercise.update(smoothed.pose if smoothed.usable else None, t_s)
+        if exercising:
+            # A cat-cow's "cat" is a deliberate slouch: hold the posture verdict during a set.
+            status = self._detector.current
+        else:
+            judged = metrics if calibrating is None else None
+            status = self._detector.update(judged, user_seen, t_s)
+            if cues is not None and judged is not None and self._adapter is not None:
+                self._adapter.update(cues, t_s, self._drift(judged, status.state))
+        if exercise.finished is not None:
+            sets = (*sets, exercise.finished)
         # Motion needs only the trunk: a user standing up (head out of frame) still moves.
         motion = self._motion.update(smoothed.pose, t_s)
         if not user_seen:
@@ -228,10 +267,11 @@ class Analyzer:
         nudge, resolved = self.prompts.update(t_s, status, activity, sets)
         if nudge is not None:
             events.append(nudge)
+            self._exercise.arm_for(nudge, t_s)
         events.extend(resolved)
         events.extend(sets)
         return self._snapshot(
-            smoothed, metrics, status, calibrating, recalibrate, nudge, activity, events
+            smoothed, metrics, status, calibrating, recalibrate, nudge, activity, events, exercise
         )
 
     def _snapshot(
@@ -244,6 +284,7 @@ class Analyzer:
         nudge: Nudge | None,
         activity: ActivityStatus,
         events: list[Event],
+        exercise: ExerciseUpdate,
     ) -> Snapshot:
         t_s = sample.t_s
         return Snapshot(
@@ -265,4 +306,6 @@ class Analyzer:
             open_prompt=self.prompts.open_prompt,
             paused_until_s=self.prompts.paused_until_s(t_s),
             snoozed_until_s=self.prompts.snoozed_until_s(t_s),
+            counter=self._exercise.status,
+            rep=exercise.rep,
         )

@@ -22,6 +22,7 @@ from coach.analyzer import Analyzer, Snapshot
 from coach.config import Config, load_config
 from coach.decisions.prompts import Clock
 from coach.errors import CalibrationError, CameraUnavailable, CoachError, ConfigError
+from coach.events import SetCompleted
 from coach.history_cli import add_history_commands
 from coach.pipeline import LoopStats, RateGate, Sink, replayed_samples, run
 from coach.records import Frame, PoseSample
@@ -119,6 +120,27 @@ def _build_parser() -> argparse.ArgumentParser:
         "--landmarks", type=Path, required=True, help="output file (.jsonl or .jsonl.gz)"
     )
 
+    count = sub.add_parser(
+        "count",
+        parents=[common],
+        help="a guided set of seated cat-cow or lateral flexion: counts reps and coaches form",
+    )
+    count.add_argument(
+        "source",
+        nargs="?",
+        default=DEFAULT_CAMERA,
+        help="webcam index, video file, stream URL or landmark file (default: 0)",
+    )
+    count.add_argument(
+        "--movement", required=True, choices=("cat-cow", "lateral-flexion"), help="what to count"
+    )
+    count.add_argument(
+        "--reps", type=int, default=None, help="target reps (per side for lateral flexion)"
+    )
+    count.add_argument("--profile", help="calibration profile, to check the set starts from it")
+    count.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    count.add_argument("--no-window", action="store_true", help="do not open the preview window")
+
     calibrate = sub.add_parser(
         "calibrate", parents=[common], help="record your neutral (sit tall) as a named profile"
     )
@@ -214,16 +236,30 @@ class Session:
         seconds = getattr(self.args, "calibrate_seconds", None)
         if seconds is not None and seconds <= 0:
             raise ConfigError("--calibrate-seconds must be more than 0")
+        guided = None
+        if self.args.command == "count":
+            target = (
+                self.args.reps
+                if self.args.reps is not None
+                else library.get(self.args.movement).reps
+            )
+            if target is not None and target <= 0:
+                raise ConfigError("--reps must be more than 0")
+            guided = (self.args.movement, target)
         if profile is not None:
             loaded = load_profile(profile_path(profile, profiles_dir()))
             self._note = f"[dim]Using calibration profile {loaded.name!r}.[/dim]"
-            return Analyzer(self.config, library, neutral=loaded.neutral, clock=self._clock())
+            return Analyzer(
+                self.config, library, neutral=loaded.neutral, clock=self._clock(), guided=guided
+            )
         if seconds is None and self.args.command in ("run", "analyze"):
             self._note = (
                 f"[cyan]No calibration profile given: calibrating from the first "
                 f"{self.config.calibration.calibrate_s:g} s. Sit tall and look at the screen.[/cyan]"
             )
-        return Analyzer(self.config, library, calibrate_s=seconds, clock=self._clock())
+        return Analyzer(
+            self.config, library, calibrate_s=seconds, clock=self._clock(), guided=guided
+        )
 
     def _clock(self) -> Clock | None:
         """Live sessions map stream time to local time (working hours); files do not."""
@@ -420,6 +456,9 @@ def _cmd_analyze(args: argparse.Namespace, config: Config, console: Console) -> 
         )
     report = AnalysisReport(config.loop.sample_period_s, config.stationary.min_still_interval_s)
     analyzer, stats = session.run(lambda _stats: [report])
+    unfinished = analyzer.finish(stats.last_t_s)
+    if unfinished is not None:
+        report.add_set(unfinished)
     fps = session.source_fps or (stats.frames_read / max(stats.duration_s, 1e-9))
     result = report.build(
         frames=stats.frames_read,
@@ -464,6 +503,76 @@ def _cmd_record(args: argparse.Namespace, config: Config, console: Console) -> i
             return 0
     console.print(f"Saved {stats.frames_analysed} pose samples to {args.landmarks}.")
     return 0
+
+
+def _cmd_count(args: argparse.Namespace, config: Config, console: Console) -> int:
+    from coach.actions.count_live import GuidedSetView
+    from coach.actions.count_view import summary_table
+    from coach.movements import default_user_movements_file, load_library
+
+    movement = load_library(default_user_movements_file()).get(args.movement)
+    session = Session(args, config, console)
+    view: GuidedSetView | None = None
+
+    def sinks_for(stats: LoopStats) -> list[Sink]:
+        nonlocal view
+        view = GuidedSetView(console, movement)
+        sinks: list[Sink] = [view]
+        if config.preview.show_window and not args.no_window:
+            from coach.actions.preview import PreviewWindow, display_available
+
+            if display_available():
+                sinks.append(
+                    PreviewWindow(
+                        skeleton_only=config.preview.skeleton_only,
+                        thresholds=(config.slouch.forward_head_enter, config.slouch.rounding_enter),
+                        message_s=config.nudge.show_s,
+                    )
+                )
+        return sinks
+
+    console.print(
+        f"[cyan]{movement.name}: {movement.dose_text}. Start from sitting tall; "
+        "counting begins when you do.[/cyan]"
+    )
+    try:
+        analyzer, stats = session.run(sinks_for)
+    except KeyboardInterrupt:
+        analyzer = None
+    done = view.finished if view is not None else None
+    if done is None and analyzer is not None:
+        done = analyzer.finish(stats.last_t_s)
+    if done is not None:
+        console.print(summary_table(done))
+    result = set_json(args.movement, done)
+    if args.json:
+        sys.stdout.write(json.dumps(result) + "\n")
+    elif done is None:
+        console.print("No reps were counted.")
+    return 0
+
+
+def set_json(movement: str, done: SetCompleted | None) -> dict[str, object]:
+    """The published `coach count --json` object."""
+    result: dict[str, object] = {"movement": movement, "reps": done.reps if done else 0}
+    if movement == "lateral-flexion":
+        sides = (done.per_side if done else None) or {}
+        result["per_side"] = {
+            "left": int(sides.get("left", 0)),
+            "right": int(sides.get("right", 0)),
+        }
+    result["reps_detail"] = [
+        {
+            "start_s": round(rep.start_s, 2),
+            "end_s": round(rep.end_s, 2),
+            "phase_s": [round(p, 2) for p in rep.phase_s],
+            "range": round(rep.range, 3),
+            "partial": rep.partial,
+        }
+        for rep in (done.reps_detail if done else ())
+    ]
+    result["feedback"] = list(done.feedback) if done else []
+    return result
 
 
 def _cmd_calibrate(args: argparse.Namespace, config: Config, console: Console) -> int:
@@ -548,6 +657,7 @@ def main(argv: list[str] | None = None) -> int:
         "analyze": _cmd_analyze,
         "record": _cmd_record,
         "calibrate": _cmd_calibrate,
+        "count": _cmd_count,
         "models": _cmd_models,
     }
     try:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from coach.decisions.reps import RepConfig
 from coach.errors import ConfigError
 
 
@@ -207,6 +208,7 @@ class Config:
     nudge: NudgeConfig = field(default_factory=NudgeConfig)
     stationary: StationaryConfig = field(default_factory=StationaryConfig)
     prompts: PromptConfig = field(default_factory=PromptConfig)
+    reps: RepConfig = field(default_factory=RepConfig)
 
 
 T = TypeVar("T")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from coach.analyzer import Snapshot
+from coach.events import SetCompleted
 from coach.records import Frame
 
 
@@ -77,6 +78,7 @@ class AnalysisReport:
         self._next_sample_s: float | None = None
         self._slouch = IntervalTracker()
         self._nudges: list[dict[str, Any]] = []
+        self._reps: dict[str, Any] = {"cat-cow": 0, "lateral-flexion": {"left": 0, "right": 0}}
 
     def update(self, snapshot: Snapshot, frame: Frame | None) -> None:
         """Track intervals on every snapshot; keep the first snapshot of each sample period."""
@@ -87,6 +89,9 @@ class AnalysisReport:
             self._nudges.append(
                 {"t_s": round(n.t_s, 2), "reason": n.reason, "movement": n.movement}
             )
+        for event in snapshot.events:
+            if isinstance(event, SetCompleted):
+                self.add_set(event)
         if self._next_sample_s is None:
             self._next_sample_s = snapshot.t_s
         if snapshot.t_s + 1e-9 < self._next_sample_s:
@@ -102,6 +107,15 @@ class AnalysisReport:
         )
         while self._next_sample_s <= snapshot.t_s + 1e-9:
             self._next_sample_s += self.sample_period_s
+
+    def add_set(self, done: SetCompleted) -> None:
+        """Count a finished set's reps (also called for a set still open when the file ends)."""
+        if done.movement == "lateral-flexion":
+            sides = done.per_side or {}
+            for side in ("left", "right"):
+                self._reps["lateral-flexion"][side] += int(sides.get(side, 0))
+        elif done.movement == "cat-cow":
+            self._reps["cat-cow"] += done.reps
 
     def close(self) -> None:
         """Nothing to release."""
@@ -129,6 +143,7 @@ class AnalysisReport:
                 "intervals_s": intervals,
             },
             "nudges": list(self._nudges),
+            "reps": self._reps,
             "stationary": {
                 "longest_still_s": round(max((b - a for a, b in still), default=0.0), 2),
                 "still_intervals_s": still,

@@ -19,6 +19,7 @@ from coach.features.rep_signals import (
     landmarks_visible,
     rep_signal,
     required_landmarks,
+    trunk_signal,
     view_context,
 )
 from coach.features.view import ViewDetector
@@ -35,26 +36,34 @@ class RepConfig:
     """...and left again below this fraction (the gap is the hysteresis)."""
     exit_gate_fraction: float = 0.5
     """The exit level is never closer to neutral than this fraction of the absolute gate."""
-    cat_cow_min_excursion: float = 0.05
+    cat_cow_return_fraction: float = 0.45
+    """Cat-cow also leaves a pole once back to this fraction of its peak, so a slightly
+    misjudged neutral cannot hold the last rep open (a pulse inside a pole is harmless:
+    a rep needs both poles)."""
+    cat_cow_min_excursion: float = 0.04
     """Absolute gate: smallest cow or cat excursion from neutral (signal units, about shoulder
     widths; a full cow is about 0.2, a full cat about 0.3)."""
-    cat_cow_min_range: float = 0.14
+    cat_cow_min_range: float = 0.13
     """Smallest cow-to-cat range of a counted cat-cow rep (signal units)."""
+    cat_cow_min_trunk: float = 0.04
+    """The shoulders must also move: cow's trunk signal above cat's by at least this (shoulder
+    widths; a full rep moves it about 0.3, a nod or talking not at all)."""
     lateral_min_excursion_deg: float = 4.0
     """Absolute gate: smallest side bend that can count, degrees (a full one is 15-20)."""
     min_phase_s: float = 0.3
     """A pole must be held at least this long to count (a jitter spike or a jerk does not)."""
     max_phase_s: float = 15.0
     """Held longer than this, a pole is a new resting posture: the neutral moves there."""
-    max_pair_gap_s: float = 10.0
-    """Cat-cow: the second pole must follow the first within this, or the first is dropped."""
+    max_pair_gap_s: float = 2.0
+    """Cat-cow: the second pole must begin within this after the first ended, or the first
+    is dropped (two unrelated half-moves are not a rep)."""
     partial_fraction: float = 0.6
     """A rep below this fraction of the user's usual range is counted and noted as partial."""
     usual_window_reps: int = 5
     """The usual range is the median over this many recent reps."""
     baseline_window_s: float = 1.0
     """Neutral is the median of the signal over this much quiet time."""
-    quiet_cat_cow: float = 0.03
+    quiet_cat_cow: float = 0.04
     """The signal counts as quiet (for taking the neutral) when it spans less than this."""
     quiet_lateral_deg: float = 1.5
     """...or, for lateral flexion, less than this many degrees."""
@@ -64,14 +73,21 @@ class RepConfig:
     """A tracking gap up to this long keeps the phase in progress; a longer one restarts it."""
     min_visibility: float = 0.5
     """Landmarks a signal reads must be at least this visible, or counting pauses."""
-    max_head_turn: float = 0.3
-    """Cat-cow pauses while the face turns this far from its neutral (ear spans, front)."""
-    max_side_head_turn: float = 0.3
+    max_head_turn: float = 0.12
+    """Cat-cow pauses while the nose moves this far across from its neutral place beside the
+    ears (shoulder widths; about 30 degrees of head turn)."""
+    max_side_head_turn: float = 0.2
     """...or, from the side, while the ear-nose length changes by this fraction."""
     view_switch_s: float = 2.0
     """A different camera view must persist this long before the counter re-takes neutral."""
     smoothing_samples: int = 3
     """Median filter length on the rep signal, samples (removes single-frame spikes)."""
+    smoothing_alpha: float = 0.5
+    """Then an exponential average with this weight on the newest sample (less jitter)."""
+    noise_gate_factor: float = 4.0
+    """The absolute gates rise to this many times the landmark noise measured at rest."""
+    baseline_wait_s: float = 2.0
+    """With no quiet second by then, neutral is the median of the last second anyway."""
     target_phase_s: float = 2.0
     """The intended duration of each phase."""
     slow_down_phase_s: float = 1.2
@@ -98,7 +114,7 @@ class RepConfig:
     """The recognised movement's range (as a share of its nominal full range) must beat the
     other movement's signal span by this factor, so a side bend seen from the side is not cat-cow."""
     set_end_idle_s: float = 6.0
-    """An unprompted set ends after this long without a rep."""
+    """An unprompted set ends after this long without movement (no phase held or ended)."""
     nominal_cat_cow_range: float = 0.5
     """A full cow-to-cat range, signal units (only compares movements with each other)."""
     nominal_lateral_deg: float = 16.0
@@ -129,6 +145,13 @@ class CounterStatus:
     view: str | None = None
     """The camera view the counter reads ("front", "oblique", "side")."""
 
+
+# Tracking gaps longer than this restart the signal filters (a frame or two do not).
+_RESEED_GAP_S = 0.25
+# Samples the noise estimate looks at (about a second at 15 poses/s).
+_NOISE_WINDOW_FRAMES = 15
+# A signal this close (in time, at its speed) to a pole when tracking stops was entering it.
+_HEADING_S = 0.2
 
 _POLE_NAMES: dict[str, dict[int, str]] = {
     CAT_COW: {1: "cow", -1: "cat"},
@@ -166,9 +189,20 @@ class _Visit:
     peak: float
     peak_s: float
     confirmed: bool = False
+    hidden_s: float = 0.0
+    """Tracking gaps while in the pole, seconds."""
+    trunk_sum: float = 0.0
+    trunk_n: int = 0
     exit_s: float = 0.0
     up_s: float = 0.0
+    """When the signal crossed half the peak on the way in (the phase's start)."""
     down_s: float = 0.0
+    """When it crossed half the peak on the way back (the phase's end)."""
+
+    @property
+    def trunk(self) -> float | None:
+        """Mean trunk signal while in the pole (cat-cow), None when never seen."""
+        return self.trunk_sum / self.trunk_n if self.trunk_n else None
 
 
 @dataclass
@@ -191,6 +225,8 @@ class _PoleTracker:
         )
         self.quiet = config.quiet_cat_cow if movement == CAT_COW else config.quiet_lateral_deg
         self.context: ViewContext | None = None
+        self.locks = 0
+        """How many times the view (and so the units) was taken afresh."""
         self.baseline: float | None = None
         self.baseline_turn: float | None = None
         self.visit: _Visit | None = None
@@ -205,8 +241,16 @@ class _PoleTracker:
         self._other_view_since_s: float | None = None
         self._last_seen_s: float | None = None
         self._gap_start_s: float | None = None
+        self.gaps: deque[tuple[float, float]] = deque(maxlen=8)
         self.paused = True
         self._last_follow_s: float | None = None
+        self._smoothed: float | None = None
+        self._waiting_since_s: float | None = None
+        self._head_away = False
+        self.noise = 0.0
+        """Spread of the raw signal at rest (standard deviation, signal units)."""
+        self._raw_recent: deque[float] = deque(maxlen=_NOISE_WINDOW_FRAMES)
+        self._armed: dict[int, bool] = {1: True, -1: True}
         self.quiet_cues: deque[tuple[float, PostureCues]] = deque()
         self.want_cues = False
 
@@ -220,13 +264,19 @@ class _PoleTracker:
         other = self.peaks[-pole]
         return float(statistics.median(other)) if other else None
 
+    @property
+    def gate_now(self) -> float:
+        """The absolute gate, raised when the landmarks are noisier than usual."""
+        return max(self.gate, self.config.noise_gate_factor * self.noise)
+
     def enter_level(self, pole: int) -> float:
         usual = self.usual(pole)
-        return max(self.gate, self.config.enter_fraction * usual) if usual else self.gate
+        gate = self.gate_now
+        return max(gate, self.config.enter_fraction * usual) if usual else gate
 
     def exit_level(self, pole: int) -> float:
         usual = self.usual(pole)
-        floor = self.config.exit_gate_fraction * self.gate
+        floor = self.config.exit_gate_fraction * self.gate_now
         return max(floor, self.config.exit_fraction * usual) if usual else floor
 
     # --- input ------------------------------------------------------------------------------
@@ -256,25 +306,66 @@ class _PoleTracker:
         if value is None or self._head_turned(pose, context):
             self.pause(t_s)
             return []
-        self._raw.append(value)
-        smoothed = float(statistics.median(self._raw))
         gap_s = self._resume(t_s)
+        if gap_s > 0.0:
+            self._raw_recent.clear()
+        self._raw_recent.append(value)
+        self._raw.append(value)
+        median = float(statistics.median(self._raw))
+        if self._smoothed is None:
+            self._smoothed = median
+        else:
+            self._smoothed += self.config.smoothing_alpha * (median - self._smoothed)
+        smoothed = self._smoothed
         self._last_seen_s = t_s
         self._recent.append((t_s, smoothed))
         while self._recent and self._recent[0][0] < t_s - self.config.baseline_window_s:
             self._recent.popleft()
         if self.want_cues:
             self._keep_cues(pose, t_s)
-        if self.baseline is None:
-            self.baseline = smoothed
-            self.baseline_turn = head_turn(pose, context)
+        if self.baseline is None and not self._take_baseline(pose, context, t_s):
+            return []
+        assert self.baseline is not None
         excursion = smoothed - self.baseline
         self.samples.append(_Sample(t_s, excursion))
         while self.samples and self.samples[0].t_s < t_s - 60.0:
             self.samples.popleft()
         ended = self._zones(excursion, t_s, gap_s)
+        if self.movement == CAT_COW and self.visit is not None:
+            trunk = trunk_signal(pose, context)
+            if trunk is not None:
+                self.visit.trunk_sum += trunk
+                self.visit.trunk_n += 1
         self._follow_baseline(pose, context, t_s)
         return ended
+
+    def _take_baseline(self, pose: Pose, context: ViewContext, t_s: float) -> bool:
+        """Take the neutral from a quiet second (or any second after waiting); True once taken."""
+        if self._waiting_since_s is None:
+            self._waiting_since_s = t_s
+        values = [v for _, v in self._recent]
+        covered_s = self._recent[-1][0] - self._recent[0][0]
+        if covered_s < 0.6 * self.config.baseline_window_s:
+            return False
+        quiet = max(values) - min(values) <= self.quiet
+        if not quiet and t_s - self._waiting_since_s < self.config.baseline_wait_s:
+            return False
+        self.baseline = float(statistics.median(values))
+        self.baseline_turn = head_turn(pose, context)
+        self._waiting_since_s = None
+        self.noise = self._raw_noise()
+        return True
+
+    def _raw_noise(self) -> float:
+        """Spread (standard deviation) of the raw signal over the last second at rest.
+
+        Smoothed landmark jitter wanders slowly rather than flickering, so the spread, not
+        the frame-to-frame difference, is what a gate must clear.
+        """
+        raw = list(self._raw_recent)
+        if len(raw) < 4:
+            return self.noise
+        return float(statistics.pstdev(raw))
 
     def _view_changed(self, view: str, t_s: float) -> bool:
         assert self.context is not None
@@ -287,12 +378,15 @@ class _PoleTracker:
 
     def _relock(self, pose: Pose, t_s: float) -> None:
         # A new view measures in new units: take a new neutral, forget the phase in progress.
+        self.locks += 1
         self.context = view_context(pose, self.config.min_visibility)
         self.baseline = None
         self.baseline_turn = None
         self.visit = None
         self._raw.clear()
+        self._smoothed = None
         self._recent.clear()
+        self._waiting_since_s = None
         self._other_view_since_s = None
         for peaks in self.peaks.values():
             peaks.clear()
@@ -306,20 +400,38 @@ class _PoleTracker:
         if turn is None:
             return True
         if context.view == "side":
-            change = abs(turn / self.baseline_turn - 1.0) if self.baseline_turn > 1e-6 else 0.0
-            return change > self.config.max_side_head_turn
-        return abs(turn - self.baseline_turn) > self.config.max_head_turn
+            if self.baseline_turn <= 1e-6:
+                return False
+            change = abs(turn / self.baseline_turn - 1.0)
+            limit = self.config.max_side_head_turn
+        else:
+            change = abs(turn - self.baseline_turn)
+            limit = self.config.max_head_turn
+        # Hysteresis: once turned away, wait until the face is nearly back (the signal is
+        # distorted all the way through the turn).
+        if self._head_away:
+            self._head_away = change > 0.5 * limit
+        else:
+            self._head_away = change > limit
+        return self._head_away
 
     def _resume(self, t_s: float) -> float:
         """Close a tracking gap; returns its length (0 when there was none)."""
         gap_s = 0.0
         if self.paused and self._gap_start_s is not None:
             gap_s = t_s - self._gap_start_s
+            self.gaps.append((self._gap_start_s, t_s))
+            # Unseen, the signal may have crossed the neutral band: re-arm both poles.
+            self._armed = {1: True, -1: True}
+            if gap_s > _RESEED_GAP_S:
+                # Filtered values from before the gap would drag the first new ones back.
+                self._raw.clear()
+                self._smoothed = None
             if gap_s > self.config.max_bridge_s:
                 # Too long to know what happened: drop the phase in progress, keep the count.
                 self.visit = None
-                self._raw.clear()
                 self._recent.clear()
+                gap_s = 0.0
         self.paused = False
         self._gap_start_s = None
         return gap_s
@@ -336,35 +448,107 @@ class _PoleTracker:
     def _zones(self, excursion: float, t_s: float, gap_s: float) -> list[_Visit]:
         ended: list[_Visit] = []
         visit = self.visit
+        min_phase_s = self.config.min_phase_s
+        left_pole = 0
         if visit is not None:
+            visit.hidden_s += gap_s
             pole = visit.pole
-            if pole * excursion < self.exit_level(pole):
-                if visit.confirmed:
+            # Time in the pole, counting half of any tracking gap (it may have left earlier).
+            dwell_s = t_s - visit.enter_s - 0.5 * visit.hidden_s
+            exit_level = self.exit_level(pole)
+            if self.movement == CAT_COW:
+                exit_level = max(exit_level, self.config.cat_cow_return_fraction * abs(visit.peak))
+            if pole * excursion < exit_level:
+                if visit.confirmed or (visit.hidden_s > 0.0 and dwell_s >= min_phase_s):
+                    visit.confirmed = True
                     visit.exit_s = t_s
                     self._finish_visit(visit)
                     ended.append(visit)
                 self.visit = visit = None
+                left_pole = pole
+                gap_s = 0.0  # the gap belonged to the visit that just ended
             else:
                 if pole * excursion > pole * visit.peak:
                     visit.peak, visit.peak_s = excursion, t_s
-                if not visit.confirmed and t_s - visit.enter_s >= self.config.min_phase_s:
+                if not visit.confirmed and dwell_s >= min_phase_s:
                     visit.confirmed = True
-                if visit.confirmed and t_s - visit.enter_s > self.config.max_phase_s:
+                if visit.confirmed and dwell_s > self.config.max_phase_s:
                     # Held far too long for a rep: this is where the user now rests.
                     self.visit = None
-                    self.baseline = None
-                    self._raw.clear()
+                    self._rebase(excursion)
                     return ended
+        for pole in (1, -1):
+            # A pole left early (cat-cow leaves at a fraction of its peak) re-arms only
+            # once the signal is back inside the usual exit band.
+            if pole == left_pole:
+                self._armed[pole] = False
+            elif pole * excursion < self.exit_level(pole):
+                self._armed[pole] = True
+        if visit is None and gap_s >= min_phase_s:
+            hidden = self._hidden_peak(excursion, t_s, gap_s)
+            if hidden is not None and hidden.exit_s > 0.0:
+                self._finish_visit(hidden)
+                ended.append(hidden)
+                return ended
+            if hidden is not None:
+                self.visit = hidden
+                return ended
         if visit is None:
             for pole in (1, -1):
+                if not self._armed[pole]:
+                    continue
                 if pole * excursion > self.enter_level(pole):
-                    # Entered during a tracking gap: credit half the gap to the dwell.
-                    enter_s = t_s - 0.5 * gap_s if 0.0 < gap_s <= self.config.max_bridge_s else t_s
-                    self.visit = _Visit(pole=pole, enter_s=enter_s, peak=excursion, peak_s=t_s)
-                    if t_s - enter_s >= self.config.min_phase_s:
-                        self.visit.confirmed = True
+                    # Entered during a tracking gap: it may have happened any time in it.
+                    self.visit = _Visit(
+                        pole=pole,
+                        enter_s=t_s - gap_s,
+                        peak=excursion,
+                        peak_s=t_s,
+                        hidden_s=gap_s,
+                    )
+                    self.visit.confirmed = 0.5 * gap_s >= min_phase_s
                     break
         return ended
+
+    def _hidden_peak(self, excursion: float, t_s: float, gap_s: float) -> _Visit | None:
+        """A pole the signal was entering when tracking stopped, visited unseen.
+
+        Before the gap the signal was outside the neutral band and moving fast enough to pass
+        the enter level within a fifth of a second. If it is still out on that side after the
+        gap, the visit goes on; if it is back in the band, the visit ended unseen (exit_s set).
+        """
+        if len(self.samples) < 3:
+            return None
+        before, last = self.samples[-3], self.samples[-2]
+        dt_s = last.t_s - before.t_s
+        if dt_s <= 0.0:
+            return None
+        for pole in (1, -1):
+            speed = pole * (last.value - before.value) / dt_s
+            heading_in = pole * last.value + speed * _HEADING_S > self.enter_level(pole)
+            if not heading_in or pole * last.value <= self.exit_level(pole):
+                continue
+            visit = _Visit(
+                pole=pole,
+                enter_s=t_s - gap_s,
+                peak=pole * max(self.usual(pole) or 0.0, self.enter_level(pole)),
+                peak_s=t_s - 0.5 * gap_s,
+                confirmed=True,
+                hidden_s=gap_s,
+            )
+            if pole * excursion > self.exit_level(pole):
+                return visit  # still out there: the visit goes on
+            if gap_s >= 2.0 * self.config.min_phase_s:
+                # Back already: there and back unseen (time enough for both).
+                visit.exit_s = visit.down_s = t_s
+                visit.up_s = visit.enter_s
+                return visit
+        return None
+
+    def gap_within(self, start_s: float, end_s: float) -> tuple[float, float] | None:
+        """The longest tracking gap that began between two times, if any."""
+        inside = [g for g in self.gaps if start_s - 1e-9 <= g[0] <= end_s]
+        return max(inside, key=lambda g: g[1] - g[0]) if inside else None
 
     def _finish_visit(self, visit: _Visit) -> None:
         # Phase boundaries are where the signal crosses half the peak (midpoints of the moves).
@@ -372,7 +556,7 @@ class _PoleTracker:
         pole = visit.pole
         before = [s for s in self.samples if visit.enter_s - 30.0 <= s.t_s <= visit.peak_s]
         visit.up_s = visit.enter_s
-        for a, b in zip(reversed(before[:-1]), reversed(before[1:]), strict=True):
+        for a, b in reversed(list(itertools.pairwise(before))):
             if pole * a.value < half <= pole * b.value:
                 visit.up_s = _interpolate(a, b, half, pole)
                 break
@@ -383,6 +567,13 @@ class _PoleTracker:
                 visit.down_s = _interpolate(a, b, half, pole)
                 break
         self.peaks[pole].append(abs(visit.peak))
+
+    def _rebase(self, shift: float) -> None:
+        """Move the neutral by `shift`, keeping stored excursions relative to it."""
+        assert self.baseline is not None
+        self.baseline += shift
+        for sample in self.samples:
+            sample.value -= shift
 
     def _follow_baseline(self, pose: Pose, context: ViewContext, t_s: float) -> None:
         """Take or follow the neutral while the user rests between reps (never mid-rep)."""
@@ -402,14 +593,11 @@ class _PoleTracker:
         dt_s = t_s - self._last_follow_s if self._last_follow_s is not None else 0.0
         self._last_follow_s = t_s
         alpha = min(1.0, max(0.0, dt_s) / self.config.baseline_tau_s)
-        shift = alpha * (level - self.baseline)
-        self.baseline += shift
+        self._rebase(alpha * (level - self.baseline))
+        self.noise += alpha * (self._raw_noise() - self.noise)
         turn = head_turn(pose, context)
         if turn is not None and self.baseline_turn is not None:
             self.baseline_turn += alpha * (turn - self.baseline_turn)
-        # Keep the stored excursions relative to the neutral now in force.
-        for sample in self.samples:
-            sample.value -= shift
 
 
 def _interpolate(a: _Sample, b: _Sample, level: float, pole: int) -> float:
@@ -433,7 +621,9 @@ class RepCounter:
         neutral: PostureCues | None = None,
     ) -> None:
         if movement not in MOVEMENTS:
-            raise ValueError(f"unknown countable movement {movement!r}; expected one of {MOVEMENTS}")
+            raise ValueError(
+                f"unknown countable movement {movement!r}; expected one of {MOVEMENTS}"
+            )
         self.movement = movement
         self.config = config
         self.target_reps = target_reps
@@ -446,9 +636,12 @@ class RepCounter:
         self._last_t_s: float | None = None
         self._reps: list[RepDetail] = []
         self._pending: _Visit | None = None
+        self._last_visit: _Visit | None = None
         self._after_pole: int | None = None
         self._feedback: list[str] = []
         self._checked_start = False
+        self._neck_only_noted = False
+        self._locks_seen = 0
         # Usual ranges: cat-cow cow-to-cat spans; lateral flexion peak bends per side.
         self._raw_ranges: list[float] = []
         self._last_visit_end_s: float | None = None
@@ -516,6 +709,13 @@ class RepCounter:
             self._start_s = t_s
         self._last_t_s = t_s
         ended = self._tracker.update(pose, t_s)
+        if self._tracker.locks != self._locks_seen:
+            # The camera view changed: ranges learned in the old units no longer apply.
+            self._locks_seen = self._tracker.locks
+            self._cc_ranges.clear()
+            for peaks in self._side_peaks.values():
+                peaks.clear()
+            self._pending = self._last_visit = None
         visit = self._tracker.visit
         if not self._started and visit is not None and visit.confirmed:
             self._started = True
@@ -530,7 +730,7 @@ class RepCounter:
                 done = rep
         if (
             self._pending is not None
-            and self.movement == CAT_COW
+            and self._tracker.visit is None
             and t_s - self._pending.exit_s > self.config.max_pair_gap_s
         ):
             self._pending = None
@@ -598,11 +798,57 @@ class RepCounter:
             self._count(rep, abs(visit.peak))
             return rep
         self._after_pole = visit.pole
+        missed = self._missed_in_gap(visit)
+        inferred = self._pair(missed) if missed is not None else None
+        self._last_visit = visit
+        return self._pair(visit) or inferred
+
+    def _missed_in_gap(self, visit: _Visit) -> _Visit | None:
+        """The opposite pole, when a tracking gap hid it between two visits to the same pole.
+
+        Only once the user is clearly doing reps (one counted): cat-cow alternates, so the
+        same pole twice across a gap means the other one happened unseen.
+        """
+        last = self._last_visit
+        if last is None or last.pole != visit.pole or not self._reps:
+            return None
+        gap = self._tracker.gap_within(last.peak_s, visit.exit_s)
+        if gap is None or gap[1] - gap[0] < self.config.min_phase_s:
+            return None
+        pole = -visit.pole
+        usual = self._tracker.usual(pole) or self._tracker.gate
+        return _Visit(
+            pole=pole,
+            enter_s=gap[0],
+            peak=pole * usual,
+            peak_s=0.5 * (gap[0] + gap[1]),
+            confirmed=True,
+            hidden_s=gap[1] - gap[0],
+            exit_s=gap[1],
+            up_s=gap[0],
+            down_s=gap[1],
+        )
+
+    def _pair(self, visit: _Visit) -> RepDetail | None:
+        """Cat-cow: a rep is two visits to opposite poles, counted as the second one ends."""
         first = self._pending
         if first is None or first.pole == visit.pole:
             self._pending = visit
             return None
         self._pending = None
+        cow, cat = (first, visit) if first.pole == 1 else (visit, first)
+        trunk_change = (
+            cow.trunk - cat.trunk if cow.trunk is not None and cat.trunk is not None else None
+        )
+        if trunk_change is not None and trunk_change < self.config.cat_cow_min_trunk:
+            # Head only (a nod, talking, or cat-cow done with the neck alone).
+            self._pending = visit
+            if self._reps and not self._neck_only_noted:
+                self._neck_only_noted = True
+                self._feedback.append(
+                    "Move the whole spine, not just the neck: lift the chest, then round the back."
+                )
+            return None
         boundary_s = 0.5 * (first.down_s + visit.up_s)
         phases = {first.pole: boundary_s - first.up_s, visit.pole: visit.down_s - boundary_s}
         p2p = abs(first.peak) + abs(visit.peak)
@@ -646,7 +892,10 @@ class RepCounter:
         slowest = max(phases)
         if fastest < self.config.slow_down_phase_s:
             name = names[phases.index(fastest)]
-            out.append(f"Rep {n}: slow down, about 2 s per phase (the {name} took {fastest:.1f} s).")
+            out.append(
+                f"Rep {n}: slow down, about {self.config.target_phase_s:g} s per phase "
+                f"(the {name} took {fastest:.1f} s)."
+            )
         elif slowest > self.config.keep_moving_phase_s:
             name = names[phases.index(slowest)]
             out.append(f"Rep {n}: a little faster, keep moving (the {name} took {slowest:.1f} s).")
@@ -687,7 +936,6 @@ class RepCounter:
         return cues["back"] if self._after_pole is not None else cues["ready"]
 
 
-
 def per_side_counts(reps: list[RepDetail] | tuple[RepDetail, ...]) -> dict[str, int]:
     """Reps per side ("left", "right") of lateral flexion reps."""
     counts = {"left": 0, "right": 0}
@@ -720,9 +968,13 @@ def summarise(
     judged = [p for rep in reps for p in judged_phases(movement, rep)]
     mean_s = sum(judged) / len(judged)
     if mean_s < config.slow_down_phase_s:
-        out.append(f"Tempo {mean_s:.1f} s per phase: slow down to about 2 s next time.")
+        out.append(
+            f"Tempo {mean_s:.1f} s per phase: slow down to about {config.target_phase_s:g} s next time."
+        )
     elif mean_s > config.keep_moving_phase_s:
-        out.append(f"Tempo {mean_s:.1f} s per phase: keep moving, about 2 s each way.")
+        out.append(
+            f"Tempo {mean_s:.1f} s per phase: keep moving, about {config.target_phase_s:g} s each way."
+        )
     else:
         out.append(f"Good tempo: {mean_s:.1f} s per phase.")
     partial = sum(1 for rep in reps if rep.partial)
@@ -778,6 +1030,15 @@ class SetRecognizer:
     def reps_so_far(self) -> int:
         """Reps of the recognised set in progress (0 before one is recognised)."""
         return len(self._runs[self._active]) if self._active is not None else 0
+
+    @property
+    def wants_exercise_rate(self) -> bool:
+        """True while a set is recognised or reps are gathering toward one.
+
+        The recogniser works at the posture rate (5 poses/s) and counts more exactly at the
+        exercise rate (15 poses/s): the loop can switch up while this is True.
+        """
+        return self._active is not None or any(self._runs.values())
 
     @property
     def status(self) -> CounterStatus | None:

@@ -73,6 +73,11 @@ class SlouchDetector:
             self._state = state
             self._since_s = t_s
 
+    @property
+    def current(self) -> SlouchStatus:
+        """The verdict as it stands (held while the user does a set)."""
+        return SlouchStatus(self._state, self._since_s, self._reason)
+
     def update(self, metrics: PostureMetrics | None, person_seen: bool, t_s: float) -> SlouchStatus:
         """Advance to `t_s` with this frame's metrics (None: no trustworthy measure)."""
         c = self.config
