@@ -246,7 +246,8 @@ class Analyzer:
             self._first_t_s = t_s
             self._exercise.guide(self._guided[0], t_s, self._guided[1], idle_end_s=30.0)
         exercising = self._exercise.moving_on_purpose
-        exercise = self._exercise.update(smoothed.pose if smoothed.usable else None, t_s)
+        # The counters have their own visibility gate: hand them any pose of the user.
+        exercise = self._exercise.update(smoothed.pose, t_s)
         if exercising:
             # A cat-cow's "cat" is a deliberate slouch: hold the posture verdict during a set.
             status = self._detector.current

@@ -34,18 +34,24 @@ class GuidedSetView:
         """Redraw the count; note the set's end."""
         if self._first_t_s is None:
             self._first_t_s = snapshot.t_s
+        counter = snapshot.counter
         for event in snapshot.events:
             if isinstance(event, SetCompleted):
                 self.finished = event
                 self.wants_stop = True
+                if self._last is not None:  # show the final count, back at neutral
+                    counter = dataclasses.replace(
+                        self._last, reps=event.reps, per_side=event.per_side, phase="neutral"
+                    )
+        if counter is None:
+            return
+        self._last = counter
         now = time.perf_counter()
-        if snapshot.counter is None or (
-            now - self._last_draw < self._period_s and snapshot.rep is None
-        ):
+        if now - self._last_draw < self._period_s and snapshot.rep is None and not self.wants_stop:
             return
         self._last_draw = now
         view = render_count(
-            snapshot.counter,
+            counter,
             movement_name=self._movement.name,
             cues=self._movement.cues,
             elapsed_s=snapshot.t_s - self._first_t_s,

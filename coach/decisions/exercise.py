@@ -147,9 +147,11 @@ class ExerciseTracker:
         return ExerciseUpdate(rep=rep)
 
     def finish(self, t_s: float) -> SetCompleted | None:
-        """End the armed set now (the source ended, or the user stopped); None if no reps."""
+        """End the set in progress now (the source ended, or the user stopped); None if none."""
         armed, self._armed = self._armed, None
-        if armed is None or armed.counter.reps == 0:
+        if armed is None:
+            return self._recognizer.finish(t_s) if self._recognizer is not None else None
+        if armed.counter.reps == 0:
             return None
         done = armed.counter.finish(t_s)
         return SetCompleted(

@@ -1080,6 +1080,10 @@ class SetRecognizer:
                 self._detectors[movement] = RepCounter(movement, self.config, armed=True)
         return None
 
+    def finish(self, t_s: float) -> SetCompleted | None:
+        """End a recognised set still in progress (the stream ended); None if there is none."""
+        return self._complete(t_s) if self._active is not None else None
+
     def _reset(self) -> None:
         self._detectors = {m: RepCounter(m, self.config, armed=True) for m in MOVEMENTS}
         self._runs = {m: [] for m in MOVEMENTS}

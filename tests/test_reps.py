@@ -1,0 +1,397 @@
+"""Tests for rep counting (cat-cow, lateral flexion), form coaching, set recognition and the count view."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rich.console import Console
+
+from coach.actions.count_view import render_count, summary_table
+from coach.decisions.reps import CounterStatus, RepConfig, RepCounter, SetRecognizer
+from coach.events import RepDetail, SetCompleted
+from coach.features.posture import measure_cues, median_cues
+from coach.features.rep_signals import (
+    CAT_COW,
+    LATERAL_FLEXION,
+    cat_cow_signal,
+    lateral_signal,
+    trunk_signal,
+    view_context,
+)
+from coach.records import Pose
+from coach.synthetic import BodyPose, Camera, synthetic_pose
+from tests.conftest import MODEL, sample_clip
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _load_benchmark():
+    # The synthetic set generator lives with the evaluation script, so tests and the
+    # benchmark exercise the very same sets.
+    name = "evaluate_reps_for_tests"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / "evaluate_reps.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+ev = _load_benchmark()
+CONFIG = RepConfig()
+VIEWS = {"front": 0.0, "oblique": 45.0, "side": 90.0}
+
+
+def run(counter: RepCounter, stream) -> list[RepDetail]:
+    reps = []
+    for t, pose in ev.iter_frames(stream):
+        rep = counter.update(pose, t)
+        if rep is not None:
+            reps.append(rep)
+    return reps
+
+
+# --- signals ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("view", "yaw"), list(VIEWS.items()))
+def test_signals_are_signed_the_same_way_in_every_view(view: str, yaw: float) -> None:
+    camera = Camera(yaw_deg=yaw)
+    neutral = synthetic_pose(BodyPose(), camera)
+    context = view_context(neutral, CONFIG.min_visibility)
+    assert context.view == view
+
+    def cc(body: BodyPose) -> float:
+        value = cat_cow_signal(synthetic_pose(body, camera), context)
+        assert value is not None
+        return value
+
+    cow = BodyPose(extension=0.9, pitch_deg=-20.0)
+    cat = BodyPose(rounding=0.8, pitch_deg=25.0)
+    assert cc(cow) > cc(BodyPose()) + 0.1 > cc(cat) + 0.2
+    trunk = [trunk_signal(synthetic_pose(b, camera), context) for b in (cow, BodyPose(), cat)]
+    assert trunk[0] is not None and trunk[1] is not None and trunk[2] is not None
+    assert trunk[0] > trunk[1] > trunk[2]
+    # A nod moves the head only: the trunk signal does not see it.
+    nod = trunk_signal(synthetic_pose(BodyPose(pitch_deg=20.0), camera), context)
+    assert nod == pytest.approx(trunk[1], abs=1e-3)
+    rest = lateral_signal(neutral, context)
+    left = lateral_signal(synthetic_pose(BodyPose(lean_deg=15.0), camera), context) - rest
+    right = lateral_signal(synthetic_pose(BodyPose(lean_deg=-15.0), camera), context) - rest
+    assert left > 8.0 and right < -8.0  # + is the person's own left
+
+
+# --- counting --------------------------------------------------------------------------------
+
+SETS = [
+    (CAT_COW, 2.0, "full", "front", 0.0),
+    (CAT_COW, 1.0, "medium", "oblique", 1.0),
+    (CAT_COW, 4.0, "small", "side", 1.0),
+    (CAT_COW, 3.0, "full", "side", 2.0),
+    (LATERAL_FLEXION, 2.0, "full", "front", 1.0),
+    (LATERAL_FLEXION, 1.0, "medium", "oblique", 2.0),
+    (LATERAL_FLEXION, 4.0, "small", "side", 0.0),
+    (LATERAL_FLEXION, 3.0, "medium", "front", 1.0),
+]
+
+
+@pytest.mark.parametrize(("movement", "tempo_s", "range_name", "view", "noise_px"), SETS)
+def test_counts_exactly_across_tempi_ranges_and_views(
+    movement: str, tempo_s: float, range_name: str, view: str, noise_px: float
+) -> None:
+    spec = ev.SetSpec(movement, tempo_s, range_name, noise_px, "none", view, seed=7)
+    stream = ev.synthetic_set(spec)
+    counter = RepCounter(movement, CONFIG)
+    reps = run(counter, stream)
+    assert counter.reps == stream.truth.reps == len(reps)
+    if movement == LATERAL_FLEXION:
+        assert counter.per_side == {"left": stream.truth.left, "right": stream.truth.right}
+    # Phase durations follow the tempo (about one tempo per phase).
+    judged = [rep.phase_s[0] for rep in reps]
+    assert 0.5 * tempo_s < float(np.median(judged)) < 1.6 * tempo_s
+
+
+def test_counts_through_dropouts_and_a_one_second_occlusion() -> None:
+    for dropout in ("random10", "occlusion1s"):
+        spec = ev.SetSpec(CAT_COW, 2.0, "medium", 1.0, dropout, "front", seed=11)
+        stream = ev.synthetic_set(spec)
+        counter = RepCounter(CAT_COW, CONFIG)
+        run(counter, stream)
+        assert counter.reps == stream.truth.reps
+
+
+def test_a_small_but_real_rep_is_counted_and_noted_as_partial() -> None:
+    stream = ev.scripted_set(CAT_COW, [1.0, 1.0, 1.0, 0.45, 1.0])
+    counter = RepCounter(CAT_COW, CONFIG)
+    reps = run(counter, stream)
+    assert [rep.partial for rep in reps] == [False, False, False, True, False]
+    assert reps[3].range < 0.6
+    assert any("partial" in text for text in counter.feedback)
+    summary = counter.finish(float(stream.t_s[-1])).feedback
+    assert any("1 of 5 reps were partial" in text for text in summary)
+
+
+def test_lateral_flexion_counts_each_side_and_advises_balance() -> None:
+    stream = ev.scripted_set(LATERAL_FLEXION, [1.0, 1.0, 1.0, 1.0, -1.0, -1.0])
+    counter = RepCounter(LATERAL_FLEXION, CONFIG, target_reps=4)
+    reps = run(counter, stream)
+    assert [rep.side for rep in reps] == ["left"] * 4 + ["right"] * 2
+    done = counter.finish(float(stream.t_s[-1]))
+    assert done.per_side == {"left": 4, "right": 2}
+    assert "Left 4, right 2: add two to the right." in done.feedback
+    assert "2 of 4 done." in done.feedback
+
+
+def test_counting_pauses_without_trustworthy_landmarks_and_keeps_the_count() -> None:
+    # Two reps, a rest (the zero-amplitude "reps"), two more reps.
+    stream = ev.scripted_set(CAT_COW, [1.0, 1.0, 0.0, 0.0, 1.0, 1.0], tempo_s=2.0)
+    poses: list[Pose | None] = list(stream.poses)
+    # During the rest: hide the head and shoulders (a hand, a mug), then lose the person.
+    for i, t in enumerate(stream.t_s):
+        pose = poses[i]
+        if 12.5 <= t < 15.0 and pose is not None:
+            hidden = np.full_like(pose.visibility, 0.1)
+            poses[i] = dataclasses.replace(pose, visibility=hidden)
+        elif 15.0 <= t < 16.5:
+            poses[i] = None
+    counter = RepCounter(CAT_COW, CONFIG)
+    paused_seen = []
+    for t, pose in zip(stream.t_s, poses, strict=True):
+        counter.update(pose, float(t))
+        if 12.5 <= t < 16.5:
+            paused_seen.append(counter.status.paused)
+            assert counter.reps == 2  # no counting, no reset
+    assert all(paused_seen)
+    assert not counter.status.paused
+    assert counter.reps == 4
+
+
+def test_an_armed_counter_starts_with_the_first_clear_phase() -> None:
+    stream = ev.scripted_set(CAT_COW, [1.0] * 3, lead_in_s=6.0)
+    armed = RepCounter(CAT_COW, CONFIG, armed=True, target_reps=3)
+    guided = RepCounter(CAT_COW, CONFIG)
+    for t, pose in ev.iter_frames(stream):
+        armed.update(pose, t)
+        guided.update(pose, t)
+        if t < 5.0:
+            assert not armed.started and not armed.status.started
+            assert "Inhale" in armed.status.breath_cue
+        assert guided.started
+    assert armed.started and armed.reps == 3
+    done = armed.finish(float(stream.t_s[-1]))
+    assert 5.0 < done.start_s < 6.5  # the first cow, not the prompt
+    assert "Target reached: 3 of 3." in done.feedback
+
+
+def test_tempo_feedback_slow_down_and_keep_moving() -> None:
+    fast = RepCounter(CAT_COW, CONFIG)
+    run(fast, ev.scripted_set(CAT_COW, [1.0] * 3, tempo_s=0.9))
+    assert fast.reps == 3
+    assert any("slow down" in text for text in fast.feedback)
+    slow = RepCounter(CAT_COW, CONFIG)
+    run(slow, ev.scripted_set(CAT_COW, [1.0] * 2, tempo_s=6.0))
+    assert slow.reps == 2
+    assert any("a little faster" in text for text in slow.feedback)
+    steady = RepCounter(CAT_COW, CONFIG)
+    run(steady, ev.scripted_set(CAT_COW, [1.0] * 3, tempo_s=2.0))
+    assert not any("slow down" in t or "faster" in t for t in steady.feedback)
+
+
+def _neutral_cues(yaw: float = 0.0):
+    camera = Camera(yaw_deg=yaw)
+    cues = [measure_cues(synthetic_pose(BodyPose(), camera)) for _ in range(3)]
+    return median_cues([c for c in cues if c is not None])
+
+
+def test_a_set_started_from_a_slouch_is_told_to_reset_to_neutral() -> None:
+    slouched = ev.scripted_set(CAT_COW, [1.0] * 2, base={"rounding": 0.7, "forward_head_m": 0.06})
+    counter = RepCounter(CAT_COW, CONFIG)
+    counter.set_neutral(_neutral_cues())
+    run(counter, slouched)
+    assert any(text.startswith("Reset to neutral first") for text in counter.feedback)
+    upright = RepCounter(CAT_COW, CONFIG, neutral=_neutral_cues())
+    run(upright, ev.scripted_set(CAT_COW, [1.0] * 2))
+    assert not any(text.startswith("Reset to neutral") for text in upright.feedback)
+    no_neutral = RepCounter(CAT_COW, CONFIG)
+    run(no_neutral, slouched)
+    assert not any(text.startswith("Reset to neutral") for text in no_neutral.feedback)
+
+
+def test_breath_cue_follows_the_phase() -> None:
+    seen: dict[str, set[str]] = {}
+    for movement, amplitudes in ((CAT_COW, [1.0] * 2), (LATERAL_FLEXION, [1.0, -1.0])):
+        counter = RepCounter(movement, CONFIG)
+        for t, pose in ev.iter_frames(ev.scripted_set(movement, amplitudes)):
+            counter.update(pose, t)
+            status = counter.status
+            seen.setdefault(status.phase, set()).add(status.breath_cue.split()[0])
+    assert seen["cow"] == {"Inhale:"}
+    assert seen["cat"] == {"Exhale:"}
+    assert seen["left"] == {"Exhale"} and seen["right"] == {"Exhale"}
+    assert "Inhale" in seen["neutral"]
+
+
+def test_neck_only_cat_cow_is_not_counted_and_is_coached() -> None:
+    stream = ev.scripted_set(CAT_COW, [1.0, 1.0])
+    counter = RepCounter(CAT_COW, CONFIG)
+    run(counter, stream)
+    assert counter.reps == 2
+    # The same rhythm with the head alone (no spine): nods, not cat-cow.
+    nods = ev.Timeline()
+    for k in range(3):
+        t0 = 3.0 + 4.0 * k
+        nods.move(t0 - 0.5, t0 + 0.5, pitch_deg=-20.0)
+        nods.move(t0 + 1.5, t0 + 2.5, pitch_deg=25.0)
+    nods.move(14.5, 15.5, pitch_deg=0.0)
+    t_s = np.arange(0.0, 19.0, 1.0 / ev.FPS)
+    none = np.zeros(t_s.shape, dtype=bool)
+    rng = np.random.default_rng(3)
+    poses = ev.smoothed_poses(nods.render(t_s), t_s, Camera(), 1.0, rng, none, none)
+    for t, pose in zip(t_s, poses, strict=True):
+        counter.update(pose, float(t) + 30.0)
+    assert counter.reps == 2
+    assert any("whole spine" in text for text in counter.feedback)
+
+
+# --- everyday movement is not exercise -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "view"),
+    [
+        ("jitter", "front"),
+        ("head_turn", "front"),
+        ("head_turn", "side"),
+        ("cough", "oblique"),
+        ("reach", "front"),
+        ("typing", "side"),
+        ("talking", "front"),
+        ("talking", "side"),
+    ],
+)
+def test_everyday_movement_counts_nothing(kind: str, view: str) -> None:
+    stream = ev.negative_stream(kind, view, 1.0, seed=21, duration_s=30.0)
+    out = ev.run_stream(ev.MOVEMENTS, stream, CONFIG)
+    for movement in ev.MOVEMENTS:
+        assert out[movement].reps == 0
+        assert out[movement].armed_reps == 0
+        assert out[movement].recognised == ()
+
+
+def test_the_recogniser_finds_a_rhythmic_set_and_ends_it_after_a_pause() -> None:
+    stream = ev.scripted_set(CAT_COW, [1.0] * 6, lead_out_s=8.0)
+    recogniser = SetRecognizer(CONFIG)
+    done: list[SetCompleted] = []
+    active_at: list[tuple[float, str | None, int]] = []
+    for t, pose in ev.iter_frames(stream):
+        out = recogniser.update(pose, t)
+        active_at.append((t, recogniser.active_movement, recogniser.reps_so_far))
+        if out is not None:
+            done.append(out)
+    assert len(done) == 1
+    assert done[0].recognised and done[0].movement == CAT_COW and done[0].reps == 6
+    assert done[0].end_s < done[0].t_s - CONFIG.set_end_idle_s + 1.0
+    # Recognised after the third rep (about 15 s in), counting on from there.
+    first_active = next(t for t, movement, _ in active_at if movement == CAT_COW)
+    assert 14.0 < first_active < 17.0
+    assert max(n for _, _, n in active_at) == 6
+    assert recogniser.active_movement is None and recogniser.reps_so_far == 0
+
+
+def test_the_recogniser_finds_lateral_flexion_too() -> None:
+    stream = ev.scripted_set(LATERAL_FLEXION, [1.0, -1.0] * 3, lead_out_s=8.0)
+    recogniser = SetRecognizer(CONFIG)
+    done = [s for t, p in ev.iter_frames(stream) if (s := recogniser.update(p, t)) is not None]
+    assert [(s.movement, s.reps, s.per_side) for s in done] == [
+        (LATERAL_FLEXION, 6, {"left": 3, "right": 3})
+    ]
+
+
+@pytest.mark.parametrize("kind", ["fidgeting", "single_stretch", "head_turn"])
+def test_the_recogniser_ignores_fidgeting_and_a_single_stretch(kind: str) -> None:
+    stream = ev.negative_stream(kind, "front", 1.0, seed=5, duration_s=40.0)
+    recogniser = SetRecognizer(CONFIG)
+    assert all(recogniser.update(p, t) is None for t, p in ev.iter_frames(stream))
+    assert recogniser.active_movement is None
+
+
+def test_unknown_movement_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown countable movement"):
+        RepCounter("push-up", CONFIG)
+
+
+# --- the views -------------------------------------------------------------------------------
+
+
+def _text(renderable) -> str:
+    console = Console(record=True, width=100)
+    console.print(renderable)
+    return console.export_text()
+
+
+def test_render_count_shows_a_big_count_phase_breath_and_target() -> None:
+    status = CounterStatus(
+        movement=CAT_COW,
+        reps=6,
+        per_side=None,
+        phase="cow",
+        paused=False,
+        started=True,
+        breath_cue="Inhale: lift your chest, let your back arch",
+        last_feedback="Rep 6: slow down, about 2 s per phase (the cow took 0.9 s).",
+        target_reps=6,
+    )
+    text = _text(
+        render_count(status, movement_name="Seated cat-cow", cues=("Sit tall.",), elapsed_s=75)
+    )
+    assert "██████" in text  # the big digits
+    assert "6 of 6" in text and "COW" in text and "Inhale" in text and "slow down" in text
+    assert "1:15" in text and "Sit tall." in text
+    paused = dataclasses.replace(status, paused=True, per_side={"left": 2, "right": 1}, reps=3)
+    text = _text(render_count(paused, movement_name="Lateral flexion", cues=(), elapsed_s=5))
+    assert "LEFT" in text and "RIGHT" in text and "Paused" in text
+
+
+def test_summary_table_lists_every_rep_and_the_coaching() -> None:
+    stream = ev.scripted_set(LATERAL_FLEXION, [1.0, -1.0, 0.4])
+    counter = RepCounter(LATERAL_FLEXION, CONFIG)
+    run(counter, stream)
+    text = _text(summary_table(counter.finish(float(stream.t_s[-1]))))
+    assert "partial" in text and "left" in text and "right" in text
+    assert "Left 2, right 1: add one to the right." in text
+
+
+# --- the real model on the sample clips ------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_sample_clips_are_counted_exactly_through_the_real_model() -> None:
+    assert MODEL.exists(), "pose model not built: run `make setup`"
+    sample_clip("cat_cow")
+    sample_clip("lateral_flexion")
+    expected = {"cat_cow": (CAT_COW, 6, None), "lateral_flexion": (LATERAL_FLEXION, 8, (4, 4))}
+    for name, (movement, reps, sides) in expected.items():
+        counter = RepCounter(movement, CONFIG)
+        recogniser = SetRecognizer(CONFIG)
+        recognised = []
+        poses = ev.clip_poses(name)
+        for t, pose in poses:
+            counter.update(pose, t)
+            if (out := recogniser.update(pose, t)) is not None:
+                recognised.append(out)
+        # The user sits still after the clip: the recognised set ends.
+        last_t, last_pose = poses[-1]
+        for i in range(1, 8 * 15):
+            if (out := recogniser.update(last_pose, last_t + i / 15)) is not None:
+                recognised.append(out)
+        assert counter.reps == reps, name
+        if sides is not None:
+            assert counter.per_side == {"left": sides[0], "right": sides[1]}
+        assert [(s.movement, s.reps) for s in recognised] == [(movement, reps)]
