@@ -211,3 +211,30 @@ def test_calibrate_then_analyze_with_the_profile(tmp_path: Path) -> None:
     report = json.loads(result.stdout)
     assert report["samples"][0]["state"] == "upright"  # no calibration wait with a profile
     assert len(report["slouch"]["intervals_s"]) == 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("clip", "movement"), [("cat_cow", "cat-cow"), ("lateral_flexion", "lateral-flexion")]
+)
+def test_count_json_contract_on_the_sample_clips(clip: str, movement: str) -> None:
+    video = sample_clip(clip)
+    truth = json.loads(video.with_suffix(".json").read_text())
+    result = coach("count", str(video), "--movement", movement, "--json", "--no-window")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["movement"] == movement
+    assert set(out) >= {"movement", "reps", "reps_detail", "feedback"}
+    if movement == "lateral-flexion":
+        assert out["per_side"] == {"left": truth["reps_left"], "right": truth["reps_right"]}
+        assert out["reps"] == truth["reps_left"] + truth["reps_right"]
+    else:
+        assert "per_side" not in out
+        assert out["reps"] == truth["reps"]
+    detail = out["reps_detail"][0]
+    assert set(detail) == {"start_s", "end_s", "phase_s", "range", "partial"}
+    assert len(out["reps_detail"]) == out["reps"]
+    assert out["feedback"]
+    analyzed = json.loads(coach("analyze", str(video), "--json", "--calibrate-seconds", "5").stdout)
+    expected = out["per_side"] if movement == "lateral-flexion" else out["reps"]
+    assert analyzed["reps"][movement] == expected  # recognised without a prompt, same count
