@@ -386,7 +386,6 @@ def _cmd_run(args: argparse.Namespace, config: Config, console: Console) -> int:
             )
             args.source = str(args.fallback_video)
     session = Session(args, config, console)
-    show_window = config.preview.show_window and not args.no_window
     controls = Controls(config.prompts.pause_s)
     keys = TerminalKeys(controls)
     history = _History(console, args.db, enabled=not args.no_history)
@@ -413,20 +412,7 @@ def _cmd_run(args: argparse.Namespace, config: Config, console: Console) -> int:
         if config.nudge.desktop and notification_service_available():
             notifier = DesktopNotifier()
         sinks.append(NudgeAnnouncer(notifier, Chime() if config.nudge.chime else None))
-        if show_window:
-            from coach.actions.preview import PreviewWindow, display_available
-
-            if display_available():
-                sinks.append(
-                    PreviewWindow(
-                        skeleton_only=args.skeleton_only or config.preview.skeleton_only,
-                        thresholds=(config.slouch.forward_head_enter, config.slouch.rounding_enter),
-                        message_s=config.nudge.show_s,
-                        on_key=controls.key,
-                    )
-                )
-            else:
-                console.print("[dim]No display found; running without the preview window.[/dim]")
+        sinks.extend(_preview_sinks(args, config, console, on_key=controls.key))
         return sinks
 
     keys.start()
@@ -443,6 +429,29 @@ def _cmd_run(args: argparse.Namespace, config: Config, console: Console) -> int:
         f"over {stats.duration_s:.1f} s of {session.label}."
     )
     return 0
+
+
+def _preview_sinks(
+    args: argparse.Namespace,
+    config: Config,
+    console: Console,
+    on_key: Callable[[str], None] | None = None,
+) -> list[Sink]:
+    """The preview window, unless hidden or there is no display to open it on."""
+    if not config.preview.show_window or args.no_window:
+        return []
+    from coach.actions.preview import PreviewWindow, display_available
+
+    if not display_available():
+        console.print("[dim]No display found; running without the preview window.[/dim]")
+        return []
+    window = PreviewWindow(
+        skeleton_only=getattr(args, "skeleton_only", False) or config.preview.skeleton_only,
+        thresholds=(config.slouch.forward_head_enter, config.slouch.rounding_enter),
+        message_s=config.nudge.show_s,
+        on_key=on_key,
+    )
+    return [window]
 
 
 def _cmd_analyze(args: argparse.Namespace, config: Config, console: Console) -> int:
@@ -518,17 +527,7 @@ def _cmd_count(args: argparse.Namespace, config: Config, console: Console) -> in
         nonlocal view
         view = GuidedSetView(console, movement)
         sinks: list[Sink] = [view]
-        if config.preview.show_window and not args.no_window:
-            from coach.actions.preview import PreviewWindow, display_available
-
-            if display_available():
-                sinks.append(
-                    PreviewWindow(
-                        skeleton_only=config.preview.skeleton_only,
-                        thresholds=(config.slouch.forward_head_enter, config.slouch.rounding_enter),
-                        message_s=config.nudge.show_s,
-                    )
-                )
+        sinks.extend(_preview_sinks(args, config, console))
         return sinks
 
     console.print(

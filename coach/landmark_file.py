@@ -21,11 +21,11 @@ import gzip
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Any
 
 import numpy as np
 
+from coach.closing import ClosesOnExit
 from coach.errors import LandmarkFileError
 from coach.records import LANDMARK_COUNT, Pose, PoseSample, Tracking
 
@@ -44,7 +44,7 @@ def _rounded(values: np.ndarray) -> Any:
     return np.round(values.astype(np.float64), _DECIMALS).tolist()
 
 
-class LandmarkWriter:
+class LandmarkWriter(ClosesOnExit):
     """Appends pose samples to a recording; each line is flushed so a crash keeps the rest."""
 
     def __init__(self, path: Path, *, source: str, fps: float, image_size: tuple[int, int]) -> None:
@@ -86,17 +86,6 @@ class LandmarkWriter:
     def close(self) -> None:
         """Close the file."""
         self._file.close()
-
-    def __enter__(self) -> LandmarkWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 class LandmarkReader:

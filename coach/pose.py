@@ -7,12 +7,12 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import cv2
 import numpy as np
 
+from coach.closing import ClosesOnExit
 from coach.config import PoseConfig
 from coach.errors import ModelError
 from coach.features.user import UserSelector
@@ -79,7 +79,7 @@ def _native_stderr_silenced() -> Iterator[None]:
         os.close(devnull)
 
 
-class PoseEstimator:
+class PoseEstimator(ClosesOnExit):
     """Runs the pose model on frames, in timestamp order, and follows the user."""
 
     def __init__(self, model_path: Path, config: PoseConfig) -> None:
@@ -160,14 +160,3 @@ class PoseEstimator:
     def close(self) -> None:
         """Free the model."""
         self._landmarker.close()
-
-    def __enter__(self) -> PoseEstimator:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

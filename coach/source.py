@@ -8,12 +8,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import cv2
 import numpy as np
 
+from coach.closing import ClosesOnExit
 from coach.config import SourceConfig
 from coach.errors import CameraUnavailable, StreamUnreachable, VideoUnreadable
 from coach.records import Frame
@@ -54,7 +54,7 @@ def parse_source(text: str) -> SourceSpec:
     return SourceSpec("video", text)
 
 
-class VideoFileSource:
+class VideoFileSource(ClosesOnExit):
     """Reads every frame of a video file; timestamps come from the frame rate, not the clock."""
 
     live = False
@@ -105,19 +105,8 @@ class VideoFileSource:
         """Release the decoder."""
         self._capture.release()
 
-    def __enter__(self) -> VideoFileSource:
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class LiveSource:
+class LiveSource(ClosesOnExit):
     """A webcam or stream read on a background thread that keeps only the newest frame.
 
     The analysis loop may be slower than the camera; reading on a thread and
@@ -243,17 +232,6 @@ class LiveSource:
             target=self._read_forever, name="coach-capture", daemon=True
         )
         self._thread.start()
-
-    def __enter__(self) -> LiveSource:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 FrameSource = VideoFileSource | LiveSource
