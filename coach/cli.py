@@ -382,9 +382,11 @@ def _cmd_run(args: argparse.Namespace, config: Config, console: Console) -> int:
         except CameraUnavailable:
             console.print(
                 f"[yellow]No webcam could be opened; running on the sample video "
-                f"{args.fallback_video} instead.[/yellow]"
+                f"{args.fallback_video} instead (demo timings: a nudge after 10 s of slouching, "
+                "a movement prompt after 1 min still).[/yellow]"
             )
             args.source = str(args.fallback_video)
+            config = _demo_timings(config)
     session = Session(args, config, console)
     controls = Controls(config.prompts.pause_s)
     keys = TerminalKeys(controls)
@@ -429,6 +431,16 @@ def _cmd_run(args: argparse.Namespace, config: Config, console: Console) -> int:
         f"over {stats.duration_s:.1f} s of {session.label}."
     )
     return 0
+
+
+def _demo_timings(config: Config) -> Config:
+    """Shorter holds and intervals, so a two-minute sample clip shows nudges and prompts."""
+    return dataclasses.replace(
+        config,
+        nudge=dataclasses.replace(config.nudge, hold_s=10.0, cooldown_s=60.0),
+        prompts=dataclasses.replace(config.prompts, cooldown_s=60.0, working_hours=""),
+        stationary=dataclasses.replace(config.stationary, still_minutes=1.0),
+    )
 
 
 def _preview_sinks(

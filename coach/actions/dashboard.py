@@ -65,6 +65,8 @@ class DashboardView:
     """"paused until 15:30" / "snoozed for 12:00"."""
     light_problem: str | None = None
     """Advice when the picture is too dark or the lens is covered."""
+    counter_line: str | None = None
+    """A set in progress: its count, phase and breath cue."""
 
 
 def _clock(seconds: float) -> str:
@@ -120,6 +122,8 @@ def render(view: DashboardView, thresholds: SlouchConfig) -> RenderableType:
         table.add_row("Next prompt", view.next_prompt)
     people = f" ({view.people} people in view)" if view.people > 1 else ""
     table.add_row("Pose", Text(_TRACKING_TEXT[view.tracking] + people))
+    if view.counter_line:
+        table.add_row("Set", Text(view.counter_line, style="bold magenta"))
     if view.light_problem:
         table.add_row("Camera", Text(view.light_problem, style="yellow"))
     table.add_row("Camera view", view.view or "—")
@@ -154,6 +158,20 @@ def light_problem(snapshot: Snapshot) -> str | None:
     if sample.brightness < DARK_BRIGHTNESS:
         return "too dark to see you: turn on a light facing you"
     return None
+
+
+def counter_line(snapshot: Snapshot) -> str | None:
+    """One line for a set in progress (armed by a prompt, or recognised)."""
+    counter = snapshot.counter
+    if counter is None:
+        return None
+    if not counter.started:
+        return f"{counter.movement}: counting starts when you do"
+    if counter.per_side is not None:
+        count = f"left {counter.per_side.get('left', 0)}, right {counter.per_side.get('right', 0)}"
+    else:
+        count = f"{counter.reps}" + (f" of {counter.target_reps}" if counter.target_reps else "")
+    return f"{counter.movement}: {count} ({counter.phase}) · {counter.breath_cue}"
 
 
 class Dashboard:
@@ -234,6 +252,7 @@ class Dashboard:
             prompt_card=self._prompt_card(snapshot),
             quiet_until=quiet,
             light_problem=light_problem(snapshot),
+            counter_line=counter_line(snapshot),
         )
 
     def update(self, snapshot: Snapshot, frame: Frame | None) -> None:
