@@ -23,7 +23,7 @@ from coach.config import Config, load_config
 from coach.decisions.prompts import Clock
 from coach.errors import CalibrationError, CameraUnavailable, CoachError, ConfigError
 from coach.events import SetCompleted
-from coach.history_cli import add_history_commands
+from coach.history_cli import add_history_commands, rating
 from coach.pipeline import LoopStats, RateGate, Sink, replayed_samples, run
 from coach.records import Frame, PoseSample
 
@@ -140,6 +140,20 @@ def _build_parser() -> argparse.ArgumentParser:
     count.add_argument("--profile", help="calibration profile, to check the set starts from it")
     count.add_argument("--json", action="store_true", help="print one JSON object at the end")
     count.add_argument("--no-window", action="store_true", help="do not open the preview window")
+    count.add_argument("--fatigue-before", metavar="X", help="how tired before the set, 1-5")
+    count.add_argument("--fatigue-after", metavar="Y", help="how tired after the set, 1-5")
+    count.add_argument(
+        "--ask-fatigue", action="store_true", help="ask how tired you are before and after the set"
+    )
+    count.add_argument(
+        "--db",
+        type=Path,
+        metavar="PATH",
+        help="history database (default: see `coach data --path`)",
+    )
+    count.add_argument(
+        "--no-history", action="store_true", help="do not record this set in the history"
+    )
 
     calibrate = sub.add_parser(
         "calibrate", parents=[common], help="record your neutral (sit tall) as a named profile"
@@ -532,6 +546,11 @@ def _cmd_count(args: argparse.Namespace, config: Config, console: Console) -> in
     from coach.movements import default_user_movements_file, load_library
 
     movement = load_library(default_user_movements_file()).get(args.movement)
+    before = rating(args.fatigue_before, "--fatigue-before")
+    after = rating(args.fatigue_after, "--fatigue-after")
+    if args.ask_fatigue and before is None:
+        before = _ask_rating(console, "How tired are you before the set")
+    started_at = time.time()
     session = Session(args, config, console)
     view: GuidedSetView | None = None
 
@@ -555,12 +574,52 @@ def _cmd_count(args: argparse.Namespace, config: Config, console: Console) -> in
         done = analyzer.finish(stats.last_t_s)
     if done is not None:
         console.print(summary_table(done))
+        if args.ask_fatigue and after is None:
+            after = _ask_rating(console, "And now, after the set")
+        if not args.no_history:
+            _log_guided_set(console, args.db, session.label, started_at, done, before, after)
     result = set_json(args.movement, done)
     if args.json:
         sys.stdout.write(json.dumps(result) + "\n")
     elif done is None:
         console.print("No reps were counted.")
     return 0
+
+
+def _ask_rating(console: Console, question: str) -> int | None:
+    """Ask for a 1-5 rating on the terminal (Enter skips); None without a terminal."""
+    if not sys.stdin.isatty():
+        return None
+    answer = console.input(f"{question}, 1 (fresh) to 5 (exhausted)? [Enter to skip] ").strip()
+    return rating(answer, "the rating") if answer else None
+
+
+def _log_guided_set(
+    console: Console,
+    db: Path | None,
+    label: str,
+    started_at: float,
+    done: SetCompleted,
+    before: int | None,
+    after: int | None,
+) -> None:
+    """Record a guided set, with the fatigue ratings, in the history."""
+    from coach.actions.session_recorder import set_record
+    from coach.session_log import HistoryError, SessionLog
+
+    try:
+        log = SessionLog(db)
+        try:
+            session = log.start_session(f"coach count: {label}", started_at)
+            record = set_record(done, started_at + done.start_s)
+            log.add_set(
+                session, dataclasses.replace(record, fatigue_before=before, fatigue_after=after)
+            )
+            log.end_session(session, started_at + done.end_s)
+        finally:
+            log.close()
+    except HistoryError as exc:
+        console.print(f"[yellow]coach: warning: history: {exc}[/yellow]")
 
 
 def set_json(movement: str, done: SetCompleted | None) -> dict[str, object]:

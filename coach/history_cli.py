@@ -156,7 +156,8 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def _rating(value: str | None, option: str) -> int | None:
+def rating(value: str | None, option: str) -> int | None:
+    """A fatigue rating option checked: 1 (fresh) to 5 (exhausted), or None when not given."""
     from coach.errors import ConfigError
 
     if value is None:
@@ -187,8 +188,8 @@ def cmd_log(args: argparse.Namespace, console: Console) -> int:
         reps = 0
     if reps < 1:
         raise ConfigError(f"--reps must be a whole number of 1 or more, not {args.reps!r}")
-    before = _rating(args.fatigue_before, "--fatigue-before")
-    after = _rating(args.fatigue_after, "--fatigue-after")
+    before = rating(args.fatigue_before, "--fatigue-before")
+    after = rating(args.fatigue_after, "--fatigue-after")
     note = None if args.note is None else args.note.strip()
     if args.note is not None and not note:
         raise ConfigError("--note must not be empty")

@@ -238,3 +238,35 @@ def test_count_json_contract_on_the_sample_clips(clip: str, movement: str) -> No
     analyzed = json.loads(coach("analyze", str(video), "--json", "--calibrate-seconds", "5").stdout)
     expected = out["per_side"] if movement == "lateral-flexion" else out["reps"]
     assert analyzed["reps"][movement] == expected  # recognised without a prompt, same count
+
+
+@pytest.mark.slow
+def test_a_guided_set_is_logged_with_fatigue_and_reported(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "history.sqlite3"
+    result = coach(
+        "count",
+        str(sample_clip("cat_cow")),
+        "--movement",
+        "cat-cow",
+        "--no-window",
+        "--db",
+        str(db),
+        "--fatigue-before",
+        "2",
+        "--fatigue-after",
+        "4",
+    )
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(db) as conn:
+        sets = conn.execute("SELECT movement, reps FROM sets").fetchall()
+        fatigue = conn.execute('SELECT "before", "after" FROM fatigue').fetchall()
+    assert sets == [("cat-cow", 6)]
+    assert fatigue == [(2, 4)]
+    report = coach("report", "--db", str(db), "--days", "1")
+    assert "2.0 → 4.0" in report.stdout + report.stderr
+    bad = coach(
+        "count", str(sample_clip("cat_cow")), "--movement", "cat-cow", "--fatigue-after", "9"
+    )
+    assert_one_line_error(bad, "1 (fresh) to 5")

@@ -94,9 +94,38 @@ def draw_preview(
     )
     for row, (name, value, enter) in enumerate(bars):
         _draw_bar(canvas, 8, height - 56 + 24 * row, name, value, enter)
-    if message:
+    if snapshot.counter is not None and snapshot.counter.started:
+        _draw_count(canvas, snapshot)
+    elif message:
         _draw_message(canvas, message)
     return canvas
+
+
+def _draw_count(canvas: ImageArray, snapshot: Snapshot) -> None:
+    """A set in progress: the count in big digits, top right, and the phase under it."""
+    counter = snapshot.counter
+    assert counter is not None
+    width = canvas.shape[1]
+    if counter.per_side is not None:
+        big = f"L{counter.per_side.get('left', 0)} R{counter.per_side.get('right', 0)}"
+    else:
+        big = str(counter.reps) + (f"/{counter.target_reps}" if counter.target_reps else "")
+    (text_w, _), _ = cv2.getTextSize(big, cv2.FONT_HERSHEY_DUPLEX, 2.0, 3)
+    left = width - text_w - 16
+    cv2.rectangle(canvas, (left - 10, 36), (width - 6, 130), (40, 10, 40), -1)
+    cv2.putText(
+        canvas, big, (left, 96), cv2.FONT_HERSHEY_DUPLEX, 2.0, (255, 255, 255), 3, cv2.LINE_AA
+    )
+    cv2.putText(
+        canvas,
+        counter.phase,
+        (left, 122),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        0.6,
+        (230, 200, 255),
+        1,
+        cv2.LINE_AA,
+    )
 
 
 def _draw_bar(
