@@ -30,7 +30,14 @@ from coach.events import SetCompleted
 from coach.features.rep_signals import CAT_COW, LATERAL_FLEXION, MOVEMENTS
 from coach.features.smoothing import LandmarkSmoother
 from coach.records import LANDMARK_COUNT, Landmark, Pose, PoseSample, Tracking
-from coach.synthetic import BodyPose, Camera, body_points, project, synthetic_pose
+from coach.synthetic import (
+    HEAD_LANDMARKS,
+    BodyPose,
+    Camera,
+    body_points,
+    project,
+    synthetic_pose,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "sample_videos"
@@ -47,19 +54,6 @@ RECOGNISER_NEGATIVES = ("fidgeting", "single_stretch")
 FULL_LEAN_DEG = 16.0
 NEGATIVE_SEEDS = 3  # minutes of each behaviour per view and noise level
 
-_HEAD = (
-    Landmark.NOSE,
-    Landmark.LEFT_EYE_INNER,
-    Landmark.LEFT_EYE,
-    Landmark.LEFT_EYE_OUTER,
-    Landmark.RIGHT_EYE_INNER,
-    Landmark.RIGHT_EYE,
-    Landmark.RIGHT_EYE_OUTER,
-    Landmark.LEFT_EAR,
-    Landmark.RIGHT_EAR,
-    Landmark.MOUTH_LEFT,
-    Landmark.MOUTH_RIGHT,
-)
 _PARAMS = (
     "extension",
     "rounding",
@@ -117,7 +111,7 @@ def _idle(tracks: dict[str, np.ndarray], t_s: np.ndarray, rng: np.random.Generat
 
 def _head_yawed(points: np.ndarray, yaw_deg: float) -> np.ndarray:
     # Turn the head about the vertical axis through the ears' midpoint (a look to the side).
-    head = list(_HEAD)
+    head = list(HEAD_LANDMARKS)
     pivot = (points[Landmark.LEFT_EAR] + points[Landmark.RIGHT_EAR]) / 2.0
     a = math.radians(yaw_deg)
     rot = np.array([[math.cos(a), 0, math.sin(a)], [0, 1, 0], [-math.sin(a), 0, math.cos(a)]])

@@ -55,7 +55,7 @@ _NEUTRAL_M: dict[Landmark, tuple[float, float, float]] = {
     Landmark.RIGHT_FOOT_INDEX: (-0.13, 0.50, -0.60),
 }
 
-_HEAD = (
+HEAD_LANDMARKS = (
     Landmark.NOSE,
     Landmark.LEFT_EYE_INNER,
     Landmark.LEFT_EYE,
@@ -111,11 +111,11 @@ def body_points(body: BodyPose) -> Array:
     pts = np.array([_NEUTRAL_M[Landmark(i)] for i in range(LANDMARK_COUNT)], dtype=np.float64)
     r, e = body.rounding, body.extension
     shoulders = [Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER]
-    upper = list(_HEAD) + shoulders + [Landmark.LEFT_ELBOW, Landmark.RIGHT_ELBOW]
+    upper = list(HEAD_LANDMARKS) + shoulders + [Landmark.LEFT_ELBOW, Landmark.RIGHT_ELBOW]
     # Rounding: shoulders roll forward, in and down; the head rides along, lower and forward.
     for s, sign in ((Landmark.LEFT_SHOULDER, 1.0), (Landmark.RIGHT_SHOULDER, -1.0)):
         pts[s] += (-sign * 0.035 * r + sign * 0.015 * e, 0.05 * r - 0.025 * e, -0.07 * r + 0.03 * e)
-    head = list(_HEAD)
+    head = list(HEAD_LANDMARKS)
     pts[head] += np.array([0.0, 0.07 * r - 0.03 * e, -0.06 * r + 0.02 * e])
     # Forward head: the head slides forward and a little down, shoulders stay.
     pts[head] += np.array([0.0, 0.25 * body.forward_head_m, -body.forward_head_m])
