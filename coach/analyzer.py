@@ -46,8 +46,6 @@ class Snapshot:
     slouch: SlouchStatus
     calibrating: float | None
     """Calibration progress 0..1 while the neutral is being recorded, else None."""
-    nudge: Nudge | None
-    """A prompt that fired at this moment."""
     next_nudge_in_s: float | None
     """If the slouch goes on, seconds until the next posture nudge."""
     recalibrate: bool
@@ -74,6 +72,11 @@ class Snapshot:
     """The rep counter of a set in progress (guided, prompted or recognised)."""
     rep: RepDetail | None = None
     """A rep counted at this moment."""
+
+    @property
+    def nudge(self) -> Nudge | None:
+        """The prompt that fired at this moment, if any."""
+        return next((e for e in self.events if isinstance(e, Nudge)), None)
 
     @property
     def state(self) -> str:
@@ -229,7 +232,7 @@ class Analyzer:
         self._commands.clear()
         return events
 
-    def update(self, sample: PoseSample, sets: tuple[SetCompleted, ...] = ()) -> Snapshot:
+    def update(self, sample: PoseSample) -> Snapshot:
         """Advance every stage to the sample's timestamp."""
         t_s = sample.t_s
         smoothed = self._smoother.update(sample)
@@ -256,8 +259,7 @@ class Analyzer:
             status = self._detector.update(judged, user_seen, t_s)
             if cues is not None and judged is not None and self._adapter is not None:
                 self._adapter.update(cues, t_s, self._drift(judged, status.state))
-        if exercise.finished is not None:
-            sets = (*sets, exercise.finished)
+        sets = (exercise.finished,) if exercise.finished is not None else ()
         # Motion needs only the trunk: a user standing up (head out of frame) still moves.
         motion = self._motion.update(smoothed.pose, t_s)
         if not user_seen:
@@ -272,7 +274,7 @@ class Analyzer:
         events.extend(resolved)
         events.extend(sets)
         return self._snapshot(
-            smoothed, metrics, status, calibrating, recalibrate, nudge, activity, events, exercise
+            smoothed, metrics, status, calibrating, recalibrate, activity, events, exercise
         )
 
     def _snapshot(
@@ -282,7 +284,6 @@ class Analyzer:
         status: SlouchStatus,
         calibrating: float | None,
         recalibrate: bool,
-        nudge: Nudge | None,
         activity: ActivityStatus,
         events: list[Event],
         exercise: ExerciseUpdate,
@@ -295,7 +296,6 @@ class Analyzer:
             metrics=metrics,
             slouch=status,
             calibrating=calibrating,
-            nudge=nudge,
             next_nudge_in_s=self.prompts.posture_next_in_s(status, t_s),
             recalibrate=recalibrate,
             events=tuple(events),

@@ -35,7 +35,6 @@ def fake_snapshot(
         metrics=metrics,
         slouch=SlouchStatus(PostureState(state), since_s=0.0, reason=None),
         calibrating=None,
-        nudge=None,
         next_nudge_in_s=None,
         recalibrate=False,
         events=events,

@@ -121,7 +121,7 @@ def test_announcer_sends_each_nudge_once_and_the_recalibration_advice() -> None:
     announcer = NudgeAnnouncer(notifier, chime=None)
     snap = snapshot_after([BodyPose()] * 5)
     nudge = Nudge(1.0, "forward_head", "neck-waves", "Posture check", "Try neck waves", prompt_id=1)
-    announcer.update(dataclasses.replace(snap, nudge=nudge), None)
+    announcer.update(dataclasses.replace(snap, events=(nudge,)), None)
     announcer.update(snap, None)
     announcer.update(dataclasses.replace(snap, recalibrate=True), None)
     announcer.update(dataclasses.replace(snap, recalibrate=True), None)
