@@ -28,6 +28,8 @@ class SourceConfig:
     """How long to wait for a stream URL (MJPEG, RTSP) before giving up."""
     stream_read_timeout_s: float = 5.0
     """How long a live source may deliver no frame before it counts as lost."""
+    reconnect_s: float = 30.0
+    """How long to keep reopening a camera or stream that dropped out before giving up."""
 
 
 @dataclass(frozen=True)

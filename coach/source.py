@@ -125,6 +125,7 @@ class LiveSource(ClosesOnExit):
         self._latest: tuple[Any, float, int] | None = None
         self._failed = False
         self._stop = threading.Event()
+        self._next_index = 0
         self._t0 = time.monotonic()
         self._thread = threading.Thread(
             target=self._read_forever, name="coach-capture", daemon=True
@@ -169,7 +170,8 @@ class LiveSource(ClosesOnExit):
         return capture
 
     def _read_forever(self) -> None:
-        index = 0
+        # Frame numbers carry on across a reconnect, like the timestamps.
+        index = self._next_index
         while not self._stop.is_set():
             ok, image = self._capture.read()
             if not ok or image is None:
@@ -182,6 +184,7 @@ class LiveSource(ClosesOnExit):
                 self._latest = (image, t_s, index)
                 self._cond.notify_all()
             index += 1
+            self._next_index = index
 
     def frames(self) -> Iterator[Frame]:
         """Yield the newest frame each time the consumer is ready; stale ones are dropped."""
@@ -202,13 +205,29 @@ class LiveSource(ClosesOnExit):
                 continue
             if self._stop.is_set():
                 return
+            if self._reconnect():
+                last_index = -1
+                continue
             what = "camera" if self.spec.kind == "camera" else "stream"
             reason = "stopped delivering frames" if failed else f"sent no frame for {timeout_s:g} s"
             error = CameraUnavailable if self.spec.kind == "camera" else StreamUnreachable
             raise error(
-                f"{what} {self.spec.target} {reason} (unplugged, or taken by another app?); "
+                f"{what} {self.spec.target} {reason} and could not be reopened for "
+                f"{self._config.reconnect_s:g} s (unplugged, or taken by another app?); "
                 "reconnect it and start the coach again"
             )
+
+    def _reconnect(self) -> bool:
+        """Try to reopen a dropped camera or stream for `reconnect_s`; True once it delivers."""
+        deadline = time.monotonic() + self._config.reconnect_s
+        while time.monotonic() < deadline:
+            self.close()
+            try:
+                self.resume()
+                return True
+            except (CameraUnavailable, StreamUnreachable):
+                time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+        return False
 
     def close(self) -> None:
         """Stop the reader thread and release the device."""

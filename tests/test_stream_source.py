@@ -33,10 +33,14 @@ def _jpeg_frames() -> list[bytes]:
 
 
 @pytest.fixture
-def mjpeg_url() -> Iterator[tuple[str, threading.Event]]:
-    """An MJPEG camera on 127.0.0.1 at 30 fps; setting the event ends the stream."""
+def mjpeg_url(request: pytest.FixtureRequest) -> Iterator[tuple[str, threading.Event]]:
+    """An MJPEG camera on 127.0.0.1 at 30 fps; setting the event ends the stream.
+
+    Parametrised indirectly with a number, each connection drops after that many frames.
+    """
     frames = _jpeg_frames()
     stop = threading.Event()
+    per_connection = getattr(request, "param", 3000)
 
     class Camera(BaseHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
@@ -47,7 +51,7 @@ def mjpeg_url() -> Iterator[tuple[str, threading.Event]]:
             self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
             self.end_headers()
             try:
-                for i in range(3000):
+                for i in range(per_connection):
                     if stop.is_set():
                         return
                     jpg = frames[i % len(frames)]
@@ -91,8 +95,23 @@ def test_a_slow_consumer_gets_the_newest_frames(mjpeg_url, model_path) -> None:
 
 def test_a_stream_that_stops_is_reported(mjpeg_url) -> None:
     url, stop = mjpeg_url
-    config = SourceConfig(stream_read_timeout_s=2.0)
+    config = SourceConfig(stream_read_timeout_s=2.0, reconnect_s=2.0)
     with LiveSource(SourceSpec("stream", url), config) as source, pytest.raises(StreamUnreachable):
         for i, _frame in enumerate(source.frames()):
             if i == 3:
                 stop.set()
+
+
+@pytest.mark.parametrize("mjpeg_url", [20], indirect=True)
+def test_a_dropped_stream_is_reopened(mjpeg_url) -> None:
+    url, _ = mjpeg_url
+    indices, stamps = [], []
+    config = SourceConfig(stream_read_timeout_s=2.0, reconnect_s=10.0)
+    with LiveSource(SourceSpec("stream", url), config) as source:
+        for frame in source.frames():
+            indices.append(frame.index)
+            stamps.append(frame.t_s)
+            if len(indices) == 50:  # the camera drops every 20 frames
+                break
+    assert all(b > a for a, b in itertools.pairwise(indices))
+    assert all(b > a for a, b in itertools.pairwise(stamps))
