@@ -3,32 +3,26 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
-import datetime as dt
 import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from coach import __version__
-from coach.actions.controls import Controls, TerminalKeys, pausable
-from coach.analyzer import Analyzer, Snapshot
+from coach.actions.controls import Controls, TerminalKeys
+from coach.analyzer import Snapshot
 from coach.config import Config, load_config
-from coach.decisions.prompts import Clock
 from coach.errors import CalibrationError, CameraUnavailable, CoachError, ConfigError
 from coach.events import SetCompleted
 from coach.history_cli import add_history_commands, rating
-from coach.pipeline import LoopStats, RateGate, Sink, replayed_samples, run
-from coach.records import Frame, PoseSample
-
-if TYPE_CHECKING:
-    from coach.session_log import SessionLog
+from coach.pipeline import LoopStats, Sink
+from coach.records import Frame
+from coach.session import History, Session, profiles_dir, resolve_model
 
 DEFAULT_CAMERA = "0"
 
@@ -173,217 +167,6 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _resolve_model(path: Path | None, console: Console, rebuild: bool = False) -> Path:
-    from coach import model_store
-
-    if path is not None:
-        return model_store.validate_model(path.expanduser())
-    models_dir = model_store.default_models_dir()
-    if rebuild:
-        (models_dir / model_store.DEFAULT_MODEL_NAME).unlink(missing_ok=True)
-    return model_store.ensure_default_model(
-        models_dir, log=lambda m: console.print(f"[dim]{m}[/dim]")
-    )
-
-
-def _paced(frames: Iterable[Frame]) -> Iterator[Frame]:
-    """Release video frames at their own timestamps, as a camera would."""
-    started: float | None = None
-    for frame in frames:
-        now = time.monotonic()
-        if started is None:
-            started = now - frame.t_s
-        delay_s = started + frame.t_s - now
-        if delay_s > 0:
-            time.sleep(delay_s)
-        yield frame
-
-
-def _limited(items: Iterable[Frame], max_seconds: float | None) -> Iterator[Frame]:
-    first: float | None = None
-    for item in items:
-        first = item.t_s if first is None else first
-        if max_seconds is not None and item.t_s - first > max_seconds:
-            return
-        yield item
-
-
-def _limited_samples(
-    items: Iterable[PoseSample], max_seconds: float | None
-) -> Iterator[PoseSample]:
-    first: float | None = None
-    for item in items:
-        first = item.t_s if first is None else first
-        if max_seconds is not None and item.t_s - first > max_seconds:
-            return
-        yield item
-
-
-class Session:
-    """One pass over a source: frames or a landmark recording, through every stage."""
-
-    def __init__(self, args: argparse.Namespace, config: Config, console: Console) -> None:
-        from coach.source import parse_source
-
-        self.args = args
-        self.config = config
-        self.console = console
-        self.spec = parse_source(str(args.source))
-        self.source_fps = 0.0
-        self.label = str(self.spec)
-        self._note: str | None = None
-
-    def _say_note(self) -> None:
-        """Say how the neutral is set, once the source has opened (errors come first)."""
-        if self._note:
-            self.console.print(self._note)
-            self._note = None
-
-    def make_analyzer(self) -> Analyzer:
-        """The analyzer with the neutral the options ask for."""
-        from coach.calibration import load_profile, profile_path
-        from coach.movements import default_user_movements_file, load_library
-
-        library = load_library(default_user_movements_file())
-        # `coach calibrate --profile NAME` writes that profile; it must not read it.
-        profile = getattr(self.args, "profile", None) if self.args.command != "calibrate" else None
-        seconds = getattr(self.args, "calibrate_seconds", None)
-        if seconds is not None and seconds <= 0:
-            raise ConfigError("--calibrate-seconds must be more than 0")
-        guided = None
-        if self.args.command == "count":
-            target = (
-                self.args.reps
-                if self.args.reps is not None
-                else library.get(self.args.movement).reps
-            )
-            if target is not None and target <= 0:
-                raise ConfigError("--reps must be more than 0")
-            guided = (self.args.movement, target)
-        if profile is not None:
-            loaded = load_profile(profile_path(profile, profiles_dir()))
-            self._note = f"[dim]Using calibration profile {loaded.name!r}.[/dim]"
-            return Analyzer(
-                self.config, library, neutral=loaded.neutral, clock=self._clock(), guided=guided
-            )
-        if seconds is None and self.args.command in ("run", "analyze"):
-            self._note = (
-                f"[cyan]No calibration profile given: calibrating from the first "
-                f"{self.config.calibration.calibrate_s:g} s. Sit tall and look at the screen.[/cyan]"
-            )
-        return Analyzer(
-            self.config, library, calibrate_s=seconds, clock=self._clock(), guided=guided
-        )
-
-    def _clock(self) -> Clock | None:
-        """Live sessions map stream time to local time (working hours); files do not."""
-        if not self.spec.is_live:
-            return None
-        started = dt.datetime.now().astimezone()
-
-        def clock(t_s: float) -> dt.datetime:
-            return started + dt.timedelta(seconds=t_s)
-
-        return clock
-
-    def run(
-        self,
-        sinks_for: Callable[[LoopStats], list[Sink]],
-        on_sample: Callable[[PoseSample], None] | None = None,
-        realtime: bool = False,
-        controls: Controls | None = None,
-    ) -> tuple[Analyzer, LoopStats]:
-        """Run the loop; returns the analyzer (for its summaries) and the loop counters."""
-        # Imported here: cv2 and mediapipe load only for commands that read frames.
-        from coach.landmark_file import LandmarkReader
-        from coach.pipeline import analysed_frames
-        from coach.pose import PoseEstimator
-        from coach.source import LiveSource, open_frames
-
-        analyzer = self.make_analyzer()
-        stats = LoopStats()
-        gate = RateGate(lambda: analyzer.wanted_fps)
-        max_seconds = self.args.max_seconds
-        if self.spec.kind == "landmarks":
-            reader = LandmarkReader(Path(self.spec.target).expanduser())
-            self.source_fps = reader.fps
-            self.label = reader.description
-            stream = replayed_samples(_limited_samples(reader.samples(), max_seconds), gate, stats)
-            self._say_note()
-            run(stream, analyzer, sinks_for(stats), stats, on_sample, *_loop_controls(controls))
-            return analyzer, stats
-        model = _resolve_model(self.args.model, self.console)
-        with contextlib.ExitStack() as stack:
-            source = open_frames(self.spec, self.config.source)
-            stack.enter_context(source)
-            estimator = stack.enter_context(PoseEstimator(model, self.config.pose))
-            self.source_fps = source.fps
-            self.label = source.description
-            frames: Iterable[Frame] = source.frames()
-            if realtime and not source.live:
-                frames = _paced(frames)
-            if controls is not None and isinstance(source, LiveSource):
-                frames = pausable(frames, source, controls, self._say_paused)
-            stream = analysed_frames(_limited(frames, max_seconds), estimator, gate, stats)
-            self._say_note()
-            run(stream, analyzer, sinks_for(stats), stats, on_sample, *_loop_controls(controls))
-        return analyzer, stats
-
-    def _say_paused(self, left_s: float) -> None:
-        """Once a minute while paused: the camera is free, and when the coach resumes."""
-        minute = int(left_s // 60)
-        if minute != getattr(self, "_last_pause_minute", None):
-            self._last_pause_minute = minute
-            self.console.print(
-                f"[yellow]Paused (meeting mode): camera released, resuming in {minute + 1} min; "
-                "press r to resume now.[/yellow]"
-            )
-
-
-class _History:
-    """The session log for `coach run`: a recorder sink and a warning (not a crash) on failure."""
-
-    def __init__(self, console: Console, db: Path | None, enabled: bool = True) -> None:
-        self._console = console
-        self._db = db
-        self._log: SessionLog | None = None
-        self.enabled = enabled
-
-    def sinks(self, label: str) -> list[Sink]:
-        from coach.actions.session_recorder import SessionRecorder
-        from coach.session_log import SessionLog
-
-        if not self.enabled:
-            return []
-        self._log = SessionLog(self._db)
-        return [SessionRecorder(self._log, label, dt.datetime.now().astimezone())]
-
-    def close(self) -> None:
-        from coach.session_log import HistoryError
-
-        if self._log is None:
-            return
-        try:
-            self._log.close()
-        except HistoryError as exc:
-            self._console.print(f"[yellow]coach: warning: history: {exc}[/yellow]")
-
-
-def _loop_controls(
-    controls: Controls | None,
-) -> tuple[Callable[[], list[str]] | None, Callable[[], bool] | None]:
-    if controls is None:
-        return None, None
-    return controls.drain, lambda: controls.quit
-
-
-def profiles_dir() -> Path:
-    """Where calibration profiles live (the user's data directory)."""
-    import platformdirs
-
-    return platformdirs.user_data_path("coach", appauthor=False) / "profiles"
-
-
 def _cmd_run(args: argparse.Namespace, config: Config, console: Console) -> int:
     from coach.actions.dashboard import Dashboard
     from coach.source import parse_source
@@ -404,7 +187,7 @@ def _cmd_run(args: argparse.Namespace, config: Config, console: Console) -> int:
     session = Session(args, config, console)
     controls = Controls(config.prompts.pause_s)
     keys = TerminalKeys(controls)
-    history = _History(console, args.db, enabled=not args.no_history)
+    history = History(console, args.db, enabled=not args.no_history)
 
     def sinks_for(stats: LoopStats) -> list[Sink]:
         from coach.actions.notify import (
@@ -696,7 +479,7 @@ class _StopWhenCalibrated:
 
 
 def _cmd_models(args: argparse.Namespace, config: Config, console: Console) -> int:
-    path = _resolve_model(args.model, console, rebuild=args.rebuild)
+    path = resolve_model(args.model, console, rebuild=args.rebuild)
     print(path)
     return 0
 
