@@ -6,10 +6,9 @@ import itertools
 import sys
 from pathlib import Path
 
-from coach.actions.analysis_report import ActivityIntervals
-from coach.analyzer import Analyzer, Snapshot
+from coach.analyzer import Analyzer
 from coach.config import Config
-from coach.evaluation import load_truth
+from coach.evaluation import activity_timeline, load_truth
 from coach.model_store import ensure_default_model
 from coach.movements import load_library
 from coach.offline import analyze_file
@@ -38,13 +37,6 @@ SCRIPTS = {
 }
 
 
-def timeline(snaps: list[Snapshot]) -> list[tuple[float, float, str]]:
-    intervals = ActivityIntervals()
-    for s in snaps:
-        intervals.update(s.activity, s.activity_since_s, s.t_s)
-    return sorted((a, b, k) for k, v in intervals.finish().items() for a, b in v)
-
-
 def errors(
     truth: list[tuple[float, float, str]], found: list[tuple[float, float, str]]
 ) -> list[float]:
@@ -60,7 +52,7 @@ def main() -> int:
     for name, segments in SCRIPTS.items():
         samples, truth = scenario(segments, seed=1)
         analyzer = Analyzer(Config(), load_library(), calibrate_s=5.0)
-        found = timeline([analyzer.update(s) for s in samples])
+        found = activity_timeline([analyzer.update(s) for s in samples])
         same = [k for *_, k in found] == [k for *_, k in truth]
         errs = errors(truth, found)
         print(
@@ -73,7 +65,7 @@ def main() -> int:
         return 1
     truth = load_truth(clip)
     run = analyze_file(clip, Config(), model=ensure_default_model(), calibrate_s=5.0)
-    found = timeline(run.snapshots)
+    found = activity_timeline(run.snapshots)
     print("\nReal-photo clip still_moving_away.mp4 (real pose model, 5 fps):")
     for kind in ("still", "moving", "away"):
         true = truth[f"{kind}_intervals_s"]

@@ -110,7 +110,9 @@ class Analyzer:
         )
         self._adapter: NeutralAdapter | None = None
         self._watcher: SetupWatcher | None = None
-        self.calibrated_neutral: PostureCues | None = None
+        self._exercise = ExerciseTracker(
+            config.reps, library, start_within_s=config.prompts.respond_s, recognise=guided is None
+        )
         if neutral is not None:
             self._start_from(neutral)
         self._cue_median = CueSmoother(config.slouch.median_window_s)
@@ -125,18 +127,19 @@ class Analyzer:
         )
         self._commands: list[str] = []
         self._away = False
-        self._first_t_s: float | None = None
-        self._exercise = ExerciseTracker(
-            config.reps, library, start_within_s=config.prompts.respond_s, recognise=guided is None
-        )
+        self._guided_started = False
         self._guided = guided
-        if neutral is not None:
-            self._exercise.set_neutral(neutral)
 
     def _start_from(self, neutral: PostureCues) -> None:
         c = self._config.calibration
         self._adapter = NeutralAdapter(neutral, c.better_tau_s, c.worse_tau_s)
-        self.calibrated_neutral = neutral
+        # The counters check that a set starts from this neutral.
+        self._exercise.set_neutral(neutral)
+
+    @property
+    def calibrated_neutral(self) -> PostureCues | None:
+        """The neutral as calibrated (None while calibrating)."""
+        return None if self._adapter is None else self._adapter.neutral.calibrated
 
     @property
     def neutral(self) -> AdaptiveNeutral | None:
@@ -199,7 +202,6 @@ class Analyzer:
                 calibrating = self._calibrator.progress(t_s)
             else:
                 self._start_from(neutral)
-                self._exercise.set_neutral(neutral)
         if pose is not None and self._adapter is not None and not self._identity.has_reference:
             self._identity.set_reference(pose)
         if cues is None or self._adapter is None or pose is None:
@@ -245,8 +247,8 @@ class Analyzer:
             self.view.update(smoothed.pose)
         cues, metrics, calibrating, recalibrate = self._posture(smoothed, t_s)
         user_seen = smoothed.tracking is not Tracking.NO_PERSON
-        if self._guided is not None and self._first_t_s is None:
-            self._first_t_s = t_s
+        if self._guided is not None and not self._guided_started:
+            self._guided_started = True
             self._exercise.guide(self._guided[0], t_s, self._guided[1], idle_end_s=30.0)
         exercising = self._exercise.moving_on_purpose
         # The counters have their own visibility gate: hand them any pose of the user.

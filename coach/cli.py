@@ -27,6 +27,30 @@ from coach.session import History, Session, profiles_dir, resolve_model
 DEFAULT_CAMERA = "0"
 
 
+def _source_argument(parser: argparse.ArgumentParser, *, landmarks: bool) -> None:
+    """The optional SOURCE of the live commands (webcam 0 when omitted)."""
+    kinds = "webcam index, video file, stream URL (rtsp://, http://)"
+    parser.add_argument(
+        "source",
+        nargs="?",
+        default=DEFAULT_CAMERA,
+        help=f"{kinds}{' or landmark file' if landmarks else ''} (default: 0)",
+    )
+
+
+def _history_arguments(parser: argparse.ArgumentParser, what: str) -> None:
+    """Where a command records into the history, or not at all."""
+    parser.add_argument(
+        "--db",
+        type=Path,
+        metavar="PATH",
+        help="history database (default: see `coach data --path`)",
+    )
+    parser.add_argument(
+        "--no-history", action="store_true", help=f"do not record this {what} in the history"
+    )
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="coach",
@@ -68,12 +92,7 @@ def _build_parser() -> argparse.ArgumentParser:
         parents=[common, posture],
         help="coach live from the webcam, a stream, a video or landmarks",
     )
-    run.add_argument(
-        "source",
-        nargs="?",
-        default=DEFAULT_CAMERA,
-        help="webcam index, video file, stream URL (rtsp://, http://) or landmark file (default: 0)",
-    )
+    _source_argument(run, landmarks=True)
     run.add_argument("--no-window", action="store_true", help="do not open the preview window")
     run.add_argument(
         "--skeleton-only",
@@ -88,15 +107,7 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--realtime", action="store_true", help="play a video file at its own speed, not file speed"
     )
-    run.add_argument(
-        "--db",
-        type=Path,
-        metavar="PATH",
-        help="history database (default: see `coach data --path`)",
-    )
-    run.add_argument(
-        "--no-history", action="store_true", help="do not record this session in the history"
-    )
+    _history_arguments(run, "session")
 
     analyze = sub.add_parser(
         "analyze", parents=[common, posture], help="analyse a video or landmark file and report"
@@ -107,9 +118,7 @@ def _build_parser() -> argparse.ArgumentParser:
     record = sub.add_parser(
         "record", parents=[common], help="save the pose stream (never pixels) to a landmark file"
     )
-    record.add_argument(
-        "source", nargs="?", default=DEFAULT_CAMERA, help="webcam index, video file or stream URL"
-    )
+    _source_argument(record, landmarks=False)
     record.add_argument(
         "--landmarks", type=Path, required=True, help="output file (.jsonl or .jsonl.gz)"
     )
@@ -119,12 +128,7 @@ def _build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="a guided set of seated cat-cow or lateral flexion: counts reps and coaches form",
     )
-    count.add_argument(
-        "source",
-        nargs="?",
-        default=DEFAULT_CAMERA,
-        help="webcam index, video file, stream URL or landmark file (default: 0)",
-    )
+    _source_argument(count, landmarks=True)
     count.add_argument(
         "--movement", required=True, choices=("cat-cow", "lateral-flexion"), help="what to count"
     )
@@ -139,22 +143,12 @@ def _build_parser() -> argparse.ArgumentParser:
     count.add_argument(
         "--ask-fatigue", action="store_true", help="ask how tired you are before and after the set"
     )
-    count.add_argument(
-        "--db",
-        type=Path,
-        metavar="PATH",
-        help="history database (default: see `coach data --path`)",
-    )
-    count.add_argument(
-        "--no-history", action="store_true", help="do not record this set in the history"
-    )
+    _history_arguments(count, "set")
 
     calibrate = sub.add_parser(
         "calibrate", parents=[common], help="record your neutral (sit tall) as a named profile"
     )
-    calibrate.add_argument(
-        "source", nargs="?", default=DEFAULT_CAMERA, help="webcam index, video file or stream URL"
-    )
+    _source_argument(calibrate, landmarks=True)
     calibrate.add_argument("--profile", default="default", help="profile name (default: default)")
     calibrate.add_argument(
         "--seconds", type=float, default=None, help="how long to sit tall (default: 5)"
@@ -296,7 +290,6 @@ def _cmd_analyze(args: argparse.Namespace, config: Config, console: Console) -> 
 
 def _cmd_record(args: argparse.Namespace, config: Config, console: Console) -> int:
     from coach.actions.dashboard import Dashboard
-    from coach.actions.recorder import RawSampleRecorder
     from coach.landmark_file import LandmarkWriter
     from coach.source import open_frames
 
@@ -309,13 +302,12 @@ def _cmd_record(args: argparse.Namespace, config: Config, console: Console) -> i
         first = next(iter(probe.frames()), None)
         size = first.size if first is not None else (640, 480)
     with LandmarkWriter(args.landmarks, source=label, fps=fps, image_size=size) as writer:
-        recorder = RawSampleRecorder(writer)
 
         def sinks_for(stats: LoopStats) -> list[Sink]:
             return [Dashboard(console, session.label, stats, config.slouch)]
 
         try:
-            _, stats = session.run(sinks_for, on_sample=recorder)
+            _, stats = session.run(sinks_for, on_sample=writer.write)
         except KeyboardInterrupt:
             console.print("[dim]Stopped.[/dim]")
             return 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
-import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -261,15 +260,6 @@ def from_mapping(cls: type[T], data: dict[str, Any], where: str) -> T:
 def _coerce(hint: Any, raw: Any, where: str) -> Any:
     if dataclasses.is_dataclass(hint) and isinstance(hint, type):
         return from_mapping(hint, raw, where)
-    origin = typing.get_origin(hint)
-    if origin in (types.UnionType, typing.Union):
-        options = [a for a in typing.get_args(hint) if a is not type(None)]
-        return _coerce(options[0], raw, where)
-    if origin is tuple:
-        (item,) = typing.get_args(hint)[:1]
-        if not isinstance(raw, list):
-            raise ConfigError(f"{where}: expected a list, got {raw!r}")
-        return tuple(_coerce(item, x, where) for x in raw)
     if hint is bool:
         if not isinstance(raw, bool):
             raise ConfigError(f"{where}: expected true or false, got {raw!r}")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from coach.actions.analysis_report import ActivityIntervals, IntervalTracker
 from coach.analyzer import Snapshot
 
 
@@ -60,17 +62,18 @@ def slouch_agreement(
 
 def transitions(snapshots: list[Snapshot], state: str) -> list[list[float]]:
     """Intervals during which the decided state was `state`."""
-    out: list[list[float]] = []
-    start: float | None = None
+    tracker = IntervalTracker()
     for snap in snapshots:
-        if snap.state == state and start is None:
-            start = snap.t_s
-        elif snap.state != state and start is not None:
-            out.append([start, snap.t_s])
-            start = None
-    if start is not None and snapshots:
-        out.append([start, snapshots[-1].t_s])
-    return out
+        tracker.update(snap.state == state, snap.t_s)
+    return tracker.finish()
+
+
+def activity_timeline(snapshots: list[Snapshot]) -> list[tuple[float, float, str]]:
+    """The still / moving / away intervals, in time order, with backdated edges."""
+    intervals = ActivityIntervals()
+    for snap in snapshots:
+        intervals.update(snap.activity, snap.activity_since_s, snap.t_s)
+    return sorted((a, b, kind) for kind, found in intervals.finish().items() for a, b in found)
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,7 @@ def simulate_day(
     import numpy as np
 
     from coach.analyzer import Analyzer
-    from coach.config import Config
+    from coach.config import Config, LoopConfig
     from coach.movements import load_library
     from coach.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
 
@@ -125,10 +128,7 @@ def simulate_day(
     def clock(t_s: float) -> dt.datetime:
         return start + dt.timedelta(seconds=t_s)
 
-    config = Config()
-    config = type(config)(
-        **{**config.__dict__, "loop": type(config.loop)(posture_fps=1.0 / step_s)}
-    )
+    config = dataclasses.replace(Config(), loop=LoopConfig(posture_fps=1.0 / step_s))
     analyzer = Analyzer(config, load_library(), calibrate_s=20.0, clock=clock)
     rng = np.random.default_rng(seed)
     camera = Camera()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -68,20 +68,3 @@ class SetCompleted:
 
 
 Event = Nudge | PromptResolved | SetCompleted
-
-
-@dataclass
-class EventQueue:
-    """Collects the events of one analysed frame (cleared by the analyzer each update)."""
-
-    items: list[Event] = field(default_factory=list)
-
-    def emit(self, event: Event) -> None:
-        """Add an event."""
-        self.items.append(event)
-
-    def drain(self) -> tuple[Event, ...]:
-        """Return and clear the events."""
-        out = tuple(self.items)
-        self.items.clear()
-        return out

@@ -23,14 +23,6 @@ class Sink(Protocol):
         """Finish (flush files, close windows)."""
 
 
-class StopRequested(Protocol):
-    """A sink that can ask the loop to stop (a window's close key)."""
-
-    @property
-    def wants_stop(self) -> bool:
-        """Whether the user asked to stop."""
-
-
 class Estimator(Protocol):
     """The pose stage: a frame in, a pose sample out."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import sys
 from collections.abc import Iterator
@@ -49,15 +50,7 @@ def grade_tracking(pose: Pose, min_visibility: float, min_presence: float) -> Po
     """Mark a pose untrusted when the head or shoulders are not visible enough."""
     if pose.is_visible(UPPER_BODY, min_visibility, min_presence):
         return pose
-    return Pose(
-        t_s=pose.t_s,
-        image_xyz=pose.image_xyz,
-        world_xyz=pose.world_xyz,
-        visibility=pose.visibility,
-        presence=pose.presence,
-        image_size=pose.image_size,
-        tracking=Tracking.LOW_VISIBILITY,
-    )
+    return dataclasses.replace(pose, tracking=Tracking.LOW_VISIBILITY)
 
 
 @contextlib.contextmanager
@@ -134,7 +127,7 @@ class PoseEstimator(ClosesOnExit):
         image_mp = self._mp.Image(
             image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb)
         )
-        if self._last_ms == t_ms and self._first_call:
+        if self._first_call:
             # The first inference logs its own start-up warnings; later ones are quiet.
             self._first_call = False
             with _native_stderr_silenced():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum, IntEnum
 
 import numpy as np
@@ -151,15 +151,7 @@ class Pose:
 
     def with_landmarks(self, image_xyz: FloatArray, world_xyz: FloatArray) -> Pose:
         """Return a copy with new coordinates (e.g. after smoothing)."""
-        return Pose(
-            t_s=self.t_s,
-            image_xyz=image_xyz,
-            world_xyz=world_xyz,
-            visibility=self.visibility,
-            presence=self.presence,
-            image_size=self.image_size,
-            tracking=self.tracking,
-        )
+        return replace(self, image_xyz=image_xyz, world_xyz=world_xyz)
 
 
 @dataclass(frozen=True, eq=False)

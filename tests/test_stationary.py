@@ -8,12 +8,11 @@ import itertools
 import numpy as np
 import pytest
 
-from coach.actions.analysis_report import ActivityIntervals
 from coach.actions.controls import Controls, pausable
 from coach.analyzer import Analyzer, Snapshot
 from coach.config import Config
 from coach.decisions.prompts import within_working_hours
-from coach.evaluation import DaySegment, simulate_day
+from coach.evaluation import DaySegment, activity_timeline, simulate_day
 from coach.features.user import UserSelector
 from coach.movements import load_library
 from coach.records import PoseSample
@@ -23,14 +22,6 @@ from coach.synthetic import BodyPose, Camera, scenario, synthetic_pose
 def run(samples: list[PoseSample], config: Config | None = None) -> list[Snapshot]:
     analyzer = Analyzer(config or Config(), load_library(), calibrate_s=5.0)
     return [analyzer.update(s) for s in samples]
-
-
-def timeline(snaps: list[Snapshot]) -> list[tuple[float, float, str]]:
-    intervals = ActivityIntervals()
-    for s in snaps:
-        intervals.update(s.activity, s.activity_since_s, s.t_s)
-    out = [(a, b, k) for k, v in intervals.finish().items() for a, b in v]
-    return sorted(out)
 
 
 def boundary_errors(truth, found) -> list[float]:
@@ -67,7 +58,7 @@ SCRIPTS = {
 @pytest.mark.parametrize("name", list(SCRIPTS))
 def test_timeline_matches_the_script(name: str) -> None:
     samples, truth = scenario(SCRIPTS[name], seed=3)
-    found = timeline(run(samples))
+    found = activity_timeline(run(samples))
     assert [k for *_, k in found] == [k for *_, k in truth], (found, truth)
     errors = boundary_errors(truth, found)
     print(f"{name}: boundary errors {[round(e, 1) for e in errors]} s")

@@ -11,6 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from coach.actions.recent import RecentNudge
 from coach.analyzer import Snapshot
 from coach.config import SlouchConfig
 from coach.movements import MovementLibrary
@@ -192,11 +193,10 @@ class Dashboard:
         self._source = source
         self._stats = stats
         self._thresholds = thresholds
-        self._message_s = message_s
         self._period_s = 1.0 / refresh_hz
         self._last_draw = 0.0
         self._started = time.perf_counter()
-        self._message: tuple[float, str] | None = None
+        self._recent = RecentNudge(message_s)
         self._live = Live(console=console, auto_refresh=False, transient=False)
         self._live.start()
 
@@ -214,11 +214,7 @@ class Dashboard:
 
     def view_of(self, snapshot: Snapshot) -> DashboardView:
         """Project a snapshot and the loop counters onto what the dashboard shows."""
-        if snapshot.nudge is not None:
-            self._message = (snapshot.t_s, snapshot.nudge.message)
-        message = None
-        if self._message is not None and snapshot.t_s - self._message[0] <= self._message_s:
-            message = self._message[1]
+        message = self._recent.update(snapshot)
         stats = self._stats
         metrics = snapshot.metrics
         quiet = None
@@ -257,12 +253,11 @@ class Dashboard:
 
     def update(self, snapshot: Snapshot, frame: Frame | None) -> None:
         """Redraw when the refresh period has passed (a nudge redraws at once)."""
-        view = self.view_of(snapshot)
         now = time.perf_counter()
         if now - self._last_draw < self._period_s and snapshot.nudge is None:
-            return
+            return  # a nudge always redraws, so no message is missed by skipping
         self._last_draw = now
-        self._live.update(render(view, self._thresholds), refresh=True)
+        self._live.update(render(self.view_of(snapshot), self._thresholds), refresh=True)
 
     def close(self) -> None:
         """Leave the last view on screen."""

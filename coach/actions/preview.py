@@ -9,6 +9,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
+from coach.actions.recent import RecentNudge
 from coach.analyzer import Snapshot
 from coach.records import SKELETON_EDGES, Frame, ImageArray, Landmark
 
@@ -17,7 +18,6 @@ _QUIT_KEYS = (ord("q"), 27)  # q or Esc
 
 _STATE_COLOUR_BGR = {
     "upright": (80, 200, 80),
-    "present": (80, 200, 80),
     "slouched": (60, 60, 230),
     "away": (160, 160, 160),
     "unknown": (0, 200, 230),
@@ -201,8 +201,7 @@ class PreviewWindow:
         self._on_key = on_key
         self.skeleton_only = skeleton_only
         self.thresholds = thresholds
-        self.message_s = message_s
-        self._message: tuple[float, str] | None = None
+        self._recent = RecentNudge(message_s)
         self.wants_stop = False
         _point_qt_at_system_fonts()
         # GUI_NORMAL hides Qt's toolbar: the preview is a picture, not an image editor.
@@ -214,15 +213,12 @@ class PreviewWindow:
 
     def update(self, snapshot: Snapshot, frame: Frame | None) -> None:
         """Draw one snapshot and poll the keyboard."""
-        if snapshot.nudge is not None:
-            self._message = (snapshot.t_s, snapshot.nudge.message)
-        fresh = self._message is not None and snapshot.t_s - self._message[0] <= self.message_s
         image = draw_preview(
             snapshot,
             frame,
             skeleton_only=self.skeleton_only,
             thresholds=self.thresholds,
-            message=self._message[1] if fresh and self._message else None,
+            message=self._recent.update(snapshot),
         )
         cv2.imshow(WINDOW_TITLE, image)
         key = cv2.waitKey(1) & 0xFF

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from coach.decisions.reps import CounterStatus, RepConfig, RepCounter, SetRecognizer
@@ -154,15 +155,4 @@ class ExerciseTracker:
         if armed.counter.reps == 0:
             return None
         done = armed.counter.finish(t_s)
-        return SetCompleted(
-            t_s=done.t_s,
-            movement=done.movement,
-            reps=done.reps,
-            start_s=done.start_s,
-            end_s=done.end_s,
-            per_side=done.per_side,
-            reps_detail=done.reps_detail,
-            feedback=done.feedback,
-            prompt_id=armed.prompt_id,
-            recognised=False,
-        )
+        return dataclasses.replace(done, prompt_id=armed.prompt_id, recognised=False)

@@ -99,8 +99,6 @@ class PlannedPrompt:
 class _OpenPrompt:
     nudge: Nudge
     countable: bool
-    moving_since_s: float | None = None
-    corrected: bool = False
     correction_s: float | None = None
 
 
@@ -304,38 +302,33 @@ class PromptPolicy:
         sets: tuple[SetCompleted, ...],
     ) -> list[PromptResolved]:
         resolved: list[PromptResolved] = []
+        moving_since_s = activity.since_s if activity.activity is Activity.MOVING else None
         for prompt in list(self._open):
             nudge = prompt.nudge
-            outcome: str | None = None
-            correction_s: float | None = None
             if (
                 nudge.reason != "stationary"
                 and slouch.state is PostureState.UPRIGHT
-                and not prompt.corrected
+                and prompt.correction_s is None
             ):
-                prompt.corrected = True
                 prompt.correction_s = t_s - nudge.t_s
-            correction_s = prompt.correction_s
-            counted = [
-                s
-                for s in sets
-                if s.prompt_id == nudge.prompt_id
+            counted = any(
+                s.prompt_id == nudge.prompt_id
                 or (s.movement in (nudge.movement, *nudge.extra_movements) and s.t_s >= nudge.t_s)
-            ]
-            moving = activity.activity is Activity.MOVING
-            prompt.moving_since_s = max(activity.since_s, nudge.t_s) if moving else None
+                for s in sets
+            )
             # Movements the camera cannot count are "done" once it sees the user moving
             # for a few seconds after the prompt; countable ones need the counted set.
             seen_moving = (
                 (not prompt.countable or nudge.reason == "stationary")
-                and prompt.moving_since_s is not None
-                and t_s - prompt.moving_since_s >= self.config.seen_moving_s
+                and moving_since_s is not None
+                and t_s - max(moving_since_s, nudge.t_s) >= self.config.seen_moving_s
             )
+            outcome: str | None = None
             if counted or seen_moving:
                 outcome = "done"
             elif t_s - nudge.t_s >= self.config.respond_s:
                 outcome = "ignored"
             if outcome is not None:
                 self._open.remove(prompt)
-                resolved.append(PromptResolved(t_s, nudge.prompt_id, outcome, correction_s))
+                resolved.append(PromptResolved(t_s, nudge.prompt_id, outcome, prompt.correction_s))
         return resolved
