@@ -1,0 +1,62 @@
+"""Shared helpers for the real-data evaluation: where the recordings are, and the production path."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from coach.cli import main as coach_main
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "realdata"
+
+
+class CoachFailed(RuntimeError):
+    """The coach exited non-zero on a recording."""
+
+
+@contextlib.contextmanager
+def isolated_home(root: Path) -> Iterator[None]:
+    """Point the coach's per-user folders at `root` so an evaluation never touches the user's."""
+    names = ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME")
+    saved = {name: os.environ.get(name) for name in names}
+    for name in names:
+        os.environ[name] = str(root / name.lower())
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def coach_json(*argv: str | Path) -> dict[str, Any]:
+    """Run one `coach` command in-process (the code `coach analyze` / `coach count` run) and
+    return the JSON it prints on stdout."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = coach_main([str(a) for a in argv])
+    if status != 0:
+        raise CoachFailed(f"coach {' '.join(map(str, argv))} exited {status}: {err.getvalue()}")
+    data: dict[str, Any] = json.loads(out.getvalue())
+    return data
+
+
+def coach_call(*argv: str | Path) -> None:
+    """Run one `coach` command in-process for its side effects (calibrate)."""
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        status = coach_main([str(a) for a in argv])
+    if status != 0:
+        raise CoachFailed(f"coach {' '.join(map(str, argv))} exited {status}: {err.getvalue()}")
+
+
+def load_json(path: Path) -> Any:
+    """A truth file."""
+    return json.loads(path.read_text(encoding="utf-8"))
