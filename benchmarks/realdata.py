@@ -36,25 +36,29 @@ def isolated_home(root: Path) -> Iterator[None]:
                 os.environ[name] = value
 
 
+def _run(argv: tuple[str | Path, ...]) -> str:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = coach_main([str(a) for a in argv])
+        except SystemExit as exc:  # argparse refuses the arguments
+            status = exc.code if isinstance(exc.code, int) else 2
+    if status != 0:
+        command = " ".join(map(str, argv))
+        raise CoachFailed(f"coach {command} exited {status}: {err.getvalue().strip()}")
+    return out.getvalue()
+
+
 def coach_json(*argv: str | Path) -> dict[str, Any]:
     """Run one `coach` command in-process (the code `coach analyze` / `coach count` run) and
     return the JSON it prints on stdout."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = coach_main([str(a) for a in argv])
-    if status != 0:
-        raise CoachFailed(f"coach {' '.join(map(str, argv))} exited {status}: {err.getvalue()}")
-    data: dict[str, Any] = json.loads(out.getvalue())
+    data: dict[str, Any] = json.loads(_run(argv))
     return data
 
 
 def coach_call(*argv: str | Path) -> None:
     """Run one `coach` command in-process for its side effects (calibrate)."""
-    err = io.StringIO()
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
-        status = coach_main([str(a) for a in argv])
-    if status != 0:
-        raise CoachFailed(f"coach {' '.join(map(str, argv))} exited {status}: {err.getvalue()}")
+    _run(argv)
 
 
 def load_json(path: Path) -> Any:
