@@ -103,6 +103,8 @@ class AnalysisReport:
                 "state": snapshot.state,
                 "forward_head": _round(metrics.forward_head if metrics else None),
                 "thoracic_rounding": _round(metrics.thoracic_rounding if metrics else None),
+                # "still" / "moving" / "away", None until the user is first seen.
+                "activity": snapshot.activity,
             }
         )
         while self._next_sample_s <= snapshot.t_s + 1e-9:
