@@ -8,117 +8,32 @@ import statistics
 from collections import deque
 from dataclasses import dataclass
 
+import numpy as np
+
+from coach.decisions.rep_coaching import RESET_TO_NEUTRAL, rep_remarks, set_summary
+from coach.decisions.rep_config import RepConfig
+from coach.decisions.rep_table import Evidence, RepMovement, Visit, movement_table, rep_movement
 from coach.events import RepDetail, SetCompleted
 from coach.features.posture import PostureCues, measure_cues, median_cues, posture_metrics
 from coach.features.rep_signals import (
-    CAT_COW,
-    LATERAL_FLEXION,
     MOVEMENTS,
     ViewContext,
     head_turn,
     landmarks_visible,
-    rep_signal,
-    required_landmarks,
-    trunk_signal,
     view_context,
 )
 from coach.features.view import ViewDetector
 from coach.records import Pose
 
-
-@dataclass(frozen=True)
-class RepConfig:
-    """How reps are counted, judged and recognised (a later [reps] config section)."""
-
-    enter_fraction: float = 0.35
-    """A pole (cow, cat, left, right) is entered at this fraction of the user's usual excursion."""
-    exit_fraction: float = 0.2
-    """...and left again below this fraction (the gap is the hysteresis)."""
-    exit_gate_fraction: float = 0.5
-    """The exit level is never closer to neutral than this fraction of the absolute gate."""
-    cat_cow_return_fraction: float = 0.45
-    """Cat-cow also leaves a pole once back to this fraction of its peak, so a slightly
-    misjudged neutral cannot hold the last rep open (a pulse inside a pole is harmless:
-    a rep needs both poles)."""
-    cat_cow_min_excursion: float = 0.04
-    """Absolute gate: smallest cow or cat excursion from neutral (signal units, about shoulder
-    widths; a full cow is about 0.2, a full cat about 0.3)."""
-    cat_cow_min_range: float = 0.13
-    """Smallest cow-to-cat range of a counted cat-cow rep (signal units)."""
-    cat_cow_min_trunk: float = 0.04
-    """The shoulders must also move: cow's trunk signal above cat's by at least this (shoulder
-    widths; a full rep moves it about 0.3, a nod or talking not at all)."""
-    lateral_min_excursion_deg: float = 4.0
-    """Absolute gate: smallest side bend that can count, degrees (a full one is 15-20)."""
-    min_phase_s: float = 0.3
-    """A pole must be held at least this long to count (a jitter spike or a jerk does not)."""
-    max_phase_s: float = 15.0
-    """Held longer than this, a pole is a new resting posture: the neutral moves there."""
-    max_pair_gap_s: float = 2.0
-    """Cat-cow: the second pole must begin within this after the first ended, or the first
-    is dropped (two unrelated half-moves are not a rep)."""
-    partial_fraction: float = 0.6
-    """A rep below this fraction of the user's usual range is counted and noted as partial."""
-    usual_window_reps: int = 5
-    """The usual range is the median over this many recent reps."""
-    baseline_window_s: float = 1.0
-    """Neutral is the median of the signal over this much quiet time."""
-    quiet_cat_cow: float = 0.04
-    """The signal counts as quiet (for taking the neutral) when it spans less than this."""
-    quiet_lateral_deg: float = 1.5
-    """...or, for lateral flexion, less than this many degrees."""
-    baseline_tau_s: float = 3.0
-    """Time constant of following a drifting neutral while the user rests between reps."""
-    max_bridge_s: float = 2.0
-    """A tracking gap up to this long keeps the phase in progress; a longer one restarts it."""
-    min_visibility: float = 0.5
-    """Landmarks a signal reads must be at least this visible, or counting pauses."""
-    max_head_turn: float = 0.12
-    """Cat-cow pauses while the nose moves this far across from its neutral place beside the
-    ears (shoulder widths; about 30 degrees of head turn)."""
-    max_side_head_turn: float = 0.2
-    """...or, from the side, while the ear-nose length changes by this fraction."""
-    view_switch_s: float = 2.0
-    """A different camera view must persist this long before the counter re-takes neutral."""
-    smoothing_samples: int = 3
-    """Median filter length on the rep signal, samples (removes single-frame spikes)."""
-    smoothing_alpha: float = 0.5
-    """Then an exponential average with this weight on the newest sample (less jitter)."""
-    noise_gate_factor: float = 4.0
-    """The absolute gates rise to this many times the landmark noise measured at rest."""
-    baseline_wait_s: float = 2.0
-    """With no quiet second by then, neutral is the median of the last second anyway."""
-    target_phase_s: float = 2.0
-    """The intended duration of each phase."""
-    slow_down_phase_s: float = 1.2
-    """A phase shorter than this gets "slow down"."""
-    keep_moving_phase_s: float = 5.0
-    """A phase longer than this gets "a little faster"."""
-    slouch_points: float = 15.0
-    """A start-of-set posture this many posture points worse than neutral is a slouched base."""
-    recognise_min_reps: int = 3
-    """Unprompted: consecutive rhythmic reps that make a recognised set."""
-    recognise_min_period_s: float = 1.5
-    """Unprompted reps must be at least this far apart..."""
-    recognise_max_period_s: float = 10.0
-    """...and at most this far apart."""
-    recognise_period_ratio: float = 2.5
-    """Longest / shortest interval among the recognising reps (rhythm)."""
-    recognise_range_ratio: float = 0.5
-    """Smallest / largest range among the recognising reps (consistency)."""
-    recognise_cat_cow_range: float = 0.2
-    """Unprompted cat-cow reps must span at least this (signal units)."""
-    recognise_lateral_deg: float = 7.0
-    """Unprompted side bends must reach at least this many degrees."""
-    recognise_dominance: float = 2.0
-    """The recognised movement's range (as a share of its nominal full range) must beat the
-    other movement's signal span by this factor, so a side bend seen from the side is not cat-cow."""
-    set_end_idle_s: float = 6.0
-    """An unprompted set ends after this long without movement (no phase held or ended)."""
-    nominal_cat_cow_range: float = 0.5
-    """A full cow-to-cat range, signal units (only compares movements with each other)."""
-    nominal_lateral_deg: float = 16.0
-    """A full side bend, degrees (only compares movements with each other)."""
+__all__ = [
+    "CounterStatus",
+    "RepConfig",
+    "RepCounter",
+    "SetRecognizer",
+    "judged_phases",
+    "per_side_counts",
+    "summarise",
+]
 
 
 @dataclass(frozen=True)
@@ -148,61 +63,12 @@ class CounterStatus:
 
 # Tracking gaps longer than this restart the signal filters (a frame or two do not).
 _RESEED_GAP_S = 0.25
+# How much of the stream before a plausible neutral is kept to be judged against it.
+_UNJUDGED_S = 30.0
 # Samples the noise estimate looks at (about a second at 15 poses/s).
 _NOISE_WINDOW_FRAMES = 15
 # A signal this close (in time, at its speed) to a pole when tracking stops was entering it.
 _HEADING_S = 0.2
-
-_POLE_NAMES: dict[str, dict[int, str]] = {
-    CAT_COW: {1: "cow", -1: "cat"},
-    LATERAL_FLEXION: {1: "left", -1: "right"},
-}
-
-_BREATH: dict[str, dict[str, str]] = {
-    CAT_COW: {
-        "ready": "Inhale as you lift your chest into cow",
-        "cow": "Inhale: lift your chest, let your back arch",
-        "to_cat": "Exhale as you round into cat",
-        "cat": "Exhale: round your back, chin toward your chest",
-    },
-    LATERAL_FLEXION: {
-        "ready": "Inhale: sit tall and reach up",
-        "left": "Exhale as you bend to the left",
-        "right": "Exhale as you bend to the right",
-        "back": "Inhale as you come back up tall",
-    },
-}
-
-_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
-
-
-def _number_word(n: int) -> str:
-    return _WORDS[n] if 0 <= n < len(_WORDS) else str(n)
-
-
-@dataclass
-class _Visit:
-    """One excursion into a pole, from entering past the enter level to leaving past the exit level."""
-
-    pole: int
-    enter_s: float
-    peak: float
-    peak_s: float
-    confirmed: bool = False
-    hidden_s: float = 0.0
-    """Tracking gaps while in the pole, seconds."""
-    trunk_sum: float = 0.0
-    trunk_n: int = 0
-    exit_s: float = 0.0
-    up_s: float = 0.0
-    """When the signal crossed half the peak on the way in (the phase's start)."""
-    down_s: float = 0.0
-    """When it crossed half the peak on the way back (the phase's end)."""
-
-    @property
-    def trunk(self) -> float | None:
-        """Mean trunk signal while in the pole (cat-cow), None when never seen."""
-        return self.trunk_sum / self.trunk_n if self.trunk_n else None
 
 
 @dataclass
@@ -215,28 +81,29 @@ class _Sample:
 class _PoleTracker:
     """Baseline, hysteresis and minimum durations on one movement's signal: emits pole visits."""
 
-    def __init__(self, movement: str, config: RepConfig) -> None:
-        self.movement = movement
+    def __init__(self, spec: RepMovement, config: RepConfig) -> None:
+        self.spec = spec
         self.config = config
-        self.gate = (
-            config.cat_cow_min_excursion
-            if movement == CAT_COW
-            else config.lateral_min_excursion_deg
-        )
-        self.quiet = config.quiet_cat_cow if movement == CAT_COW else config.quiet_lateral_deg
+        self.gate = spec.gate(config)
+        self.quiet = spec.quiet(config)
+        self.neutral_limit = spec.neutral_limit(config)
         self.context: ViewContext | None = None
         self.locks = 0
         """How many times the view (and so the units) was taken afresh."""
         self.baseline: float | None = None
         self.baseline_turn: float | None = None
-        self.visit: _Visit | None = None
+        self.baseline_evidence: Evidence | None = None
+        self.visit: Visit | None = None
         self.peaks: dict[int, deque[float]] = {
             1: deque(maxlen=config.usual_window_reps),
             -1: deque(maxlen=config.usual_window_reps),
         }
         self.samples: deque[_Sample] = deque()
         self._raw: deque[float] = deque(maxlen=max(1, config.smoothing_samples))
-        self._recent: deque[tuple[float, float]] = deque()  # (t_s, smoothed signal)
+        self._recent: deque[tuple[float, float, Evidence]] = deque()  # (t_s, smoothed, evidence)
+        # Before a plausible neutral is known: (t_s, smoothed, evidence, gap_s), judged once
+        # it is, so a set that starts at once counts from its first rep.
+        self._unjudged: deque[tuple[float, float, Evidence, float]] = deque()
         self._views = ViewDetector(window=15)
         self._other_view_since_s: float | None = None
         self._last_seen_s: float | None = None
@@ -287,7 +154,7 @@ class _PoleTracker:
             self._gap_start_s = self._last_seen_s if self._last_seen_s is not None else t_s
         self.paused = True
 
-    def update(self, pose: Pose | None, t_s: float) -> list[_Visit]:
+    def update(self, pose: Pose | None, t_s: float) -> list[Visit]:
         """Feed one pose; returns the pole visits that ended (confirmed ones only)."""
         if pose is None:
             self.pause(t_s)
@@ -297,12 +164,10 @@ class _PoleTracker:
             self._relock(pose, t_s)
         context = self.context
         assert context is not None
-        if not landmarks_visible(
-            pose, required_landmarks(self.movement, context), self.config.min_visibility
-        ):
+        if not landmarks_visible(pose, self.spec.landmarks(context), self.config.min_visibility):
             self.pause(t_s)
             return []
-        value = rep_signal(self.movement, pose, context)
+        value = self.spec.signal(pose, context)
         if value is None or self._head_turned(pose, context):
             self.pause(t_s)
             return []
@@ -318,43 +183,85 @@ class _PoleTracker:
             self._smoothed += self.config.smoothing_alpha * (median - self._smoothed)
         smoothed = self._smoothed
         self._last_seen_s = t_s
-        self._recent.append((t_s, smoothed))
+        evidence = self.spec.evidence(pose, context, self.config)
+        self._recent.append((t_s, smoothed, evidence))
         while self._recent and self._recent[0][0] < t_s - self.config.baseline_window_s:
             self._recent.popleft()
         if self.want_cues:
             self._keep_cues(pose, t_s)
-        if self.baseline is None and not self._take_baseline(pose, context, t_s):
-            return []
-        assert self.baseline is not None
+        if self.baseline is None:
+            if self.neutral_limit is not None:
+                self._unjudged.append((t_s, smoothed, evidence, gap_s))
+                while self._unjudged and self._unjudged[0][0] < t_s - _UNJUDGED_S:
+                    self._unjudged.popleft()
+            if not self._take_baseline(pose, context, t_s):
+                return []
+            if self._unjudged:
+                ended: list[Visit] = []
+                for args in self._unjudged:
+                    ended += self._step(*args)
+                self._unjudged.clear()
+                self._follow_baseline(pose, context, t_s)
+                return ended
+        ended = self._step(t_s, smoothed, evidence, gap_s)
+        self._follow_baseline(pose, context, t_s)
+        return ended
+
+    def _step(self, t_s: float, smoothed: float, evidence: Evidence, gap_s: float) -> list[Visit]:
+        """Judge one smoothed signal value against the neutral; returns the visits that ended."""
+        assert self.baseline is not None and self.baseline_evidence is not None
         excursion = smoothed - self.baseline
         self.samples.append(_Sample(t_s, excursion))
         while self.samples and self.samples[0].t_s < t_s - 60.0:
             self.samples.popleft()
         ended = self._zones(excursion, t_s, gap_s)
-        if self.movement == CAT_COW and self.visit is not None:
-            trunk = trunk_signal(pose, context)
-            if trunk is not None:
-                self.visit.trunk_sum += trunk
-                self.visit.trunk_n += 1
-        self._follow_baseline(pose, context, t_s)
-        return ended
+        if self.visit is not None:
+            self.visit.evidence.append(
+                tuple(v - n for v, n in zip(evidence, self.baseline_evidence, strict=True))
+            )
+        kept: list[Visit] = []
+        for visit in ended:
+            # Visits another movement explains (arms, rotation, a side bend) neither count
+            # nor teach the usual range.
+            if self.spec.confirms(visit, self.config):
+                self.peaks[visit.pole].append(abs(visit.peak))
+                kept.append(visit)
+        return kept
 
     def _take_baseline(self, pose: Pose, context: ViewContext, t_s: float) -> bool:
         """Take the neutral from a quiet second (or any second after waiting); True once taken."""
         if self._waiting_since_s is None:
             self._waiting_since_s = t_s
-        values = [v for _, v in self._recent]
+        values = [v for _, v, _ in self._recent]
         covered_s = self._recent[-1][0] - self._recent[0][0]
         if covered_s < 0.6 * self.config.baseline_window_s:
             return False
+        waited_s = t_s - self._waiting_since_s
         quiet = max(values) - min(values) <= self.quiet
-        if not quiet and t_s - self._waiting_since_s < self.config.baseline_wait_s:
+        if not quiet and waited_s < self.config.baseline_wait_s:
             return False
-        self.baseline = float(statistics.median(values))
+        level = float(statistics.median(values))
+        if (
+            self.neutral_limit is not None
+            and abs(level) > self.neutral_limit
+            and waited_s < self.config.neutral_prior_wait_s
+        ):
+            return False  # a held bend is quiet too: not where the user rests
+        self.baseline = level
+        self.baseline_evidence = self._recent_evidence()
         self.baseline_turn = head_turn(pose, context)
         self._waiting_since_s = None
         self.noise = self._raw_noise()
         return True
+
+    def _recent_evidence(self) -> Evidence:
+        """The median of each evidence measurement over the last second (NaN where never seen)."""
+        rows = np.array([e for _, _, e in self._recent], dtype=np.float64)
+        out: list[float] = []
+        for column in rows.T:
+            seen = column[~np.isnan(column)]
+            out.append(float(np.median(seen)) if seen.size else math.nan)
+        return tuple(out)
 
     def _raw_noise(self) -> float:
         """Spread (standard deviation) of the raw signal over the last second at rest.
@@ -382,6 +289,8 @@ class _PoleTracker:
         self.context = view_context(pose, self.config.min_visibility)
         self.baseline = None
         self.baseline_turn = None
+        self.baseline_evidence = None
+        self._unjudged.clear()
         self.visit = None
         self._raw.clear()
         self._smoothed = None
@@ -394,7 +303,7 @@ class _PoleTracker:
     def _head_turned(self, pose: Pose, context: ViewContext) -> bool:
         # The head-based cat-cow signal misreads a turned face; lateral flexion reads the
         # shoulders and the ear line, which a turn leaves alone.
-        if self.movement != CAT_COW or self.baseline_turn is None:
+        if not self.spec.pauses_on_head_turn or self.baseline_turn is None:
             return False
         turn = head_turn(pose, context)
         if turn is None:
@@ -445,8 +354,8 @@ class _PoleTracker:
 
     # --- hysteresis -------------------------------------------------------------------------
 
-    def _zones(self, excursion: float, t_s: float, gap_s: float) -> list[_Visit]:
-        ended: list[_Visit] = []
+    def _zones(self, excursion: float, t_s: float, gap_s: float) -> list[Visit]:
+        ended: list[Visit] = []
         visit = self.visit
         min_phase_s = self.config.min_phase_s
         left_pole = 0
@@ -456,8 +365,9 @@ class _PoleTracker:
             # Time in the pole, counting half of any tracking gap (it may have left earlier).
             dwell_s = t_s - visit.enter_s - 0.5 * visit.hidden_s
             exit_level = self.exit_level(pole)
-            if self.movement == CAT_COW:
-                exit_level = max(exit_level, self.config.cat_cow_return_fraction * abs(visit.peak))
+            return_fraction = self.spec.return_fraction(self.config)
+            if return_fraction is not None:
+                exit_level = max(exit_level, return_fraction * abs(visit.peak))
             if pole * excursion < exit_level:
                 if visit.confirmed or (visit.hidden_s > 0.0 and dwell_s >= min_phase_s):
                     visit.confirmed = True
@@ -499,7 +409,7 @@ class _PoleTracker:
                     continue
                 if pole * excursion > self.enter_level(pole):
                     # Entered during a tracking gap: it may have happened any time in it.
-                    self.visit = _Visit(
+                    self.visit = Visit(
                         pole=pole,
                         enter_s=t_s - gap_s,
                         peak=excursion,
@@ -510,7 +420,7 @@ class _PoleTracker:
                     break
         return ended
 
-    def _hidden_peak(self, excursion: float, t_s: float, gap_s: float) -> _Visit | None:
+    def _hidden_peak(self, excursion: float, t_s: float, gap_s: float) -> Visit | None:
         """A pole the signal was entering when tracking stopped, visited unseen.
 
         Before the gap the signal was outside the neutral band and moving fast enough to pass
@@ -528,7 +438,7 @@ class _PoleTracker:
             heading_in = pole * last.value + speed * _HEADING_S > self.enter_level(pole)
             if not heading_in or pole * last.value <= self.exit_level(pole):
                 continue
-            visit = _Visit(
+            visit = Visit(
                 pole=pole,
                 enter_s=t_s - gap_s,
                 peak=pole * max(self.usual(pole) or 0.0, self.enter_level(pole)),
@@ -550,7 +460,7 @@ class _PoleTracker:
         inside = [g for g in self.gaps if start_s - 1e-9 <= g[0] <= end_s]
         return max(inside, key=lambda g: g[1] - g[0]) if inside else None
 
-    def _finish_visit(self, visit: _Visit) -> None:
+    def _finish_visit(self, visit: Visit) -> None:
         # Phase boundaries are where the signal crosses half the peak (midpoints of the moves).
         half = 0.5 * abs(visit.peak)
         pole = visit.pole
@@ -566,7 +476,6 @@ class _PoleTracker:
             if pole * a.value >= half > pole * b.value:
                 visit.down_s = _interpolate(a, b, half, pole)
                 break
-        self.peaks[pole].append(abs(visit.peak))
 
     def _rebase(self, shift: float) -> None:
         """Move the neutral by `shift`, keeping stored excursions relative to it."""
@@ -580,7 +489,7 @@ class _PoleTracker:
         if self.visit is not None or len(self._recent) < 3:
             self._last_follow_s = None
             return
-        values = [v for _, v in self._recent]
+        values = [v for _, v, _ in self._recent]
         span_covered_s = self._recent[-1][0] - self._recent[0][0]
         if span_covered_s < 0.6 * self.config.baseline_window_s:
             return
@@ -598,6 +507,12 @@ class _PoleTracker:
         turn = head_turn(pose, context)
         if turn is not None and self.baseline_turn is not None:
             self.baseline_turn += alpha * (turn - self.baseline_turn)
+        if self.baseline_evidence is not None:
+            level_evidence = self._recent_evidence()
+            self.baseline_evidence = tuple(
+                n if math.isnan(v) else (v if math.isnan(n) else n + alpha * (v - n))
+                for v, n in zip(level_evidence, self.baseline_evidence, strict=True)
+            )
 
 
 def _interpolate(a: _Sample, b: _Sample, level: float, pole: int) -> float:
@@ -620,32 +535,29 @@ class RepCounter:
         armed: bool = False,
         neutral: PostureCues | None = None,
     ) -> None:
-        if movement not in MOVEMENTS:
-            raise ValueError(
-                f"unknown countable movement {movement!r}; expected one of {MOVEMENTS}"
-            )
-        self.movement = movement
+        self.spec = rep_movement(movement)
+        self.movement = self.spec.movement
         self.config = config
         self.target_reps = target_reps
         self.armed = armed
-        self._tracker = _PoleTracker(movement, config)
+        self._tracker = _PoleTracker(self.spec, config)
         self._neutral = neutral
         self._tracker.want_cues = neutral is not None
         self._started = not armed
         self._start_s: float | None = None
         self._last_t_s: float | None = None
         self._reps: list[RepDetail] = []
-        self._pending: _Visit | None = None
-        self._last_visit: _Visit | None = None
+        self._pending: Visit | None = None
+        self._last_visit: Visit | None = None
         self._after_pole: int | None = None
         self._feedback: list[str] = []
         self._checked_start = False
-        self._neck_only_noted = False
+        self._pair_rejection_noted = False
         self._locks_seen = 0
-        # Usual ranges: cat-cow cow-to-cat spans; lateral flexion peak bends per side.
+        # Usual ranges: pole-to-pole spans (paired movements); peaks per pole (the others).
         self._raw_ranges: list[float] = []
         self._last_visit_end_s: float | None = None
-        self._cc_ranges: deque[float] = deque(maxlen=config.usual_window_reps)
+        self._pair_ranges: deque[float] = deque(maxlen=config.usual_window_reps)
         self._side_peaks: dict[int, deque[float]] = {
             1: deque(maxlen=config.usual_window_reps),
             -1: deque(maxlen=config.usual_window_reps),
@@ -681,15 +593,15 @@ class RepCounter:
     @property
     def per_side(self) -> dict[str, int] | None:
         """Lateral flexion: reps per side; None for cat-cow."""
-        return per_side_counts(self._reps) if self.movement == LATERAL_FLEXION else None
+        return per_side_counts(self._reps) if self.spec.sided else None
 
     @property
     def status(self) -> CounterStatus:
         """What to show now."""
         tracker = self._tracker
         visit = tracker.visit
-        names = _POLE_NAMES[self.movement]
-        phase = names[visit.pole] if visit is not None and visit.confirmed else "neutral"
+        pole = visit.pole if visit is not None and visit.confirmed else None
+        phase = self.spec.text.pole_names[pole] if pole is not None else "neutral"
         return CounterStatus(
             movement=self.movement,
             reps=self.reps,
@@ -697,7 +609,7 @@ class RepCounter:
             phase=phase,
             paused=tracker.paused,
             started=self._started,
-            breath_cue=self._breath_cue(phase),
+            breath_cue=self._breath_cue(pole),
             last_feedback=self._feedback[-1] if self._feedback else None,
             target_reps=self.target_reps,
             view=tracker.context.view if tracker.context is not None else None,
@@ -712,7 +624,7 @@ class RepCounter:
         if self._tracker.locks != self._locks_seen:
             # The camera view changed: ranges learned in the old units no longer apply.
             self._locks_seen = self._tracker.locks
-            self._cc_ranges.clear()
+            self._pair_ranges.clear()
             for peaks in self._side_peaks.values():
                 peaks.clear()
             self._pending = self._last_visit = None
@@ -753,7 +665,7 @@ class RepCounter:
 
     def summary(self) -> list[str]:
         """End-of-set coaching: tempo, range, start posture, side balance, target."""
-        slouched = any(text.startswith("Reset to neutral") for text in self._feedback)
+        slouched = RESET_TO_NEUTRAL in self._feedback
         return summarise(self.movement, self._reps, self.config, self.target_reps, slouched)
 
     def raw_ranges(self) -> list[float]:
@@ -779,8 +691,8 @@ class RepCounter:
 
     # --- internals --------------------------------------------------------------------------
 
-    def _on_visit(self, visit: _Visit) -> RepDetail | None:
-        if self.movement == LATERAL_FLEXION:
+    def _on_visit(self, visit: Visit) -> RepDetail | None:
+        if not self.spec.paired:
             self._after_pole = visit.pole
             lean_s = visit.down_s - visit.up_s
             return_s = visit.exit_s - visit.down_s
@@ -792,7 +704,7 @@ class RepCounter:
                 phase_s=(round(lean_s, 2), round(return_s, 2)),
                 range=round(rng, 2),
                 partial=rng < self.config.partial_fraction,
-                side=_POLE_NAMES[LATERAL_FLEXION][visit.pole],
+                side=self.spec.text.pole_names[visit.pole] if self.spec.sided else None,
             )
             self._side_peaks[visit.pole].append(abs(visit.peak))
             self._count(rep, abs(visit.peak))
@@ -803,7 +715,7 @@ class RepCounter:
         self._last_visit = visit
         return self._pair(visit) or inferred
 
-    def _missed_in_gap(self, visit: _Visit) -> _Visit | None:
+    def _missed_in_gap(self, visit: Visit) -> Visit | None:
         """The opposite pole, when a tracking gap hid it between two visits to the same pole.
 
         Only once the user is clearly doing reps (one counted): cat-cow alternates, so the
@@ -817,7 +729,7 @@ class RepCounter:
             return None
         pole = -visit.pole
         usual = self._tracker.usual(pole) or self._tracker.gate
-        return _Visit(
+        return Visit(
             pole=pole,
             enter_s=gap[0],
             peak=pole * usual,
@@ -829,30 +741,27 @@ class RepCounter:
             down_s=gap[1],
         )
 
-    def _pair(self, visit: _Visit) -> RepDetail | None:
-        """Cat-cow: a rep is two visits to opposite poles, counted as the second one ends."""
+    def _pair(self, visit: Visit) -> RepDetail | None:
+        """Paired movements (cat-cow): a rep is two visits to opposite poles, counted as the
+        second one ends."""
         first = self._pending
         if first is None or first.pole == visit.pole:
             self._pending = visit
             return None
         self._pending = None
-        cow, cat = (first, visit) if first.pole == 1 else (visit, first)
-        trunk_change = (
-            cow.trunk - cat.trunk if cow.trunk is not None and cat.trunk is not None else None
-        )
-        if trunk_change is not None and trunk_change < self.config.cat_cow_min_trunk:
-            # Head only (a nod, talking, or cat-cow done with the neck alone).
+        pair_confirms = self.spec.pair_confirms
+        if pair_confirms is not None and not pair_confirms(first, visit, self.config):
+            # e.g. head only (a nod, talking, or cat-cow done with the neck alone).
             self._pending = visit
-            if self._reps and not self._neck_only_noted:
-                self._neck_only_noted = True
-                self._feedback.append(
-                    "Move the whole spine, not just the neck: lift the chest, then round the back."
-                )
+            remark = self.spec.pair_rejected_remark
+            if self._reps and remark is not None and not self._pair_rejection_noted:
+                self._pair_rejection_noted = True
+                self._feedback.append(remark)
             return None
         boundary_s = 0.5 * (first.down_s + visit.up_s)
         phases = {first.pole: boundary_s - first.up_s, visit.pole: visit.down_s - boundary_s}
         p2p = abs(first.peak) + abs(visit.peak)
-        if p2p < self.config.cat_cow_min_range:
+        if p2p < self.spec.min_pair_range(self.config):
             return None
         usual = self._usual_range(0)
         rng = p2p / usual if usual else 1.0
@@ -863,14 +772,14 @@ class RepCounter:
             range=round(rng, 2),
             partial=rng < self.config.partial_fraction,
         )
-        self._cc_ranges.append(p2p)
+        self._pair_ranges.append(p2p)
         self._count(rep, p2p)
         return rep
 
     def _usual_range(self, pole: int) -> float | None:
         # The usual range excludes the rep being judged (it is added after).
-        values = self._cc_ranges if self.movement == CAT_COW else self._side_peaks[pole]
-        if not values and self.movement == LATERAL_FLEXION:
+        values = self._pair_ranges if self.spec.paired else self._side_peaks[pole]
+        if not values and not self.spec.paired:
             values = self._side_peaks[-pole]
         return float(statistics.median(values)) if values else None
 
@@ -884,26 +793,16 @@ class RepCounter:
         self._feedback.extend(remarks)
 
     def _rep_feedback(self, rep: RepDetail) -> list[str]:
-        n = len(self._reps)
-        names = ("lean",) if self.movement == LATERAL_FLEXION else ("cow", "cat")
-        out: list[str] = []
-        phases = judged_phases(self.movement, rep)
-        fastest = min(phases)
-        slowest = max(phases)
-        if fastest < self.config.slow_down_phase_s:
-            name = names[phases.index(fastest)]
-            out.append(
-                f"Rep {n}: slow down, about {self.config.target_phase_s:g} s per phase "
-                f"(the {name} took {fastest:.1f} s)."
-            )
-        elif slowest > self.config.keep_moving_phase_s:
-            name = names[phases.index(slowest)]
-            out.append(f"Rep {n}: a little faster, keep moving (the {name} took {slowest:.1f} s).")
-        if rep.partial:
-            out.append(
-                f"Rep {n}: partial, {rep.range:.0%} of your usual range; go as far as is comfortable."
-            )
-        return out
+        cfg = self.config
+        return rep_remarks(
+            len(self._reps),
+            judged_phases(self.movement, rep),
+            self.spec.text,
+            rep,
+            target_phase_s=cfg.target_phase_s,
+            slow_down_phase_s=cfg.slow_down_phase_s,
+            keep_moving_phase_s=cfg.keep_moving_phase_s,
+        )
 
     def _check_start_posture(self) -> None:
         self._checked_start = True
@@ -920,20 +819,15 @@ class RepCounter:
         if metrics is None:
             return
         if max(metrics.forward_head, metrics.thoracic_rounding) >= self.config.slouch_points:
-            self._feedback.append(
-                "Reset to neutral first: sit tall, shoulders relaxed, then start the set."
-            )
+            self._feedback.append(RESET_TO_NEUTRAL)
 
-    def _breath_cue(self, phase: str) -> str:
-        cues = _BREATH[self.movement]
-        if phase in cues:
-            return cues[phase]
-        if self.movement == CAT_COW:
-            pending = self._pending
-            if pending is not None and pending.pole == 1:
-                return cues["to_cat"]
-            return cues["ready"]
-        return cues["back"] if self._after_pole is not None else cues["ready"]
+    def _breath_cue(self, pole: int | None) -> str:
+        # Paired movements cue the next pole only while its pair is open.
+        if self.spec.paired:
+            after = self._pending.pole if self._pending is not None else None
+        else:
+            after = self._after_pole
+        return self.spec.text.breath_cue(pole, after)
 
 
 def per_side_counts(reps: list[RepDetail] | tuple[RepDetail, ...]) -> dict[str, int]:
@@ -945,15 +839,6 @@ def per_side_counts(reps: list[RepDetail] | tuple[RepDetail, ...]) -> dict[str, 
     return counts
 
 
-def balance_remark(per_side: dict[str, int]) -> str:
-    """Side balance advice, e.g. "Left 4, right 2: add two to the right."."""
-    left, right = per_side.get("left", 0), per_side.get("right", 0)
-    if left == right:
-        return f"Balanced: left {left}, right {right}."
-    short, more = ("right", left - right) if left > right else ("left", right - left)
-    return f"Left {left}, right {right}: add {_number_word(more)} to the {short}."
-
-
 def summarise(
     movement: str,
     reps: list[RepDetail] | tuple[RepDetail, ...],
@@ -962,47 +847,22 @@ def summarise(
     slouched_start: bool = False,
 ) -> list[str]:
     """End-of-set coaching from the reps: tempo, range, start posture, side balance, target."""
-    if not reps:
-        return ["No reps counted."]
-    out: list[str] = []
-    judged = [p for rep in reps for p in judged_phases(movement, rep)]
-    mean_s = sum(judged) / len(judged)
-    if mean_s < config.slow_down_phase_s:
-        out.append(
-            f"Tempo {mean_s:.1f} s per phase: slow down to about {config.target_phase_s:g} s next time."
-        )
-    elif mean_s > config.keep_moving_phase_s:
-        out.append(
-            f"Tempo {mean_s:.1f} s per phase: keep moving, about {config.target_phase_s:g} s each way."
-        )
-    else:
-        out.append(f"Good tempo: {mean_s:.1f} s per phase.")
-    partial = sum(1 for rep in reps if rep.partial)
-    if partial:
-        out.append(f"{partial} of {len(reps)} reps were partial: move as far as is comfortable.")
-    else:
-        out.append("Full range on every rep.")
-    if slouched_start:
-        out.append("The set started from a slouch: sit tall before the next one.")
-    per_side = per_side_counts(reps) if movement == LATERAL_FLEXION else None
-    if per_side is not None:
-        out.append(balance_remark(per_side))
-    if target_reps is not None:
-        done = min(per_side.values()) if per_side is not None else len(reps)
-        if done >= target_reps:
-            out.append(f"Target reached: {target_reps} of {target_reps}.")
-        else:
-            out.append(f"{done} of {target_reps} done.")
-    return out
+    spec = rep_movement(movement)
+    return set_summary(
+        [p for rep in reps for p in judged_phases(movement, rep)],
+        reps,
+        per_side=per_side_counts(reps) if spec.sided else None,
+        target_reps=target_reps,
+        slouched_start=slouched_start,
+        target_phase_s=config.target_phase_s,
+        slow_down_phase_s=config.slow_down_phase_s,
+        keep_moving_phase_s=config.keep_moving_phase_s,
+    )
 
 
 def judged_phases(movement: str, rep: RepDetail) -> tuple[float, ...]:
-    """The phase durations tempo is judged on.
-
-    Lateral flexion: the lean (out, hold, back to half-way) carries the tempo; the return is
-    reported but not judged, as its length depends on the pause that follows.
-    """
-    return rep.phase_s[:1] if movement == LATERAL_FLEXION else rep.phase_s
+    """The phase durations tempo is judged on (see `RepMovement.judged_phases`)."""
+    return rep.phase_s[: rep_movement(movement).judged_phases]
 
 
 class SetRecognizer:
@@ -1016,6 +876,7 @@ class SetRecognizer:
 
     def __init__(self, config: RepConfig) -> None:
         self.config = config
+        self._table = movement_table()
         self._detectors: dict[str, RepCounter] = {}
         self._runs: dict[str, list[tuple[RepDetail, float]]] = {}
         self._active: str | None = None
@@ -1047,7 +908,7 @@ class SetRecognizer:
             return None
         status = self._detectors[self._active].status
         run = [rep for rep, _ in self._runs[self._active]]
-        per_side = per_side_counts(run) if self._active == LATERAL_FLEXION else None
+        per_side = per_side_counts(run) if self._table[self._active].sided else None
         return CounterStatus(
             movement=status.movement,
             reps=len(run),
@@ -1100,9 +961,7 @@ class SetRecognizer:
             period_s = rep.end_s - run[-1][0].end_s
             if not cfg.recognise_min_period_s <= period_s <= cfg.recognise_max_period_s:
                 run.clear()
-        big_enough = raw >= (
-            cfg.recognise_cat_cow_range if movement == CAT_COW else cfg.recognise_lateral_deg
-        )
+        big_enough = raw >= self._table[movement].recognise_range(cfg)
         if not big_enough:
             run.clear()
             return
@@ -1122,18 +981,20 @@ class SetRecognizer:
         if min(raws) < cfg.recognise_range_ratio * max(raws):
             return False
         # The other movement's signal must move clearly less, relative to a full rep of each.
-        other = LATERAL_FLEXION if movement == CAT_COW else CAT_COW
-        nominal = {CAT_COW: cfg.nominal_cat_cow_range, LATERAL_FLEXION: cfg.nominal_lateral_deg}
-        own_share = statistics.median(raws) / nominal[movement]
-        span = self._detectors[other].signal_span(run[0][0].start_s, run[-1][0].end_s)
-        other_share = span / nominal[other]
-        return own_share >= cfg.recognise_dominance * other_share
+        own_share = statistics.median(raws) / self._table[movement].nominal_range(cfg)
+        for other, spec in self._table.items():
+            if other == movement:
+                continue
+            span = self._detectors[other].signal_span(run[0][0].start_s, run[-1][0].end_s)
+            if own_share < cfg.recognise_dominance * span / spec.nominal_range(cfg):
+                return False
+        return True
 
     def _complete(self, t_s: float) -> SetCompleted:
         movement = self._active
         assert movement is not None
         run = [rep for rep, _ in self._runs[movement]]
-        per_side = per_side_counts(run) if movement == LATERAL_FLEXION else None
+        per_side = per_side_counts(run) if self._table[movement].sided else None
         done = SetCompleted(
             t_s=t_s,
             movement=movement,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 
@@ -13,9 +14,17 @@ from coach.records import Landmark, Pose
 
 L = Landmark
 
-CAT_COW = "cat-cow"
-LATERAL_FLEXION = "lateral-flexion"
-MOVEMENTS: tuple[str, ...] = (CAT_COW, LATERAL_FLEXION)
+
+class Movement(StrEnum):
+    """The countable movements (their values are the names the CLI and the JSON use)."""
+
+    CAT_COW = "cat-cow"
+    LATERAL_FLEXION = "lateral-flexion"
+
+
+CAT_COW = Movement.CAT_COW
+LATERAL_FLEXION = Movement.LATERAL_FLEXION
+MOVEMENTS: tuple[str, ...] = tuple(Movement)
 
 # Oblique shoulder widths are foreshortened by cos(yaw); past this the correction would
 # amplify noise more than it removes bias (side views use other scales anyway).
@@ -84,18 +93,24 @@ def view_context(pose: Pose, min_visibility: float) -> ViewContext:
     return ViewContext(view=view, yaw_deg=yaw_deg, near_left=near_left, both_ears=both_ears)
 
 
-def required_landmarks(movement: str, context: ViewContext) -> tuple[Landmark, ...]:
-    """The landmarks a movement's signal reads in this view (all must be visible).
+def cat_cow_landmarks(context: ViewContext) -> tuple[Landmark, ...]:
+    """The landmarks the cat-cow signal reads in this view (all must be visible).
 
     From the side the far shoulder is hidden behind the body by definition; its estimated
     position only steadies the mid-shoulder point, and is not gated.
     """
     if context.view == "side":
         return (L.NOSE, context.near_ear, context.near_shoulder)
-    shoulders = (L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
-    if movement == LATERAL_FLEXION and context.view == "oblique":
-        return shoulders
-    return (L.NOSE, *context.ears, *shoulders)
+    return (L.NOSE, *context.ears, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
+
+
+def lateral_landmarks(context: ViewContext) -> tuple[Landmark, ...]:
+    """The landmarks the lateral flexion signal reads in this view (all must be visible)."""
+    if context.view == "side":
+        return (L.NOSE, context.near_ear, context.near_shoulder)
+    if context.view == "oblique":
+        return (L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
+    return (L.NOSE, *context.ears, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
 
 
 def landmarks_visible(pose: Pose, landmarks: tuple[Landmark, ...], min_visibility: float) -> bool:
@@ -203,6 +218,41 @@ def lateral_signal(pose: Pose, context: ViewContext) -> float:
     return _SHOULDER_ROLL_WEIGHT * shoulders + (1.0 - _SHOULDER_ROLL_WEIGHT) * ears
 
 
+def trunk_tilt_deg(pose: Pose, context: ViewContext, min_visibility: float) -> float | None:
+    """Sideways tilt of the trunk, degrees: the shoulders' midpoint against the hips' midpoint,
+    positive toward the person's own left (the sign of `lateral_signal`).
+
+    Only arms-independent evidence of a side bend: raising an arm lifts its shoulder point and
+    rolls the shoulder line, but leaves the midpoint over the hips. None when the hips are
+    hidden or out of frame (a desk webcam) or from the side (the tilt is then in depth).
+    """
+    if context.view == "side":
+        return None
+    if not landmarks_visible(pose, (L.LEFT_HIP, L.RIGHT_HIP), min_visibility):
+        return None
+    left, right = px(pose, L.LEFT_SHOULDER), px(pose, L.RIGHT_SHOULDER)
+    shoulder_mid = (left + right) / 2.0
+    hip_mid = (px(pose, L.LEFT_HIP) + px(pose, L.RIGHT_HIP)) / 2.0
+    # Mirrored camera: the person's left is on the image's left.
+    toward_left = 1.0 if float(left[0] - right[0]) >= 0.0 else -1.0
+    across = toward_left * float(shoulder_mid[0] - hip_mid[0])
+    across /= max(math.cos(math.radians(context.yaw_deg)), _MIN_YAW_COS)
+    up = float(hip_mid[1] - shoulder_mid[1])
+    if up <= 1e-6:
+        return None
+    return math.degrees(math.atan2(across, up))
+
+
+def shoulder_width_px(pose: Pose) -> float:
+    """The shoulder line's length in the image, pixels: turning the trunk shortens it."""
+    return float(np.linalg.norm(px(pose, L.LEFT_SHOULDER) - px(pose, L.RIGHT_SHOULDER)))
+
+
+def shoulder_roll_deg(pose: Pose, context: ViewContext) -> float:
+    """Roll of the shoulder line alone, degrees, positive when the person's left is lower."""
+    return _roll_deg(pose, L.LEFT_SHOULDER, L.RIGHT_SHOULDER, context.yaw_deg)
+
+
 def head_turn(pose: Pose, context: ViewContext) -> float | None:
     """How far the face is turned, in a view-specific unit compared against the neutral's.
 
@@ -221,12 +271,3 @@ def head_turn(pose: Pose, context: ViewContext) -> float | None:
     if scale_px <= 1e-6:
         return None
     return float(nose[0] - _ear_point(pose, context)[0]) / scale_px
-
-
-def rep_signal(movement: str, pose: Pose, context: ViewContext) -> float | None:
-    """The rep signal of `movement` (see `cat_cow_signal`, `lateral_signal`)."""
-    if movement == CAT_COW:
-        return cat_cow_signal(pose, context)
-    if movement == LATERAL_FLEXION:
-        return lateral_signal(pose, context)
-    raise ValueError(f"unknown countable movement {movement!r}; expected one of {MOVEMENTS}")

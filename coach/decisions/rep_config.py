@@ -1,0 +1,115 @@
+"""Provides the rep counting settings (the [reps] config section)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RepConfig:
+    """How reps are counted, judged and recognised (a later [reps] config section)."""
+
+    enter_fraction: float = 0.35
+    """A pole (cow, cat, left, right) is entered at this fraction of the user's usual excursion."""
+    exit_fraction: float = 0.2
+    """...and left again below this fraction (the gap is the hysteresis)."""
+    exit_gate_fraction: float = 0.5
+    """The exit level is never closer to neutral than this fraction of the absolute gate."""
+    cat_cow_return_fraction: float = 0.45
+    """Cat-cow also leaves a pole once back to this fraction of its peak, so a slightly
+    misjudged neutral cannot hold the last rep open (a pulse inside a pole is harmless:
+    a rep needs both poles)."""
+    cat_cow_min_excursion: float = 0.04
+    """Absolute gate: smallest cow or cat excursion from neutral (signal units, about shoulder
+    widths; a full cow is about 0.2, a full cat about 0.3)."""
+    cat_cow_min_range: float = 0.13
+    """Smallest cow-to-cat range of a counted cat-cow rep (signal units)."""
+    cat_cow_min_trunk: float = 0.04
+    """The shoulders must also move: cow's trunk signal above cat's by at least this (shoulder
+    widths; a full rep moves it about 0.3, a nod or talking not at all)."""
+    lateral_min_excursion_deg: float = 4.0
+    """Absolute gate: smallest side bend that can count, degrees (a full one is 15-20)."""
+    lateral_min_tilt_deg: float = 5.0
+    """Where the hips show, the trunk itself must tilt this far toward the bend (degrees of
+    the shoulders' midpoint over the hips): raised arms roll the shoulder line, not the trunk
+    (a real bend tilts it 15-30 degrees; arm raises and trunk rotation under 5)."""
+    lateral_min_width_ratio: float = 0.85
+    """The shoulder line must keep this share of its neutral length in the image: a trunk
+    rotation foreshortens it (30 degrees of rotation leave 0.87), a side bend barely."""
+    lateral_max_neutral_deg: float = 8.0
+    """A side-bend neutral has the shoulder line within this many degrees of level, so a set
+    that starts at once is not measured from its own first bend."""
+    neutral_prior_wait_s: float = 20.0
+    """With no plausible neutral by then, any quiet second is taken (a tilted camera)."""
+    cat_cow_max_roll_deg: float = 10.0
+    """A cat-cow pole with the shoulder line rolled further than this is a side bend or a
+    one-arm reach, not cat-cow (cat-cow keeps the shoulders level)."""
+    min_phase_s: float = 0.3
+    """A pole must be held at least this long to count (a jitter spike or a jerk does not)."""
+    max_phase_s: float = 15.0
+    """Held longer than this, a pole is a new resting posture: the neutral moves there."""
+    max_pair_gap_s: float = 2.0
+    """Cat-cow: the second pole must begin within this after the first ended, or the first
+    is dropped (two unrelated half-moves are not a rep)."""
+    partial_fraction: float = 0.6
+    """A rep below this fraction of the user's usual range is counted and noted as partial."""
+    usual_window_reps: int = 5
+    """The usual range is the median over this many recent reps."""
+    baseline_window_s: float = 1.0
+    """Neutral is the median of the signal over this much quiet time."""
+    quiet_cat_cow: float = 0.04
+    """The signal counts as quiet (for taking the neutral) when it spans less than this."""
+    quiet_lateral_deg: float = 1.5
+    """...or, for lateral flexion, less than this many degrees."""
+    baseline_tau_s: float = 3.0
+    """Time constant of following a drifting neutral while the user rests between reps."""
+    max_bridge_s: float = 2.0
+    """A tracking gap up to this long keeps the phase in progress; a longer one restarts it."""
+    min_visibility: float = 0.5
+    """Landmarks a signal reads must be at least this visible, or counting pauses."""
+    max_head_turn: float = 0.12
+    """Cat-cow pauses while the nose moves this far across from its neutral place beside the
+    ears (shoulder widths; about 30 degrees of head turn)."""
+    max_side_head_turn: float = 0.2
+    """...or, from the side, while the ear-nose length changes by this fraction."""
+    view_switch_s: float = 2.0
+    """A different camera view must persist this long before the counter re-takes neutral."""
+    smoothing_samples: int = 3
+    """Median filter length on the rep signal, samples (removes single-frame spikes)."""
+    smoothing_alpha: float = 0.5
+    """Then an exponential average with this weight on the newest sample (less jitter)."""
+    noise_gate_factor: float = 4.0
+    """The absolute gates rise to this many times the landmark noise measured at rest."""
+    baseline_wait_s: float = 2.0
+    """With no quiet second by then, neutral is the median of the last second anyway."""
+    target_phase_s: float = 2.0
+    """The intended duration of each phase."""
+    slow_down_phase_s: float = 1.2
+    """A phase shorter than this gets "slow down"."""
+    keep_moving_phase_s: float = 5.0
+    """A phase longer than this gets "a little faster"."""
+    slouch_points: float = 15.0
+    """A start-of-set posture this many posture points worse than neutral is a slouched base."""
+    recognise_min_reps: int = 3
+    """Unprompted: consecutive rhythmic reps that make a recognised set."""
+    recognise_min_period_s: float = 1.5
+    """Unprompted reps must be at least this far apart..."""
+    recognise_max_period_s: float = 10.0
+    """...and at most this far apart."""
+    recognise_period_ratio: float = 2.5
+    """Longest / shortest interval among the recognising reps (rhythm)."""
+    recognise_range_ratio: float = 0.5
+    """Smallest / largest range among the recognising reps (consistency)."""
+    recognise_cat_cow_range: float = 0.2
+    """Unprompted cat-cow reps must span at least this (signal units)."""
+    recognise_lateral_deg: float = 7.0
+    """Unprompted side bends must reach at least this many degrees."""
+    recognise_dominance: float = 2.0
+    """The recognised movement's range (as a share of its nominal full range) must beat the
+    other movement's signal span by this factor, so a side bend seen from the side is not cat-cow."""
+    set_end_idle_s: float = 6.0
+    """An unprompted set ends after this long without movement (no phase held or ended)."""
+    nominal_cat_cow_range: float = 0.5
+    """A full cow-to-cat range, signal units (only compares movements with each other)."""
+    nominal_lateral_deg: float = 16.0
+    """A full side bend, degrees (only compares movements with each other)."""

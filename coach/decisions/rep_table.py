@@ -1,0 +1,206 @@
+"""Provides the table of countable movements: each one's signal, confirmation and coaching text."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from coach.decisions.rep_coaching import (
+    CAT_COW_TEXT,
+    LATERAL_FLEXION_TEXT,
+    NECK_ONLY,
+    CoachingText,
+)
+from coach.decisions.rep_config import RepConfig
+from coach.features.rep_signals import (
+    Movement,
+    ViewContext,
+    cat_cow_landmarks,
+    cat_cow_signal,
+    lateral_landmarks,
+    lateral_signal,
+    shoulder_roll_deg,
+    shoulder_width_px,
+    trunk_signal,
+    trunk_tilt_deg,
+)
+from coach.records import Landmark, Pose
+
+Evidence = tuple[float, ...]
+"""Per-pose measurements that confirm a pole visit (NaN where not measurable)."""
+
+
+@dataclass
+class Visit:
+    """One excursion into a pole, from entering past the enter level to leaving past the exit level."""
+
+    pole: int
+    enter_s: float
+    peak: float
+    peak_s: float
+    confirmed: bool = False
+    hidden_s: float = 0.0
+    """Tracking gaps while in the pole, seconds."""
+    evidence: list[Evidence] = field(default_factory=list)
+    """The movement's evidence while in the pole, relative to its neutral."""
+    exit_s: float = 0.0
+    up_s: float = 0.0
+    """When the signal crossed half the peak on the way in (the phase's start)."""
+    down_s: float = 0.0
+    """When it crossed half the peak on the way back (the phase's end)."""
+
+    def evidence_values(self, index: int) -> list[float]:
+        """One evidence measurement over the visit, where it was measurable."""
+        return [e[index] for e in self.evidence if not math.isnan(e[index])]
+
+
+@dataclass(frozen=True)
+class RepMovement:
+    """One countable movement: how it is measured, confirmed and coached."""
+
+    movement: Movement
+    text: CoachingText
+    signal: Callable[[Pose, ViewContext], float | None]
+    """The signed rep signal: + toward one pole, - toward the other."""
+    landmarks: Callable[[ViewContext], tuple[Landmark, ...]]
+    """The landmarks the signal reads (all must be visible to count)."""
+    evidence: Callable[[Pose, ViewContext, RepConfig], Evidence]
+    """Measurements that confirm a visit, compared against their neutral."""
+    confirms: Callable[[Visit, RepConfig], bool]
+    """Whether a visit (evidence relative to neutral) is this movement and not another."""
+    gate: Callable[[RepConfig], float]
+    """The smallest excursion that can count, signal units."""
+    quiet: Callable[[RepConfig], float]
+    """The signal span under which the user is resting (for taking the neutral)."""
+    recognise_range: Callable[[RepConfig], float]
+    """Unprompted: the smallest rep range that can start a recognised set."""
+    nominal_range: Callable[[RepConfig], float]
+    """A full rep's range, only to compare movements with each other."""
+    neutral_limit: Callable[[RepConfig], float | None] = lambda _: None
+    """How far from 0 the signal's neutral can plausibly be; None when it can be anywhere."""
+    return_fraction: Callable[[RepConfig], float | None] = lambda _: None
+    """A pole is also left once back to this fraction of its peak (None: only the exit level)."""
+    pair_confirms: Callable[[Visit, Visit, RepConfig], bool] | None = None
+    """Two-pole movements: whether a first and second pole make one rep (None: one pole is a rep)."""
+    min_pair_range: Callable[[RepConfig], float] = lambda _: 0.0
+    """Two-pole movements: the smallest pole-to-pole range of a counted rep."""
+    pair_rejected_remark: str | None = None
+    """What to tell the user when `pair_confirms` turns a pair down."""
+    pauses_on_head_turn: bool = False
+    """The signal reads the face, so counting pauses while it is turned away."""
+    judged_phases: int = 2
+    """How many of a rep's phases tempo is judged on (the rest are reported only)."""
+    sided: bool = False
+    """Reps are counted per side (each pole is a side)."""
+
+    @property
+    def paired(self) -> bool:
+        """A rep is two visits to opposite poles."""
+        return self.pair_confirms is not None
+
+
+# Evidence indices.
+_TRUNK, _ROLL = 0, 1
+_TILT, _WIDTH = 0, 1
+_NAN = float("nan")
+# Share of a visit's tilt readings that must reach the minimum tilt (the bend's held part).
+_TILT_QUANTILE = 0.8
+
+
+def _cat_cow_evidence(pose: Pose, context: ViewContext, _config: RepConfig) -> Evidence:
+    trunk = trunk_signal(pose, context)
+    roll = shoulder_roll_deg(pose, context) if context.view != "side" else _NAN
+    return (_NAN if trunk is None else trunk, roll)
+
+
+def _cat_cow_confirms(visit: Visit, config: RepConfig) -> bool:
+    rolls = visit.evidence_values(_ROLL)
+    if not rolls:
+        return True
+    return float(statistics.median(abs(r) for r in rolls)) <= config.cat_cow_max_roll_deg
+
+
+def _mean_trunk(visit: Visit) -> float | None:
+    values = visit.evidence_values(_TRUNK)
+    return sum(values) / len(values) if values else None
+
+
+def _cat_cow_pair(first: Visit, second: Visit, config: RepConfig) -> bool:
+    # The shoulders must move too: a nod or talking moves only the head.
+    cow, cat = (first, second) if first.pole == 1 else (second, first)
+    cow_trunk, cat_trunk = _mean_trunk(cow), _mean_trunk(cat)
+    if cow_trunk is None or cat_trunk is None:
+        return True
+    return cow_trunk - cat_trunk >= config.cat_cow_min_trunk
+
+
+def _lateral_evidence(pose: Pose, context: ViewContext, config: RepConfig) -> Evidence:
+    tilt = trunk_tilt_deg(pose, context, config.min_visibility)
+    width_px = shoulder_width_px(pose)
+    width = math.log(width_px) if context.view != "side" and width_px > 1e-6 else _NAN
+    return (_NAN if tilt is None else tilt, width)
+
+
+def _lateral_confirms(visit: Visit, config: RepConfig) -> bool:
+    widths = visit.evidence_values(_WIDTH)
+    if widths and statistics.median(widths) < math.log(config.lateral_min_width_ratio):
+        return False  # the shoulder line shortened: a trunk rotation
+    tilts = [visit.pole * t for t in visit.evidence_values(_TILT)]
+    if len(tilts) < max(1, len(visit.evidence) // 2):
+        return True  # the hips are hidden (a desk webcam): the roll alone decides
+    return float(np.quantile(tilts, _TILT_QUANTILE)) >= config.lateral_min_tilt_deg
+
+
+CAT_COW_MOVEMENT = RepMovement(
+    movement=Movement.CAT_COW,
+    text=CAT_COW_TEXT,
+    signal=cat_cow_signal,
+    landmarks=cat_cow_landmarks,
+    evidence=_cat_cow_evidence,
+    confirms=_cat_cow_confirms,
+    gate=lambda c: c.cat_cow_min_excursion,
+    quiet=lambda c: c.quiet_cat_cow,
+    recognise_range=lambda c: c.recognise_cat_cow_range,
+    nominal_range=lambda c: c.nominal_cat_cow_range,
+    return_fraction=lambda c: c.cat_cow_return_fraction,
+    pair_confirms=_cat_cow_pair,
+    min_pair_range=lambda c: c.cat_cow_min_range,
+    pair_rejected_remark=NECK_ONLY,
+    pauses_on_head_turn=True,
+    judged_phases=2,
+)
+
+LATERAL_FLEXION_MOVEMENT = RepMovement(
+    movement=Movement.LATERAL_FLEXION,
+    text=LATERAL_FLEXION_TEXT,
+    signal=lateral_signal,
+    landmarks=lateral_landmarks,
+    evidence=_lateral_evidence,
+    confirms=_lateral_confirms,
+    gate=lambda c: c.lateral_min_excursion_deg,
+    quiet=lambda c: c.quiet_lateral_deg,
+    recognise_range=lambda c: c.recognise_lateral_deg,
+    nominal_range=lambda c: c.nominal_lateral_deg,
+    neutral_limit=lambda c: c.lateral_max_neutral_deg,
+    # The lean (out, hold, back to half-way) carries the tempo; the return depends on the
+    # pause that follows.
+    judged_phases=1,
+    sided=True,
+)
+
+
+def movement_table() -> dict[str, RepMovement]:
+    """Every countable movement by name."""
+    return {m.movement.value: m for m in (CAT_COW_MOVEMENT, LATERAL_FLEXION_MOVEMENT)}
+
+
+def rep_movement(name: str) -> RepMovement:
+    """The table entry of a countable movement; ValueError for any other name."""
+    table = movement_table()
+    if name not in table:
+        raise ValueError(f"unknown countable movement {name!r}; expected one of {tuple(table)}")
+    return table[name]
