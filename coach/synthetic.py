@@ -90,6 +90,15 @@ class BodyPose:
     """Whole-body translation, metres (x right, y down, z away from the camera)."""
     arm_raise: float = 0.0
     """Wrists raised (reaching, typing motion), metres up."""
+    arms_out: float = 0.0
+    """Arms lifted out to the sides, 0 (resting) to 1 (held horizontal at shoulder height)."""
+    twist_deg: float = 0.0
+    """Trunk rotation about the vertical (head, shoulders and arms turn, the hips stay);
+    positive turns the person's left shoulder away from the camera."""
+    shoulder_scale: float = 1.0
+    """Shoulder (and arm) spread as a share of the default body's: another build."""
+    neck_m: float = 0.0
+    """Extra neck length, metres: the head sits this much higher above the shoulders."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +118,18 @@ class Camera:
 def body_points(body: BodyPose) -> Array:
     """The 33 landmarks of the body in its own frame, metres."""
     pts = np.array([_NEUTRAL_M[Landmark(i)] for i in range(LANDMARK_COUNT)], dtype=np.float64)
+    pts[list(_ARMS)] *= np.array([body.shoulder_scale, 1.0, 1.0])
+    pts[[Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER], 0] *= body.shoulder_scale
+    pts[list(HEAD_LANDMARKS), 1] -= body.neck_m
+    if body.arms_out:
+        # Elbows and hands swing out to shoulder height (arms held horizontal).
+        for shoulder, elbow, hand, side in (
+            (Landmark.LEFT_SHOULDER, Landmark.LEFT_ELBOW, (15, 17, 19, 21), 1.0),
+            (Landmark.RIGHT_SHOULDER, Landmark.RIGHT_ELBOW, (16, 18, 20, 22), -1.0),
+        ):
+            for index, reach_m in ((int(elbow), 0.28), *((i, 0.55) for i in hand)):
+                target = pts[shoulder] + np.array([side * reach_m, 0.0, 0.0])
+                pts[index] += body.arms_out * (target - pts[index])
     r, e = body.rounding, body.extension
     shoulders = [Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER]
     upper = list(HEAD_LANDMARKS) + shoulders + [Landmark.LEFT_ELBOW, Landmark.RIGHT_ELBOW]
@@ -128,6 +149,12 @@ def body_points(body: BodyPose) -> Array:
         pts[head] = (pts[head] - pivot) @ rot.T + pivot
     pts[list(_ARMS)[4:]] += np.array([0.0, -body.arm_raise, 0.0])
     pts[[Landmark.LEFT_WRIST, Landmark.RIGHT_WRIST]] += np.array([0.0, -body.arm_raise, 0.0])
+    if body.twist_deg:
+        # Trunk rotation about the vertical through the hips: the upper body turns, hips stay.
+        a = math.radians(body.twist_deg)
+        rot = np.array([[math.cos(a), 0, math.sin(a)], [0, 1, 0], [-math.sin(a), 0, math.cos(a)]])
+        turning = upper + list(_ARMS)
+        pts[turning] = pts[turning] @ rot.T
     # Lean: the upper body rolls about the hips (the camera's z axis).
     if body.lean_deg:
         a = math.radians(body.lean_deg)

@@ -23,7 +23,7 @@ from coach.features.rep_signals import (
     trunk_signal,
     view_context,
 )
-from coach.records import Pose
+from coach.records import Landmark, Pose
 from coach.synthetic import BodyPose, Camera, synthetic_pose
 from tests.conftest import MODEL, sample_clip
 
@@ -395,3 +395,144 @@ def test_sample_clips_are_counted_exactly_through_the_real_model() -> None:
         if sides is not None:
             assert counter.per_side == {"left": sides[0], "right": sides[1]}
         assert [(s.movement, s.reps) for s in recognised] == [(movement, reps)]
+
+
+# --- other exercises, other bodies, a set that starts at once --------------------------------
+
+DESK = Camera()
+FAR = Camera(distance_m=2.2, height_m=-0.35)
+"""A camera far enough to see the hips (as in a lab or a living room)."""
+LOW = Camera(height_m=-0.3, distance_m=1.0, focal_px=420.0)
+"""A laptop camera below shoulder height, looking up: a turned trunk's shoulder line rolls in
+the image (the nearer shoulder looks lower), as real trunk rotations do."""
+
+
+def _ease(t_s: float, t0_s: float, t1_s: float) -> float:
+    s = min(1.0, max(0.0, (t_s - t0_s) / (t1_s - t0_s)))
+    return (1.0 - np.cos(np.pi * s)) / 2.0
+
+
+def _bumps(t_s: float, starts_s: list[float], move_s: float, hold_s: float) -> tuple[int, float]:
+    """Which bump is under way (its index) and how far out it is (0 to 1)."""
+    for i, start_s in enumerate(starts_s):
+        back_s = start_s + move_s + hold_s
+        if start_s <= t_s <= back_s + move_s:
+            return i, _ease(t_s, start_s, start_s + move_s) - _ease(t_s, back_s, back_s + move_s)
+    return 0, 0.0
+
+
+def _stream(
+    body_at, duration_s: float, camera: Camera, seed: int = 3, fps: float = 15.0, hips=True
+):
+    rng = np.random.default_rng(seed)
+    for i in range(round(duration_s * fps)):
+        t_s = i / fps
+        pose = synthetic_pose(body_at(t_s), camera, t_s=t_s, noise_px=0.7, rng=rng)
+        if not hips:
+            # A desk in front hides the hips.
+            visibility = pose.visibility.copy()
+            visibility[[Landmark.LEFT_HIP, Landmark.RIGHT_HIP]] = 0.1
+            pose = dataclasses.replace(pose, visibility=visibility)
+        yield t_s, pose
+
+
+def _counts(movement: str, stream) -> tuple[RepCounter, int]:
+    """A guided counter and an unprompted recogniser on the same stream."""
+    counter = RepCounter(movement, CONFIG, armed=True)
+    recognizer = SetRecognizer(CONFIG)
+    recognised = 0
+    t_s = 0.0
+    for t_s, pose in stream:
+        counter.update(pose, t_s)
+        done = recognizer.update(pose, t_s)
+        if done is not None and done.movement == movement:
+            recognised += done.reps
+    done = recognizer.finish(t_s + 10.0)
+    if done is not None and done.movement == movement:
+        recognised += done.reps
+    return counter, recognised
+
+
+_TURNS_S = [1.5 + 6.0 * i for i in range(4)]
+
+
+@pytest.mark.parametrize("hips", [True, False], ids=["hips-seen", "hips-hidden"])
+@pytest.mark.parametrize("motion", ["rotation-30", "rotation-40", "side_bend"])
+def test_trunk_rotation_with_arms_out_counts_no_side_bend(motion: str, hips: bool) -> None:
+    # Same arms, same timing: turning the trunk (30 or 40 degrees each way) is no side bend;
+    # bending it 16 degrees is (the control shows the harness can count).
+    def body_at(t_s: float) -> BodyPose:
+        i, out = _bumps(t_s, _TURNS_S, 1.2, 1.5)
+        sign = 1.0 if i % 2 == 0 else -1.0
+        arms = _ease(t_s, 0.2, 1.0)
+        if motion.startswith("rotation"):
+            twist_deg = float(motion.split("-")[1])
+            return BodyPose(arms_out=arms, twist_deg=sign * twist_deg * out)
+        return BodyPose(arms_out=arms, lean_deg=sign * 16.0 * out)
+
+    counter, recognised = _counts(LATERAL_FLEXION, _stream(body_at, 26.0, LOW, hips=hips))
+    if motion.startswith("rotation"):
+        assert counter.per_side == {"left": 0, "right": 0}
+        assert recognised == 0
+    else:
+        assert counter.per_side == {"left": 2, "right": 2}
+        assert recognised == 4
+
+
+@pytest.mark.parametrize("camera", [DESK, FAR], ids=["desk", "far"])
+def test_lateral_flexion_starting_at_once_counts_from_the_first_bend(camera: Camera) -> None:
+    # The first bend begins 0.3 s in: there is no quiet second of neutral before it.
+    starts_s = [0.3 + 4.5 * i for i in range(4)]
+
+    def body_at(t_s: float) -> BodyPose:
+        i, out = _bumps(t_s, starts_s, 1.0, 1.5)
+        sign = 1.0 if i % 2 == 0 else -1.0
+        return BodyPose(lean_deg=sign * 18.0 * out, arm_raise=0.3 * out)
+
+    counter, _ = _counts(LATERAL_FLEXION, _stream(body_at, 20.0, camera))
+    assert counter.per_side == {"left": 2, "right": 2}
+    assert counter.reps_detail[0].start_s < 1.5
+
+
+_CAT_COW_S = [3.0 + 4.5 * i for i in range(5)]
+
+
+def _cat_cow_body(t_s: float, build: BodyPose) -> BodyPose:
+    # Cow then cat in every rep: 2 s each way, through neutral.
+    i, out = _bumps(t_s, [s for start in _CAT_COW_S for s in (start, start + 2.2)], 0.8, 0.6)
+    if i % 2 == 0:
+        return dataclasses.replace(build, extension=0.9 * out, pitch_deg=-20.0 * out)
+    return dataclasses.replace(
+        build, rounding=0.8 * out, pitch_deg=25.0 * out, forward_head_m=0.015 * out
+    )
+
+
+@pytest.mark.parametrize(
+    ("build", "camera"),
+    [
+        (BodyPose(shoulder_scale=1.3), DESK),
+        (BodyPose(shoulder_scale=0.8, neck_m=0.04), DESK),
+        (BodyPose(shoulder_scale=1.2, neck_m=0.05), Camera(height_m=-0.42, distance_m=1.1)),
+        (BodyPose(shoulder_scale=0.85), Camera(height_m=-0.8, distance_m=1.2)),
+        (BodyPose(shoulder_scale=1.15), FAR),
+    ],
+    ids=["broad", "narrow-long-neck", "broad-low-camera", "narrow-high-camera", "far"],
+)
+def test_cat_cow_is_counted_on_other_builds(build: BodyPose, camera: Camera) -> None:
+    counter, recognised = _counts(
+        CAT_COW, _stream(lambda t_s: _cat_cow_body(t_s, build), 28.0, camera)
+    )
+    assert counter.reps == 5
+    assert recognised == 5
+
+
+@pytest.mark.parametrize("camera", [DESK, FAR], ids=["desk", "far"])
+def test_a_nod_alone_counts_no_cat_cow(camera: Camera) -> None:
+    # The head alone goes through a full cat-cow's range (look up, chin down), the spine stays.
+    def body_at(t_s: float) -> BodyPose:
+        i, out = _bumps(t_s, [3.0 + 2.2 * k for k in range(10)], 0.8, 0.6)
+        return BodyPose(pitch_deg=(-20.0 if i % 2 == 0 else 25.0) * out)
+
+    counter, recognised = _counts(CAT_COW, _stream(body_at, 28.0, camera))
+    assert counter.reps == 0
+    assert recognised == 0

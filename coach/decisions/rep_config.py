@@ -36,6 +36,12 @@ class RepConfig:
     lateral_min_width_ratio: float = 0.85
     """The shoulder line must keep this share of its neutral length in the image: a trunk
     rotation foreshortens it (30 degrees of rotation leave 0.87), a side bend barely."""
+    lateral_max_face_turn: float = 0.09
+    """With the hips hidden, a bend must not turn the face this far across (nose against the
+    ears, shoulder widths; about 20 degrees): a side bend rolls the head, a rotation turns it."""
+    lateral_clear_bend_deg: float = 20.0
+    """...unless it rolls at least this far: a turned trunk seen from a low camera rolls the
+    shoulder line about a third of the turn (12 degrees at 40), a real bend much more."""
     lateral_max_neutral_deg: float = 8.0
     """A side-bend neutral has the shoulder line within this many degrees of level, so a set
     that starts at once is not measured from its own first bend."""

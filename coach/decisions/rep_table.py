@@ -21,6 +21,7 @@ from coach.features.rep_signals import (
     ViewContext,
     cat_cow_landmarks,
     cat_cow_signal,
+    head_turn,
     lateral_landmarks,
     lateral_signal,
     shoulder_roll_deg,
@@ -105,7 +106,7 @@ class RepMovement:
 
 # Evidence indices.
 _TRUNK, _ROLL = 0, 1
-_TILT, _WIDTH = 0, 1
+_TILT, _WIDTH, _FACE = 0, 1, 2
 _NAN = float("nan")
 # Share of a visit's tilt readings that must reach the minimum tilt (the bend's held part).
 _TILT_QUANTILE = 0.8
@@ -141,18 +142,26 @@ def _cat_cow_pair(first: Visit, second: Visit, config: RepConfig) -> bool:
 def _lateral_evidence(pose: Pose, context: ViewContext, config: RepConfig) -> Evidence:
     tilt = trunk_tilt_deg(pose, context, config.min_visibility)
     width_px = shoulder_width_px(pose)
-    width = math.log(width_px) if context.view != "side" and width_px > 1e-6 else _NAN
-    return (_NAN if tilt is None else tilt, width)
+    front = context.view != "side"
+    width = math.log(width_px) if front and width_px > 1e-6 else _NAN
+    face = head_turn(pose, context) if front else None
+    return (_NAN if tilt is None else tilt, width, _NAN if face is None else face)
 
 
 def _lateral_confirms(visit: Visit, config: RepConfig) -> bool:
-    widths = visit.evidence_values(_WIDTH)
-    if widths and statistics.median(widths) < math.log(config.lateral_min_width_ratio):
-        return False  # the shoulder line shortened: a trunk rotation
     tilts = [visit.pole * t for t in visit.evidence_values(_TILT)]
-    if len(tilts) < max(1, len(visit.evidence) // 2):
-        return True  # the hips are hidden (a desk webcam): the roll alone decides
-    return float(np.quantile(tilts, _TILT_QUANTILE)) >= config.lateral_min_tilt_deg
+    if tilts and len(tilts) >= len(visit.evidence) // 2:
+        # The hips show: the trunk's own tilt decides (raised arms and a rotation leave it).
+        return float(np.quantile(tilts, _TILT_QUANTILE)) >= config.lateral_min_tilt_deg
+    # Hips hidden (a desk webcam): the roll counts unless the trunk turned, which shortens
+    # (or, back from a turned neutral, lengthens) the shoulder line and turns the face along.
+    widths = visit.evidence_values(_WIDTH)
+    if widths and abs(statistics.median(widths)) > -math.log(config.lateral_min_width_ratio):
+        return False
+    if abs(visit.peak) >= config.lateral_clear_bend_deg:
+        return True  # more roll than a turned trunk's perspective can make
+    faces = visit.evidence_values(_FACE)
+    return not faces or abs(statistics.median(faces)) <= config.lateral_max_face_turn
 
 
 CAT_COW_MOVEMENT = RepMovement(

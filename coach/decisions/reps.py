@@ -197,6 +197,9 @@ class _PoleTracker:
             if not self._take_baseline(pose, context, t_s):
                 return []
             if self._unjudged:
+                # A pole counts only once the signal has been seen near neutral: a move
+                # already under way when the buffer began (after a view change) is no rep.
+                self._armed = {1: False, -1: False}
                 ended: list[Visit] = []
                 for args in self._unjudged:
                     ended += self._step(*args)
@@ -238,15 +241,14 @@ class _PoleTracker:
             return False
         waited_s = t_s - self._waiting_since_s
         quiet = max(values) - min(values) <= self.quiet
-        if not quiet and waited_s < self.config.baseline_wait_s:
-            return False
         level = float(statistics.median(values))
-        if (
-            self.neutral_limit is not None
-            and abs(level) > self.neutral_limit
-            and waited_s < self.config.neutral_prior_wait_s
-        ):
-            return False  # a held bend is quiet too: not where the user rests
+        if self.neutral_limit is not None and waited_s < self.config.neutral_prior_wait_s:
+            # Only a quiet stretch near level: a held bend is quiet too, and a second in
+            # motion may be a bend's way back.
+            if not quiet or abs(level) > self.neutral_limit:
+                return False
+        elif not quiet and waited_s < self.config.baseline_wait_s:
+            return False
         self.baseline = level
         self.baseline_evidence = self._recent_evidence()
         self.baseline_turn = head_turn(pose, context)
@@ -291,6 +293,7 @@ class _PoleTracker:
         self.baseline_turn = None
         self.baseline_evidence = None
         self._unjudged.clear()
+        self.samples.clear()
         self.visit = None
         self._raw.clear()
         self._smoothed = None
@@ -536,7 +539,7 @@ class RepCounter:
         neutral: PostureCues | None = None,
     ) -> None:
         self.spec = rep_movement(movement)
-        self.movement = self.spec.movement
+        self.movement: str = self.spec.movement.value
         self.config = config
         self.target_reps = target_reps
         self.armed = armed
@@ -671,6 +674,14 @@ class RepCounter:
     def raw_ranges(self) -> list[float]:
         """Each rep's range in signal units (cat-cow span; lateral flexion peak degrees)."""
         return list(self._raw_ranges)
+
+    def ranges_between(self, start_s: float, end_s: float) -> list[float]:
+        """Raw ranges (signal units) of the reps counted between two times."""
+        return [
+            raw
+            for rep, raw in zip(self._reps, self._raw_ranges, strict=True)
+            if rep.end_s >= start_s and rep.start_s <= end_s
+        ]
 
     def signal_span(self, start_s: float, end_s: float) -> float:
         """Spread (5th to 95th percentile) of the rep signal between two times, signal units."""
@@ -981,12 +992,19 @@ class SetRecognizer:
         if min(raws) < cfg.recognise_range_ratio * max(raws):
             return False
         # The other movement's signal must move clearly less, relative to a full rep of each.
+        # Another movement counting reps over the same time must move clearly less, relative
+        # to a full rep of each (a side bend seen from the side is not cat-cow). Its raw
+        # signal span is not compared: a side bend with an arm overhead sways the head, yet
+        # the cat-cow counter rightly counts nothing.
         own_share = statistics.median(raws) / self._table[movement].nominal_range(cfg)
         for other, spec in self._table.items():
             if other == movement:
                 continue
-            span = self._detectors[other].signal_span(run[0][0].start_s, run[-1][0].end_s)
-            if own_share < cfg.recognise_dominance * span / spec.nominal_range(cfg):
+            ranges = self._detectors[other].ranges_between(run[0][0].start_s, run[-1][0].end_s)
+            if not ranges:
+                continue
+            other_share = statistics.median(ranges) / spec.nominal_range(cfg)
+            if own_share < cfg.recognise_dominance * other_share:
                 return False
         return True
 
