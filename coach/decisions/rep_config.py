@@ -45,6 +45,8 @@ class RepConfig:
     lateral_max_neutral_deg: float = 8.0
     """A side-bend neutral has the shoulder line within this many degrees of level, so a set
     that starts at once is not measured from its own first bend."""
+    prior_window_s: float = 0.5
+    """...and then half a second of quiet makes a neutral (rests between bends are short)."""
     neutral_prior_wait_s: float = 20.0
     """With no plausible neutral by then, any quiet second is taken (a tilted camera)."""
     cat_cow_max_roll_deg: float = 10.0

@@ -235,30 +235,43 @@ class _PoleTracker:
         """Take the neutral from a quiet second (or any second after waiting); True once taken."""
         if self._waiting_since_s is None:
             self._waiting_since_s = t_s
-        values = [v for _, v, _ in self._recent]
-        covered_s = self._recent[-1][0] - self._recent[0][0]
-        if covered_s < 0.6 * self.config.baseline_window_s:
-            return False
         waited_s = t_s - self._waiting_since_s
+        prior = self.neutral_limit is not None and waited_s < self.config.neutral_prior_wait_s
+        # With a prior on where the neutral lies, a shorter quiet stretch will do (the rest
+        # between two bends can be brief); the prior keeps a held bend out.
+        window_s = self.config.prior_window_s if prior else self.config.baseline_window_s
+        recent = [r for r in self._recent if r[0] >= t_s - window_s - 1e-9]
+        values = [v for _, v, _ in recent]
+        if recent[-1][0] - recent[0][0] < 0.6 * window_s:
+            return False
         quiet = max(values) - min(values) <= self.quiet
         level = float(statistics.median(values))
-        if self.neutral_limit is not None and waited_s < self.config.neutral_prior_wait_s:
+        if prior:
             # Only a quiet stretch near level: a held bend is quiet too, and a second in
             # motion may be a bend's way back.
-            if not quiet or abs(level) > self.neutral_limit:
+            if not quiet or self.neutral_limit is None or abs(level) > self.neutral_limit:
                 return False
         elif not quiet and waited_s < self.config.baseline_wait_s:
             return False
         self.baseline = level
-        self.baseline_evidence = self._recent_evidence()
+        self.baseline_evidence = self._recent_evidence(window_s)
         self.baseline_turn = head_turn(pose, context)
         self._waiting_since_s = None
         self.noise = self._raw_noise()
         return True
 
-    def _recent_evidence(self) -> Evidence:
-        """The median of each evidence measurement over the last second (NaN where never seen)."""
-        rows = np.array([e for _, _, e in self._recent], dtype=np.float64)
+    def _recent_evidence(self, window_s: float | None = None) -> Evidence:
+        """The median of each evidence measurement over the last second, or `window_s` (NaN
+        where never seen)."""
+        last_s = self._recent[-1][0]
+        rows = np.array(
+            [
+                e
+                for t_s, _, e in self._recent
+                if window_s is None or t_s >= last_s - window_s - 1e-9
+            ],
+            dtype=np.float64,
+        )
         out: list[float] = []
         for column in rows.T:
             seen = column[~np.isnan(column)]
