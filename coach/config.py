@@ -149,11 +149,15 @@ class StationaryConfig:
     """How stillness, movement breaks and absence are told apart."""
 
     window_s: float = 2.0
-    """Motion is measured over this much recent stream time."""
-    moving_travel_per_s: float = 0.14
-    """Trunk travel (shoulder widths per second) above which the user is moving."""
-    moving_spread: float = 0.1
-    """...and the trunk's centre must also wander this far (shoulder widths): not a twitch."""
+    """Motion compares the trunk's median place over the later and the earlier half of this much
+    recent stream time (a displacement: landmark jitter and the frame rate do not add to it)."""
+    moving_shift_widths: float = 0.25
+    """The trunk's centre moved this many shoulder widths across the window: the user is moving."""
+    standing_rise_widths: float = 0.5
+    """The trunk this many shoulder widths above where the user last sat settled: standing, which
+    counts as moving (even when standing quietly) until they sit back down."""
+    reseat_after_s: float = 30.0
+    """Settled this long that high, it is taken as the new seat (the camera or chair moved)."""
     moving_after_s: float = 1.0
     """Movement must last this long before the state turns "moving"."""
     still_after_s: float = 1.5

@@ -9,6 +9,7 @@ oblique views, graded forward head, landmark noise), never for the model itself.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -219,6 +220,28 @@ def synthetic_pose(
     )
 
 
+def jitter_landmarks(
+    pose: Pose,
+    sigma_px: Mapping[Landmark, float],
+    rng: np.random.Generator,
+    *,
+    filled_visibility: bool = False,
+) -> Pose:
+    """The pose with extra jitter on chosen landmarks (pixels, 1 sigma), e.g. shoulders under a
+    bulky jumper or hidden elbows the model guesses; `filled_visibility` sets visibility and
+    presence to 1 everywhere, as recordings that did not store them do."""
+    image = pose.image_xyz.astype(np.float64)
+    w, h = pose.image_size
+    for landmark, sigma in sigma_px.items():
+        image[landmark, 0] += rng.normal(0.0, sigma / w)
+        image[landmark, 1] += rng.normal(0.0, sigma / h)
+    jittered = pose.with_landmarks(image.astype(np.float32), pose.world_xyz)
+    if filled_visibility:
+        ones = np.ones(LANDMARK_COUNT, dtype=np.float32)
+        jittered = replace(jittered, visibility=ones, presence=ones.copy())
+    return jittered
+
+
 def synthetic_sample(pose: Pose | None, t_s: float, min_visibility: float = 0.5) -> PoseSample:
     """Wrap a synthetic pose (None: nobody in view) as the pose stage would."""
     if pose is None or not np.any(pose.presence[list(UPPER_BODY)] >= min_visibility):
@@ -238,6 +261,8 @@ SCENARIO_TRUTH: dict[str, str] = {
     "talking": "still",
     "stretch": "moving",
     "stand_up": "moving",
+    "shift": "moving",
+    "glance": "still",
     "leave": "away",
     "passer_by": "away",
 }
@@ -262,6 +287,20 @@ def _body_for(kind: str, t_s: float, local_s: float, rng: np.random.Generator) -
             lean_deg=12.0 * math.sin(2 * math.pi * local_s / 6.0),
             extension=0.5,
         )
+    if kind == "glance":
+        # Looks down at the keyboard or phone for 1.5 s every 5 s; the trunk stays put.
+        down = (local_s % 5.0) < 1.5
+        return BodyPose(shift_m=breathing, pitch_deg=25.0 if down else 0.0)
+    if kind == "shift":
+        # Shifting in the chair: the trunk slides and leans about a new seat position.
+        return BodyPose(
+            shift_m=(
+                0.12 * math.sin(2 * math.pi * local_s / 3.0),
+                breathing[1],
+                0.08 * math.sin(2 * math.pi * local_s / 4.0),
+            ),
+            lean_deg=8.0 * math.sin(2 * math.pi * local_s / 5.0),
+        )
     if kind == "stand_up":
         # Rises over 2 s (the head leaves the top of the frame), then shifts about.
         rise = min(1.0, local_s / 2.0)
@@ -276,8 +315,12 @@ def scenario(
     camera: Camera | None = None,
     noise_px: float = 0.7,
     seed: int = 0,
+    alter: Callable[[Pose, np.random.Generator], Pose] | None = None,
 ) -> tuple[list[PoseSample], list[tuple[float, float, str]]]:
-    """A scripted stream of samples and its truth: [(start_s, end_s, activity)], merged."""
+    """A scripted stream of samples and its truth: [(start_s, end_s, activity)], merged.
+
+    `alter` changes each pose of the user before it is sampled (e.g. `jitter_landmarks`).
+    """
     rng = np.random.default_rng(seed)
     camera = camera or Camera()
     samples: list[PoseSample] = []
@@ -302,6 +345,8 @@ def scenario(
                 samples.append(synthetic_sample(stranger, t_s))
                 continue
             pose = synthetic_pose(body, camera, noise_px=noise_px, rng=rng) if body else None
+            if pose is not None and alter is not None:
+                pose = alter(pose, rng)
             samples.append(synthetic_sample(pose, t_s))
         t_s = start_s + duration_s
     return samples, truth

@@ -37,8 +37,10 @@ class ActivityStatus:
 class StationaryTracker:
     """Turns trunk motion and presence into still / moving / away and a sitting timer.
 
-    Fidgeting, typing and talking stay "still": they move the hands or the face, not the
-    trunk, and never for long. Standing, stretching or leaving are breaks once they last.
+    Fidgeting, typing, talking and a glance stay "still": they move the hands or the face,
+    not the trunk's place. Standing, stretching (arms overhead) or shifting in the chair move
+    it; they are breaks once they last, as is leaving. Thresholds are in shoulder widths and
+    seconds only, so the verdict does not depend on the frame rate or the camera distance.
     """
 
     def __init__(self, config: StationaryConfig) -> None:
@@ -50,15 +52,41 @@ class StationaryTracker:
         self._seated_since_s: float | None = None
         self._last_movement_s: float | None = None
         self._in_break = False
+        self._seat_px: tuple[float, float] | None = None
+        self._high_since_s: float | None = None
 
-    def _moving_evidence(self, motion: MotionMetrics) -> bool:
+    def _standing(self, motion: MotionMetrics, t_s: float) -> bool:
+        """Whether the trunk is far above the seat; follows the seat while the user sits settled."""
         c = self.config
-        if motion.arms_up:
-            return True
-        if motion.window_s < 0.5 * c.window_s:
+        # Clearly settled, not merely below the moving threshold: a slow rise must not drag
+        # the seat up with it.
+        settled = motion.shift_widths < 0.5 * c.moving_shift_widths
+        if self._seat_px is None:
+            self._seat_px = motion.place_px
+        # Image y grows downwards: a rise is the seat's y minus the current y.
+        rise_widths = (self._seat_px[1] - motion.place_px[1]) / motion.width_px
+        if rise_widths < c.standing_rise_widths:
+            self._high_since_s = None
+            if settled:
+                self._seat_px = motion.place_px  # slumping, sitting up, sliding: the new seat
             return False
-        travel_per_s = motion.travel / max(motion.window_s, 1e-6)
-        return travel_per_s > c.moving_travel_per_s and motion.spread > c.moving_spread
+        if not settled:
+            self._high_since_s = None
+            return True
+        if self._high_since_s is None:
+            self._high_since_s = t_s
+        if t_s - self._high_since_s >= c.reseat_after_s:
+            self._seat_px, self._high_since_s = motion.place_px, None
+            return False
+        return True
+
+    def _moving_evidence(self, motion: MotionMetrics, t_s: float) -> bool:
+        c = self.config
+        if motion.window_s < 0.75 * c.window_s:
+            return motion.arms_up  # too little history to compare two halves fairly
+        shifting = motion.shift_widths > c.moving_shift_widths
+        standing = self._standing(motion, t_s)
+        return motion.arms_up or shifting or standing
 
     def _become(self, activity: Activity, since_s: float) -> None:
         if activity is not self._activity:
@@ -77,6 +105,7 @@ class StationaryTracker:
                     break_taken = True
                 self._last_movement_s = t_s
                 self._moving.reset(False, t_s)
+                self._seat_px = None  # wherever they sit down now is the seat
                 self._become(Activity.STILL, t_s)
             self._last_seen_s = t_s
             if self._seated_since_s is None:
@@ -85,7 +114,7 @@ class StationaryTracker:
             if motion is not None:
                 was_moving = self._moving.state
                 pending = self._moving.pending_since_s
-                moving = self._moving.update(self._moving_evidence(motion), t_s)
+                moving = self._moving.update(self._moving_evidence(motion, t_s), t_s)
                 if moving != was_moving:
                     # Backdate to when the evidence began, so intervals have true edges.
                     self._become(Activity.MOVING if moving else Activity.STILL, pending or t_s)

@@ -1,4 +1,10 @@
-"""Provides body-scale-normalised motion of the upper body over a window of stream time."""
+"""Provides how far the user's trunk moved recently, in shoulder widths, from frame timestamps.
+
+The measure is a displacement, not a path length: the trunk's centre (the shoulders'
+midpoint) is summarised by its median over each half of a short window, and the two
+medians are compared. Landmark jitter averages out in the medians instead of adding up,
+so neither jitter nor the frame rate changes the figure; only a real change of place does.
+"""
 
 from __future__ import annotations
 
@@ -12,55 +18,70 @@ from coach.records import Landmark, Pose
 
 L = Landmark
 
-# The trunk and upper arms: what moves when the user shifts, stretches or stands up.
-# Wrists and hands are left out on purpose (typing and mouse work move them all day), and
-# the face counts once, through the ears, so talking does not read as moving.
-CORE = (L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_ELBOW, L.RIGHT_ELBOW, L.LEFT_EAR, L.RIGHT_EAR)
 _MIN_VISIBILITY = 0.5
+_MIN_PRESENCE = 0.5
+_MIN_SHOULDER_WIDTH_PX = 1.0
 
 
 @dataclass(frozen=True)
 class MotionMetrics:
-    """How much the user's trunk moved recently, in shoulder widths (scale-free)."""
+    """How far the user's trunk moved recently, in shoulder widths (scale-free)."""
 
-    travel: float
-    """Path length of the core landmarks over the window / shoulder width (median landmark)."""
-    spread: float
-    """Largest distance of the core's centre from its window mean / shoulder width."""
+    shift_widths: float
+    """Distance between the trunk centre's median over the window's later half and over its
+    earlier half / the window's median shoulder width."""
     arms_up: bool
-    """Both wrists above the nose: a stretch."""
+    """Both wrists seen above the nose: a stretch."""
     window_s: float
     """Stream time the window really covers."""
+    place_px: tuple[float, float]
+    """Where the trunk centre is now (median over the window's later half), pixels."""
+    width_px: float
+    """The window's median shoulder width, pixels (the unit of every distance here)."""
 
 
-def _core_points(pose: Pose) -> tuple[npt.NDArray[np.float64], float] | None:
-    """Core landmark positions in pixels and the shoulder width, or None if not visible."""
-    visible = [lm for lm in CORE if pose.visibility[lm] >= _MIN_VISIBILITY]
-    if L.LEFT_SHOULDER not in visible or L.RIGHT_SHOULDER not in visible:
+def usable(pose: Pose, landmark: Landmark) -> bool:
+    """Whether a landmark was really seen: visible, present and inside the frame.
+
+    Many recordings fill visibility and presence in as 1.0, and the model guesses hidden
+    points (elbows below the desk, out of frame), so the position must be checked too;
+    unrecorded points sit at exactly (0, 0), which the strict bounds reject.
+    """
+    x, y = float(pose.image_xyz[landmark, 0]), float(pose.image_xyz[landmark, 1])
+    return bool(
+        pose.visibility[landmark] >= _MIN_VISIBILITY
+        and pose.presence[landmark] >= _MIN_PRESENCE
+        and 0.0 < x < 1.0
+        and 0.0 < y < 1.0
+    )
+
+
+def trunk_position(pose: Pose) -> tuple[npt.NDArray[np.float64], float] | None:
+    """The shoulders' midpoint and the shoulder width, pixels (None unless both are seen).
+
+    Only the shoulders: hands type, the head talks and glances, and elbows are often
+    hidden guesses; none of that is the trunk changing place.
+    """
+    if not (usable(pose, L.LEFT_SHOULDER) and usable(pose, L.RIGHT_SHOULDER)):
         return None
-    points = np.stack([pose.pixels(lm) for lm in CORE])
-    width = float(np.linalg.norm(points[0] - points[1]))
-    if width <= 1.0:
+    left, right = pose.pixels(L.LEFT_SHOULDER), pose.pixels(L.RIGHT_SHOULDER)
+    width_px = float(np.linalg.norm(left - right))
+    if width_px <= _MIN_SHOULDER_WIDTH_PX:
         return None
-    # Hidden landmarks hold the shoulders' centre so they add no false motion.
-    centre = (points[0] + points[1]) / 2.0
-    for i, lm in enumerate(CORE):
-        if lm not in visible:
-            points[i] = centre
-    return points, width
+    return (left + right) / 2.0, width_px
 
 
 def arms_overhead(pose: Pose) -> bool:
-    """Whether both wrists are visible above the nose (arms raised in a stretch)."""
+    """Whether both wrists are seen above the nose (arms raised in a stretch)."""
     wrists = (L.LEFT_WRIST, L.RIGHT_WRIST)
-    if min(pose.visibility[list(wrists)]) < _MIN_VISIBILITY:
+    if not all(usable(pose, lm) for lm in (*wrists, L.NOSE)):
         return False
     nose_y = pose.image_xyz[L.NOSE, 1]
     return bool(all(pose.image_xyz[w, 1] < nose_y for w in wrists))
 
 
 class MotionMeter:
-    """Sliding window of core landmark positions → motion metrics, driven by timestamps."""
+    """Sliding window of trunk positions → displacement across the window, driven by timestamps."""
 
     def __init__(self, window_s: float) -> None:
         self.window_s = window_s
@@ -71,22 +92,22 @@ class MotionMeter:
         self._history.clear()
 
     def update(self, pose: Pose | None, t_s: float) -> MotionMetrics | None:
-        """Add one pose; returns the window's motion (None without a usable pose)."""
-        core = _core_points(pose) if pose is not None else None
-        if core is None or pose is None:
+        """Add one pose; returns the window's motion (None without a seen trunk)."""
+        trunk = trunk_position(pose) if pose is not None else None
+        if trunk is None or pose is None:
             return None
-        points, width = core
-        self._history.append((t_s, points, width))
+        self._history.append((t_s, *trunk))
         while self._history and self._history[0][0] < t_s - self.window_s:
             self._history.popleft()
-        if len(self._history) < 2:
-            return MotionMetrics(0.0, 0.0, arms_overhead(pose), 0.0)
-        stack = np.stack([p for _, p, _ in self._history])  # (frames, landmarks, 2)
-        scale = float(np.median([w for _, _, w in self._history]))
-        steps = np.linalg.norm(np.diff(stack, axis=0), axis=2)  # (frames-1, landmarks)
-        # The median landmark: one glitching point (an ear behind hair) cannot fake a move.
-        travel = float(np.median(steps.sum(axis=0))) / scale
-        centres = stack.mean(axis=1)
-        spread = float(np.max(np.linalg.norm(centres - centres.mean(axis=0), axis=1))) / scale
-        window = self._history[-1][0] - self._history[0][0]
-        return MotionMetrics(travel, spread, arms_overhead(pose), window)
+        covered_s = t_s - self._history[0][0]
+        split_s = t_s - self.window_s / 2.0
+        earlier = [c for t, c, _ in self._history if t <= split_s]
+        later = [c for t, c, _ in self._history if t > split_s] or [trunk[0]]
+        # Medians: jitter and a glitching frame cancel out, whatever the frame rate.
+        width_px = float(np.median([w for _, _, w in self._history]))
+        place = np.median(np.stack(later), axis=0)
+        shift = 0.0
+        if earlier:
+            shift = float(np.linalg.norm(place - np.median(np.stack(earlier), axis=0))) / width_px
+        place_px = (float(place[0]), float(place[1]))
+        return MotionMetrics(shift, arms_overhead(pose), covered_s, place_px, width_px)
