@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from coach.decisions.reps import CounterStatus, RepConfig, RepCounter, SetRecognizer
 from coach.events import Nudge, RepDetail, SetCompleted
 from coach.features.posture import PostureCues
+from coach.features.rep_signals import MOVEMENTS
 from coach.movements import MovementLibrary
 from coach.records import Pose
 
-COUNTABLE = ("cat-cow", "lateral-flexion")
+COUNTABLE = MOVEMENTS
 
 
 @dataclass
