@@ -25,7 +25,8 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from coach.decisions.reps import RepConfig, RepCounter, SetRecognizer
+from coach.decisions.reps import RepConfig, RepCounter
+from coach.decisions.set_recognition import SetRecognizer
 from coach.events import SetCompleted
 from coach.features.rep_signals import CAT_COW, LATERAL_FLEXION, MOVEMENTS
 from coach.features.smoothing import LandmarkSmoother

@@ -12,7 +12,8 @@ import pytest
 from rich.console import Console
 
 from coach.actions.count_view import render_count, summary_table
-from coach.decisions.reps import CounterStatus, RepConfig, RepCounter, SetRecognizer
+from coach.decisions.reps import CounterStatus, RepConfig, RepCounter
+from coach.decisions.set_recognition import SetRecognizer
 from coach.events import RepDetail, SetCompleted
 from coach.features.posture import measure_cues, median_cues
 from coach.features.rep_signals import (

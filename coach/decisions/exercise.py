@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from coach.decisions.reps import CounterStatus, RepConfig, RepCounter, SetRecognizer
+from coach.decisions.reps import CounterStatus, RepConfig, RepCounter
+from coach.decisions.set_recognition import SetRecognizer
 from coach.events import Nudge, RepDetail, SetCompleted
 from coach.features.posture import PostureCues
 from coach.features.rep_signals import MOVEMENTS

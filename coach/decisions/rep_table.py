@@ -25,7 +25,7 @@ from coach.features.rep_signals import (
     lateral_landmarks,
     lateral_signal,
     shoulder_roll_deg,
-    shoulder_width_px,
+    shoulder_span_px,
     trunk_signal,
     trunk_tilt_deg,
 )
@@ -106,7 +106,7 @@ class RepMovement:
 
 # Evidence indices.
 _TRUNK, _ROLL = 0, 1
-_TILT, _WIDTH, _FACE = 0, 1, 2
+_TILT, _SPAN, _FACE, _LAT_ROLL = 0, 1, 2, 3
 _NAN = float("nan")
 # Share of a visit's tilt readings that must reach the minimum tilt (the bend's held part).
 _TILT_QUANTILE = 0.8
@@ -141,11 +141,12 @@ def _cat_cow_pair(first: Visit, second: Visit, config: RepConfig) -> bool:
 
 def _lateral_evidence(pose: Pose, context: ViewContext, config: RepConfig) -> Evidence:
     tilt = trunk_tilt_deg(pose, context, config.min_visibility)
-    width_px = shoulder_width_px(pose)
     front = context.view != "side"
-    width = math.log(width_px) if front and width_px > 1e-6 else _NAN
+    span_px = shoulder_span_px(pose)
+    span = math.log(span_px) if front and span_px > 1e-6 else _NAN
     face = head_turn(pose, context) if front else None
-    return (_NAN if tilt is None else tilt, width, _NAN if face is None else face)
+    roll = shoulder_roll_deg(pose, context) if front else _NAN
+    return (_NAN if tilt is None else tilt, span, _NAN if face is None else face, roll)
 
 
 def _lateral_confirms(visit: Visit, config: RepConfig) -> bool:
@@ -153,10 +154,14 @@ def _lateral_confirms(visit: Visit, config: RepConfig) -> bool:
     if tilts and len(tilts) >= len(visit.evidence) // 2:
         # The hips show: the trunk's own tilt decides (raised arms and a rotation leave it).
         return float(np.quantile(tilts, _TILT_QUANTILE)) >= config.lateral_min_tilt_deg
-    # Hips hidden (a desk webcam): the roll counts unless the trunk turned, which shortens
-    # (or, back from a turned neutral, lengthens) the shoulder line and turns the face along.
-    widths = visit.evidence_values(_WIDTH)
-    if widths and abs(statistics.median(widths)) > -math.log(config.lateral_min_width_ratio):
+    # Hips hidden (a desk webcam): the roll counts unless the trunk turned, which shortens the
+    # shoulder line's span beyond the cosine of its roll, and turns the face along.
+    turned = [
+        e[_SPAN] - math.log(max(math.cos(math.radians(e[_LAT_ROLL])), 0.1))
+        for e in visit.evidence
+        if not math.isnan(e[_SPAN]) and not math.isnan(e[_LAT_ROLL])
+    ]
+    if turned and statistics.median(turned) < math.log(config.lateral_min_width_ratio):
         return False
     if abs(visit.peak) >= config.lateral_clear_bend_deg:
         return True  # more roll than a turned trunk's perspective can make

@@ -243,9 +243,10 @@ def trunk_tilt_deg(pose: Pose, context: ViewContext, min_visibility: float) -> f
     return math.degrees(math.atan2(across, up))
 
 
-def shoulder_width_px(pose: Pose) -> float:
-    """The shoulder line's length in the image, pixels: turning the trunk shortens it."""
-    return float(np.linalg.norm(px(pose, L.LEFT_SHOULDER) - px(pose, L.RIGHT_SHOULDER)))
+def shoulder_span_px(pose: Pose) -> float:
+    """The shoulder line's across-image span, pixels: turning the trunk shortens it, a side
+    bend only by the cosine of the bend."""
+    return abs(float(px(pose, L.LEFT_SHOULDER)[0] - px(pose, L.RIGHT_SHOULDER)[0]))
 
 
 def shoulder_roll_deg(pose: Pose, context: ViewContext) -> float:
