@@ -34,8 +34,9 @@ class RepConfig:
     the shoulders' midpoint over the hips): raised arms roll the shoulder line, not the trunk
     (a real bend tilts it 15-30 degrees; arm raises and trunk rotation under 5)."""
     lateral_min_width_ratio: float = 0.85
-    """The shoulder line must keep this share of its neutral length in the image: a trunk
-    rotation foreshortens it (30 degrees of rotation leave 0.87), a side bend barely."""
+    """With the hips hidden, the shoulder line's across-image span must keep this share of its
+    neutral span (after the cosine of its roll): turning the trunk foreshortens it (30 degrees
+    leave 0.87, 40 degrees 0.77), a side bend does not."""
     lateral_max_face_turn: float = 0.09
     """With the hips hidden, a bend must not turn the face this far across (nose against the
     ears, shoulder widths; about 20 degrees): a side bend rolls the head, a rotation turns it."""
