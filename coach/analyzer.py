@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from coach.calibration import Calibrator
 from coach.config import Config
-from coach.decisions.baseline import AdaptiveNeutral, Drift, NeutralAdapter
+from coach.decisions.baseline import AdaptiveNeutral, Drift, NeutralAdapter, judge_drift
 from coach.decisions.exercise import ExerciseTracker, ExerciseUpdate
 from coach.decisions.prompts import Clock, PlannedPrompt, PromptPolicy
 from coach.decisions.reps import CounterStatus
@@ -172,21 +172,7 @@ class Analyzer:
 
     def _drift(self, metrics: PostureMetrics, state: PostureState) -> Drift:
         s, c = self._config.slouch, self._config.calibration
-        if state is PostureState.SLOUCHED:
-            return Drift.WORSE
-        if (
-            metrics.forward_head > s.forward_head_exit
-            or metrics.thoracic_rounding > s.rounding_exit
-        ):
-            return Drift.WORSE
-        if abs(metrics.pitch_change) >= s.glance_pitch:
-            return Drift.WORSE  # a nod is not a posture to learn
-        if (
-            min(metrics.forward_head, metrics.thoracic_rounding) <= -c.better_margin
-            and max(metrics.forward_head, metrics.thoracic_rounding) <= 0
-        ):
-            return Drift.BETTER
-        return Drift.DEAD_BAND
+        return judge_drift(metrics, state is PostureState.SLOUCHED, s.glance_pitch, c.better_margin)
 
     def _posture(
         self, sample: PoseSample, t_s: float

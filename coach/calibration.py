@@ -14,7 +14,7 @@ from coach.errors import CalibrationError
 from coach.features.posture import PostureCues, median_cues
 
 PROFILE_FORMAT = "coach-profile"
-PROFILE_VERSION = 1
+PROFILE_VERSION = 2
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -73,8 +73,13 @@ def load_profile(path: Path) -> Profile:
         )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("format") != PROFILE_FORMAT or data.get("version") != PROFILE_VERSION:
+        if data.get("format") != PROFILE_FORMAT:
             raise ValueError("format")
+        if data.get("version") != PROFILE_VERSION:
+            raise CalibrationError(
+                f"{path} was made by another version of the coach (its cues differ); "
+                "calibrate again with `coach calibrate`"
+            )
         raw = data["neutral"]
         names = {f.name for f in fields(PostureCues)}
         if set(raw) != names:

@@ -91,7 +91,8 @@ class CalibrationConfig:
     better_tau_s: float = 60.0
     """Time constant of following clearly better posture (sitting taller than at calibration)."""
     worse_tau_s: float = 7200.0
-    """Time constant of following slightly worse posture inside the dead band (hours)."""
+    """Time constant of following posture near neutral (hours). Only postures that no cue
+    reads as worse than the neutral are followed at all, so a slouch never becomes normal."""
     better_margin: float = 5.0
     """Metric points below zero that count as clearly better than neutral."""
     moved_shift: float = 0.4
@@ -108,24 +109,45 @@ class SlouchConfig:
 
     median_window_s: float = 1.5
     """Posture cues are the median over this much recent time (removes landmark jitter)."""
-    forward_head_enter: float = 15.0
-    """Forward-head value at or above which posture is slouched."""
-    forward_head_exit: float = 8.0
-    """Forward-head value at or below which posture is upright again."""
-    rounding_enter: float = 15.0
-    """Thoracic-rounding value at or above which posture is slouched."""
-    rounding_exit: float = 8.0
-    """Thoracic-rounding value at or below which posture is upright again."""
+    score_enter: float = 10.0
+    """Slouch score (the mean of forward head and rounding) at or above which posture is
+    slouched: the nose sinking toward the shoulders and the head sinking in the frame agree."""
+    score_exit: float = 6.0
+    """Slouch score at or below which posture is upright again."""
+    forward_head_enter: float = 25.0
+    """Forward head alone at or above which posture is slouched (the other cue unseen)."""
+    forward_head_exit: float = 12.0
+    """Forward head at or below which (with the score) posture is upright again."""
+    rounding_enter: float = 25.0
+    """Thoracic rounding alone at or above which posture is slouched."""
+    rounding_exit: float = 12.0
+    """Thoracic rounding at or below which (with the score) posture is upright again."""
     enter_after_s: float = 2.0
     """Minimum duration above the enter thresholds before the state turns slouched."""
     exit_after_s: float = 1.0
     """Minimum duration below the exit thresholds before the state turns upright."""
-    glance_pitch: float = 0.2
-    """A nod this far from neutral (ear spans) is a glance at the keyboard: never enters."""
+    glance_pitch: float = 0.08
+    """A nod this far from neutral (shoulder widths of nose drop below the ears) may be a
+    glance at the keyboard rather than a slouch..."""
+    glance_s: float = 3.0
+    """...so while the head is nodded the slouch must last this long before the state turns
+    slouched (a glance is over by then; a head kept down is a slouch however it is pitched)."""
     away_after_s: float = 3.0
     """Seconds with nobody in view before the state is "away" (brief misses are held)."""
     unknown_after_s: float = 3.0
     """Seconds of untrusted landmarks before the state is "unknown"."""
+
+    def __post_init__(self) -> None:
+        for enter, exit_ in (
+            ("score_enter", "score_exit"),
+            ("forward_head_enter", "forward_head_exit"),
+            ("rounding_enter", "rounding_exit"),
+        ):
+            if getattr(self, enter) <= getattr(self, exit_):
+                raise ConfigError(
+                    f"[slouch] {enter} ({getattr(self, enter):g}) must be above "
+                    f"{exit_} ({getattr(self, exit_):g}): the gap between them stops flicker"
+                )
 
 
 @dataclass(frozen=True)

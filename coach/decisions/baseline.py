@@ -6,7 +6,7 @@ import math
 from dataclasses import asdict, dataclass
 from enum import Enum
 
-from coach.features.posture import PostureCues
+from coach.features.posture import PostureCues, PostureMetrics
 
 # Position and view are never adapted: comparing them with calibration shows a moved camera.
 _FIXED = ("view_code", "shoulder_x", "shoulder_y")
@@ -16,11 +16,26 @@ class Drift(Enum):
     """How the current posture relates to the neutral, as judged by the metrics."""
 
     BETTER = "better"
-    """Clearly better than neutral: the neutral follows within about a minute."""
+    """Every cue at or better than neutral, one clearly: the neutral follows within a minute."""
     DEAD_BAND = "dead_band"
-    """Near neutral: the neutral follows over hours (real, slow change of setup)."""
+    """Every cue at or better than neutral: the neutral follows over hours (slow setup change)."""
     WORSE = "worse"
-    """Worse than the exit threshold, or slouched: the neutral does not move."""
+    """Any cue reads worse than neutral, a nod, or slouched: the neutral does not move."""
+
+
+def judge_drift(
+    metrics: PostureMetrics, slouched: bool, glance_pitch: float, better_margin: float
+) -> Drift:
+    """How the neutral may follow this posture: never toward one that any cue reads as worse.
+
+    Every cue is checked on its own, so a cue that reads a real slouch as better (the
+    shoulders of a trunk leaning toward a front camera, say) cannot pull the neutral with it.
+    """
+    if slouched or metrics.worst_cue > 0.0 or abs(metrics.pitch_change) >= glance_pitch:
+        return Drift.WORSE
+    if min(metrics.forward_head, metrics.thoracic_rounding) <= -better_margin:
+        return Drift.BETTER
+    return Drift.DEAD_BAND
 
 
 @dataclass(frozen=True)

@@ -48,23 +48,29 @@ class SlouchDetector:
         self._last_seen_s: float | None = None
         self._last_measured_s: float | None = None
         self._reason: Reason | None = None
+        self._worse_since_s: float | None = None
 
-    def _evidence(self, metrics: PostureMetrics) -> bool | None:
+    def _evidence(self, metrics: PostureMetrics, t_s: float) -> bool | None:
         c = self.config
         fh, tr = metrics.forward_head, metrics.thoracic_rounding
-        if fh >= c.forward_head_enter or tr >= c.rounding_enter:
-            # Looking down at the keyboard tips the head without bringing it forward.
-            if abs(metrics.pitch_change) >= c.glance_pitch and not self._slouched.state:
+        if metrics.score >= c.score_enter or fh >= c.forward_head_enter or tr >= c.rounding_enter:
+            if self._worse_since_s is None:
+                self._worse_since_s = t_s
+            # A glance at the keyboard nods the head down for a few seconds; a head brought
+            # down and kept there is a slouch however it is pitched. Duration tells them apart.
+            nodded = abs(metrics.pitch_change) >= c.glance_pitch
+            if nodded and not self._slouched.state and t_s - self._worse_since_s < c.glance_s:
                 return None
             return True
-        if fh <= c.forward_head_exit and tr <= c.rounding_exit:
+        if metrics.score <= c.score_exit and fh <= c.forward_head_exit and tr <= c.rounding_exit:
+            self._worse_since_s = None
             return False
         return None
 
     def _worse(self, metrics: PostureMetrics) -> Reason:
         # A slumped upper back carries the head forward with it, so when the back is
         # rounded past its threshold it is the root cause and the back movement answers it.
-        if metrics.thoracic_rounding >= self.config.rounding_enter:
+        if metrics.thoracic_rounding >= metrics.forward_head:
             return Reason.THORACIC_ROUNDING
         return Reason.FORWARD_HEAD
 
@@ -85,7 +91,7 @@ class SlouchDetector:
             self._last_seen_s = t_s
         if metrics is not None:
             self._last_measured_s = t_s
-            slouched = self._slouched.update(self._evidence(metrics), t_s)
+            slouched = self._slouched.update(self._evidence(metrics, t_s), t_s)
             self._reason = self._worse(metrics) if slouched else None
             self._set(PostureState.SLOUCHED if slouched else PostureState.UPRIGHT, t_s)
         elif not person_seen and (

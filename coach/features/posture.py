@@ -17,6 +17,8 @@ L = Landmark
 # Beyond this, the face is turned too far from the shoulders' direction to read (front view):
 # the nose sits this many ear-spans off the ears' midpoint (about 35-40 degrees of head yaw).
 MAX_HEAD_TURN = 0.32
+# Beyond this the nose is at an ear (the face in profile): nothing about the head is read.
+MAX_HEAD_TURN_NOSE = 0.6
 # Shoulders narrower than this share of the frame height are too far or too small to measure.
 MIN_SHOULDER_FRACTION = 0.05
 # Landmarks below this visibility are not used (the far ear in an oblique view, say).
@@ -30,24 +32,34 @@ MIN_CUE_PRESENCE = 0.2
 class PostureCues:
     """Scale-free posture cues of one frame, before comparison with the user's neutral.
 
-    Front and oblique views use the spans; the side view uses the ear-shoulder angle.
-    Every cue is a plain float so a neutral (their median while sitting tall) is the same type.
+    Front and oblique views read the nose against the shoulders (the nose, the shoulders and
+    their spacing are the steadiest points on real people, whatever they wear); the ears add
+    to it where both are seen. The side view uses the ear-shoulder angle. Every cue is a
+    plain float (NaN: not measurable in this frame) so a neutral is the same type.
     """
 
     view_code: float
     """0 front, 1 oblique, 2 side (a float so cues average; rounded when read)."""
+    nose_rise: float
+    """Height of the nose above the shoulder line / shoulder width (UpSit's ratio): falls as
+    the head comes forward and down, and as the trunk leans toward a front camera (the
+    shoulders then look wider). NaN side-on."""
+    nose_y: float
+    """Nose height in the frame / frame height (down positive): the whole head sinking."""
+    ear_rise: float
+    """Height of the ears above the shoulder line / shoulder width (front, oblique; one ear
+    is enough) or / frame height (side)."""
     head_size: float
     """Ear-to-ear span / shoulder width: grows as the head comes toward a front camera."""
-    head_rise: float
-    """Height of the ears above the shoulder line / ear span (side: / frame height)."""
     pitch: float
-    """Nose below the ears / ear span (front) or nose-ear angle (side): nodding down grows it."""
+    """Nose below the ears / shoulder width (front, oblique) or nose-ear angle (side):
+    nodding down grows it."""
     head_offset: float
     """Ears ahead of the mid-shoulder, in the facing direction / shoulder width (oblique view)."""
     ear_shoulder_deg: float
     """Side view: angle of the shoulder-to-ear line from vertical, forward positive."""
     shoulder_width: float
-    """Shoulder width / frame height (shrinks as shoulders roll forward, or the user moves away)."""
+    """Shoulder width / frame height (grows as the trunk leans toward a front camera)."""
     shoulder_x: float
     """Mid-shoulder x / frame width (for noticing that the camera or seat moved)."""
     shoulder_y: float
@@ -97,27 +109,43 @@ def measure_cues(pose: Pose) -> PostureCues | None:
         return _side_cues(pose, height_px, common)
     if shoulder_w < MIN_SHOULDER_FRACTION * height_px:
         return None
-    if not _visible(pose, L.LEFT_EAR, L.RIGHT_EAR):
-        return None
-    ear_mid = midpoint(pose, L.LEFT_EAR, L.RIGHT_EAR)
-    ear_span = span(pose, L.LEFT_EAR, L.RIGHT_EAR)
-    if ear_span <= 1e-6:
-        return None
     nose = px(pose, L.NOSE)
-    # A face turned well away from the shoulders' direction distorts every head cue.
-    if view == "front" and abs(float(nose[0] - ear_mid[0])) / ear_span > MAX_HEAD_TURN:
-        return None
+    ears = [lm for lm in (L.LEFT_EAR, L.RIGHT_EAR) if _visible(pose, lm) and _in_frame(pose, lm)]
+    ear_mid = np.mean([px(pose, lm) for lm in ears], axis=0) if ears else None
+    head_size = math.nan
+    if len(ears) == 2 and ear_mid is not None:
+        ear_span = span(pose, L.LEFT_EAR, L.RIGHT_EAR)
+        turn = abs(float(nose[0] - ear_mid[0])) / max(ear_span, 1e-6)
+        if view == "front" and turn > MAX_HEAD_TURN_NOSE:
+            return None  # a face in profile: even the nose's height is not comparable
+        if view == "front" and turn > MAX_HEAD_TURN:
+            # A face turned away (to a second screen) foreshortens the ears; the nose's
+            # height above the shoulders still reads true.
+            ears, ear_mid = [], None
+        else:
+            head_size = ear_span / shoulder_w
+    if view == "oblique" and len(ears) < 2:
+        return None  # the facing direction and head offset need both ears
     # The nose is ahead of the ears, so it tells which way "forward" is in the image.
-    facing = 1.0 if nose[0] >= ear_mid[0] else -1.0
+    facing = 1.0 if ear_mid is None or nose[0] >= ear_mid[0] else -1.0
     return PostureCues(
         view_code=0.0 if view == "front" else 1.0,
-        head_size=ear_span / shoulder_w,
-        head_rise=float(shoulder_mid[1] - ear_mid[1]) / ear_span,
-        pitch=float(nose[1] - ear_mid[1]) / ear_span,
-        head_offset=facing * float(ear_mid[0] - shoulder_mid[0]) / shoulder_w,
+        nose_rise=float(shoulder_mid[1] - nose[1]) / shoulder_w,
+        nose_y=float(nose[1]) / height_px,
+        ear_rise=math.nan if ear_mid is None else float(shoulder_mid[1] - ear_mid[1]) / shoulder_w,
+        head_size=head_size,
+        pitch=math.nan if ear_mid is None else float(nose[1] - ear_mid[1]) / shoulder_w,
+        head_offset=math.nan
+        if ear_mid is None or view == "front"
+        else facing * float(ear_mid[0] - shoulder_mid[0]) / shoulder_w,
         ear_shoulder_deg=math.nan,
         **common,
     )
+
+
+def _in_frame(pose: Pose, landmark: Landmark) -> bool:
+    x, y = pose.image_xyz[landmark, :2]
+    return bool(0.0 <= x <= 1.0 and 0.0 <= y <= 1.0)
 
 
 def _side_cues(pose: Pose, height_px: int, common: dict[str, float]) -> PostureCues | None:
@@ -135,8 +163,10 @@ def _side_cues(pose: Pose, height_px: int, common: dict[str, float]) -> PostureC
         return None
     return PostureCues(
         view_code=2.0,
+        nose_rise=math.nan,
+        nose_y=float(nose_px[1]) / height_px,
+        ear_rise=float(shoulder_px[1] - ear_px[1]) / height_px,
         head_size=math.nan,
-        head_rise=float(shoulder_px[1] - ear_px[1]) / height_px,
         pitch=float(nose_px[1] - ear_px[1]) / ear_nose,
         head_offset=math.nan,
         ear_shoulder_deg=facing * angle_from_vertical_deg(shoulder_px, ear_px),
@@ -186,7 +216,7 @@ class CueSmoother:
 class PostureMetrics:
     """How far posture is from the user's neutral: 0 at neutral, growing as it worsens.
 
-    The units are "percent of a clear slouch-sized change" so both views share thresholds.
+    The units are "percent of a clear slouch-sized change" so every view shares thresholds.
     """
 
     forward_head: float
@@ -194,43 +224,71 @@ class PostureMetrics:
     lean_deg: float
     pitch_change: float
     """How far the head is nodded from neutral (positive down); a glance at the keyboard."""
+    cue_points: tuple[float, ...] = ()
+    """Each cue's own reading in the same points (positive: worse than neutral)."""
+
+    @property
+    def score(self) -> float:
+        """The slouch score: both measures together (a slouch moves both)."""
+        return (self.forward_head + self.thoracic_rounding) / 2.0
+
+    @property
+    def worst_cue(self) -> float:
+        """The worst single cue: above 0, some cue reads this posture as worse than neutral."""
+        return max(self.cue_points, default=max(self.forward_head, self.thoracic_rounding))
 
 
-# Weights turning cue changes into metric points (tuned on the sample clips and the
-# synthetic body: a clear slouch scores about 25-40, sitting tall scores about 0).
-_HEAD_SIZE_WEIGHT = 200.0  # +10 % head size → +20
-_HEAD_DROP_WEIGHT = 60.0  # head 10 % lower toward the shoulders → +6
-_SHOULDER_NARROW_WEIGHT = 150.0  # shoulders 10 % narrower → +15
+# Weights turning cue changes into metric points (about 15 = a clear slouch).
+_NECK_WEIGHT = 100.0  # nose 15 % lower toward the shoulder line (per shoulder width) → +15
+_SINK_WEIGHT = 100.0  # nose 0.15 shoulder widths lower in the frame → +15
+_HEAD_SIZE_WEIGHT = 150.0  # +10 % head size against the shoulders → +15
 _OFFSET_WEIGHT = 150.0  # ears 10 % of shoulder width further ahead (oblique) → +15
 _SIDE_ANGLE_WEIGHT = 2.0  # 10 degrees more ear-shoulder angle → +20
 _SIDE_DROP_WEIGHT = 200.0  # head 10 % of frame height lower → +20
-# Nodding by this much (in ear spans) makes the head-height cue unusable.
-_PITCH_FULL_DISCOUNT = 0.25
+# Below this nose height above the shoulders (shoulder widths) the ratio is meaningless.
+_MIN_NOSE_RISE = 0.05
+
+
+def _mean(values: list[float]) -> float:
+    finite = [v for v in values if math.isfinite(v)]
+    return sum(finite) / len(finite) if finite else math.nan
 
 
 def posture_metrics(cues: PostureCues, neutral: PostureCues) -> PostureMetrics | None:
-    """Compare a frame's cues with the neutral; None when the views differ."""
+    """Compare a frame's cues with the neutral; None when the views differ.
+
+    Front and oblique: forward head is the nose sinking toward the shoulder line per
+    shoulder width (with the head growing against the shoulders where both ears are seen);
+    leaning the trunk toward the screen widens the shoulders in the image and so raises it
+    too. Thoracic rounding is the whole head sinking in the frame, per shoulder width: a
+    slumped upper back carries the head down with it. A nod moves the nose as well: the
+    detector tells a glance from a slouch by how long it lasts.
+    """
     if cues.view != neutral.view and {cues.view, neutral.view} != {"front", "oblique"}:
         return None
     pitch_change = cues.pitch - neutral.pitch
+    if not math.isfinite(pitch_change):
+        pitch_change = 0.0
     lean = cues.lean_deg - neutral.lean_deg
     if cues.view == "side":
-        head_drop = (neutral.head_rise - cues.head_rise) / max(neutral.head_rise, 1e-6)
+        head_drop = (neutral.ear_rise - cues.ear_rise) / max(neutral.ear_rise, 1e-6)
         angle_change = cues.ear_shoulder_deg - neutral.ear_shoulder_deg
         # From the side the ear-shoulder angle is the forward-head measure; rounding
         # lowers the whole head relative to the shoulders.
         forward = _SIDE_ANGLE_WEIGHT * angle_change
-        rounding = _SIDE_DROP_WEIGHT * head_drop * max(neutral.head_rise, 1e-6) / 0.3
-        return PostureMetrics(forward, rounding, lean, pitch_change)
-    # A nod moves the nose, not the ears, but a big one still shifts the ear line:
-    # discount the head-height cue while the head is pitched away from neutral.
-    trust = max(0.0, 1.0 - abs(pitch_change) / _PITCH_FULL_DISCOUNT)
-    head_drop = (neutral.head_rise - cues.head_rise) / max(abs(neutral.head_rise), 1e-6)
-    size_growth = cues.head_size / neutral.head_size - 1.0
-    narrowing = 1.0 - cues.shoulder_width / neutral.shoulder_width
-    forward = _HEAD_SIZE_WEIGHT * size_growth + _HEAD_DROP_WEIGHT * trust * head_drop
+        rounding = _SIDE_DROP_WEIGHT * head_drop * max(neutral.ear_rise, 1e-6) / 0.3
+        return PostureMetrics(forward, rounding, lean, pitch_change, (forward, rounding))
+    if neutral.nose_rise < _MIN_NOSE_RISE or neutral.shoulder_width <= 0:
+        return None
+    neck = _NECK_WEIGHT * (neutral.nose_rise - cues.nose_rise) / neutral.nose_rise
+    sink = _SINK_WEIGHT * (cues.nose_y - neutral.nose_y) / neutral.shoulder_width
+    size = _HEAD_SIZE_WEIGHT * (cues.head_size / neutral.head_size - 1.0)
+    offset = math.nan
     if cues.view == "oblique" and neutral.view == "oblique":
         # Turned away from the camera, the head comes forward partly sideways in the image.
-        forward += _OFFSET_WEIGHT * (cues.head_offset - neutral.head_offset)
-    rounding = _SHOULDER_NARROW_WEIGHT * narrowing + _HEAD_DROP_WEIGHT * trust * head_drop
-    return PostureMetrics(forward, rounding, lean, pitch_change)
+        offset = _OFFSET_WEIGHT * (cues.head_offset - neutral.head_offset)
+    forward = neck
+    parts = (neck, sink, size, offset)
+    return PostureMetrics(
+        forward, sink, lean, pitch_change, tuple(p for p in parts if math.isfinite(p))
+    )
