@@ -7,6 +7,7 @@ INSTALLED := $(VENV)/.installed
 MODEL := models/pose_landmarker_full.task
 SAMPLES := sample_videos/.built
 DEMO_VIDEO := sample_videos/slouch.mp4
+REALDATA ?= ../shared/realdata
 
 .DEFAULT_GOAL := help
 
@@ -58,7 +59,10 @@ check: $(INSTALLED) ## Lint, format check and type check (ruff + mypy)
 bench: setup ## Time decoding, pose and the rest on the sample clips
 	$(BIN)/python benchmarks/bench.py
 
+eval-real: $(INSTALLED) ## Figures on the real recordings in ../shared/realdata, beside the peer rules
+	$(BIN)/python benchmarks/evaluate_real.py $(REALDATA)
+
 clean: ## Remove the virtual environment and built artefacts
 	rm -rf $(VENV) $(MODEL) sample_videos/*.mp4 $(SAMPLES) .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help setup system-deps run test check bench clean
+.PHONY: help setup system-deps run test check bench eval-real clean

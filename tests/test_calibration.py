@@ -11,9 +11,9 @@ import pytest
 from coach.analyzer import Analyzer
 from coach.calibration import Calibrator, load_profile, new_profile, profile_path, save_profile
 from coach.config import Config
-from coach.decisions.baseline import Drift, NeutralAdapter
+from coach.decisions.baseline import Drift, NeutralAdapter, judge_drift
 from coach.errors import CalibrationError
-from coach.features.posture import measure_cues, posture_metrics
+from coach.features.posture import PostureMetrics, measure_cues, posture_metrics
 from coach.movements import load_library
 from coach.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
 
@@ -26,7 +26,7 @@ def test_profile_round_trip(tmp_path: Path, yaw: float) -> None:
     assert path == tmp_path / "desk.json"
     loaded = load_profile(path)
     assert loaded.name == "desk" and loaded.view == cues.view
-    for name in ("head_size", "head_rise", "shoulder_width", "ear_shoulder_deg"):
+    for name in ("head_size", "ear_rise", "nose_rise", "shoulder_width", "ear_shoulder_deg"):
         a, b = getattr(loaded.neutral, name), getattr(cues, name)
         assert (np.isnan(a) and np.isnan(b)) or a == pytest.approx(b, abs=1e-5)
 
@@ -35,7 +35,11 @@ def test_bad_profiles_are_reported(tmp_path: Path) -> None:
     with pytest.raises(CalibrationError, match="does not exist"):
         load_profile(tmp_path / "none.json")
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"format": "coach-profile", "version": 1, "neutral": {}}))
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"format": "coach-profile", "version": 1, "neutral": {}}))
+    with pytest.raises(CalibrationError, match="another version of the coach"):
+        load_profile(old)
+    bad.write_text(json.dumps({"format": "coach-profile", "version": 2, "neutral": {}}))
     with pytest.raises(CalibrationError, match="not a valid calibration profile"):
         load_profile(bad)
     with pytest.raises(CalibrationError, match="not valid"):
@@ -83,7 +87,7 @@ def test_neutral_never_drifts_toward_a_long_slouch() -> None:
     assert all(s.state == "slouched" for s in snaps[10:])
     after = analyzer.neutral
     assert before is not None and after is not None
-    for name in ("head_size", "head_rise", "shoulder_width"):
+    for name in ("head_size", "ear_rise", "nose_rise", "shoulder_width"):
         # Only the first seconds, before the slouch was decided, may move it at all.
         assert getattr(after.current, name) == pytest.approx(
             getattr(before.current, name), rel=2e-3
@@ -125,3 +129,28 @@ def test_moved_camera_asks_for_recalibration() -> None:
     moved = BodyPose(shift_m=(0.2, 0.0, 0.0))
     snaps, t = _run_stream(analyzer, [moved] * 200, start_s=t)
     assert not snaps[50].recalibrate and snaps[-1].recalibrate
+
+
+def test_the_neutral_never_follows_a_trunk_leaning_toward_the_camera() -> None:
+    # From a front camera a trunk leaning toward the screen looks wider at the shoulders;
+    # no cue may read that as better posture and pull the neutral toward it.
+    analyzer = Analyzer(Config(), load_library(), calibrate_s=5.0)
+    snaps, t = _run_stream(analyzer, [BodyPose()] * 50)
+    before = analyzer.neutral
+    leaning = BodyPose(shift_m=(0.0, 0.04, -0.12), rounding=0.3, forward_head_m=0.03)
+    snaps, t = _run_stream(analyzer, [leaning] * 1500, start_s=t)  # five minutes
+    after = analyzer.neutral
+    assert before is not None and after is not None
+    assert all(s.state == "slouched" for s in snaps[20:])
+    for name in ("nose_rise", "nose_y", "shoulder_width", "head_size"):
+        assert getattr(after.current, name) == pytest.approx(
+            getattr(before.current, name), rel=2e-3
+        )
+
+
+def test_drift_is_frozen_when_any_cue_reads_worse() -> None:
+    better_but_one = PostureMetrics(-10.0, -10.0, 0.0, 0.0, (-10.0, -10.0, 3.0))
+    assert judge_drift(better_but_one, False, 0.08, 5.0) is Drift.WORSE
+    all_better = PostureMetrics(-10.0, -10.0, 0.0, 0.0, (-10.0, -10.0, -1.0))
+    assert judge_drift(all_better, False, 0.08, 5.0) is Drift.BETTER
+    assert judge_drift(all_better, True, 0.08, 5.0) is Drift.WORSE

@@ -51,14 +51,14 @@ def test_enter_and_exit_thresholds_with_minimum_durations() -> None:
     detector = SlouchDetector(SlouchConfig())
     frames = list(
         script(
-            (10, m(), True), (20, m(forward=25), True), (10, m(forward=11), True), (10, m(), True)
+            (10, m(), True), (20, m(forward=25), True), (10, m(forward=15), True), (10, m(), True)
         )
     )
     result = states(detector, frames)
     slouched = [t for t, s in result if s is PostureState.SLOUCHED]
     assert result[0][1] is PostureState.UPRIGHT
     assert 12.0 <= slouched[0] <= 12.4  # 2 s after the metric crossed the enter threshold
-    # Between the thresholds (11 is below enter 15, above exit 8) the slouch holds.
+    # Between the thresholds (a score of 7.5 is below enter 10, above exit 6) it holds.
     assert any(30 < t < 40 for t in slouched)
     assert 40.6 <= slouched[-1] <= 41.0  # upright 1 s after falling below the exit threshold
 
@@ -133,3 +133,21 @@ def test_next_nudge_countdown() -> None:
         status = detector.update(mm, seen, t)
     wait = nudger.next_in_s(status, t)
     assert wait is not None and abs(wait - (45.0 - (t - status.since_s))) < 1e-6
+
+
+def test_a_glance_at_the_keyboard_does_not_flip_the_state() -> None:
+    detector = SlouchDetector(SlouchConfig())
+    nod = m(forward=25, rounding=15, pitch=0.2)
+    frames = list(script((10, m(), True), (2.5, nod, True), (10, m(), True)))
+    assert all(s is PostureState.UPRIGHT for _, s in states(detector, frames))
+
+
+def test_a_head_kept_down_is_a_slouch_however_it_is_pitched() -> None:
+    config = SlouchConfig()
+    detector = SlouchDetector(config)
+    nod = m(forward=25, rounding=15, pitch=0.2)
+    frames = list(script((10, m(), True), (30, nod, True)))
+    slouched = [t for t, s in states(detector, frames) if s is PostureState.SLOUCHED]
+    assert slouched, "a sustained head-down slouch must be caught"
+    assert slouched[0] <= 10.0 + config.glance_s + config.enter_after_s + 0.5
+    assert slouched[-1] == frames[-1][0]

@@ -242,6 +242,7 @@ class PostureMetrics:
 _NECK_WEIGHT = 100.0  # nose 15 % lower toward the shoulder line (per shoulder width) → +15
 _SINK_WEIGHT = 100.0  # nose 0.15 shoulder widths lower in the frame → +15
 _HEAD_SIZE_WEIGHT = 150.0  # +10 % head size against the shoulders → +15
+_HEAD_SIZE_DEAD_ZONE = 8.0  # points of head growth that count for nothing
 _OFFSET_WEIGHT = 150.0  # ears 10 % of shoulder width further ahead (oblique) → +15
 _SIDE_ANGLE_WEIGHT = 2.0  # 10 degrees more ear-shoulder angle → +20
 _SIDE_DROP_WEIGHT = 200.0  # head 10 % of frame height lower → +20
@@ -287,7 +288,15 @@ def posture_metrics(cues: PostureCues, neutral: PostureCues) -> PostureMetrics |
     if cues.view == "oblique" and neutral.view == "oblique":
         # Turned away from the camera, the head comes forward partly sideways in the image.
         offset = _OFFSET_WEIGHT * (cues.head_offset - neutral.head_offset)
+    # A head pushed straight toward a front camera barely moves the nose down, but it grows
+    # against the shoulders. Only growth adds: a smaller-looking head is no better posture.
+    # Ear landmarks jitter more than the nose on real people: growth inside the dead zone
+    # is noise.
     forward = neck
+    if math.isfinite(size):
+        forward += max(0.0, size - _HEAD_SIZE_DEAD_ZONE)
+    if math.isfinite(offset):
+        forward += offset
     parts = (neck, sink, size, offset)
     return PostureMetrics(
         forward, sink, lean, pitch_change, tuple(p for p in parts if math.isfinite(p))
