@@ -14,7 +14,10 @@ from benchmarks.realdata import DEFAULT_DATA_DIR
 
 
 def main(argv: list[str]) -> int:
-    data_dir = Path(argv[1]) if len(argv) > 1 else DEFAULT_DATA_DIR
+    """`evaluate_real.py [DATA_DIR] [--lopo]`: --lopo adds the leave-one-person-out tuning."""
+    lopo = "--lopo" in argv
+    args = [a for a in argv[1:] if a != "--lopo"]
+    data_dir = Path(args[0]) if args else DEFAULT_DATA_DIR
     if not (data_dir / "posture").is_dir() or not (data_dir / "keraal").is_dir():
         print(
             f"no real recordings under {data_dir}: pass the realdata folder "
@@ -28,6 +31,8 @@ def main(argv: list[str]) -> int:
         lines, summary = part.report(data_dir)
         print("\n".join(lines), end="\n\n", flush=True)
         summaries.extend(summary)
+    if lopo:
+        summaries.extend(real_posture.lopo_report(data_dir))
     print(f"Real data: {data_dir} ({time.monotonic() - started:.0f} s)")
     print("\n".join(summaries))
     return 0

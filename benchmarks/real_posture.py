@@ -358,3 +358,69 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main(sys.argv))
+
+
+LOPO_GRID = (8.0, 10.0, 12.0, 14.0)
+
+
+def lopo_report(data_dir: Path) -> list[str]:
+    """Leave one person out: the score threshold is picked on the other people's continuous
+    recordings, then the held-out person is scored with it."""
+    everything = recordings(data_dir)
+    continuous = [
+        r
+        for r in everything
+        if r.continuous and {"upright", "slouched"} & {i.state for i in r.intervals}
+    ]
+    per: dict[float, dict[str, dict[str, Score]]] = {}
+    with tempfile.TemporaryDirectory(prefix="coach-lopo-") as tmp, isolated_home(Path(tmp)):
+        for enter in LOPO_GRID:
+            toml = f"[slouch]\nscore_enter = {enter}\nscore_exit = {enter * 0.6:.2f}\n"
+            per[enter] = {}
+            for rec in continuous:
+                try:
+                    per[enter][rec.path.name + rec.source] = evaluate(
+                        rec, everything, Path(tmp), toml
+                    )
+                except CoachFailed:
+                    continue
+    lines = [
+        "slouch, leave one person out (score_enter picked on the others' continuous recordings):"
+    ]
+    held = {judge: Score() for judge in JUDGES}
+    for person in sorted({r.person for r in continuous}):
+        others = [r for r in continuous if r.person != person]
+        mine = [r for r in continuous if r.person == person]
+
+        def agreement(enter: float, recs: list[Recording]) -> float:
+            total = Score()
+            for r in recs:
+                s = per[enter].get(r.path.name + r.source)
+                if s is not None:
+                    total.merge(s["coach"])
+            return total.agreement or 0.0
+
+        best = max(LOPO_GRID, key=lambda e: agreement(e, others))
+        person_scores = {judge: Score() for judge in JUDGES}
+        for r in mine:
+            s = per[best].get(r.path.name + r.source)
+            if s is None:
+                continue
+            for judge in JUDGES:
+                person_scores[judge].merge(s[judge])
+                held[judge].merge(s[judge])
+        c = person_scores["coach"]
+        lines.append(
+            f"  {person:28} score_enter {best:g}: coach {_pct(c.agreement)} agree, "
+            f"{_pct(c.share('upright'))} upright flagged, {_pct(c.share('slouched'))} caught; "
+            f"dorso {_pct(person_scores['dorso'].agreement)}, upsit {_pct(person_scores['upsit'].agreement)}"
+        )
+    lines.append(
+        "slouch, leave one person out, held-out people together: "
+        + "; ".join(
+            f"{j} {_pct(held[j].agreement)} agree, {_pct(held[j].share('upright'))} upright flagged, "
+            f"{_pct(held[j].share('slouched'))} caught"
+            for j in JUDGES
+        )
+    )
+    return lines
