@@ -108,7 +108,7 @@ class RepMovement:
 _TRUNK, _ROLL = 0, 1
 _TILT, _SPAN, _FACE, _LAT_ROLL = 0, 1, 2, 3
 _NAN = float("nan")
-# Share of a visit's tilt readings that must reach the minimum tilt (the bend's held part).
+# The tilt judged is the one the top fifth of a visit's readings reach (the held part of a bend).
 _TILT_QUANTILE = 0.8
 
 

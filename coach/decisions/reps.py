@@ -1,4 +1,4 @@
-"""Provides rep counting for seated cat-cow and lateral flexion, with form coaching and set recognition."""
+"""Provides the rep counter: one movement's reps from the pose stream, live, with form coaching."""
 
 from __future__ import annotations
 
