@@ -92,6 +92,7 @@ class Analyzer:
         config: Config,
         library: MovementLibrary,
         neutral: PostureCues | None = None,
+        noise: PostureCues | None = None,
         calibrate_s: float | None = None,
         clock: Clock | None = None,
         guided: tuple[str, int | None] | None = None,
@@ -113,6 +114,7 @@ class Analyzer:
         self._exercise = ExerciseTracker(
             config.reps, library, start_within_s=config.prompts.respond_s, recognise=guided is None
         )
+        self._noise = noise
         if neutral is not None:
             self._start_from(neutral)
         self._cue_median = CueSmoother(config.slouch.median_window_s)
@@ -140,6 +142,11 @@ class Analyzer:
     def calibrated_neutral(self) -> PostureCues | None:
         """The neutral as calibrated (None while calibrating)."""
         return None if self._adapter is None else self._adapter.neutral.calibrated
+
+    @property
+    def calibrated_noise(self) -> PostureCues | None:
+        """How much each cue jittered at calibration (None: not known)."""
+        return self._noise
 
     @property
     def neutral(self) -> AdaptiveNeutral | None:
@@ -187,12 +194,13 @@ class Analyzer:
             if neutral is None:
                 calibrating = self._calibrator.progress(t_s)
             else:
+                self._noise = self._calibrator.noise
                 self._start_from(neutral)
         if pose is not None and self._adapter is not None and not self._identity.has_reference:
             self._identity.set_reference(pose)
         if cues is None or self._adapter is None or pose is None:
             return cues, None, calibrating, False
-        metrics = posture_metrics(cues, self._adapter.neutral.current)
+        metrics = posture_metrics(cues, self._adapter.neutral.current, self._noise)
         if self._watcher is None:
             self._watcher = SetupWatcher(
                 self._config.calibration, pose.image_size[0] / pose.image_size[1]

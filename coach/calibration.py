@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from coach.errors import CalibrationError
-from coach.features.posture import PostureCues, median_cues
+from coach.features.posture import PostureCues, median_cues, spread_cues
 
 PROFILE_FORMAT = "coach-profile"
 PROFILE_VERSION = 2
@@ -28,6 +28,19 @@ class Profile:
     view: str
     image_size: tuple[int, int]
     neutral: PostureCues
+    noise: PostureCues | None = None
+    """How much each cue jittered while calibrating (weights the cues; None: unknown)."""
+
+
+def _cues_to_json(cues: PostureCues) -> dict[str, float | None]:
+    return {k: (None if math.isnan(v) else round(v, 6)) for k, v in asdict(cues).items()}
+
+
+def _cues_from_json(raw: object) -> PostureCues:
+    names = {f.name for f in fields(PostureCues)}
+    if not isinstance(raw, dict) or set(raw) != names:
+        raise ValueError("cues")
+    return PostureCues(**{k: math.nan if raw[k] is None else float(raw[k]) for k in names})
 
 
 def profile_path(name_or_path: str, profiles_dir: Path) -> Path:
@@ -43,9 +56,6 @@ def profile_path(name_or_path: str, profiles_dir: Path) -> Path:
 
 def save_profile(profile: Profile, path: Path) -> Path:
     """Write a profile as JSON (atomically: a crash never leaves half a profile)."""
-    neutral = {
-        k: (None if math.isnan(v) else round(v, 6)) for k, v in asdict(profile.neutral).items()
-    }
     data = {
         "format": PROFILE_FORMAT,
         "version": PROFILE_VERSION,
@@ -53,7 +63,8 @@ def save_profile(profile: Profile, path: Path) -> Path:
         "created": profile.created,
         "view": profile.view,
         "image_size": list(profile.image_size),
-        "neutral": neutral,
+        "neutral": _cues_to_json(profile.neutral),
+        "noise": None if profile.noise is None else _cues_to_json(profile.noise),
     }
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -80,11 +91,8 @@ def load_profile(path: Path) -> Profile:
                 f"{path} was made by another version of the coach (its cues differ); "
                 "calibrate again with `coach calibrate`"
             )
-        raw = data["neutral"]
-        names = {f.name for f in fields(PostureCues)}
-        if set(raw) != names:
-            raise ValueError("cues")
-        neutral = PostureCues(**{k: math.nan if raw[k] is None else float(raw[k]) for k in names})
+        neutral = _cues_from_json(data["neutral"])
+        noise = None if data.get("noise") is None else _cues_from_json(data["noise"])
         size = data["image_size"]
         return Profile(
             name=str(data["name"]),
@@ -92,6 +100,7 @@ def load_profile(path: Path) -> Profile:
             view=str(data["view"]),
             image_size=(int(size[0]), int(size[1])),
             neutral=neutral,
+            noise=noise,
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         raise CalibrationError(
@@ -99,11 +108,21 @@ def load_profile(path: Path) -> Profile:
         ) from None
 
 
-def new_profile(name: str, neutral: PostureCues, image_size: tuple[int, int]) -> Profile:
+def new_profile(
+    name: str,
+    neutral: PostureCues,
+    image_size: tuple[int, int],
+    noise: PostureCues | None = None,
+) -> Profile:
     """A profile stamped with the current time (the only clock read here: a label, not a decision)."""
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     return Profile(
-        name=name, created=created, view=neutral.view, image_size=image_size, neutral=neutral
+        name=name,
+        created=created,
+        view=neutral.view,
+        image_size=image_size,
+        neutral=neutral,
+        noise=noise,
     )
 
 
@@ -121,6 +140,8 @@ class Calibrator:
         self._cues: deque[tuple[float, PostureCues]] = deque()
         self._start_s: float | None = None
         self.neutral: PostureCues | None = None
+        self.noise: PostureCues | None = None
+        """How much each cue jittered over the window (set with the neutral)."""
 
     @property
     def done(self) -> bool:
@@ -149,5 +170,7 @@ class Calibrator:
         if len(self._cues) >= max(3.0, needed):
             views = [c.view for _, c in self._cues]
             main_view = max(set(views), key=views.count)
-            self.neutral = median_cues([c for _, c in self._cues if c.view == main_view])
+            window = [c for _, c in self._cues if c.view == main_view]
+            self.neutral = median_cues(window)
+            self.noise = spread_cues(window, self.neutral)
         return self.neutral

@@ -250,7 +250,7 @@ def _preview_sinks(
         return []
     window = PreviewWindow(
         skeleton_only=getattr(args, "skeleton_only", False) or config.preview.skeleton_only,
-        thresholds=(config.slouch.forward_head_enter, config.slouch.rounding_enter),
+        thresholds=(config.slouch.score_enter, config.slouch.score_enter),
         message_s=config.nudge.show_s,
         on_key=on_key,
     )
@@ -446,7 +446,8 @@ def _cmd_calibrate(args: argparse.Namespace, config: Config, console: Console) -
             "face the camera with head and shoulders in view and try again"
         )
     size = stopper.image_size or (640, 480)
-    path = save_profile(new_profile(target.stem, neutral, size), target)
+    profile = new_profile(target.stem, neutral, size, noise=analyzer.calibrated_noise)
+    path = save_profile(profile, target)
     console.print(
         f"Saved calibration profile {target.stem!r} ({neutral.view} view) to {path}. "
         f"Use it with `coach run --profile {target.stem}`."

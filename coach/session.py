@@ -113,7 +113,12 @@ class Session:
             loaded = load_profile(profile_path(profile, profiles_dir()))
             self._note = f"[dim]Using calibration profile {loaded.name!r}.[/dim]"
             return Analyzer(
-                self.config, library, neutral=loaded.neutral, clock=self._clock(), guided=guided
+                self.config,
+                library,
+                neutral=loaded.neutral,
+                noise=loaded.noise,
+                clock=self._clock(),
+                guided=guided,
             )
         if seconds is None and self.args.command in ("run", "analyze"):
             self._note = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -154,3 +155,32 @@ def test_drift_is_frozen_when_any_cue_reads_worse() -> None:
     all_better = PostureMetrics(-10.0, -10.0, 0.0, 0.0, (-10.0, -10.0, -1.0))
     assert judge_drift(all_better, False, 0.08, 5.0) is Drift.BETTER
     assert judge_drift(all_better, True, 0.08, 5.0) is Drift.WORSE
+
+
+def test_calibration_measures_each_cues_jitter_and_the_profile_keeps_it(tmp_path: Path) -> None:
+    camera = Camera()
+    calibrator = Calibrator(window_s=3.0, min_usable_fraction=0.6, expected_fps=5.0)
+    rng = np.random.default_rng(3)
+    for i in range(20):
+        pose = synthetic_pose(BodyPose(), camera, noise_px=2.0, rng=rng)
+        calibrator.update(measure_cues(pose), i * 0.2)
+    assert calibrator.neutral is not None and calibrator.noise is not None
+    assert 0.0 < calibrator.noise.nose_rise < 0.05
+    profile = new_profile("desk", calibrator.neutral, (640, 480), noise=calibrator.noise)
+    loaded = load_profile(save_profile(profile, tmp_path / "desk.json"))
+    assert loaded.noise is not None
+    assert loaded.noise.nose_rise == pytest.approx(calibrator.noise.nose_rise, rel=1e-3)
+
+
+def test_a_jittery_cue_counts_less_in_the_score() -> None:
+    camera = Camera()
+    neutral = measure_cues(synthetic_pose(BodyPose(), camera))
+    slumped = measure_cues(synthetic_pose(BodyPose(rounding=0.6), camera))
+    assert neutral is not None and slumped is not None
+    steady = dataclasses.replace(neutral, nose_rise=0.001, nose_y=0.001)
+    jittery_sink = dataclasses.replace(steady, nose_y=0.05)
+    a = posture_metrics(slumped, neutral, steady)
+    b = posture_metrics(slumped, neutral, jittery_sink)
+    assert a is not None and b is not None
+    assert a.weights == pytest.approx((0.5, 0.5), abs=0.05)
+    assert b.weights[1] < 0.2 < 0.8 < b.weights[0]

@@ -187,6 +187,20 @@ def median_cues(cues: list[PostureCues]) -> PostureCues:
     return PostureCues(**values)
 
 
+def spread_cues(cues: list[PostureCues], centre: PostureCues) -> PostureCues:
+    """Cue-by-cue robust spread (1.4826 times the median absolute deviation from `centre`): how much
+    each cue jitters for this person and camera while they sit still."""
+    values = {}
+    for f in fields(PostureCues):
+        deviations = [
+            abs(getattr(c, f.name) - getattr(centre, f.name))
+            for c in cues
+            if math.isfinite(getattr(c, f.name)) and math.isfinite(getattr(centre, f.name))
+        ]
+        values[f.name] = 1.4826 * float(np.median(deviations)) if deviations else math.nan
+    return PostureCues(**values)
+
+
 class CueSmoother:
     """Rolling median of the cues over the last `window_s` of stream time.
 
@@ -226,11 +240,14 @@ class PostureMetrics:
     """How far the head is nodded from neutral (positive down); a glance at the keyboard."""
     cue_points: tuple[float, ...] = ()
     """Each cue's own reading in the same points (positive: worse than neutral)."""
+    weights: tuple[float, float] = (0.5, 0.5)
+    """How much forward head and rounding count in the score (their reliability)."""
 
     @property
     def score(self) -> float:
-        """The slouch score: both measures together (a slouch moves both)."""
-        return (self.forward_head + self.thoracic_rounding) / 2.0
+        """The slouch score: both measures together (a slouch moves both), each weighted by
+        how steady it was for this person and camera at calibration."""
+        return self.weights[0] * self.forward_head + self.weights[1] * self.thoracic_rounding
 
     @property
     def worst_cue(self) -> float:
@@ -246,6 +263,10 @@ _HEAD_SIZE_DEAD_ZONE = 8.0  # points of head growth that count for nothing
 _OFFSET_WEIGHT = 150.0  # ears 10 % of shoulder width further ahead (oblique) → +15
 _SIDE_ANGLE_WEIGHT = 2.0  # 10 degrees more ear-shoulder angle → +20
 _SIDE_DROP_WEIGHT = 200.0  # head 10 % of frame height lower → +20
+# Jitter (points, 1 sigma) below which a cue counts as fully steady: no cue is trusted more.
+_NOISE_FLOOR = 2.0
+# Head growth inside this many sigmas of its own calibration jitter counts for nothing.
+_HEAD_SIZE_SIGMAS = 3.0
 # Below this nose height above the shoulders (shoulder widths) the ratio is meaningless.
 _MIN_NOSE_RISE = 0.05
 
@@ -255,7 +276,17 @@ def _mean(values: list[float]) -> float:
     return sum(finite) / len(finite) if finite else math.nan
 
 
-def posture_metrics(cues: PostureCues, neutral: PostureCues) -> PostureMetrics | None:
+def _weights(sigmas: tuple[float, float]) -> tuple[float, float]:
+    inverse = [
+        1.0 / (s * s + _NOISE_FLOOR**2) if math.isfinite(s) else 1.0 / _NOISE_FLOOR**2
+        for s in sigmas
+    ]
+    return inverse[0] / sum(inverse), inverse[1] / sum(inverse)
+
+
+def posture_metrics(
+    cues: PostureCues, neutral: PostureCues, noise: PostureCues | None = None
+) -> PostureMetrics | None:
     """Compare a frame's cues with the neutral; None when the views differ.
 
     Front and oblique: forward head is the nose sinking toward the shoulder line per
@@ -264,6 +295,9 @@ def posture_metrics(cues: PostureCues, neutral: PostureCues) -> PostureMetrics |
     too. Thoracic rounding is the whole head sinking in the frame, per shoulder width: a
     slumped upper back carries the head down with it. A nod moves the nose as well: the
     detector tells a glance from a slouch by how long it lasts.
+
+    `noise` (the cues' spread at calibration) weights the two measures by how steady each
+    is for this person and camera, and widens the head-growth dead zone for jittery ears.
     """
     if cues.view != neutral.view and {cues.view, neutral.view} != {"front", "oblique"}:
         return None
@@ -292,12 +326,25 @@ def posture_metrics(cues: PostureCues, neutral: PostureCues) -> PostureMetrics |
     # against the shoulders. Only growth adds: a smaller-looking head is no better posture.
     # Ear landmarks jitter more than the nose on real people: growth inside the dead zone
     # is noise.
+    sigma_neck = sigma_sink = sigma_size = math.nan
+    if noise is not None:
+        sigma_neck = _NECK_WEIGHT * noise.nose_rise / neutral.nose_rise
+        sigma_sink = _SINK_WEIGHT * noise.nose_y / neutral.shoulder_width
+        sigma_size = _HEAD_SIZE_WEIGHT * noise.head_size / neutral.head_size
     forward = neck
     if math.isfinite(size):
-        forward += max(0.0, size - _HEAD_SIZE_DEAD_ZONE)
+        dead_zone = _HEAD_SIZE_DEAD_ZONE
+        if math.isfinite(sigma_size):
+            dead_zone = max(dead_zone, _HEAD_SIZE_SIGMAS * sigma_size)
+        forward += max(0.0, size - dead_zone)
     if math.isfinite(offset):
         forward += offset
     parts = (neck, sink, size, offset)
     return PostureMetrics(
-        forward, sink, lean, pitch_change, tuple(p for p in parts if math.isfinite(p))
+        forward,
+        sink,
+        lean,
+        pitch_change,
+        tuple(p for p in parts if math.isfinite(p)),
+        _weights((sigma_neck, sigma_sink)),
     )
