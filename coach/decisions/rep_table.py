@@ -141,7 +141,9 @@ def _cat_cow_pair(first: Visit, second: Visit, config: RepConfig) -> bool:
 
 def _lateral_evidence(pose: Pose, context: ViewContext, config: RepConfig) -> Evidence:
     tilt = trunk_tilt_deg(pose, context, config.min_visibility)
-    front = context.view != "side"
+    # Only from the front: from an oblique camera a side bend sways the shoulders toward or
+    # away from it, which rescales their span and moves the nose across the ears.
+    front = context.view == "front"
     span_px = shoulder_span_px(pose)
     span = math.log(span_px) if front and span_px > 1e-6 else _NAN
     face = head_turn(pose, context) if front else None

@@ -24,7 +24,7 @@ class Movement(StrEnum):
 
 CAT_COW = Movement.CAT_COW
 LATERAL_FLEXION = Movement.LATERAL_FLEXION
-MOVEMENTS: tuple[str, ...] = tuple(Movement)
+MOVEMENTS: tuple[str, ...] = tuple(m.value for m in Movement)
 
 # Oblique shoulder widths are foreshortened by cos(yaw); past this the correction would
 # amplify noise more than it removes bias (side views use other scales anyway).
