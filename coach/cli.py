@@ -250,7 +250,7 @@ def _preview_sinks(
         return []
     window = PreviewWindow(
         skeleton_only=getattr(args, "skeleton_only", False) or config.preview.skeleton_only,
-        thresholds=(config.slouch.score_enter, config.slouch.score_enter),
+        thresholds=(config.slouch.forward_head_enter, config.slouch.rounding_enter),
         message_s=config.nudge.show_s,
         on_key=on_key,
     )

@@ -114,13 +114,13 @@ class SlouchConfig:
     slouched: the nose sinking toward the shoulders and the head sinking in the frame agree."""
     score_exit: float = 6.0
     """Slouch score at or below which posture is upright again."""
-    forward_head_enter: float = 25.0
-    """Forward head alone at or above which posture is slouched (the other cue unseen)."""
-    forward_head_exit: float = 12.0
+    forward_head_enter: float = 15.0
+    """Forward head alone at or above which posture is slouched (the other cue unmoved)."""
+    forward_head_exit: float = 10.0
     """Forward head at or below which (with the score) posture is upright again."""
-    rounding_enter: float = 25.0
+    rounding_enter: float = 15.0
     """Thoracic rounding alone at or above which posture is slouched."""
-    rounding_exit: float = 12.0
+    rounding_exit: float = 10.0
     """Thoracic rounding at or below which (with the score) posture is upright again."""
     enter_after_s: float = 2.0
     """Minimum duration above the enter thresholds before the state turns slouched."""

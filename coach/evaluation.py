@@ -134,7 +134,8 @@ def simulate_day(
     camera = Camera()
     bodies = {
         "sit": BodyPose(),
-        "slouch_head": BodyPose(forward_head_m=0.07),
+        # Forward and down, as real forward heads are (the neck shortens as the head drops).
+        "slouch_head": BodyPose(forward_head_m=0.07, neck_m=-0.03),
         "slouch_back": BodyPose(rounding=0.8),
     }
     bounds = [

@@ -98,10 +98,10 @@ def render(view: DashboardView, thresholds: SlouchConfig) -> RenderableType:
     table.add_row("Posture", state)
     if view.calibrating is not None:
         table.add_row("Calibrating", Text(f"sit tall… {view.calibrating:.0%}", style="bold cyan"))
-    # A slouch moves both measures: each is drawn against the score's threshold, the level
-    # at which the two together make a slouch.
-    table.add_row("Forward head", metric_bar(view.forward_head, thresholds.score_enter))
-    table.add_row("Upper-back rounding", metric_bar(view.thoracic_rounding, thresholds.score_enter))
+    table.add_row("Forward head", metric_bar(view.forward_head, thresholds.forward_head_enter))
+    table.add_row(
+        "Upper-back rounding", metric_bar(view.thoracic_rounding, thresholds.rounding_enter)
+    )
     if view.lean_deg is not None:
         table.add_row("Sideways lean", f"{view.lean_deg:+.0f}°")
     if view.next_nudge_in_s is not None:

@@ -48,7 +48,7 @@ def draw_preview(
     frame: Frame | None,
     *,
     skeleton_only: bool,
-    thresholds: tuple[float, float] = (10.0, 10.0),
+    thresholds: tuple[float, float] = (15.0, 15.0),
     message: str | None = None,
     size: tuple[int, int] = (640, 480),
 ) -> ImageArray:
