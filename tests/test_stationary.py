@@ -344,3 +344,16 @@ def test_keys_map_to_commands() -> None:
     assert controls.drain() == ["done", "snooze", "skip"]
     assert controls.quit
     assert np.isfinite(controls.paused_for_s())
+
+
+def test_a_user_turned_sideways_after_a_gap_is_still_the_user() -> None:
+    from coach.features.user import UserIdentity
+
+    identity = UserIdentity(scale_tolerance=0.4, shift_widths=1.2)
+    identity.set_reference(synthetic_pose(BodyPose(), Camera()))
+    # Back after a gap, turned to the side: the shoulders look narrow, the head as high.
+    turned = synthetic_pose(BodyPose(), Camera(yaw_deg=75.0))
+    assert identity.is_user(turned, 10.0)
+    # Someone smaller, further back, is not.
+    far = synthetic_pose(BodyPose(), Camera(distance_m=2.2))
+    assert not identity.is_user(far, 30.0)

@@ -17,6 +17,22 @@ def shoulder_centre_and_width(pose: Pose) -> tuple[np.ndarray, float]:
     return (left + right) / 2.0, float(np.linalg.norm(left - right))
 
 
+# A seated person's nose sits about half a shoulder width above the shoulder line; twice that
+# height is a body scale that survives turning sideways, where the shoulder width collapses.
+_HEAD_HEIGHT_TO_WIDTH = 2.0
+
+
+def body_scale(pose: Pose) -> float:
+    """The larger of the shoulder width and twice the nose's height above the shoulders, in
+    normalised image units: the person's size whichever way they face."""
+    _, width = shoulder_centre_and_width(pose)
+    if pose.visibility[Landmark.NOSE] < 0.5:
+        return width
+    shoulders_y = float(pose.image_xyz[[Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER], 1].mean())
+    head_height = shoulders_y - float(pose.image_xyz[Landmark.NOSE, 1])
+    return max(width, _HEAD_HEIGHT_TO_WIDTH * head_height)
+
+
 class UserSelector:
     """Follows one person: the largest at first, then whoever stays nearest in place and size.
 
@@ -68,7 +84,7 @@ class UserIdentity:
 
     def set_reference(self, pose: Pose) -> None:
         """Remember the calibrated user's place and size."""
-        self._reference = shoulder_centre_and_width(pose)
+        self._reference = (shoulder_centre_and_width(pose)[0], body_scale(pose))
 
     @property
     def has_reference(self) -> bool:
@@ -76,8 +92,12 @@ class UserIdentity:
         return self._reference is not None
 
     def is_user(self, pose: Pose, t_s: float) -> bool:
-        """Whether `pose` is the user (always True before calibration)."""
-        centre, width = shoulder_centre_and_width(pose)
+        """Whether `pose` is the user (always True before calibration).
+
+        Size is the body scale, not the shoulder width, so a user turning to the side (their
+        shoulders then look narrow) is still the user.
+        """
+        centre, width = shoulder_centre_and_width(pose)[0], body_scale(pose)
         if self._last is not None and t_s - self._last[0] <= self.gap_s:
             _, last_centre, last_width = self._last
             continuous = float(np.linalg.norm(centre - last_centre)) <= 0.5 * last_width and (
