@@ -115,3 +115,23 @@ def test_a_guided_set_counts_from_the_first_phase() -> None:
     assert done.reps == 4 and "Target reached: 4 of 4." in done.feedback
     counted = [s.counter.reps for s in snaps if s.counter is not None]
     assert counted == sorted(counted)  # the live count only goes up
+
+
+def test_a_recognised_set_ends_when_its_rhythm_stops_and_a_slouch_is_judged_again() -> None:
+    analyzer = Analyzer(Config(), load_library(), calibrate_s=3.0)
+    rng = np.random.default_rng(2)
+    snaps, t = stream(analyzer, [BodyPose()] * int(10 * FPS), 0.0, rng)
+    moves = [cat_cow_body(i / FPS) for i in range(int(4 * 4.0 * FPS))]
+    snaps, t = stream(analyzer, moves, t, rng)
+    assert analyzer.exercise.moving_on_purpose  # recognised: its "cat" is no slouch
+    set_over_s = t
+    # Then a long slouch with the head bobbing (reading, typing): no rhythm, no rep.
+    slouch = [
+        BodyPose(rounding=0.8, forward_head_m=0.04, pitch_deg=8.0 + 6.0 * math.sin(i / 9))
+        for i in range(int(60 * FPS))
+    ]
+    snaps, t = stream(analyzer, slouch, t, rng)
+    (done,) = events(snaps, SetCompleted)
+    assert done.recognised and done.movement == "cat-cow"
+    assert done.t_s - set_over_s <= Config().reps.recognise_max_period_s + 2.0
+    assert snaps[-1].state == "slouched"

@@ -81,6 +81,10 @@ class SetRecognizer:
             last_s = self._detectors[self._active].last_activity_s
             if last_s is not None and t_s - last_s > self.config.set_end_idle_s:
                 return self._complete(t_s)
+            # A recognised set is rhythmic: once no rep has come for longer than the slowest
+            # rhythm, it is over, whatever the head does meanwhile (work, a held slouch).
+            if t_s - self._runs[self._active][-1][0].end_s > self.config.recognise_max_period_s:
+                return self._complete(t_s)
             return None
         for movement, run in self._runs.items():
             if run and t_s - run[-1][0].end_s > self.config.recognise_max_period_s:
