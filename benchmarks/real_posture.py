@@ -196,12 +196,15 @@ class Score:
     """Time (or frames) judged, per truth state, and how often the judge said slouched."""
 
     counts: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    reps: int = 0
+    """Reps the judge counted unprompted (the coach only): a person at a desk does none."""
 
     def add(self, truth: str, slouched: bool) -> None:
         self.counts[truth][0] += 1
         self.counts[truth][1] += int(slouched)
 
     def merge(self, other: Score) -> None:
+        self.reps += other.reps
         for state, (n, k) in other.counts.items():
             self.counts[state][0] += n
             self.counts[state][1] += k
@@ -288,6 +291,10 @@ def evaluate(
         scores["coach"].add(truth, sample["state"] == "slouched")
         for name, states in peers.items():
             scores[name].add(truth, states[i])
+    reps = result["reps"]
+    scores["coach"].reps = int(reps["cat-cow"]) + sum(
+        int(n) for n in reps["lateral-flexion"].values()
+    )
     return scores
 
 
@@ -301,6 +308,7 @@ def report(data_dir: Path, overrides: str = "") -> tuple[list[str], list[str]]:
     totals: dict[tuple[bool, str], Score] = defaultdict(Score)
     wins: list[str] = []
     failed: list[str] = []
+    with_reps: list[str] = []
     with tempfile.TemporaryDirectory(prefix="coach-eval-") as tmp, isolated_home(Path(tmp)):
         for rec in everything:
             if not {"upright", "slouched"} & {iv.state for iv in rec.intervals}:
@@ -321,6 +329,8 @@ def report(data_dir: Path, overrides: str = "") -> tuple[list[str], list[str]]:
                     f"{_pct(s.share('slouched'))} {_pct(s.share('other'))}"
                 )
             lines.append(f"{rec.source[:20] + '/' + rec.name:44} {kind:10} " + "  ".join(cells))
+            if scores["coach"].reps:
+                with_reps.append(f"{rec.name} ({scores['coach'].reps})")
             if rec.continuous and scores["coach"].agreement is not None:
                 best_peer = max(scores[p].agreement or 0.0 for p in ("dorso", "upsit"))
                 if scores["coach"].agreement < best_peer:
@@ -340,6 +350,10 @@ def report(data_dir: Path, overrides: str = "") -> tuple[list[str], list[str]]:
         summary.append(f"slouch, {label}: " + "; ".join(parts))
     summary.append(
         "slouch: coach behind a peer rule on continuous: " + (", ".join(wins) if wins else "none")
+    )
+    summary.append(
+        "slouch recordings (people at a desk) with reps counted unprompted: "
+        + (", ".join(with_reps) if with_reps else "none")
     )
     if failed:
         summary.append("slouch: the coach could not run on: " + ", ".join(failed))
