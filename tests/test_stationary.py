@@ -357,3 +357,20 @@ def test_a_user_turned_sideways_after_a_gap_is_still_the_user() -> None:
     # Someone smaller, further back, is not.
     far = synthetic_pose(BodyPose(), Camera(distance_m=2.2))
     assert not identity.is_user(far, 30.0)
+
+
+def test_one_arm_over_the_head_is_a_stretch_a_hand_at_the_face_is_not() -> None:
+    from coach.features.motion import arms_overhead
+    from coach.records import Landmark
+
+    pose = synthetic_pose(BodyPose(), Camera())
+    nose_y = float(pose.image_xyz[Landmark.NOSE, 1])
+    width = float(
+        abs(pose.image_xyz[Landmark.LEFT_SHOULDER, 0] - pose.image_xyz[Landmark.RIGHT_SHOULDER, 0])
+    ) * (pose.image_size[0] / pose.image_size[1])
+    reaching = pose.image_xyz.copy()
+    reaching[Landmark.RIGHT_WRIST, 1] = nose_y - 1.3 * width  # side stretch: one arm overhead
+    assert arms_overhead(pose.with_landmarks(reaching, pose.world_xyz))
+    scratching = pose.image_xyz.copy()
+    scratching[Landmark.RIGHT_WRIST, 1] = nose_y - 0.3 * width  # a hand at the forehead
+    assert not arms_overhead(pose.with_landmarks(scratching, pose.world_xyz))

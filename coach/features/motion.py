@@ -71,13 +71,26 @@ def trunk_position(pose: Pose) -> tuple[npt.NDArray[np.float64], float] | None:
     return (left + right) / 2.0, width_px
 
 
+# One wrist this many shoulder widths above the nose is an arm reaching over the head.
+_OVERHEAD_REACH_WIDTHS = 1.0
+
+
 def arms_overhead(pose: Pose) -> bool:
-    """Whether both wrists are seen above the nose (arms raised in a stretch)."""
-    wrists = (L.LEFT_WRIST, L.RIGHT_WRIST)
-    if not all(usable(pose, lm) for lm in (*wrists, L.NOSE)):
+    """Whether the arms are raised in a stretch: both wrists seen above the nose, or one arm
+    reaching over the head (its wrist above the nose by more than a shoulder width, as in
+    a seated side stretch)."""
+    if not all(usable(pose, lm) for lm in (L.NOSE, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)):
         return False
-    nose_y = pose.image_xyz[L.NOSE, 1]
-    return bool(all(pose.image_xyz[w, 1] < nose_y for w in wrists))
+    nose_y = float(pose.image_xyz[L.NOSE, 1])
+    wrists = [w for w in (L.LEFT_WRIST, L.RIGHT_WRIST) if usable(pose, w)]
+    above = [nose_y - float(pose.image_xyz[w, 1]) for w in wrists]
+    if len(above) == 2 and min(above) > 0.0:
+        return True
+    # Heights in the image's y unit; the shoulder width is converted to it.
+    width, height = pose.image_size
+    dx, dy = (pose.image_xyz[L.LEFT_SHOULDER, :2] - pose.image_xyz[L.RIGHT_SHOULDER, :2]).tolist()
+    shoulder_w = float(np.hypot(dx * width, dy * height)) / max(height, 1)
+    return any(a > _OVERHEAD_REACH_WIDTHS * shoulder_w for a in above)
 
 
 class MotionMeter:
