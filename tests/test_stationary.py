@@ -363,7 +363,7 @@ def test_one_arm_over_the_head_is_a_stretch_a_hand_at_the_face_is_not() -> None:
     from coach.features.motion import arms_overhead
     from coach.records import Landmark
 
-    pose = synthetic_pose(BodyPose(), Camera())
+    pose = synthetic_pose(BodyPose(), Camera(distance_m=1.8))  # room above the head
     nose_y = float(pose.image_xyz[Landmark.NOSE, 1])
     width = float(
         abs(pose.image_xyz[Landmark.LEFT_SHOULDER, 0] - pose.image_xyz[Landmark.RIGHT_SHOULDER, 0])
