@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from coach.decisions.hysteresis import DebouncedSwitch
 from coach.records import Landmark, Pose
 
 L = Landmark
@@ -78,27 +79,19 @@ class Dorso:
         self.neutral = neutral
         self.frame_by_frame = frame_by_frame
         self._recent: deque[tuple[float, float]] = deque()
-        self._bad = False
-        self._run_since_s: float | None = None
+        self._bad = DebouncedSwitch(self.WARN_S, self.CLEAR_S)
 
     def update(self, cues: PeerCues | None, t_s: float) -> bool:
         """Whether the rule says slouched at `t_s`."""
         if cues is None:
-            return self._bad
+            return self._bad.state
         if self.frame_by_frame:
             return cues.nose_y - self.neutral.nose_y > self.DROP
         self._recent.append((t_s, cues.nose_y))
         while self._recent[0][0] <= t_s - self.AVERAGE_S:
             self._recent.popleft()
         bad = float(np.mean([y for _, y in self._recent])) - self.neutral.nose_y > self.DROP
-        if bad == self._bad:
-            self._run_since_s = None
-            return self._bad
-        if self._run_since_s is None:
-            self._run_since_s = t_s
-        if t_s - self._run_since_s >= (self.WARN_S if bad else self.CLEAR_S):
-            self._bad, self._run_since_s = bad, None
-        return self._bad
+        return self._bad.update(bad, t_s)
 
 
 class UpSit:
@@ -112,8 +105,7 @@ class UpSit:
     def __init__(self, neutral: PeerCues, frame_by_frame: bool = False) -> None:
         self.neutral = neutral
         self.frame_by_frame = frame_by_frame
-        self._bad = False
-        self._run_since_s: float | None = None
+        self._bad = DebouncedSwitch(self.HOLD_S, self.HOLD_S)
 
     def _raw(self, cues: PeerCues) -> bool:
         n = self.neutral
@@ -128,15 +120,8 @@ class UpSit:
     def update(self, cues: PeerCues | None, t_s: float) -> bool:
         """Whether the rule says slouched at `t_s`."""
         if cues is None:
-            return self._bad
+            return self._bad.state
         bad = self._raw(cues)
         if self.frame_by_frame:
             return bad
-        if bad == self._bad:
-            self._run_since_s = None
-            return self._bad
-        if self._run_since_s is None:
-            self._run_since_s = t_s
-        if t_s - self._run_since_s >= self.HOLD_S:
-            self._bad, self._run_since_s = bad, None
-        return self._bad
+        return self._bad.update(bad, t_s)
