@@ -62,7 +62,10 @@ bench: setup ## Time decoding, pose and the rest on the sample clips
 eval-real: $(INSTALLED) ## Figures on the real recordings in ../shared/realdata, beside the peer rules
 	$(BIN)/python benchmarks/evaluate_real.py $(REALDATA)
 
+eval-real-full: $(INSTALLED) $(MODEL) ## eval-real plus the videos, the rate sweep and leave-one-person-out
+	$(BIN)/python benchmarks/evaluate_real.py $(REALDATA) --full --lopo
+
 clean: ## Remove the virtual environment and built artefacts
 	rm -rf $(VENV) $(MODEL) sample_videos/*.mp4 $(SAMPLES) .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help setup system-deps run test check bench eval-real clean
+.PHONY: help setup system-deps run test check bench eval-real eval-real-full clean

@@ -167,11 +167,13 @@ def _analyse(path: Path, tmp: Path, fps: float | None) -> dict[str, Any]:
     return coach_json(*argv)
 
 
-def run_recording(recording: Recording, tmp: Path) -> RecordingResult:
-    """Analyse one recording at the default settings, its own rate and each forced rate."""
+def run_recording(recording: Recording, tmp: Path, sweep: bool = True) -> RecordingResult:
+    """Analyse one recording at the default settings and its own rate, and (`sweep`) at each
+    forced rate."""
     times = _frame_times(recording.path)
     own_fps = (len(times) - 1) / max(times[-1] - times[0], 1e-9)
-    rates = [r for r in FORCED_FPS if r < own_fps * 0.99] + [own_fps]
+    forced = [r for r in FORCED_FPS if r < own_fps * 0.99] if sweep else []
+    rates = [*forced, own_fps]
     result = RecordingResult(recording)
     for fps in [None, *rates]:
         data = _analyse(recording.path, tmp, fps)
@@ -185,15 +187,15 @@ def run_recording(recording: Recording, tmp: Path) -> RecordingResult:
     return result
 
 
-def evaluate_recordings(chosen: list[Recording]) -> list[RecordingResult]:
+def evaluate_recordings(chosen: list[Recording], sweep: bool = True) -> list[RecordingResult]:
     """The chosen recordings through the production path, in an isolated home."""
     with tempfile.TemporaryDirectory() as tmp, isolated_home(Path(tmp)):
-        return [run_recording(r, Path(tmp)) for r in chosen]
+        return [run_recording(r, Path(tmp), sweep) for r in chosen]
 
 
-def evaluate(data_dir: Path) -> list[RecordingResult]:
+def evaluate(data_dir: Path, sweep: bool = True) -> list[RecordingResult]:
     """Every recording under `data_dir` through the production path."""
-    return evaluate_recordings(recordings(data_dir))
+    return evaluate_recordings(recordings(data_dir), sweep)
 
 
 def agreement(result: RecordingResult, run: RateRun) -> float:
@@ -251,9 +253,9 @@ def _summarise(results: list[RecordingResult]) -> list[str]:
     return lines
 
 
-def report(data_dir: Path) -> tuple[list[str], list[str]]:
-    """(detail lines per recording, overall summary lines)."""
-    results = evaluate(data_dir)
+def report(data_dir: Path, *, sweep: bool = True) -> tuple[list[str], list[str]]:
+    """(detail lines per recording, overall summary lines); `sweep` adds the forced rates."""
+    results = evaluate(data_dir, sweep)
     if not results:
         return [], [f"no real recordings under {data_dir}"]
     details = []
