@@ -31,6 +31,7 @@ from benchmarks.realdata import (
     CoachFailed,
     coach_call,
     coach_json,
+    frame_times,
     isolated_home,
     load_json,
 )
@@ -107,7 +108,7 @@ def recordings(data_dir: Path) -> list[Recording]:
                 for i in entry["intervals"]
             )
             frames = entry.get("possible_discontinuities_at_frame") or []
-            times = _frame_times(path) if frames else []
+            times = frame_times(path) if frames else []
             splices = tuple(times[i] for i in frames if 0 <= i < len(times))
             found.append(
                 Recording(
@@ -115,10 +116,6 @@ def recordings(data_dir: Path) -> list[Recording]:
                 )
             )
     return found
-
-
-def _frame_times(path: Path) -> list[float]:
-    return [s.t_s for s in LandmarkReader(path).samples()]
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from realdata import DEFAULT_DATA_DIR, coach_json, isolated_home, load_json
+from realdata import DEFAULT_DATA_DIR, coach_json, frame_times, isolated_home, load_json
 
-from coach.landmark_file import LandmarkReader
 from coach.pipeline import RateGate
 
 EDGE_MARGIN_S = 2.0
@@ -97,10 +96,6 @@ def _share(verdicts: list[str | None], kind: str) -> float:
     return sum(v == kind for v in verdicts) / len(verdicts) if verdicts else float("nan")
 
 
-def _frame_times(path: Path) -> list[float]:
-    return [s.t_s for s in LandmarkReader(path).samples()]
-
-
 def _effective_fps(times: list[float], fps: float) -> float:
     gate = RateGate(lambda: fps)
     admitted = sum(gate.admit(t) for t in times)
@@ -119,7 +114,7 @@ def _posture_recordings(data_dir: Path) -> list[Recording]:
         edges = [iv["start_s"] for iv in intervals[1:]]
         jumps = truth.get("possible_discontinuities_at_frame", [])
         if jumps:
-            times = _frame_times(path)
+            times = frame_times(path)
             edges += [times[i] for i in jumps if i < len(times)]
         ignored = tuple((e - EDGE_MARGIN_S, e + EDGE_MARGIN_S) for e in edges)
         out.append(Recording(f"{folder.split('_')[0]}/{stem}", path, "seated", ignored))
@@ -170,7 +165,7 @@ def _analyse(path: Path, tmp: Path, fps: float | None) -> dict[str, Any]:
 def run_recording(recording: Recording, tmp: Path, sweep: bool = True) -> RecordingResult:
     """Analyse one recording at the default settings and its own rate, and (`sweep`) at each
     forced rate."""
-    times = _frame_times(recording.path)
+    times = frame_times(recording.path)
     own_fps = (len(times) - 1) / max(times[-1] - times[0], 1e-9)
     forced = [r for r in FORCED_FPS if r < own_fps * 0.99] if sweep else []
     rates = [*forced, own_fps]

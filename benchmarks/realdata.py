@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from coach.cli import main as coach_main
+from coach.landmark_file import LandmarkReader
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "realdata"
 
@@ -59,6 +60,11 @@ def coach_json(*argv: str | Path) -> dict[str, Any]:
 def coach_call(*argv: str | Path) -> None:
     """Run one `coach` command in-process for its side effects (calibrate)."""
     _run(argv)
+
+
+def frame_times(path: Path) -> list[float]:
+    """Every frame's timestamp in a landmark recording."""
+    return [s.t_s for s in LandmarkReader(path).samples()]
 
 
 def load_json(path: Path) -> Any:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from coach.calibration import Calibrator
 from coach.config import Config
-from coach.decisions.baseline import AdaptiveNeutral, Drift, NeutralAdapter, judge_drift
+from coach.decisions.baseline import AdaptiveNeutral, NeutralAdapter, judge_drift
 from coach.decisions.exercise import ExerciseTracker, ExerciseUpdate
 from coach.decisions.prompts import Clock, PlannedPrompt, PromptPolicy
 from coach.decisions.reps import CounterStatus
@@ -177,10 +177,6 @@ class Analyzer:
             raise ValueError(f"unknown command {name!r}")
         self._commands.append(name)
 
-    def _drift(self, metrics: PostureMetrics, state: PostureState) -> Drift:
-        s, c = self._config.slouch, self._config.calibration
-        return judge_drift(metrics, state is PostureState.SLOUCHED, s.glance_pitch, c.better_margin)
-
     def _posture(
         self, sample: PoseSample, t_s: float
     ) -> tuple[PostureCues | None, PostureMetrics | None, float | None, bool]:
@@ -254,7 +250,16 @@ class Analyzer:
             judged = metrics if calibrating is None else None
             status = self._detector.update(judged, user_seen, t_s)
             if cues is not None and judged is not None and self._adapter is not None:
-                self._adapter.update(cues, t_s, self._drift(judged, status.state))
+                self._adapter.update(
+                    cues,
+                    t_s,
+                    judge_drift(
+                        judged,
+                        status.state is PostureState.SLOUCHED,
+                        self._config.slouch.glance_pitch,
+                        self._config.calibration.better_margin,
+                    ),
+                )
         sets = (exercise.finished,) if exercise.finished is not None else ()
         # Motion needs only the trunk: a user standing up (head out of frame) still moves.
         motion = self._motion.update(smoothed.pose, t_s)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from coach.features.geometry import span
 from coach.records import Landmark, Pose
 
 L = Landmark
@@ -86,10 +87,8 @@ def arms_overhead(pose: Pose) -> bool:
     above = [nose_y - float(pose.image_xyz[w, 1]) for w in wrists]
     if len(above) == 2 and min(above) > 0.0:
         return True
-    # Heights in the image's y unit; the shoulder width is converted to it.
-    width, height = pose.image_size
-    dx, dy = (pose.image_xyz[L.LEFT_SHOULDER, :2] - pose.image_xyz[L.RIGHT_SHOULDER, :2]).tolist()
-    shoulder_w = float(np.hypot(dx * width, dy * height)) / max(height, 1)
+    # Heights are in the image's y unit: the shoulder width is put in the same unit.
+    shoulder_w = span(pose, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) / max(pose.image_size[1], 1)
     return any(a > _OVERHEAD_REACH_WIDTHS * shoulder_w for a in above)
 
 

@@ -271,11 +271,6 @@ _HEAD_SIZE_SIGMAS = 3.0
 _MIN_NOSE_RISE = 0.05
 
 
-def _mean(values: list[float]) -> float:
-    finite = [v for v in values if math.isfinite(v)]
-    return sum(finite) / len(finite) if finite else math.nan
-
-
 def _weights(sigmas: tuple[float, float]) -> tuple[float, float]:
     inverse = [
         1.0 / (s * s + _NOISE_FLOOR**2) if math.isfinite(s) else 1.0 / _NOISE_FLOOR**2

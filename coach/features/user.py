@@ -22,15 +22,14 @@ def shoulder_centre_and_width(pose: Pose) -> tuple[np.ndarray, float]:
 _HEAD_HEIGHT_TO_WIDTH = 2.0
 
 
-def body_scale(pose: Pose) -> float:
-    """The larger of the shoulder width and twice the nose's height above the shoulders, in
-    normalised image units: the person's size whichever way they face."""
-    _, width = shoulder_centre_and_width(pose)
+def centre_and_body_scale(pose: Pose) -> tuple[np.ndarray, float]:
+    """Mid-shoulder point and the larger of the shoulder width and twice the nose's height
+    above the shoulders, in normalised image units: the person's size whichever way they face."""
+    centre, width = shoulder_centre_and_width(pose)
     if pose.visibility[Landmark.NOSE] < 0.5:
-        return width
-    shoulders_y = float(pose.image_xyz[[Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER], 1].mean())
-    head_height = shoulders_y - float(pose.image_xyz[Landmark.NOSE, 1])
-    return max(width, _HEAD_HEIGHT_TO_WIDTH * head_height)
+        return centre, width
+    head_height = float(centre[1]) - float(pose.image_xyz[Landmark.NOSE, 1])
+    return centre, max(width, _HEAD_HEIGHT_TO_WIDTH * head_height)
 
 
 class UserSelector:
@@ -84,7 +83,7 @@ class UserIdentity:
 
     def set_reference(self, pose: Pose) -> None:
         """Remember the calibrated user's place and size."""
-        self._reference = (shoulder_centre_and_width(pose)[0], body_scale(pose))
+        self._reference = centre_and_body_scale(pose)
 
     @property
     def has_reference(self) -> bool:
@@ -97,7 +96,7 @@ class UserIdentity:
         Size is the body scale, not the shoulder width, so a user turning to the side (their
         shoulders then look narrow) is still the user.
         """
-        centre, width = shoulder_centre_and_width(pose)[0], body_scale(pose)
+        centre, width = centre_and_body_scale(pose)
         if self._last is not None and t_s - self._last[0] <= self.gap_s:
             _, last_centre, last_width = self._last
             continuous = float(np.linalg.norm(centre - last_centre)) <= 0.5 * last_width and (
