@@ -1,4 +1,4 @@
-"""Builds, caches and validates the MediaPipe pose landmarker model offline."""
+"""Builds, caches and validates the pose model bundle (BlazePose's two .tflite graphs)."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from coach.errors import ModelError
 
 DEFAULT_MODEL_NAME: Final = "pose_landmarker_full.task"
 
-# mediapipe 1.x ships the Tasks API but no pose model; this legacy-solutions
-# wheel on PyPI carries the pose graph tflites, so pip can fetch them from the registry.
+# This legacy-solutions wheel on PyPI carries the pose graph tflites, so pip fetches them
+# from the registry; only the two files are read from it (mediapipe itself never runs).
 SOURCE_PACKAGE: Final = "mediapipe==0.10.21"
 # The wheels for each platform hold byte-identical tflites (checked for the
 # linux x86_64 and win_amd64 wheels); asking pip for one fixed platform makes
@@ -38,22 +38,10 @@ LANDMARKS_SHA256: Final = "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855ae
 TASK_DETECTOR_NAME: Final = "pose_detector.tflite"
 TASK_LANDMARKS_NAME: Final = "pose_landmarks_detector.tflite"
 
-# Input normalisation the two graphs were trained with (pixel' = (pixel - mean) / std):
-# the detector expects [-1, 1], the landmark model expects [0, 1].
-DETECTOR_MEAN: Final = 127.5
-DETECTOR_STD: Final = 127.5
-LANDMARKS_MEAN: Final = 0.0
-LANDMARKS_STD: Final = 255.0
+# Bump when the build recipe changes so existing models are rebuilt. Recipe 2: the tflites
+# go in as they are (recipe 1 added the metadata MediaPipe's runtime needed; LiteRT does not).
+BUILD_RECIPE_VERSION: Final = 2
 
-# Bump when the build recipe changes so existing models are rebuilt.
-BUILD_RECIPE_VERSION: Final = 1
-
-_METADATA_FIELD_NAME: Final = "TFLITE_METADATA"
-_TFLITE_FILE_IDENTIFIER: Final = b"TFL3"
-_METADATA_FILE_IDENTIFIER: Final = b"M001"
-# Only 1.0.0 features (image properties, normalisation, stats) are written.
-_MIN_METADATA_PARSER_VERSION: Final = "1.0.0"
-_TFLITE_FLOAT32: Final = 0
 _TFLITE_BUFFER_ALIGNMENT_BYTES: Final = 16
 _PIP_TIMEOUT_S: Final = 900.0
 # A fixed zip timestamp keeps the built .task byte-for-byte reproducible.
@@ -104,146 +92,10 @@ def validate_model(path: Path) -> Path:
     return path
 
 
-def add_image_metadata(tflite: bytes, *, mean: float, std: float, name: str) -> bytes:
-    """Return `tflite` with TFLite model metadata describing its RGB float image input.
-
-    Mirrors what the official metadata writer (MetadataPopulator) does: the
-    ModelMetadata flatbuffer goes into a new model buffer, referenced by a
-    "TFLITE_METADATA" entry of the model's metadata vector (an existing entry
-    is replaced), and the model is re-serialised.
-    """
-    import flatbuffers
-    import numpy as np
-    from mediapipe.tasks.metadata import metadata_schema_py_generated as meta_fb
-    from mediapipe.tasks.metadata import schema_py_generated as tflite_fb
-
-    if std <= 0:
-        raise ModelError(f"cannot describe {name}: normalisation std must be > 0, got {std}")
-    if not tflite_fb.Model.ModelBufferHasIdentifier(tflite, 0):
-        raise ModelError(f"cannot describe {name}: the data is not a TFLite model")
-    model = tflite_fb.ModelT.InitFromObj(tflite_fb.Model.GetRootAs(tflite, 0))
-    if not model.subgraphs or len(model.subgraphs) != 1:
-        raise ModelError(f"cannot describe {name}: expected exactly one TFLite subgraph")
-    subgraph = model.subgraphs[0]
-    inputs = [subgraph.tensors[i] for i in subgraph.inputs]
-    outputs = [subgraph.tensors[i] for i in subgraph.outputs]
-    image = inputs[0] if len(inputs) == 1 else None
-    if (
-        image is None
-        or image.type != _TFLITE_FLOAT32
-        or image.shape is None
-        or len(image.shape) != 4
-        or int(image.shape[3]) != 3
-    ):
-        raise ModelError(f"cannot describe {name}: expected one float32 [1, H, W, 3] image input")
-
-    model_metadata = _image_model_metadata(meta_fb, name, mean, std, outputs)
-    meta_builder = flatbuffers.Builder(0)
-    meta_builder.Finish(model_metadata.Pack(meta_builder), _METADATA_FILE_IDENTIFIER)
-    metadata_bytes = bytes(meta_builder.Output())
-
-    metadata_buffer = tflite_fb.BufferT()
-    # A numpy array makes BufferT.Pack copy the bytes in one go instead of per byte.
-    metadata_buffer.data = np.frombuffer(metadata_bytes, dtype=np.uint8)
-    if model.buffers is None:
-        model.buffers = []
-    if model.metadata is None:
-        model.metadata = []
-    existing = [m for m in model.metadata if _decode(m.name) == _METADATA_FIELD_NAME]
-    if existing:
-        # The wheel's detector carries stale metadata copied from a face model.
-        for entry in existing:
-            model.buffers[entry.buffer] = metadata_buffer
-    else:
-        model.buffers.append(metadata_buffer)
-        entry = tflite_fb.MetadataT()
-        entry.name = _METADATA_FIELD_NAME
-        entry.buffer = len(model.buffers) - 1
-        model.metadata.append(entry)
-
-    model.buffers = [_aligned_buffer(tflite_fb, buffer) for buffer in model.buffers]
-    model_builder = flatbuffers.Builder(len(tflite) + len(metadata_bytes) + 4096)
-    model_builder.Finish(model.Pack(model_builder), _TFLITE_FILE_IDENTIFIER)
-    return bytes(model_builder.Output())
-
-
-def _aligned_buffer(tflite_fb: Any, buffer: Any) -> Any:
-    """Wrap a BufferT so its bytes are packed at a 16-byte boundary.
-
-    The generated Pack aligns weights to 1 byte only; TFLite then warns and
-    copies every unaligned constant tensor to the heap instead of using it in
-    place, as the original converter output (16-byte aligned) allowed.
-    """
-
-    class AlignedBufferT(tflite_fb.BufferT):  # type: ignore[misc]
-        def Pack(self, builder: Any) -> Any:
-            if self.data is not None and len(self.data) > 0:
-                # Pad now so the data that Pack prepends next ends up aligned.
-                builder.Prep(_TFLITE_BUFFER_ALIGNMENT_BYTES, len(self.data))
-            return super().Pack(builder)
-
-    return AlignedBufferT(data=buffer.data, offset=buffer.offset, size=buffer.size)
-
-
-def _image_model_metadata(
-    meta_fb: Any, name: str, mean: float, std: float, outputs: Sequence[Any]
-) -> Any:
-    """Build the ModelMetadataT the official image writers produce for one input."""
-    normalization = meta_fb.NormalizationOptionsT()
-    normalization.mean = [float(mean)]
-    normalization.std = [float(std)]
-    process_unit = meta_fb.ProcessUnitT()
-    process_unit.optionsType = meta_fb.ProcessUnitOptions.NormalizationOptions
-    process_unit.options = normalization
-
-    image_properties = meta_fb.ImagePropertiesT()
-    image_properties.colorSpace = meta_fb.ColorSpaceType.RGB
-    image_content = meta_fb.ContentT()
-    image_content.contentPropertiesType = meta_fb.ContentProperties.ImageProperties
-    image_content.contentProperties = image_properties
-
-    # Stats hold the value range of the normalised float input (8-bit pixels in).
-    image_stats = meta_fb.StatsT()
-    image_stats.min = [(0.0 - mean) / std]
-    image_stats.max = [(255.0 - mean) / std]
-
-    image_tensor = meta_fb.TensorMetadataT()
-    image_tensor.name = "image"
-    image_tensor.description = "Input RGB image, float32, normalised as (pixel - mean) / std."
-    image_tensor.content = image_content
-    image_tensor.processUnits = [process_unit]
-    image_tensor.stats = image_stats
-
-    output_tensors = []
-    for tensor in outputs:
-        feature_content = meta_fb.ContentT()
-        feature_content.contentPropertiesType = meta_fb.ContentProperties.FeatureProperties
-        feature_content.contentProperties = meta_fb.FeaturePropertiesT()
-        output_tensor = meta_fb.TensorMetadataT()
-        output_tensor.name = _decode(tensor.name)
-        output_tensor.content = feature_content
-        output_tensor.stats = meta_fb.StatsT()
-        output_tensors.append(output_tensor)
-
-    subgraph = meta_fb.SubGraphMetadataT()
-    subgraph.inputTensorMetadata = [image_tensor]
-    subgraph.outputTensorMetadata = output_tensors
-
-    model_metadata = meta_fb.ModelMetadataT()
-    model_metadata.name = name
-    model_metadata.description = f"{name} from {SOURCE_PACKAGE}, metadata added by coach."
-    model_metadata.license = (
-        "Apache License. Version 2.0 http://www.apache.org/licenses/LICENSE-2.0."
-    )
-    model_metadata.subgraphMetadata = [subgraph]
-    model_metadata.minParserVersion = _MIN_METADATA_PARSER_VERSION
-    return model_metadata
-
-
 def build_task_file(
     detector_tflite: bytes, landmarks_tflite: bytes, out: Path, *, comment: str = ""
 ) -> Path:
-    """Zip the two tflites (already carrying metadata) into a .task bundle at `out`.
+    """Zip the two tflites into a .task bundle at `out` (the layout of the official bundles).
 
     The bundle is written to a temporary file next to `out` and renamed into
     place, so a crash never leaves a half-written model behind.
@@ -251,7 +103,7 @@ def build_task_file(
     members = ((TASK_DETECTOR_NAME, detector_tflite), (TASK_LANDMARKS_NAME, landmarks_tflite))
 
     def write(handle: Any) -> None:
-        # Stored, not deflated: tflites barely compress and MediaPipe reads members in place.
+        # Stored, not deflated: tflites barely compress and the runtime reads them whole.
         with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED) as bundle:
             for member_name, data in members:
                 info = zipfile.ZipInfo(member_name, date_time=_ZIP_DATE_TIME)
@@ -314,14 +166,7 @@ def ensure_default_model(
                 cached.unlink(missing_ok=True)
                 detector, landmarks = _read_pinned_tflites(_download_wheel(cache_dir, say))
 
-    build_task_file(
-        add_image_metadata(detector, mean=DETECTOR_MEAN, std=DETECTOR_STD, name="Pose detector"),
-        add_image_metadata(
-            landmarks, mean=LANDMARKS_MEAN, std=LANDMARKS_STD, name="Pose landmarks detector"
-        ),
-        target,
-        comment=_build_stamp(),
-    )
+    build_task_file(detector, landmarks, target, comment=_build_stamp())
     say(f"pose model ready: {target} ({time.monotonic() - started_s:.1f} s)")
     return target
 
@@ -445,12 +290,6 @@ def _read_pinned_tflites(wheel: Path) -> tuple[bytes, bytes]:
                 f"delete the wheel and retry or {_FIX_HINT}"
             )
     return detector, landmarks
-
-
-def _decode(value: bytes | str | None) -> str:
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    return value or ""
 
 
 def _one_line(exc: BaseException) -> str:

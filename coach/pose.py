@@ -1,4 +1,9 @@
-"""Provides the pose stage: MediaPipe PoseLandmarker in VIDEO mode, converted once to NumPy."""
+"""Provides the pose stage: BlazePose's two models on the LiteRT runtime, converted to NumPy.
+
+MediaPipe's own runtime (1.2.x) reports usage to Google whenever a model runs, and the
+coach promises to stay offline; so the same two .tflite models run here on LiteRT, which
+opens no socket, with the detector-to-landmarks tracking of `coach.pose_graph`.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,10 @@ import contextlib
 import dataclasses
 import os
 import sys
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import cv2
 import numpy as np
@@ -17,33 +23,40 @@ from coach.closing import ClosesOnExit
 from coach.config import PoseConfig
 from coach.errors import ModelError
 from coach.features.user import UserSelector
-from coach.model_store import validate_model
-from coach.records import LANDMARK_COUNT, UPPER_BODY, Frame, Pose, PoseSample, Tracking
+from coach.model_store import TASK_DETECTOR_NAME, TASK_LANDMARKS_NAME, validate_model
+from coach.pose_graph import (
+    ANCHOR_COUNT,
+    DETECTOR_INPUT_PX,
+    DETECTOR_MEAN,
+    DETECTOR_STD,
+    HEATMAP_PX,
+    LANDMARKS_INPUT_PX,
+    LANDMARKS_STD,
+    LANDMARKS_TOTAL,
+    LandmarkResult,
+    Region,
+    decode_detections,
+    decode_landmarks,
+    letterbox,
+    region_from_points,
+    region_overlap,
+    ssd_anchors,
+    unletterbox,
+)
+from coach.records import UPPER_BODY, Frame, Pose, PoseSample, Tracking
 
+# While someone is tracked but fewer people than `max_people`, the detector looks for
+# others at most this often (MediaPipe runs it on every frame: a third of the cost).
+REDETECT_INTERVAL_S: Final = 1.0
+# Two tracked regions overlapping this much follow the same person: keep one.
+SAME_PERSON_OVERLAP: Final = 0.5
+# One inference thread: the coach runs beside the user's work, not instead of it.
+INFERENCE_THREADS: Final = 1
 
-def poses_from_mediapipe(result: Any, t_s: float, image_size: tuple[int, int]) -> list[Pose]:
-    """Convert a PoseLandmarkerResult into Pose records (the only place that knows its shape)."""
-    poses: list[Pose] = []
-    for image_lms, world_lms in zip(
-        result.pose_landmarks, result.pose_world_landmarks, strict=True
-    ):
-        image_xyz = np.array([(lm.x, lm.y, lm.z) for lm in image_lms], dtype=np.float32)
-        world_xyz = np.array([(lm.x, lm.y, lm.z) for lm in world_lms], dtype=np.float32)
-        visibility = np.array([lm.visibility or 0.0 for lm in image_lms], dtype=np.float32)
-        presence = np.array([lm.presence or 0.0 for lm in image_lms], dtype=np.float32)
-        if image_xyz.shape != (LANDMARK_COUNT, 3):
-            continue
-        poses.append(
-            Pose(
-                t_s=t_s,
-                image_xyz=image_xyz,
-                world_xyz=world_xyz,
-                visibility=visibility,
-                presence=presence,
-                image_size=image_size,
-            )
-        )
-    return poses
+_MODEL_HINT: Final = (
+    "pass an official pose_landmarker_{lite,full,heavy}.task or omit --model to use the "
+    "built-in one"
+)
 
 
 def grade_tracking(pose: Pose, min_visibility: float, min_presence: float) -> Pose:
@@ -55,7 +68,7 @@ def grade_tracking(pose: Pose, min_visibility: float, min_presence: float) -> Po
 
 @contextlib.contextmanager
 def _native_stderr_silenced() -> Iterator[None]:
-    """Hide the C++ start-up chatter (TFLite, glog) that MediaPipe writes straight to fd 2."""
+    """Hide the runtime's start-up chatter (TFLite, XNNPACK) written straight to fd 2."""
     try:
         sys.stderr.flush()
         saved = os.dup(2)
@@ -72,43 +85,93 @@ def _native_stderr_silenced() -> Iterator[None]:
         os.close(devnull)
 
 
+class _Model:
+    """One .tflite graph on the LiteRT interpreter, its tensors checked against what we expect."""
+
+    def __init__(self, path: Path, member: str, input_px: int, outputs: dict[str, tuple[int, ...]]):
+        try:
+            with zipfile.ZipFile(path) as bundle:
+                content = bundle.read(member)
+        except (OSError, zipfile.BadZipFile, KeyError) as exc:
+            raise ModelError(
+                f"--model {path}: cannot read {member} ({exc}); {_MODEL_HINT}"
+            ) from None
+        # Imported here so that nothing but this stage pays for (or needs) the runtime.
+        from ai_edge_litert.interpreter import Interpreter
+
+        try:
+            with _native_stderr_silenced():
+                self._interpreter: Any = Interpreter(
+                    model_content=content, num_threads=INFERENCE_THREADS
+                )
+                self._interpreter.allocate_tensors()
+        except (RuntimeError, ValueError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ModelError(
+                f"--model {path}: {member} is not a usable TFLite model ({first}); {_MODEL_HINT}"
+            ) from None
+        inputs = self._interpreter.get_input_details()
+        expected_input = (1, input_px, input_px, 3)
+        if len(inputs) != 1 or tuple(int(n) for n in inputs[0]["shape"]) != expected_input:
+            got = [tuple(int(n) for n in d["shape"]) for d in inputs]
+            raise ModelError(
+                f"--model {path}: {member} takes {got}, not one {expected_input} image: "
+                f"not a BlazePose model; {_MODEL_HINT}"
+            )
+        self._input_index = int(inputs[0]["index"])
+        by_shape = {
+            tuple(int(n) for n in d["shape"]): int(d["index"])
+            for d in self._interpreter.get_output_details()
+        }
+        missing = [name for name, shape in outputs.items() if shape not in by_shape]
+        if missing:
+            raise ModelError(
+                f"--model {path}: {member} has no {', '.join(missing)} output of the expected "
+                f"shape: not a BlazePose model; {_MODEL_HINT}"
+            )
+        self._outputs = {name: by_shape[shape] for name, shape in outputs.items()}
+        self._first_run = True
+
+    def run(self, tensor: np.ndarray[Any, np.dtype[np.float32]]) -> dict[str, Any]:
+        """Run on one [1, H, W, 3] float input; return the named outputs."""
+        self._interpreter.set_tensor(self._input_index, tensor)
+        if self._first_run:
+            # The first inference announces its CPU delegate on fd 2; later ones are quiet.
+            self._first_run = False
+            with _native_stderr_silenced():
+                self._interpreter.invoke()
+        else:
+            self._interpreter.invoke()
+        return {name: self._interpreter.get_tensor(i) for name, i in self._outputs.items()}
+
+
 class PoseEstimator(ClosesOnExit):
-    """Runs the pose model on frames, in timestamp order, and follows the user."""
+    """Runs the pose models on frames, in timestamp order, and follows the user."""
 
     def __init__(self, model_path: Path, config: PoseConfig) -> None:
         validate_model(model_path)
-        # Imported here so that nothing but this stage pays for (or needs) mediapipe.
-        import mediapipe as mp
-        from mediapipe.tasks.python.core.base_options import BaseOptions
-        from mediapipe.tasks.python.vision import PoseLandmarker, PoseLandmarkerOptions
-        from mediapipe.tasks.python.vision.core.vision_task_running_mode import (
-            VisionTaskRunningMode,
-        )
-
-        self._mp = mp
         self._config = config
-        options = PoseLandmarkerOptions(
-            base_options=BaseOptions(model_asset_path=str(model_path)),
-            running_mode=VisionTaskRunningMode.VIDEO,
-            num_poses=max(1, config.max_people),
-            min_pose_detection_confidence=config.min_detection_confidence,
-            min_pose_presence_confidence=config.min_detection_confidence,
-            min_tracking_confidence=config.min_tracking_confidence,
+        self._detector = _Model(
+            model_path,
+            TASK_DETECTOR_NAME,
+            DETECTOR_INPUT_PX,
+            {"boxes": (1, ANCHOR_COUNT, 12), "scores": (1, ANCHOR_COUNT, 1)},
         )
-        try:
-            with _native_stderr_silenced():
-                self._landmarker = PoseLandmarker.create_from_options(options)
-        except (RuntimeError, ValueError) as exc:
-            first_line = (
-                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            )
-            raise ModelError(
-                f"{model_path} could not be loaded as a pose landmarker model ({first_line}); "
-                "pass an official pose_landmarker_{lite,full,heavy}.task or omit --model"
-            ) from None
+        self._landmarker = _Model(
+            model_path,
+            TASK_LANDMARKS_NAME,
+            LANDMARKS_INPUT_PX,
+            {
+                "landmarks": (1, LANDMARKS_TOTAL * 5),
+                "flag": (1, 1),
+                "heatmap": (1, HEATMAP_PX, HEATMAP_PX, LANDMARKS_TOTAL),
+                "world": (1, LANDMARKS_TOTAL * 3),
+            },
+        )
+        self._anchors = ssd_anchors()
+        self._regions: list[Region] = []
+        self._last_detection_s: float | None = None
         self._selector = UserSelector()
-        self._last_ms = -1
-        self._first_call = True
 
     def estimate(self, frame: Frame) -> PoseSample:
         """Find the user's pose in one frame."""
@@ -120,21 +183,20 @@ class PoseEstimator(ClosesOnExit):
             image = cv2.resize(
                 image, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA
             )
+            height, width = image.shape[:2]
         rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-        # VIDEO mode needs strictly increasing integer milliseconds.
-        t_ms = max(round(frame.t_s * 1000.0), self._last_ms + 1)
-        self._last_ms = t_ms
-        image_mp = self._mp.Image(
-            image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb)
-        )
-        if self._first_call:
-            # The first inference logs its own start-up warnings; later ones are quiet.
-            self._first_call = False
-            with _native_stderr_silenced():
-                result = self._landmarker.detect_for_video(image_mp, t_ms)
-        else:
-            result = self._landmarker.detect_for_video(image_mp, t_ms)
-        poses = poses_from_mediapipe(result, frame.t_s, (width, height))
+        results = self._track(rgb, frame.t_s)
+        poses = [
+            Pose(
+                t_s=frame.t_s,
+                image_xyz=result.image_xyz,
+                world_xyz=result.world_xyz,
+                visibility=result.visibility,
+                presence=result.presence,
+                image_size=(width, height),
+            )
+            for result in results
+        ]
         user = self._selector.update(poses, frame.t_s)
         # Light level from a small thumbnail: tells "too dark" or "lens covered" from "away".
         thumb = cv2.cvtColor(
@@ -150,6 +212,88 @@ class PoseEstimator(ClosesOnExit):
             t_s=frame.t_s, pose=user, tracking=user.tracking, people=len(poses), **light
         )
 
+    def _track(self, rgb: np.ndarray[Any, Any], t_s: float) -> list[LandmarkResult]:
+        """Landmarks for every person followed, re-detecting when someone may be missing."""
+        height, width = rgb.shape[:2]
+        regions = list(self._regions)
+        wants_more = len(regions) < max(1, self._config.max_people)
+        due = (
+            not regions
+            or self._last_detection_s is None
+            or t_s - self._last_detection_s >= REDETECT_INTERVAL_S
+            or t_s < self._last_detection_s
+        )
+        if wants_more and due:
+            self._last_detection_s = t_s
+            for found in self._detect(rgb):
+                # A tracked region is tighter than a fresh detection of the same person.
+                if all(
+                    region_overlap(found, r) <= self._config.min_tracking_confidence
+                    for r in regions
+                ):
+                    regions.append(found)
+        results: list[LandmarkResult] = []
+        for region in regions[: max(1, self._config.max_people)]:
+            result = self._landmarks(rgb, region, (width, height))
+            if result.presence_score < self._config.min_detection_confidence:
+                continue
+            if any(
+                region_overlap(result.next_region, kept.next_region) > SAME_PERSON_OVERLAP
+                for kept in results
+            ):
+                continue
+            results.append(result)
+        self._regions = [result.next_region for result in results]
+        return results
+
+    def _detect(self, rgb: np.ndarray[Any, Any]) -> list[Region]:
+        """Regions of the people the detector finds in the whole frame, best first."""
+        height, width = rgb.shape[:2]
+        scale, offset_x, offset_y = letterbox(width, height, DETECTOR_INPUT_PX)
+        matrix = np.array([[scale, 0.0, offset_x], [0.0, scale, offset_y]], dtype=np.float32)
+        square = cv2.warpAffine(
+            rgb,
+            matrix,
+            (DETECTOR_INPUT_PX, DETECTOR_INPUT_PX),
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=(0, 0, 0),
+        )
+        tensor = ((square.astype(np.float32) - DETECTOR_MEAN) / DETECTOR_STD)[None]
+        out = self._detector.run(tensor)
+        detections = decode_detections(
+            out["boxes"][0], out["scores"][0], self._anchors, self._config.min_detection_confidence
+        )
+        regions = []
+        for detection in detections[: max(1, self._config.max_people)]:
+            keypoints = unletterbox(detection.keypoints, (width, height), DETECTOR_INPUT_PX)
+            regions.append(region_from_points(keypoints[0], keypoints[1], (width, height)))
+        return regions
+
+    def _landmarks(
+        self, rgb: np.ndarray[Any, Any], region: Region, image_size: tuple[int, int]
+    ) -> LandmarkResult:
+        """Run the landmark model on one region and project its outputs onto the frame."""
+        side = float(LANDMARKS_INPUT_PX)
+        target = np.array([[0.0, 0.0], [side, 0.0], [0.0, side]], dtype=np.float32)
+        matrix = cv2.getAffineTransform(region.corners_px(), target)
+        crop = cv2.warpAffine(
+            rgb,
+            matrix,
+            (LANDMARKS_INPUT_PX, LANDMARKS_INPUT_PX),
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
+        out = self._landmarker.run((crop.astype(np.float32) / LANDMARKS_STD)[None])
+        return decode_landmarks(
+            out["landmarks"][0],
+            float(out["flag"].reshape(-1)[0]),
+            out["heatmap"][0],
+            out["world"][0],
+            region,
+            image_size,
+        )
+
     def close(self) -> None:
-        """Free the model."""
-        self._landmarker.close()
+        """Forget the people followed (the interpreters are freed with the object)."""
+        self._regions = []
