@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from coach.config import Config  # noqa: E402
 from coach.pose import PoseEstimator  # noqa: E402
+from coach.pose_graph import region_overlap  # noqa: E402
 from coach.records import Landmark  # noqa: E402
 from coach.source import VideoFileSource  # noqa: E402
 
@@ -82,13 +83,39 @@ class MediaPipeLandmarker:
         return xy, vis
 
 
+class EveryFrameDetection(PoseEstimator):
+    """The coach's estimator with MediaPipe's tracking policy, to tell graph from policy.
+
+    MediaPipe runs the detector on every frame while it follows fewer people than it may,
+    and a fresh detection replaces the tracked region of the same person.
+    """
+
+    def _track(self, rgb: Any, t_s: float) -> list[Any]:
+        height, width = rgb.shape[:2]
+        regions = list(self._regions)
+        if len(regions) < self._config.max_people:
+            found = self._detect(rgb)
+            regions = [
+                r
+                for r in regions
+                if all(region_overlap(r, f) <= self._config.min_tracking_confidence for f in found)
+            ] + found
+        results = []
+        for region in regions[: self._config.max_people]:
+            result = self._landmarks(rgb, region, (width, height))
+            if result.presence_score >= self._config.min_detection_confidence:
+                results.append(result)
+        self._regions = [result.next_region for result in results]
+        return results
+
+
 def default_clips() -> list[Path]:
     clips = sorted((ROOT / "sample_videos").glob("*.mp4"))
     clips += sorted((ROOT.parent / "shared" / "realdata" / "keraal" / "videos").glob("*.avi"))
     return clips
 
 
-def compare(clip: Path, max_frames: int) -> str:
+def compare(clip: Path, max_frames: int, estimator_type: type[PoseEstimator]) -> str:
     # A fresh landmarker per clip: VIDEO mode wants timestamps that only grow.
     reference = MediaPipeLandmarker(MEDIAPIPE_MODEL)
     ours_s: list[float] = []
@@ -97,7 +124,7 @@ def compare(clip: Path, max_frames: int) -> str:
     vis_agree: list[float] = []
     found = [0, 0]
     frames = 0
-    with VideoFileSource(clip) as source, PoseEstimator(MODEL, Config().pose) as estimator:
+    with VideoFileSource(clip) as source, estimator_type(MODEL, Config().pose) as estimator:
         for frame in source.frames():
             frames += 1
             started = time.perf_counter()
@@ -145,6 +172,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("clips", nargs="*", type=Path)
     parser.add_argument("--max-frames", type=int, default=300)
+    parser.add_argument(
+        "--mediapipe-policy",
+        action="store_true",
+        help="detect on every frame as MediaPipe does (isolates the graph from the policy)",
+    )
     args = parser.parse_args(argv)
     try:
         import mediapipe  # noqa: F401
@@ -155,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
 
     mediapipe_bundle(MODEL, MEDIAPIPE_MODEL)
     for clip in args.clips or default_clips():
-        print(compare(clip, args.max_frames), flush=True)
+        estimator_type = EveryFrameDetection if args.mediapipe_policy else PoseEstimator
+        print(compare(clip, args.max_frames, estimator_type), flush=True)
     return 0
 
 
