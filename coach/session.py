@@ -168,7 +168,7 @@ class Session:
             return analyzer, stats
         model = resolve_model(self.args.model, self.console)
         with contextlib.ExitStack() as stack:
-            source = open_frames(self.spec, self.config.source)
+            source = open_frames(self.spec, self.config.source, on_notice=self._say_source)
             stack.enter_context(source)
             estimator = stack.enter_context(PoseEstimator(model, self.config.pose))
             self.source_fps = source.fps
@@ -182,6 +182,10 @@ class Session:
             self._say_note()
             run(stream, analyzer, sinks_for(stats), stats, on_sample, *loop_controls(controls))
         return analyzer, stats
+
+    def _say_source(self, message: str) -> None:
+        """A camera or stream that stalls, drops or comes back: one line above the dashboard."""
+        self.console.print(f"[yellow]{message[:1].upper()}{message[1:]}[/yellow]", highlight=False)
 
     def _say_paused(self, left_s: float) -> None:
         """Once a minute while paused: the camera is free, and when the coach resumes."""
