@@ -187,11 +187,15 @@ class Session:
         return analyzer, stats
 
     def _say_warning(self, message: str) -> None:
-        self.console.print(f"[yellow]coach: warning: {message}[/yellow]", highlight=False)
+        self.console.print(
+            f"[yellow]coach: warning: {message}[/yellow]", highlight=False, soft_wrap=True
+        )
 
     def _say_source(self, message: str) -> None:
         """A camera or stream that stalls, drops or comes back: one line above the dashboard."""
-        self.console.print(f"[yellow]{message[:1].upper()}{message[1:]}[/yellow]", highlight=False)
+        self.console.print(
+            f"[yellow]{message[:1].upper()}{message[1:]}[/yellow]", highlight=False, soft_wrap=True
+        )
 
     def _say_paused(self, left_s: float) -> None:
         """Once a minute while paused: the camera is free, and when the coach resumes."""

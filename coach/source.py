@@ -136,6 +136,8 @@ class LiveSource(ClosesOnExit):
         self._cond = threading.Condition()
         self._latest: tuple[Any, float, int] | None = None
         self._failed = False
+        self._stalled = False
+        """The failed read had waited out the read timeout: a stall, not a drop."""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._next_index = 0
@@ -189,7 +191,7 @@ class LiveSource(ClosesOnExit):
         with self._cond:
             self._stop = threading.Event()
             self._latest = None
-            self._failed = False
+            self._failed = self._stalled = False
         self._thread = threading.Thread(
             target=self._read_forever, args=(capture, self._stop), name="coach-capture", daemon=True
         )
@@ -197,15 +199,19 @@ class LiveSource(ClosesOnExit):
 
     def _read_forever(self, capture: Any, stop: threading.Event) -> None:
         try:
+            stall_s = 0.9 * self._config.stream_read_timeout_s
             while not stop.is_set():
+                started = time.monotonic()
                 ok, image = capture.read()
-                t_s = time.monotonic() - self._t0
+                returned = time.monotonic()
+                t_s = returned - self._t0
                 with self._cond:
                     # An abandoned reader whose read() returns late publishes nothing.
                     if stop.is_set():
                         return
                     if not ok or image is None:
                         self._failed = True
+                        self._stalled = returned - started >= stall_s
                         self._cond.notify_all()
                         return
                     # Frame numbers carry on across a reconnect, like the timestamps.
@@ -233,7 +239,8 @@ class LiveSource(ClosesOnExit):
                     if remaining <= 0 or self._stop.is_set():
                         break
                     self._cond.wait(remaining)
-                latest, failed, stopped = self._latest, self._failed, self._stop.is_set()
+                latest, stopped = self._latest, self._stop.is_set()
+                dropped = self._failed and not self._stalled
             if latest is not None and latest[2] != last_index:
                 image, t_s, last_index = latest
                 if reconnected:
@@ -244,7 +251,9 @@ class LiveSource(ClosesOnExit):
             if stopped:
                 return
             reason = (
-                "stopped delivering frames" if failed else f"stalled (no frame for {timeout_s:g} s)"
+                "stopped delivering frames"
+                if dropped
+                else f"stalled (no frame for {timeout_s:g} s)"
             )
             self._say(
                 f"{what} {self.spec.target} {reason}; reconnecting "
