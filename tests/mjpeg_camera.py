@@ -32,7 +32,11 @@ def private_env(tmp_path: Path) -> dict[str, str]:
 
 
 def start_coach(
-    tmp_path: Path, *args: str, stdout: int = subprocess.DEVNULL, stderr: int | None = None
+    tmp_path: Path,
+    *args: str,
+    stdout: int = subprocess.DEVNULL,
+    stderr: int | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     """`coach ARGS` as a real process with private folders; stderr to tmp_path/stderr.txt."""
     with (tmp_path / "stderr.txt").open("wb") as log:  # the child keeps its own copy
@@ -42,7 +46,7 @@ def start_coach(
             stdout=stdout,
             stderr=log if stderr is None else stderr,
             cwd=REPO,
-            env=private_env(tmp_path),
+            env={**private_env(tmp_path), **(env or {})},
         )
 
 
