@@ -351,6 +351,7 @@ def _cmd_count(args: argparse.Namespace, config: Config, console: Console) -> in
         # the user had stopped it, with the reps counted so far.
         stopped = stop
         analyzer, stats = session.analyzer, session.stats
+        console.print(f"[dim]Stopped{_by_signal(stop)}: the set ends here.[/dim]")
     done = view.finished if view is not None else None
     if done is None and analyzer is not None:
         done = analyzer.finish(stats.last_t_s)
@@ -371,7 +372,7 @@ def _cmd_count(args: argparse.Namespace, config: Config, console: Console) -> in
 
 
 def _by_signal(stop: KeyboardInterrupt) -> str:
-    """ " by SIGTERM" when a signal, not Ctrl-C, stopped the command."""
+    """Which signal stopped the command (" by SIGTERM"); empty for Ctrl-C."""
     return f" by {stop}" if isinstance(stop, StopRequested) else ""
 
 

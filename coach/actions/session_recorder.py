@@ -186,17 +186,14 @@ class SessionRecorder:
         """Log a window: a checkpoint while it fills up, its final row once it is full."""
         if window.covered_s <= 0:
             return
-        row_of = window.row
-        start_s = window.start_s
         if self._deferred is not None:
-            row = row_of(0.0)  # what the window holds now; its wall time comes later
-            self._deferred.append(lambda: self._save(self._replace_t(row, start_s), False))
+            row, start_s = window.row(0.0), window.start_s  # its wall time is known at the end
+            self._deferred.append(
+                lambda: self._save(dataclasses.replace(row, t=self.wall(start_s)), False)
+            )
             return
-        self._save(row_of(self.wall(start_s)), window.saved)
+        self._save(window.row(self.wall(window.start_s)), window.saved)
         window.saved = True
-
-    def _replace_t(self, row: PostureSampleRow, start_s: float) -> PostureSampleRow:
-        return dataclasses.replace(row, t=self.wall(start_s))
 
     def _save(self, row: PostureSampleRow, replace: bool) -> None:
         assert self._session is not None  # started before any window is logged
