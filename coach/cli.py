@@ -15,7 +15,7 @@ from rich.console import Console
 
 from coach import __version__
 from coach.actions.controls import Controls, TerminalKeys
-from coach.analyzer import Snapshot
+from coach.analyzer import Analyzer, Snapshot
 from coach.config import Config, load_config
 from coach.errors import CalibrationError, CameraUnavailable, CoachError, ConfigError
 from coach.events import SetCompleted
@@ -23,6 +23,7 @@ from coach.history_cli import add_history_commands, rating
 from coach.pipeline import LoopStats, Sink
 from coach.records import Frame
 from coach.session import History, Session, profiles_dir, resolve_model
+from coach.stopping import StopRequested, stop_on_signals
 
 DEFAULT_CAMERA = "0"
 
@@ -200,7 +201,8 @@ def _cmd_run(args: argparse.Namespace, config: Config, console: Console) -> int:
                 console, session.label, stats, config.slouch, config.nudge.show_s, library=library
             )
         ]
-        sinks.extend(history.sinks(session.label))
+        paced = session.spec.is_live or (args.realtime and session.spec.kind == "video")
+        sinks.extend(history.sinks(session.label, live=paced))
         notifier: Notifier = NullNotifier()
         if config.nudge.desktop and notification_service_available():
             notifier = DesktopNotifier()
@@ -211,8 +213,8 @@ def _cmd_run(args: argparse.Namespace, config: Config, console: Console) -> int:
     keys.start()
     try:
         _, stats = session.run(sinks_for, realtime=args.realtime, controls=controls)
-    except KeyboardInterrupt:
-        console.print("[dim]Stopped.[/dim]")
+    except KeyboardInterrupt as stop:
+        console.print(f"[dim]Stopped{_by_signal(stop)}.[/dim]")
         return 0
     finally:
         keys.stop()
@@ -308,8 +310,8 @@ def _cmd_record(args: argparse.Namespace, config: Config, console: Console) -> i
 
         try:
             _, stats = session.run(sinks_for, on_sample=writer.write)
-        except KeyboardInterrupt:
-            console.print("[dim]Stopped.[/dim]")
+        except KeyboardInterrupt as stop:
+            console.print(f"[dim]Stopped{_by_signal(stop)}.[/dim]")
             return 0
     console.print(f"Saved {stats.frames_analysed} pose samples to {args.landmarks}.")
     return 0
@@ -340,18 +342,26 @@ def _cmd_count(args: argparse.Namespace, config: Config, console: Console) -> in
         f"[cyan]{movement.name}: {movement.dose_text}. Start from sitting tall; "
         "counting begins when you do.[/cyan]"
     )
+    stopped: KeyboardInterrupt | None = None
+    analyzer: Analyzer | None
     try:
         analyzer, stats = session.run(sinks_for)
-    except KeyboardInterrupt:
-        analyzer = None
+    except KeyboardInterrupt as stop:
+        # Ctrl-C (the footer's "Ctrl+C stop"), SIGTERM or SIGHUP: the set ends here, as if
+        # the user had stopped it, with the reps counted so far.
+        stopped = stop
+        analyzer, stats = session.analyzer, session.stats
+        console.print(f"[dim]Stopped{_by_signal(stop)}: the set ends here.[/dim]")
     done = view.finished if view is not None else None
     if done is None and analyzer is not None:
         done = analyzer.finish(stats.last_t_s)
     if done is not None:
         console.print(summary_table(done))
-        if args.ask_fatigue and after is None:
+        if args.ask_fatigue and after is None and not isinstance(stopped, StopRequested):
             after = _ask_rating(console, "And now, after the set")
         if not args.no_history:
+            # A clip read faster than real time would end the set in the future: end it now.
+            started_at = min(started_at, time.time() - done.end_s)
             _log_guided_set(console, args.db, session.label, started_at, done, before, after)
     result = set_json(args.movement, done)
     if args.json:
@@ -359,6 +369,11 @@ def _cmd_count(args: argparse.Namespace, config: Config, console: Console) -> in
     elif done is None:
         console.print("No reps were counted.")
     return 0
+
+
+def _by_signal(stop: KeyboardInterrupt) -> str:
+    """Which signal stopped the command (" by SIGTERM"); empty for Ctrl-C."""
+    return f" by {stop}" if isinstance(stop, StopRequested) else ""
 
 
 def _ask_rating(console: Console, question: str) -> int | None:
@@ -511,7 +526,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in args.history_commands:
             return int(args.history_commands[args.command](args, console))
         config = _with_overrides(load_config(args.config), args)
-        return commands[args.command](args, config, console)
+        if args.command not in ("run", "record", "count"):
+            return commands[args.command](args, config, console)
+        # SIGTERM and SIGHUP (logout, shutdown, kill) stop these the way Ctrl-C does: the
+        # session or set is closed and logged. The exit status is then 0, a stop that was
+        # asked for and lost nothing; 128+15 would count as a failure under systemd.
+        with stop_on_signals():
+            return commands[args.command](args, config, console)
+    except StopRequested as stop:  # before anything was opened: nothing to save
+        console.print(f"[dim]Stopped by {stop}.[/dim]")
+        return 0
     except CoachError as exc:
         console.print(f"[bold red]coach: error:[/bold red] {exc}", highlight=False, soft_wrap=True)
         return 1

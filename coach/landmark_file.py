@@ -19,7 +19,9 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
-from collections.abc import Iterator
+import sys
+import zlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -93,7 +95,11 @@ class LandmarkReader:
 
     live = False
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, warn: Callable[[str], None] | None = None) -> None:
+        """`warn` gets the one-line warning for a recording cut short (default: stderr)."""
+        self._warn = warn or (lambda message: print(f"coach: warning: {message}", file=sys.stderr))
+        self.cut_short = False
+        """Whether the recording ended part-way (its writer was killed); set by samples()."""
         if not path.exists():
             raise LandmarkFileError(f"landmark file {path} does not exist; check the path")
         self.path = path
@@ -127,15 +133,41 @@ class LandmarkReader:
         return self.path.name
 
     def samples(self) -> Iterator[PoseSample]:
-        """Yield the recorded samples in order."""
+        """Yield the recorded samples in order.
+
+        A recording whose writer was killed ends part-way: a gzip stream without its end,
+        or a last line without its newline. Every complete line before the cut is read,
+        then one line warns that the file was cut short.
+        """
+        count = 0
+        last_t_s = 0.0
         try:
             with _open_text(self.path, "r") as handle:
                 handle.readline()
                 for number, line in enumerate(handle, start=2):
-                    if line.strip():
-                        yield self._parse(line, number)
-        except (OSError, EOFError, UnicodeDecodeError) as exc:
+                    if not line.strip():
+                        continue
+                    if not line.endswith("\n"):  # the last line: complete only if it parses
+                        try:
+                            sample = self._parse(line, number)
+                        except LandmarkFileError:
+                            break
+                    else:
+                        sample = self._parse(line, number)
+                    count += 1
+                    last_t_s = sample.t_s
+                    yield sample
+                else:
+                    return
+        except EOFError:
+            pass  # gzip: "compressed file ended before the end-of-stream marker"
+        except (OSError, UnicodeDecodeError, zlib.error) as exc:
             raise LandmarkFileError(f"{self.path} is truncated or corrupt ({exc})") from None
+        self.cut_short = True
+        self._warn(
+            f"{self.path} was cut short (its recording was stopped part-way); "
+            f"used the {count} complete samples before the cut, up to {last_t_s:.1f} s"
+        )
 
     def _parse(self, line: str, number: int) -> PoseSample:
         try:

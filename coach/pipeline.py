@@ -163,6 +163,18 @@ def run(
                 break
     finally:
         stats.wall_s = time.perf_counter() - started
-        for sink in sinks:
-            sink.close()
+        _close_all(sinks)
     return stats
+
+
+def _close_all(sinks: list[Sink]) -> None:
+    """Close every sink, even after one fails (a dashboard on a hung-up terminal must not
+    keep the session recorder from ending the session); then raise the first failure."""
+    failure: BaseException | None = None
+    for sink in sinks:
+        try:
+            sink.close()
+        except BaseException as exc:  # re-raised below, once every sink is closed
+            failure = failure or exc
+    if failure is not None:
+        raise failure

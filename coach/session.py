@@ -81,6 +81,9 @@ class Session:
         self.source_fps = 0.0
         self.label = str(self.spec)
         self._note: str | None = None
+        self.analyzer: Analyzer | None = None
+        """The running analyzer, kept so a stopped run can still finish its set."""
+        self.stats = LoopStats()
 
     def _say_note(self) -> None:
         """Say how the neutral is set, once the source has opened (errors come first)."""
@@ -154,12 +157,12 @@ class Session:
         from coach.pose import PoseEstimator
         from coach.source import LiveSource, open_frames
 
-        analyzer = self.make_analyzer()
-        stats = LoopStats()
+        analyzer = self.analyzer = self.make_analyzer()
+        stats = self.stats = LoopStats()
         gate = RateGate(lambda: analyzer.wanted_fps)
         max_seconds = self.args.max_seconds
         if self.spec.kind == "landmarks":
-            reader = LandmarkReader(Path(self.spec.target).expanduser())
+            reader = LandmarkReader(Path(self.spec.target).expanduser(), warn=self._say_warning)
             self.source_fps = reader.fps
             self.label = reader.description
             stream = replayed_samples(_limited(reader.samples(), max_seconds), gate, stats)
@@ -168,7 +171,7 @@ class Session:
             return analyzer, stats
         model = resolve_model(self.args.model, self.console)
         with contextlib.ExitStack() as stack:
-            source = open_frames(self.spec, self.config.source)
+            source = open_frames(self.spec, self.config.source, on_notice=self._say_source)
             stack.enter_context(source)
             estimator = stack.enter_context(PoseEstimator(model, self.config.pose))
             self.source_fps = source.fps
@@ -182,6 +185,17 @@ class Session:
             self._say_note()
             run(stream, analyzer, sinks_for(stats), stats, on_sample, *loop_controls(controls))
         return analyzer, stats
+
+    def _say_warning(self, message: str) -> None:
+        self.console.print(
+            f"[yellow]coach: warning: {message}[/yellow]", highlight=False, soft_wrap=True
+        )
+
+    def _say_source(self, message: str) -> None:
+        """A camera or stream that stalls, drops or comes back: one line above the dashboard."""
+        self.console.print(
+            f"[yellow]{message[:1].upper()}{message[1:]}[/yellow]", highlight=False, soft_wrap=True
+        )
 
     def _say_paused(self, left_s: float) -> None:
         """Once a minute while paused: the camera is free, and when the coach resumes."""
@@ -203,14 +217,17 @@ class History:
         self._log: SessionLog | None = None
         self.enabled = enabled
 
-    def sinks(self, label: str) -> list[Sink]:
+    def sinks(self, label: str, *, live: bool = True) -> list[Sink]:
+        """The recorder; `live` False for a file read faster than real time (a replay)."""
         from coach.actions.session_recorder import SessionRecorder
         from coach.session_log import SessionLog
 
         if not self.enabled:
             return []
         self._log = SessionLog(self._db)
-        return [SessionRecorder(self._log, label, dt.datetime.now().astimezone())]
+        if live:  # stream time runs with the clock from the first snapshot on
+            return [SessionRecorder(self._log, label, None)]
+        return [SessionRecorder(self._log, label, dt.datetime.now().astimezone(), replay=True)]
 
     def close(self) -> None:
         from coach.session_log import HistoryError

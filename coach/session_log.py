@@ -385,6 +385,8 @@ class _EndSession:
 class _Sample:
     ref: SessionRef
     row: PostureSampleRow
+    replace: bool = False
+    """Update the session's window that starts at row.t, if logged; else insert."""
 
 
 @dataclass(frozen=True)
@@ -436,10 +438,11 @@ class SessionLog:
     Every `add_*`/`start_session`/`end_session` call only puts a small record on a queue,
     so the frame loop never waits for the disk. The writer commits about once per
     `commit_interval_s`: a killed process loses at most that much, and WAL keeps the
-    file consistent whatever happens.
+    file consistent whatever happens. Half a second, with the recorder's half-second
+    checkpoints of the window it is filling, keeps what kill -9 loses under 2 s.
     """
 
-    def __init__(self, path: Path | None = None, *, commit_interval_s: float = 1.0) -> None:
+    def __init__(self, path: Path | None = None, *, commit_interval_s: float = 0.5) -> None:
         self.path = default_db_path() if path is None else path
         self.commit_interval_s = commit_interval_s
         with open_database(self.path, recover=False) as conn:
@@ -491,6 +494,10 @@ class SessionLog:
     def add_sample(self, session: SessionRef, row: PostureSampleRow) -> None:
         """Record one aggregated posture window."""
         self._put(_Sample(session, row))
+
+    def save_sample(self, session: SessionRef, row: PostureSampleRow) -> None:
+        """Record a posture window, replacing this session's earlier row for the same window."""
+        self._put(_Sample(session, row, replace=True))
 
     def add_prompt(
         self, session: SessionRef, prompt_id: int, t: float, reason: str, movement: str
@@ -679,6 +686,8 @@ class _Writer:
             )
         elif isinstance(op, _Sample):
             r = op.row
+            if op.replace and self._replace_sample(op):
+                return
             c.execute(
                 """INSERT INTO posture_samples (session_id, t, window_s, state, upright_s,
                        slouched_s, away_s, unknown_s, forward_head_mean, thoracic_rounding_mean,
@@ -723,6 +732,31 @@ class _Writer:
             self._insert_set(op)
         elif isinstance(op, _Note):
             c.execute("INSERT INTO notes (t, text) VALUES (?, ?)", (op.t, op.text))
+
+    def _replace_sample(self, op: _Sample) -> bool:
+        """Update the window starting at op.row.t in place; False when it is not logged yet."""
+        r = op.row
+        cur = self.conn.execute(
+            """UPDATE posture_samples SET window_s = ?, state = ?, upright_s = ?, slouched_s = ?,
+                   away_s = ?, unknown_s = ?, forward_head_mean = ?, thoracic_rounding_mean = ?,
+                   activity = ?, seated_s = ?
+               WHERE session_id = ? AND t = ?""",
+            (
+                r.window_s,
+                r.state,
+                r.upright_s,
+                r.slouched_s,
+                r.away_s,
+                r.unknown_s,
+                r.forward_head_mean,
+                r.thoracic_rounding_mean,
+                r.activity,
+                r.seated_s,
+                self._session(op.ref),
+                r.t,
+            ),
+        )
+        return cur.rowcount > 0
 
     def _insert_set(self, op: _Set) -> None:
         r = op.record

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,26 +111,42 @@ class LiveSource(ClosesOnExit):
 
     The analysis loop may be slower than the camera; reading on a thread and
     handing over only the latest frame means the coach never falls behind real time.
+
+    Each reader thread owns its capture and alone releases it: releasing a capture
+    while another thread is inside its read() crashes the process (FFmpeg frees what
+    the read is using). A reader stuck in read() on a stalled stream is abandoned (it is
+    a daemon, and releases its capture itself once read() returns) and a fresh
+    capture is opened beside it.
     """
 
     live = True
 
-    def __init__(self, spec: SourceSpec, config: SourceConfig) -> None:
+    # How long close() waits for the reader to leave read() before abandoning it.
+    _JOIN_S = 0.5
+
+    def __init__(
+        self,
+        spec: SourceSpec,
+        config: SourceConfig,
+        on_notice: Callable[[str], None] | None = None,
+    ) -> None:
         self.spec = spec
         self._config = config
-        self._capture = self._open()
-        self.fps = float(self._capture.get(cv2.CAP_PROP_FPS) or 0.0) or config.camera_fps
-        self.frame_count = 0
+        self._notice = on_notice
         self._cond = threading.Condition()
         self._latest: tuple[Any, float, int] | None = None
         self._failed = False
+        self._stalled = False
+        """The failed read had waited out the read timeout: a stall, not a drop."""
         self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
         self._next_index = 0
+        capture = self._open()
+        # Read before the reader starts: from then on only the reader touches the capture.
+        self.fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0) or config.camera_fps
+        self.frame_count = 0
         self._t0 = time.monotonic()
-        self._thread = threading.Thread(
-            target=self._read_forever, name="coach-capture", daemon=True
-        )
-        self._thread.start()
+        self._start_reader(capture)
 
     @property
     def description(self) -> str:
@@ -151,45 +167,70 @@ class LiveSource(ClosesOnExit):
             # A one-frame driver buffer keeps latency low where the backend honours it.
             capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)
             return capture
-        timeout_ms = int(self._config.stream_open_timeout_s * 1000)
+        # FFmpeg gives up a read after the stall timeout, so a reader on a stream that
+        # stalls with its connection open leaves read() about when the stall is noticed.
         capture = cv2.VideoCapture(
             self.spec.target,
             cv2.CAP_FFMPEG,
             [
                 cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
-                timeout_ms,
+                int(self._config.stream_open_timeout_s * 1000),
                 cv2.CAP_PROP_READ_TIMEOUT_MSEC,
-                timeout_ms,
+                int(self._config.stream_read_timeout_s * 1000),
             ],
         )
         if not capture.isOpened():
+            capture.release()
             raise StreamUnreachable(
                 f"stream {self.spec.target} cannot be reached or decoded; check the URL, "
                 "that the camera is on and on this network"
             )
         return capture
 
-    def _read_forever(self) -> None:
-        # Frame numbers carry on across a reconnect, like the timestamps.
-        index = self._next_index
-        while not self._stop.is_set():
-            ok, image = self._capture.read()
-            if not ok or image is None:
+    def _start_reader(self, capture: Any) -> None:
+        with self._cond:
+            self._stop = threading.Event()
+            self._latest = None
+            self._failed = self._stalled = False
+        self._thread = threading.Thread(
+            target=self._read_forever, args=(capture, self._stop), name="coach-capture", daemon=True
+        )
+        self._thread.start()
+
+    def _read_forever(self, capture: Any, stop: threading.Event) -> None:
+        try:
+            stall_s = 0.9 * self._config.stream_read_timeout_s
+            while not stop.is_set():
+                started = time.monotonic()
+                ok, image = capture.read()
+                returned = time.monotonic()
+                t_s = returned - self._t0
                 with self._cond:
-                    self._failed = True
+                    # An abandoned reader whose read() returns late publishes nothing.
+                    if stop.is_set():
+                        return
+                    if not ok or image is None:
+                        self._failed = True
+                        self._stalled = returned - started >= stall_s
+                        self._cond.notify_all()
+                        return
+                    # Frame numbers carry on across a reconnect, like the timestamps.
+                    self._latest = (image, t_s, self._next_index)
+                    self._next_index += 1
                     self._cond.notify_all()
-                return
-            t_s = time.monotonic() - self._t0
-            with self._cond:
-                self._latest = (image, t_s, index)
-                self._cond.notify_all()
-            index += 1
-            self._next_index = index
+        finally:
+            capture.release()
 
     def frames(self) -> Iterator[Frame]:
-        """Yield the newest frame each time the consumer is ready; stale ones are dropped."""
+        """Yield the newest frame each time the consumer is ready; stale ones are dropped.
+
+        A stream that stalls or drops is reopened (the user is told), for up to
+        `reconnect_s`; frames then carry on with the same clock.
+        """
         last_index = -1
         timeout_s = self._config.stream_read_timeout_s
+        what = "camera" if self.spec.kind == "camera" else "stream"
+        reconnected = False
         while True:
             with self._cond:
                 deadline = time.monotonic() + timeout_s
@@ -198,18 +239,29 @@ class LiveSource(ClosesOnExit):
                     if remaining <= 0 or self._stop.is_set():
                         break
                     self._cond.wait(remaining)
-                latest, failed = self._latest, self._failed
+                latest, stopped = self._latest, self._stop.is_set()
+                dropped = self._failed and not self._stalled
             if latest is not None and latest[2] != last_index:
                 image, t_s, last_index = latest
+                if reconnected:
+                    reconnected = False
+                    self._say(f"{what} {self.spec.target} is back; coaching resumed")
                 yield Frame(image=image, t_s=t_s, index=last_index)
                 continue
-            if self._stop.is_set():
+            if stopped:
                 return
+            reason = (
+                "stopped delivering frames"
+                if dropped
+                else f"stalled (no frame for {timeout_s:g} s)"
+            )
+            self._say(
+                f"{what} {self.spec.target} {reason}; reconnecting "
+                f"(for up to {self._config.reconnect_s:g} s)…"
+            )
             if self._reconnect():
-                last_index = -1
+                reconnected = True
                 continue
-            what = "camera" if self.spec.kind == "camera" else "stream"
-            reason = "stopped delivering frames" if failed else f"sent no frame for {timeout_s:g} s"
             error = CameraUnavailable if self.spec.kind == "camera" else StreamUnreachable
             raise error(
                 f"{what} {self.spec.target} {reason} and could not be reopened for "
@@ -217,25 +269,31 @@ class LiveSource(ClosesOnExit):
                 "reconnect it and start the coach again"
             )
 
+    def _say(self, message: str) -> None:
+        if self._notice is not None:
+            self._notice(message)
+
     def _reconnect(self) -> bool:
-        """Try to reopen a dropped camera or stream for `reconnect_s`; True once it delivers."""
+        """Reopen a stalled or dropped camera or stream within `reconnect_s`; True once open."""
         deadline = time.monotonic() + self._config.reconnect_s
-        while time.monotonic() < deadline:
-            self.close()
+        self.close()
+        while True:
             try:
                 self.resume()
                 return True
             except (CameraUnavailable, StreamUnreachable):
-                time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
-        return False
+                left_s = deadline - time.monotonic()
+                if left_s <= 0:
+                    return False
+                time.sleep(min(1.0, left_s))
 
     def close(self) -> None:
-        """Stop the reader thread and release the device."""
-        self._stop.set()
+        """Stop the reader; it releases the device itself (now, or when its read() returns)."""
         with self._cond:
+            self._stop.set()
             self._cond.notify_all()
-        self._thread.join(timeout=2.0)
-        self._capture.release()
+        if self._thread is not None:
+            self._thread.join(timeout=self._JOIN_S)
 
     def suspend(self) -> None:
         """Let go of the camera (meeting mode: another app may use it)."""
@@ -243,23 +301,18 @@ class LiveSource(ClosesOnExit):
 
     def resume(self) -> None:
         """Take the camera back; timestamps carry on from the same origin."""
-        self._capture = self._open()
-        self._stop = threading.Event()
-        self._latest = None
-        self._failed = False
-        self._thread = threading.Thread(
-            target=self._read_forever, name="coach-capture", daemon=True
-        )
-        self._thread.start()
+        self._start_reader(self._open())
 
 
 FrameSource = VideoFileSource | LiveSource
 
 
-def open_frames(spec: SourceSpec, config: SourceConfig) -> FrameSource:
-    """Open a camera, stream or video file for reading frames."""
+def open_frames(
+    spec: SourceSpec, config: SourceConfig, on_notice: Callable[[str], None] | None = None
+) -> FrameSource:
+    """Open a camera, stream or video file for reading frames (`on_notice`: stall messages)."""
     if spec.kind == "video":
         return VideoFileSource(Path(spec.target).expanduser())
     if spec.kind in ("camera", "stream"):
-        return LiveSource(spec, config)
+        return LiveSource(spec, config, on_notice)
     raise ValueError(f"not a frame source: {spec.kind}")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import functools
 import statistics
+import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from coach.events import Nudge, PromptResolved, SetCompleted
@@ -37,6 +41,8 @@ class _Window:
         self.forward_head: list[float] = []
         self.thoracic_rounding: list[float] = []
         self.seated_s: float | None = None
+        self.saved = False
+        """Whether a checkpoint of this window is in the log (its later rows replace it)."""
 
     @property
     def covered_s(self) -> float:
@@ -71,46 +77,78 @@ class SessionRecorder:
     Stream time maps to wall time as `wall_start + (t_s - first t_s)`. Each interval
     between two snapshots is credited to the earlier snapshot's state and activity, and
     split at window boundaries, so the seconds of a day add up exactly.
+
+    The window still filling up is saved again every `checkpoint_s` of stream time (the
+    log replaces it), so a killed process loses about `checkpoint_s` plus the log's
+    commit interval, not a whole window.
+
+    A replay (a file read faster than real time) would end in the future if mapped from
+    its start, so it is held back and logged when it ends: it starts when the run started,
+    or later if that would end it in the future, in which case it ends at the close. A
+    replay killed outright is not logged (the file can be run again).
     """
 
     def __init__(
         self,
         log: SessionLog,
         source: str,
-        wall_start: datetime.datetime,
+        wall_start: datetime.datetime | None,
         *,
         window_s: float = 5.0,
+        checkpoint_s: float = 0.5,
+        replay: bool = False,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """`wall_start` None: the wall time of the first snapshot (`clock`, epoch seconds)."""
         self._log = log
         self._source = source
         # A naive wall_start is local time, as datetime.timestamp() assumes.
-        self._wall_start_epoch_s = wall_start.timestamp()
+        self._wall_start_epoch_s = None if wall_start is None else wall_start.timestamp()
         self._window_len_s = window_s
+        self._checkpoint_s = checkpoint_s
+        self._clock = clock
+        self._deferred: list[Callable[[], None]] | None = [] if replay else None
         self._session: SessionRef | None = None
         self._first_t_s = 0.0
+        self._checkpoint_t_s = 0.0
         self._last: Snapshot | None = None
         self._window: _Window | None = None
         self._closed = False
 
     def wall(self, t_s: float) -> float:
         """The wall-clock time (epoch seconds) of a stream timestamp."""
+        if self._wall_start_epoch_s is None:
+            self._wall_start_epoch_s = self._clock()
         return self._wall_start_epoch_s + (t_s - self._first_t_s)
+
+    def _write(self, action: Callable[[], None]) -> None:
+        """Do one log call now, or, for a replay, once its place in time is known."""
+        if self._deferred is None:
+            action()
+        else:
+            self._deferred.append(action)
+
+    def _start(self, t_s: float) -> None:
+        self._session = self._log.start_session(self._source, self.wall(t_s))
 
     def update(self, snapshot: Snapshot, frame: Frame | None) -> None:
         """Take one snapshot: extend the current window, log its events."""
         if self._closed:
             return
         t_s = snapshot.t_s
-        if self._session is None:
-            self._first_t_s = t_s
-            self._session = self._log.start_session(self._source, self.wall(t_s))
+        if self._window is None:
+            self._first_t_s = self._checkpoint_t_s = t_s
+            self._write(lambda: self._start(t_s))
             self._window = _Window(t_s)
         if self._last is not None and t_s > self._last.t_s:
             self._credit(self._last, self._last.t_s, t_s)
         self._observe(snapshot)
         self._last = snapshot
         for event in snapshot.events:
-            self._record(event)
+            self._write(functools.partial(self._record, event))
+        if t_s - self._checkpoint_t_s >= self._checkpoint_s and self._deferred is None:
+            self._checkpoint_t_s = t_s
+            self._emit(self._current_window())
 
     def _credit(self, snapshot: Snapshot, from_s: float, to_s: float) -> None:
         """Credit [from_s, to_s) to the snapshot's state, window by window."""
@@ -145,8 +183,24 @@ class SessionRecorder:
         window.seated_s = snapshot.seated_s
 
     def _emit(self, window: _Window) -> None:
-        if self._session is not None and window.covered_s > 0:
-            self._log.add_sample(self._session, window.row(self.wall(window.start_s)))
+        """Log a window: a checkpoint while it fills up, its final row once it is full."""
+        if window.covered_s <= 0:
+            return
+        if self._deferred is not None:
+            row, start_s = window.row(0.0), window.start_s  # its wall time is known at the end
+            self._deferred.append(
+                lambda: self._save(dataclasses.replace(row, t=self.wall(start_s)), False)
+            )
+            return
+        self._save(window.row(self.wall(window.start_s)), window.saved)
+        window.saved = True
+
+    def _save(self, row: PostureSampleRow, replace: bool) -> None:
+        assert self._session is not None  # started before any window is logged
+        if replace:
+            self._log.save_sample(self._session, row)
+        else:
+            self._log.add_sample(self._session, row)
 
     def _record(self, event: Nudge | PromptResolved | SetCompleted) -> None:
         assert self._session is not None
@@ -170,10 +224,20 @@ class SessionRecorder:
         if self._closed:
             return
         self._closed = True
-        if self._session is None or self._last is None:
+        if self._window is None or self._last is None:
             return
         self._emit(self._current_window())
-        self._log.end_session(self._session, self.wall(self._last.t_s))
+        last_t_s = self._last.t_s
+        if self._deferred is not None:
+            now = self._clock()
+            start = self._wall_start_epoch_s if self._wall_start_epoch_s is not None else now
+            # Where the run started, unless the replay would then end in the future.
+            self._wall_start_epoch_s = min(start, now - (last_t_s - self._first_t_s))
+            for action in self._deferred:
+                action()
+            self._deferred = None
+        assert self._session is not None
+        self._log.end_session(self._session, self.wall(last_t_s))
 
 
 def set_record(event: SetCompleted, wall_start: float) -> SetRecord:

@@ -1,0 +1,135 @@
+"""A misbehaving MJPEG camera on 127.0.0.1, and private-folder helpers for `coach` subprocesses."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import BinaryIO
+
+import cv2
+
+from tests.conftest import REPO, sample_clip
+
+COACH = [sys.executable, "-m", "coach"]
+_HEAD = b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n"
+
+
+def private_env(tmp_path: Path) -> dict[str, str]:
+    """The environment for a `coach` subprocess that never touches the user's folders."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HOME": str(tmp_path / "home")}
+    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        env[name] = str(tmp_path / name.lower())
+    env.pop("DISPLAY", None)  # no preview window
+    return env
+
+
+def start_coach(
+    tmp_path: Path,
+    *args: str,
+    stdout: int = subprocess.DEVNULL,
+    stderr: int | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """`coach ARGS` as a real process with private folders; stderr to tmp_path/stderr.txt."""
+    with (tmp_path / "stderr.txt").open("wb") as log:  # the child keeps its own copy
+        return subprocess.Popen(
+            [*COACH, *args],
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=log if stderr is None else stderr,
+            cwd=REPO,
+            env={**private_env(tmp_path), **(env or {})},
+        )
+
+
+def wait_for(condition: Callable[[], object], timeout_s: float, what: str) -> None:
+    """Poll `condition()` every 0.1 s; fail the test (not hang) after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}")
+        time.sleep(0.1)
+
+
+class MjpegCamera:
+    """Serves the neutral clip as MJPEG at 15 fps; the first connection misbehaves.
+
+    Once `break_now()` is called the first connection, by `fault`: "stall" keeps the
+    connection open and sends nothing more; "drop" closes it; "garbage" sends bytes
+    that are not JPEG. Every later connection (a reconnect) serves frames normally.
+    """
+
+    def __init__(self, fault: str) -> None:
+        capture = cv2.VideoCapture(str(sample_clip("neutral")))
+        self._frames: list[bytes] = []
+        while len(self._frames) < 45:
+            ok, image = capture.read()
+            if not ok:
+                break
+            self._frames.append(cv2.imencode(".jpg", image)[1].tobytes())
+        capture.release()
+        self.fault = fault
+        self.connections = 0
+        self._broken = threading.Event()
+        self._closing = threading.Event()
+        camera = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                camera.connections += 1
+                self.send_response(200)
+                self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+                self.end_headers()
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    camera.serve(self.wfile, first=camera.connections == 1)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/cam.mjpg"
+
+    def serve(self, out: BinaryIO, *, first: bool) -> None:
+        write = out.write
+        i = 0
+        while not self._closing.is_set():
+            if first and self._broken.is_set():
+                if self.fault == "drop":
+                    return
+                if self.fault == "stall":
+                    self._closing.wait()  # the connection stays open, silent
+                    return
+                write(b"\x00\xffnot a jpeg\xd8" * 500)  # garbage
+            else:
+                jpg = self._frames[i % len(self._frames)]
+                write(_HEAD % len(jpg) + jpg + b"\r\n")
+                i += 1
+            time.sleep(1 / 15)
+
+    def break_now(self) -> None:
+        """Make the first connection misbehave from now on."""
+        self._broken.set()
+
+    def __enter__(self) -> MjpegCamera:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._closing.set()
+        self._server.shutdown()
+        self._server.server_close()
