@@ -50,8 +50,9 @@ _MAX_VALUE = 1000.0
 _MAX_PEOPLE = 100
 
 
-def _open_text(path: Path, mode: str) -> IO[str]:
-    if path.name.endswith(".gz"):
+def _open_text(path: Path, mode: str, gz: bool | None = None) -> IO[str]:
+    """Open as text, gzip-compressed if `gz` (default: when the name ends in .gz)."""
+    if path.name.endswith(".gz") if gz is None else gz:
         return gzip.open(path, mode + "t", encoding="utf-8")  # type: ignore[return-value]
     return path.open(mode, encoding="utf-8")
 
@@ -71,7 +72,7 @@ class LandmarkWriter(ClosesOnExit):
         self._existed = path.exists()
         try:
             self._target = AtomicFile(path)
-            self._file = _open_text(self._target.temp, "w")
+            self._file = _open_text(self._target.temp, "w", gz=path.name.endswith(".gz"))
         except OSError as exc:
             raise LandmarkFileError(f"cannot write landmarks to {path}: {exc.strerror}") from None
         self.path = path

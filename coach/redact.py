@@ -21,7 +21,7 @@ _SECRET_NAME = re.compile(
 def _redact_params(text: str) -> str:
     """`a=1&token=x` → `a=1&token=***` (names kept, so the user can still tell the URLs apart)."""
     parts = []
-    for part in re.split(r"([&;])", text):
+    for part in re.split(r"([?&;#])", text):
         name, equals, value = part.partition("=")
         if equals and value and _SECRET_NAME.search(name):
             part = f"{name}={MASK}"
