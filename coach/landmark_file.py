@@ -62,7 +62,7 @@ def _rounded(values: np.ndarray) -> Any:
 
 
 class LandmarkWriter(ClosesOnExit):
-    """Appends pose samples to a recording; each line is flushed so a crash keeps the rest.
+    """Appends pose samples to a recording, each line flushed (a crash keeps what came before).
 
     The recording is written under a temporary name next to `path` and renamed into place
     when it is closed, so an existing file is only ever replaced by a whole recording.
