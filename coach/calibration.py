@@ -76,6 +76,15 @@ def save_profile(profile: Profile, path: Path) -> Path:
     return path
 
 
+def is_profile_file(path: Path) -> bool:
+    """Whether a file is a coach calibration profile (of any version), so it may be replaced."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("format") == PROFILE_FORMAT
+
+
 def load_profile(path: Path) -> Profile:
     """Read a profile written by `save_profile`."""
     if not path.exists():

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
+import math
 import os
 import sys
 import time
+import typing
 from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from coach import __version__
 from coach.actions.controls import Controls, TerminalKeys
@@ -20,6 +22,7 @@ from coach.config import Config, load_config
 from coach.errors import CalibrationError, CameraUnavailable, CoachError, ConfigError
 from coach.events import SetCompleted
 from coach.history_cli import add_history_commands, rating
+from coach.outputs import check_output, dumps
 from coach.pipeline import LoopStats, Sink
 from coach.records import Frame
 from coach.session import History, Session, profiles_dir, resolve_model
@@ -52,8 +55,15 @@ def _history_arguments(parser: argparse.ArgumentParser, what: str) -> None:
     )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a bad option reported like every other bad input: one line, status 1."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(1, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = _Parser(
         prog="coach",
         description="A webcam posture and movement coach for people who sit at a desk all day.",
     )
@@ -123,6 +133,9 @@ def _build_parser() -> argparse.ArgumentParser:
     record.add_argument(
         "--landmarks", type=Path, required=True, help="output file (.jsonl or .jsonl.gz)"
     )
+    record.add_argument(
+        "--force", action="store_true", help="replace the output file if it already exists"
+    )
 
     count = sub.add_parser(
         "count",
@@ -174,7 +187,7 @@ def _cmd_run(args: argparse.Namespace, config: Config, console: Console) -> int:
         except CameraUnavailable:
             console.print(
                 f"[yellow]No webcam could be opened; running on the sample video "
-                f"{args.fallback_video} instead (demo timings: a nudge after 10 s of slouching, "
+                f"{escape(str(args.fallback_video))} instead (demo timings: a nudge after 10 s of slouching, "
                 "a movement prompt after 1 min still).[/yellow]"
             )
             args.source = str(args.fallback_video)
@@ -221,7 +234,7 @@ def _cmd_run(args: argparse.Namespace, config: Config, console: Console) -> int:
         history.close()
     console.print(
         f"Done: {stats.frames_analysed} of {stats.frames_read} frames analysed "
-        f"over {stats.duration_s:.1f} s of {session.label}."
+        f"over {stats.duration_s:.1f} s of {escape(session.label)}."
     )
     return 0
 
@@ -281,10 +294,10 @@ def _cmd_analyze(args: argparse.Namespace, config: Config, console: Console) -> 
         view=analyzer.view.overall,
     )
     if args.json:
-        sys.stdout.write(json.dumps(result) + "\n")
+        sys.stdout.write(dumps(result) + "\n")
     else:
         console.print(
-            f"{session.label}: {result['frames']} frames, {result['duration_s']:.1f} s at "
+            f"{escape(session.label)}: {result['frames']} frames, {result['duration_s']:.1f} s at "
             f"{result['fps']:.1f} fps, {result['view']} view, {len(result['samples'])} samples"
         )
     return 0
@@ -292,12 +305,23 @@ def _cmd_analyze(args: argparse.Namespace, config: Config, console: Console) -> 
 
 def _cmd_record(args: argparse.Namespace, config: Config, console: Console) -> int:
     from coach.actions.dashboard import Dashboard
-    from coach.landmark_file import LandmarkWriter
+    from coach.landmark_file import SUFFIXES, LandmarkWriter
     from coach.source import open_frames
 
     session = Session(args, config, console)
     if session.spec.kind == "landmarks":
         raise ConfigError("`coach record` reads a camera, stream or video, not a landmark file")
+    if not args.landmarks.name.lower().endswith(SUFFIXES):
+        raise ConfigError(
+            f"--landmarks {escape(str(args.landmarks))} must end in .jsonl or .jsonl.gz "
+            "(so the recording can be replayed)"
+        )
+    args.landmarks = check_output(
+        args.landmarks,
+        option="--landmarks",
+        inputs=[p for p in (args.source, args.model, args.config) if p is not None],
+        force=args.force,
+    )
     # Open the source first so a bad path fails before an empty recording is created.
     with open_frames(session.spec, config.source) as probe:
         fps, label = probe.fps, probe.description
@@ -313,7 +337,7 @@ def _cmd_record(args: argparse.Namespace, config: Config, console: Console) -> i
         except KeyboardInterrupt as stop:
             console.print(f"[dim]Stopped{_by_signal(stop)}.[/dim]")
             return 0
-    console.print(f"Saved {stats.frames_analysed} pose samples to {args.landmarks}.")
+    console.print(f"Saved {stats.frames_analysed} pose samples to {escape(str(args.landmarks))}.")
     return 0
 
 
@@ -339,7 +363,7 @@ def _cmd_count(args: argparse.Namespace, config: Config, console: Console) -> in
         return sinks
 
     console.print(
-        f"[cyan]{movement.name}: {movement.dose_text}. Start from sitting tall; "
+        f"[cyan]{escape(movement.name)}: {escape(movement.dose_text)}. Start from sitting tall; "
         "counting begins when you do.[/cyan]"
     )
     stopped: KeyboardInterrupt | None = None
@@ -365,7 +389,7 @@ def _cmd_count(args: argparse.Namespace, config: Config, console: Console) -> in
             _log_guided_set(console, args.db, session.label, started_at, done, before, after)
     result = set_json(args.movement, done)
     if args.json:
-        sys.stdout.write(json.dumps(result) + "\n")
+        sys.stdout.write(dumps(result) + "\n")
     elif done is None:
         console.print("No reps were counted.")
     return 0
@@ -409,7 +433,7 @@ def _log_guided_set(
         finally:
             log.close()
     except HistoryError as exc:
-        console.print(f"[yellow]coach: warning: history: {exc}[/yellow]")
+        console.print(f"[yellow]coach: warning: history: {escape(str(exc))}[/yellow]")
 
 
 def set_json(movement: str, done: SetCompleted | None) -> dict[str, object]:
@@ -437,12 +461,20 @@ def set_json(movement: str, done: SetCompleted | None) -> dict[str, object]:
 
 def _cmd_calibrate(args: argparse.Namespace, config: Config, console: Console) -> int:
     from coach.actions.dashboard import Dashboard
-    from coach.calibration import new_profile, profile_path, save_profile
+    from coach.calibration import is_profile_file, new_profile, profile_path, save_profile
 
     seconds = args.seconds if args.seconds is not None else config.calibration.calibrate_s
     if seconds <= 0:
         raise ConfigError("--seconds must be more than 0")
     target = profile_path(args.profile, profiles_dir())
+    inputs = [p for p in (args.source, args.model, args.config) if p is not None]
+    check_output(target, option="--profile", inputs=inputs, force=True)
+    # Calibrating again replaces the profile (that is the point); any other file is refused.
+    if target.exists() and not is_profile_file(target):
+        raise ConfigError(
+            f"--profile {target} exists and is not a coach calibration profile; "
+            "choose another profile name or path"
+        )
     args.calibrate_seconds = seconds
     session = Session(args, config, console)
     console.print(f"[cyan]Sit tall, look at the screen and keep still for {seconds:g} s…[/cyan]")
@@ -464,8 +496,8 @@ def _cmd_calibrate(args: argparse.Namespace, config: Config, console: Console) -
     profile = new_profile(target.stem, neutral, size, noise=analyzer.calibrated_noise)
     path = save_profile(profile, target)
     console.print(
-        f"Saved calibration profile {target.stem!r} ({neutral.view} view) to {path}. "
-        f"Use it with `coach run --profile {target.stem}`."
+        f"Saved calibration profile {escape(repr(target.stem))} ({neutral.view} view) to "
+        f"{escape(str(path))}. Use it with `coach run --profile {escape(target.stem)}`."
     )
     return 0
 
@@ -492,12 +524,24 @@ def _cmd_models(args: argparse.Namespace, config: Config, console: Console) -> i
     return 0
 
 
+# Numeric options that must be a finite number above 0 when given.
+_POSITIVE_OPTIONS = {
+    "max_seconds": "--max-seconds",
+    "still_minutes": "--still-minutes",
+    "calibrate_seconds": "--calibrate-seconds",
+    "seconds": "--seconds",
+    "reps": "--reps",
+}
+
+
 def _with_overrides(config: Config, args: argparse.Namespace) -> Config:
-    """Apply command-line options that override config settings."""
+    """Check the numeric options, and apply those that override config settings."""
+    for name, option in _POSITIVE_OPTIONS.items():
+        value = getattr(args, name, None)
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise ConfigError(f"{option} must be a number more than 0, not {value:g}")
     still_minutes = getattr(args, "still_minutes", None)
     if still_minutes is not None:
-        if still_minutes <= 0:
-            raise ConfigError("--still-minutes must be more than 0")
         config = dataclasses.replace(
             config,
             stationary=dataclasses.replace(config.stationary, still_minutes=still_minutes),
@@ -537,7 +581,12 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[dim]Stopped by {stop}.[/dim]")
         return 0
     except CoachError as exc:
-        console.print(f"[bold red]coach: error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        # The message is plain text: a "[section]" or a path with brackets is not markup.
+        console.print(
+            f"[bold red]coach: error:[/bold red] {escape(str(exc))}",
+            highlight=False,
+            soft_wrap=True,
+        )
         return 1
 
 

@@ -21,6 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.markup import escape
+
 if TYPE_CHECKING:
     import sqlite3
 
@@ -55,6 +57,9 @@ def add_history_commands(
     export.add_argument(
         "--csv", type=Path, metavar="DIR", required=True, help="folder for the CSV files"
     )
+    export.add_argument(
+        "--force", action="store_true", help="replace CSV files already in the folder"
+    )
     _db_option(export)
 
     log = subparsers.add_parser(
@@ -88,7 +93,7 @@ def _db_path(args: argparse.Namespace) -> Path:
 
 def _no_history(path: Path, console: Console) -> int:
     console.print(
-        f"No history yet: `coach run` records your sessions to {path} "
+        f"No history yet: `coach run` records your sessions to {escape(str(path))} "
         "(`coach log` adds sets by hand)."
     )
     return 0
@@ -121,13 +126,27 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
     """`coach export --csv DIR`: every table to DIR/<table>.csv, with local times added."""
     import csv
 
+    from coach.errors import ConfigError
     from coach.history import table_rows
+    from coach.outputs import atomic_text, check_output
+    from coach.redact import redact
     from coach.session_log import TABLES, HistoryError, local_datetime, open_database
 
     path = _db_path(args)
     if not path.exists():
         return _no_history(path, console)
     out_dir: Path = args.csv.expanduser()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(
+            f"--csv {out_dir} is a file, not a folder; give a folder for the CSV files"
+        )
+    # Check every file before writing any, so a refusal leaves the folder as it was.
+    targets = {
+        table: check_output(
+            out_dir / f"{table}.csv", option="--csv", inputs=[path], force=args.force
+        )
+        for table in TABLES
+    }
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -137,10 +156,12 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
         for table in TABLES:
             columns, rows = table_rows(conn, table)
             times = [i for i, c in enumerate(columns) if c in epoch_columns]
-            target = out_dir / f"{table}.csv"
+            # Sessions recorded before sources were redacted may hold a stream's password.
+            secret = columns.index("source") if table == "sessions" else None
+            target = targets[table]
             count = 0
             try:
-                with target.open("w", newline="", encoding="utf-8") as handle:
+                with atomic_text(target, newline="") as handle:
                     writer = csv.writer(handle)
                     writer.writerow([*columns, *(f"{columns[i]}_local" for i in times)])
                     for row in rows:
@@ -148,11 +169,14 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
                             "" if row[i] is None else local_datetime(float(row[i])).isoformat()
                             for i in times
                         ]
-                        writer.writerow([*row, *local])
+                        values = list(row)
+                        if secret is not None and isinstance(values[secret], str):
+                            values[secret] = redact(values[secret])
+                        writer.writerow([*values, *local])
                         count += 1
             except OSError as exc:
                 raise HistoryError(f"cannot write {target}: {exc.strerror}") from None
-            console.print(f"{target}: {count} rows")
+            console.print(f"{escape(str(target))}: {count} rows")
     return 0
 
 
@@ -213,8 +237,8 @@ def cmd_log(args: argparse.Namespace, console: Console) -> int:
     if before is not None or after is not None:
         extra = f", fatigue {before or '?'} → {after or '?'}"
     console.print(
-        f"Logged {reps} reps of {library.get(args.movement).name}{extra}"
-        f"{' and a note' if note else ''} to {path}."
+        f"Logged {reps} reps of {escape(library.get(args.movement).name)}{extra}"
+        f"{' and a note' if note else ''} to {escape(str(path))}."
     )
     return 0
 
@@ -238,11 +262,11 @@ def cmd_data(args: argparse.Namespace, console: Console) -> int:
         if args.before is not None or args.yes:
             raise ConfigError("--before and --yes go with --delete, not --path")
         print(path)
-        console.print(f"[dim]{describe_path(path)}. Camera images are never stored.[/dim]")
+        console.print(f"[dim]{escape(describe_path(path))}. Camera images are never stored.[/dim]")
         return 0
     before = None if args.before is None else _parse_day(args.before)
     if not path.exists():
-        console.print(f"Nothing to delete: there is no history at {path}.")
+        console.print(f"Nothing to delete: there is no history at {escape(str(path))}.")
         return 0
     scope = "everything" if before is None else f"everything recorded before {before}"
     if not args.yes:
@@ -250,13 +274,13 @@ def cmd_data(args: argparse.Namespace, console: Console) -> int:
             raise ConfigError(
                 f"refusing to delete {scope} in {path} without confirmation: add --yes"
             )
-        answer = console.input(f"Delete {scope} in {path}? [y/N] ")
+        answer = console.input(f"Delete {scope} in {escape(str(path))}? {escape('[y/N]')} ")
         if answer.strip().lower() not in ("y", "yes"):
             console.print("Nothing deleted.")
             return 1
     deleted = delete_history(path, before)
     summary = ", ".join(f"{n} {table}" for table, n in deleted.items() if n) or "no rows"
-    console.print(f"Deleted {summary} ({scope}) from {path}.")
+    console.print(f"Deleted {summary} ({scope}) from {escape(str(path))}.")
     return 0
 
 

@@ -19,25 +19,42 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import math
 import sys
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import TracebackType
 from typing import IO, Any
 
 import numpy as np
 
 from coach.closing import ClosesOnExit
 from coach.errors import LandmarkFileError
+from coach.outputs import AtomicFile, dumps
 from coach.records import LANDMARK_COUNT, Pose, PoseSample, Tracking
+from coach.redact import redact
 
 FORMAT = "coach-landmarks"
 VERSION = 1
+SUFFIXES = (".jsonl", ".jsonl.gz", ".landmarks", ".landmarks.gz")
+"""File names that are landmark recordings (any other SOURCE is a video, camera or stream)."""
 _DECIMALS = 5
 
+# Stream time starts near 0 and a recording runs hours, not weeks: a timestamp past MAX_T_S,
+# or a jump forward of more than MAX_GAP_S, is corruption. Replayed, it would stall the
+# analysis and fill the history with empty windows up to that time.
+MAX_T_S = 7 * 24 * 3600.0
+MAX_GAP_S = 6 * 3600.0
+# Landmarks are normalised image units or metres, visibility a probability: far beyond
+# this a value is corruption (and would overflow the geometry).
+_MAX_VALUE = 1000.0
+_MAX_PEOPLE = 100
 
-def _open_text(path: Path, mode: str) -> IO[str]:
-    if path.name.endswith(".gz"):
+
+def _open_text(path: Path, mode: str, gz: bool | None = None) -> IO[str]:
+    """Open as text, gzip-compressed if `gz` (default: when the name ends in .gz)."""
+    if path.name.endswith(".gz") if gz is None else gz:
         return gzip.open(path, mode + "t", encoding="utf-8")  # type: ignore[return-value]
     return path.open(mode, encoding="utf-8")
 
@@ -47,19 +64,24 @@ def _rounded(values: np.ndarray) -> Any:
 
 
 class LandmarkWriter(ClosesOnExit):
-    """Appends pose samples to a recording; each line is flushed so a crash keeps the rest."""
+    """Appends pose samples to a recording, each line flushed (a crash keeps what came before).
+
+    The recording is written under a temporary name next to `path` and renamed into place
+    when it is closed, so an existing file is only ever replaced by a whole recording.
+    """
 
     def __init__(self, path: Path, *, source: str, fps: float, image_size: tuple[int, int]) -> None:
+        self._existed = path.exists()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = _open_text(path, "w")
+            self._target = AtomicFile(path)
+            self._file = _open_text(self._target.temp, "w", gz=path.name.endswith(".gz"))
         except OSError as exc:
             raise LandmarkFileError(f"cannot write landmarks to {path}: {exc.strerror}") from None
         self.path = path
         header = {
             "format": FORMAT,
             "version": VERSION,
-            "source": source,
+            "source": redact(source),
             "fps": round(fps, 3),
             "image_size": list(image_size),
             "landmarks": LANDMARK_COUNT,
@@ -68,8 +90,13 @@ class LandmarkWriter(ClosesOnExit):
         self._write(header)
 
     def _write(self, record: dict[str, Any]) -> None:
-        self._file.write(json.dumps(record, separators=(",", ":")) + "\n")
-        self._file.flush()
+        try:
+            self._file.write(dumps(record, separators=(",", ":")) + "\n")
+            self._file.flush()
+        except OSError as exc:
+            raise LandmarkFileError(
+                f"cannot write landmarks to {self.path}: {exc.strerror}"
+            ) from None
 
     def write(self, sample: PoseSample) -> None:
         """Append one sample."""
@@ -86,8 +113,33 @@ class LandmarkWriter(ClosesOnExit):
         self._write(record)
 
     def close(self) -> None:
-        """Close the file."""
-        self._file.close()
+        """Close the file and move it into place."""
+        self._finish(keep=True)
+
+    def _finish(self, keep: bool) -> None:
+        if self._file.closed:
+            return
+        try:
+            self._file.close()
+            if keep:
+                self._target.commit()
+                return
+        except OSError as exc:
+            self._target.discard()
+            raise LandmarkFileError(
+                f"cannot write landmarks to {self.path}: {exc.strerror}"
+            ) from None
+        self._target.discard()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # A recording cut short by an error keeps what was seen (whole lines, readable), but
+        # never replaces an older file: that one stays as it was.
+        self._finish(keep=exc_type is None or not self._existed)
 
 
 class LandmarkReader:
@@ -122,10 +174,14 @@ class LandmarkReader:
                 f"{path} is landmark format version {header.get('version')}, this coach reads "
                 f"version {VERSION}; update the coach"
             )
-        self.fps = float(header.get("fps") or 0.0)
-        size = header.get("image_size") or [640, 480]
+        self.fps = float(_header_field(path, header, "fps", 0.0, _is_fps))
+        size = _header_field(path, header, "image_size", [640, 480], _is_image_size)
         self.image_size = (int(size[0]), int(size[1]))
-        self.source = str(header.get("source", ""))
+        self.source = redact(_header_field(path, header, "source", "", _is_text))
+        _header_field(path, header, "landmarks", LANDMARK_COUNT, lambda v: v == LANDMARK_COUNT)
+        self.skipped = 0
+        """Frames left out by `samples()` (non-finite values, impossible timestamps)."""
+        self._first_skip: tuple[int, str] | None = None
 
     @property
     def description(self) -> str:
@@ -133,14 +189,18 @@ class LandmarkReader:
         return self.path.name
 
     def samples(self) -> Iterator[PoseSample]:
-        """Yield the recorded samples in order.
+        """Yield the recorded samples in order; malformed frames are skipped and counted.
 
+        A line that is not a landmark record at all stops the replay with an error; a record
+        with a non-finite value or an impossible timestamp (backward, or far in the future)
+        is left out, so one bad value can neither stall the analysis nor invent history.
         A recording whose writer was killed ends part-way: a gzip stream without its end,
         or a last line without its newline. Every complete line before the cut is read,
         then one line warns that the file was cut short.
         """
+        self.skipped, self._first_skip = 0, None
+        last_t_s: float | None = None
         count = 0
-        last_t_s = 0.0
         try:
             with _open_text(self.path, "r") as handle:
                 handle.readline()
@@ -154,6 +214,11 @@ class LandmarkReader:
                             break
                     else:
                         sample = self._parse(line, number)
+                    problem = _problem(sample, last_t_s)
+                    if problem is not None:
+                        self.skipped += 1
+                        self._first_skip = self._first_skip or (number, problem)
+                        continue
                     count += 1
                     last_t_s = sample.t_s
                     yield sample
@@ -166,7 +231,19 @@ class LandmarkReader:
         self.cut_short = True
         self._warn(
             f"{self.path} was cut short (its recording was stopped part-way); "
-            f"used the {count} complete samples before the cut, up to {last_t_s:.1f} s"
+            f"used the {count} complete samples before the cut, up to {last_t_s or 0.0:.1f} s"
+        )
+
+    @property
+    def skipped_note(self) -> str | None:
+        """One line on the frames `samples()` left out (None: none were)."""
+        if self._first_skip is None:
+            return None
+        number, problem = self._first_skip
+        frames = "frame" if self.skipped == 1 else "frames"
+        return (
+            f"{self.path}: skipped {self.skipped} malformed {frames} "
+            f"(first at line {number}: {problem}); re-record the file if results look wrong"
         )
 
     def _parse(self, line: str, number: int) -> PoseSample:
@@ -174,13 +251,18 @@ class LandmarkReader:
             record = json.loads(line)
             t_s = float(record["t_s"])
             tracking = Tracking(record["tracking"])
+            people = int(record["people"])
+            if not 0 <= people <= _MAX_PEOPLE:
+                raise ValueError("people")
             pose = None
             if "image" in record:
+                # null (a missing value) reads as NaN, and the frame is then skipped.
                 arrays = [
                     np.asarray(record[key], dtype=np.float32)
                     for key in ("image", "world", "visibility", "presence")
                 ]
-                if arrays[0].shape != (LANDMARK_COUNT, 3) or arrays[1].shape != (LANDMARK_COUNT, 3):
+                shapes = [a.shape for a in arrays]
+                if shapes != [(LANDMARK_COUNT, 3)] * 2 + [(LANDMARK_COUNT,)] * 2:
                     raise ValueError("wrong landmark count")
                 pose = Pose(
                     t_s=t_s,
@@ -191,8 +273,73 @@ class LandmarkReader:
                     image_size=self.image_size,
                     tracking=tracking,
                 )
-            return PoseSample(t_s=t_s, pose=pose, tracking=tracking, people=int(record["people"]))
-        except (KeyError, ValueError, TypeError, json.JSONDecodeError):
+            return PoseSample(t_s=t_s, pose=pose, tracking=tracking, people=people)
+        except (KeyError, ValueError, TypeError, OverflowError, json.JSONDecodeError):
             raise LandmarkFileError(
-                f"{self.path} line {number} is not a valid landmark record (corrupt file?)"
+                f"{self.path} line {number} is not a valid landmark record (corrupt file?); "
+                "re-record it with `coach record --landmarks OUT`"
             ) from None
+
+
+def _problem(sample: PoseSample, last_t_s: float | None) -> str | None:
+    """Why a parsed sample cannot be replayed (None: it can)."""
+    t_s = sample.t_s
+    if not math.isfinite(t_s):
+        return "t_s is not a finite number"
+    if not 0.0 <= t_s <= MAX_T_S:
+        return f"t_s {t_s:g} s is outside 0 to {MAX_T_S:g} s"
+    if last_t_s is not None and t_s < last_t_s:
+        return f"t_s goes back from {last_t_s:g} s to {t_s:g} s"
+    if last_t_s is not None and t_s - last_t_s > MAX_GAP_S:
+        return f"t_s jumps from {last_t_s:g} s to {t_s:g} s"
+    pose = sample.pose
+    if pose is not None:
+        for values in (pose.image_xyz, pose.world_xyz, pose.visibility, pose.presence):
+            if not np.all(np.abs(values) <= _MAX_VALUE):  # False for NaN too
+                return "a landmark value is missing, not finite or absurdly large"
+    return None
+
+
+def _is_fps(value: object) -> bool:
+    return _is_number(value) and 0.0 <= float(value) <= 1000.0  # type: ignore[arg-type]
+
+
+def _is_image_size(value: object) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 100_000 for v in value)
+    )
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+_FIELD_RULES = {
+    "fps": "a number from 0 to 1000",
+    "image_size": "[width, height] in whole pixels",
+    "source": "text",
+    "landmarks": str(LANDMARK_COUNT),
+}
+
+
+def _header_field(
+    path: Path, header: dict[str, Any], name: str, default: Any, valid: Callable[[Any], bool]
+) -> Any:
+    """A header field checked (missing or null: the default); a bad one is one error line."""
+    value = header.get(name)
+    if value is None:
+        return default
+    if not valid(value):
+        shown = json.dumps(value)
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        raise LandmarkFileError(
+            f"{path} line 1: header field {name!r} must be {_FIELD_RULES[name]}, not {shown}; "
+            "re-record the file with `coach record --landmarks OUT`"
+        )
+    return value

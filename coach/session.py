@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from rich.console import Console
+from rich.markup import escape
 
 from coach.actions.controls import Controls, pausable
 from coach.analyzer import Analyzer
@@ -33,7 +34,7 @@ def resolve_model(path: Path | None, console: Console, rebuild: bool = False) ->
     if rebuild:
         (models_dir / model_store.DEFAULT_MODEL_NAME).unlink(missing_ok=True)
     return model_store.ensure_default_model(
-        models_dir, log=lambda m: console.print(f"[dim]{m}[/dim]")
+        models_dir, log=lambda m: console.print(f"[dim]{escape(m)}[/dim]")
     )
 
 
@@ -114,7 +115,7 @@ class Session:
             guided = (self.args.movement, target)
         if profile is not None:
             loaded = load_profile(profile_path(profile, profiles_dir()))
-            self._note = f"[dim]Using calibration profile {loaded.name!r}.[/dim]"
+            self._note = f"[dim]Using calibration profile {escape(repr(loaded.name))}.[/dim]"
             return Analyzer(
                 self.config,
                 library,
@@ -168,6 +169,11 @@ class Session:
             stream = replayed_samples(_limited(reader.samples(), max_seconds), gate, stats)
             self._say_note()
             run(stream, analyzer, sinks_for(stats), stats, on_sample, *loop_controls(controls))
+            if reader.skipped_note is not None:
+                self.console.print(
+                    f"[yellow]coach: warning: {escape(reader.skipped_note)}[/yellow]",
+                    soft_wrap=True,
+                )
             return analyzer, stats
         model = resolve_model(self.args.model, self.console)
         with contextlib.ExitStack() as stack:
@@ -237,7 +243,7 @@ class History:
         try:
             self._log.close()
         except HistoryError as exc:
-            self._console.print(f"[yellow]coach: warning: history: {exc}[/yellow]")
+            self._console.print(f"[yellow]coach: warning: history: {escape(str(exc))}[/yellow]")
 
 
 def loop_controls(

@@ -16,7 +16,9 @@ import numpy as np
 from coach.closing import ClosesOnExit
 from coach.config import SourceConfig
 from coach.errors import CameraUnavailable, StreamUnreachable, VideoUnreadable
+from coach.landmark_file import SUFFIXES
 from coach.records import Frame
+from coach.redact import redact
 
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
@@ -31,7 +33,7 @@ class SourceSpec:
     kind: str
     """One of "camera", "video", "stream", "landmarks"."""
     target: str
-    """The index, path or URL as given."""
+    """The index, path or URL as given: only the capture opens it (it may hold a password)."""
 
     @property
     def is_live(self) -> bool:
@@ -39,7 +41,8 @@ class SourceSpec:
         return self.kind in ("camera", "stream")
 
     def __str__(self) -> str:
-        return f"camera {self.target}" if self.kind == "camera" else self.target
+        """What may be shown, logged or stored: a stream's credentials are redacted."""
+        return f"camera {self.target}" if self.kind == "camera" else redact(self.target)
 
 
 def parse_source(text: str) -> SourceSpec:
@@ -49,7 +52,7 @@ def parse_source(text: str) -> SourceSpec:
     if _URL.match(text):
         return SourceSpec("stream", text)
     lower = text.lower()
-    if lower.endswith((".jsonl", ".jsonl.gz", ".landmarks", ".landmarks.gz")):
+    if lower.endswith(SUFFIXES):
         return SourceSpec("landmarks", text)
     return SourceSpec("video", text)
 
@@ -182,7 +185,7 @@ class LiveSource(ClosesOnExit):
         if not capture.isOpened():
             capture.release()
             raise StreamUnreachable(
-                f"stream {self.spec.target} cannot be reached or decoded; check the URL, "
+                f"stream {self.spec} cannot be reached or decoded; check the URL, "
                 "that the camera is on and on this network"
             )
         return capture
@@ -264,7 +267,7 @@ class LiveSource(ClosesOnExit):
                 continue
             error = CameraUnavailable if self.spec.kind == "camera" else StreamUnreachable
             raise error(
-                f"{what} {self.spec.target} {reason} and could not be reopened for "
+                f"{what} {redact(self.spec.target)} {reason} and could not be reopened for "
                 f"{self._config.reconnect_s:g} s (unplugged, or taken by another app?); "
                 "reconnect it and start the coach again"
             )

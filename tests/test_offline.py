@@ -61,17 +61,18 @@ def network_use(command: list[str], tmp_path: Path, name: str) -> list[str]:
     assert result.returncode == 0, result.stderr[-2000:]
     offending = []
     for line in log.read_text().splitlines():
-        if "socket(" in line and "AF_UNIX" not in line:
-            offending.append(line)
-        elif re.search(r"\b(connect|sendto|sendmsg|bind)\(", line) and (
-            "AF_INET" in line or "AF_INET6" in line or RESOLVER_SOCKETS.search(line)
+        if ("socket(" in line and "AF_UNIX" not in line) or (
+            re.search(r"\b(connect|sendto|sendmsg|bind)\(", line)
+            and ("AF_INET" in line or "AF_INET6" in line or RESOLVER_SOCKETS.search(line))
         ):
             offending.append(line)
     return offending
 
 
 def test_the_check_catches_a_name_lookup(tmp_path: Path) -> None:
-    lookup = "import socket\ntry: socket.getaddrinfo('play.googleapis.com', 443)\nexcept OSError: pass"
+    lookup = (
+        "import socket\ntry: socket.getaddrinfo('play.googleapis.com', 443)\nexcept OSError: pass"
+    )
     assert network_use([sys.executable, "-c", lookup], tmp_path, "control")
 
 
@@ -91,7 +92,5 @@ def test_commands_that_run_the_pose_model_open_no_network_socket(
     tmp_path: Path, args: list[str]
 ) -> None:
     clip = sample_clip("cat_cow" if args[0] == "count" else "neutral")
-    command = [sys.executable, "-m", "coach"] + [
-        a.format(clip=clip, tmp=tmp_path) for a in args
-    ]
+    command = [sys.executable, "-m", "coach"] + [a.format(clip=clip, tmp=tmp_path) for a in args]
     assert network_use(command, tmp_path, args[0]) == []

@@ -87,7 +87,7 @@ def render_count(
     parts: list[RenderableType] = [count, Text(""), lines]
     if cues:
         parts.append(Text("\n".join(f"• {cue}" for cue in cues), style="dim"))
-    return Panel(Group(*parts), title=movement_name, border_style="green", expand=False)
+    return Panel(Group(*parts), title=Text(movement_name), border_style="green", expand=False)
 
 
 def summary_table(set: SetCompleted) -> RenderableType:  # noqa: A002 (the agreed interface name)
@@ -95,7 +95,9 @@ def summary_table(set: SetCompleted) -> RenderableType:  # noqa: A002 (the agree
     completed = set
     lateral = completed.per_side is not None
     noun = "rep" if completed.reps == 1 else "reps"
-    table = Table(title=f"{completed.movement}: {completed.reps} {noun}", title_justify="left")
+    table = Table(
+        title=Text(f"{completed.movement}: {completed.reps} {noun}"), title_justify="left"
+    )
     table.add_column("rep", justify="right")
     if lateral:
         table.add_column("side")

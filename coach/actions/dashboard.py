@@ -91,7 +91,8 @@ def render(view: DashboardView, thresholds: SlouchConfig) -> RenderableType:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
-    table.add_row("Source", view.source)
+    # User text (a path, a stream label, a movement name) is Text, never parsed as markup.
+    table.add_row("Source", Text(view.source))
     table.add_row("Time", _clock(view.t_s))
     state = Text(view.state.upper(), style=STATE_STYLE.get(view.state, ""))
     state.append(f"  for {_clock(view.state_for_s)}", style="dim")
@@ -120,14 +121,14 @@ def render(view: DashboardView, thresholds: SlouchConfig) -> RenderableType:
     if view.quiet_until:
         table.add_row("Prompts", Text(view.quiet_until, style="yellow"))
     elif view.next_prompt:
-        table.add_row("Next prompt", view.next_prompt)
+        table.add_row("Next prompt", Text(view.next_prompt))
     people = f" ({view.people} people in view)" if view.people > 1 else ""
     table.add_row("Pose", Text(_TRACKING_TEXT[view.tracking] + people))
     if view.counter_line:
         table.add_row("Set", Text(view.counter_line, style="bold magenta"))
     if view.light_problem:
         table.add_row("Camera", Text(view.light_problem, style="yellow"))
-    table.add_row("Camera view", view.view or "—")
+    table.add_row("Camera view", Text(view.view or "—"))
     table.add_row("Analysis", f"{view.analysed_fps:.1f} frames/s, pose {view.pose_ms:.0f} ms/frame")
     parts: list[RenderableType] = [table]
     if view.recalibrate:
@@ -139,7 +140,7 @@ def render(view: DashboardView, thresholds: SlouchConfig) -> RenderableType:
     if view.prompt_card is not None:
         title, lines = view.prompt_card
         body = Text("\n".join(lines))
-        parts.append(Panel(body, border_style="magenta", title=title, title_align="left"))
+        parts.append(Panel(body, border_style="magenta", title=Text(title), title_align="left"))
     parts.append(Text(KEY_HELP, style="dim"))
     return Panel(Group(*parts), title="coach", border_style="cyan", expand=False)
 

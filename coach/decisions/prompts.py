@@ -7,7 +7,14 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from coach.config import NudgeConfig, PromptConfig, StationaryConfig
+from coach.config import (
+    DAYS,
+    NudgeConfig,
+    PromptConfig,
+    StationaryConfig,
+    working_days,
+    working_hours,
+)
 from coach.decisions.nudge import PostureNudger, nudge_text
 from coach.decisions.slouch import PostureState, SlouchStatus
 from coach.decisions.stationary import Activity, ActivityStatus
@@ -21,7 +28,6 @@ PRIMARY_MOVEMENTS: dict[str, tuple[str, ...]] = {
 }
 # After long stillness: one lower-body movement plus one of these spine movements.
 STILLNESS_SPINE = ("cat-cow", "lateral-flexion")
-_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 Clock = Callable[[float], dt.datetime]
 """Maps stream time to local wall-clock time (live sessions only)."""
@@ -73,16 +79,16 @@ class MovementChooser:
 
 
 def within_working_hours(when: dt.datetime, hours: str, days: str) -> bool:
-    """Whether `when` is inside "HH:MM-HH:MM" on one of the listed days (empty = always)."""
-    if days.strip():
-        allowed = {d.strip().lower()[:3] for d in days.split(",")}
-        if _DAYS[when.weekday()] not in allowed:
-            return False
-    if not hours.strip():
+    """Whether `when` is inside "HH:MM-HH:MM" on one of the listed days (empty = always).
+
+    Both are checked when the config loads, so a bad one never reaches a live frame.
+    """
+    if DAYS[when.weekday()] not in working_days(days):
+        return False
+    span = working_hours(hours)
+    if span is None:
         return True
-    start_text, end_text = hours.split("-")
-    start = dt.time.fromisoformat(start_text.strip())
-    end = dt.time.fromisoformat(end_text.strip())
+    start, end = span
     now = when.time()
     return start <= now < end if start <= end else (now >= start or now < end)
 
