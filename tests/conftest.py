@@ -1,4 +1,4 @@
-"""Shared fixtures: synthetic poses, and paths to the built model and sample clips."""
+"""Shared fixtures: a private home for every test, synthetic poses, the model and clips."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import platformdirs
 import pytest
 
 from coach.records import LANDMARK_COUNT, Landmark, Pose, PoseSample, Tracking
@@ -13,6 +14,52 @@ from coach.records import LANDMARK_COUNT, Landmark, Pose, PoseSample, Tracking
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "sample_videos"
 MODEL = REPO / "models" / "pose_landmarker_full.task"
+REAL_USER_DATA = platformdirs.user_data_path("coach", appauthor=False)
+"""The developer's real data folder, resolved before any test changes the environment."""
+
+
+def private_home_env(home: Path) -> dict[str, str]:
+    """The variables that place every user folder (platformdirs, XDG, Windows) under `home`."""
+    return {
+        "HOME": str(home),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_STATE_HOME": str(home / ".local" / "state"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_RUNTIME_DIR": str(home / ".run"),
+        # Windows: platformdirs asks the system, unless these overrides are set.
+        "USERPROFILE": str(home),
+        "APPDATA": str(home / "AppData" / "Roaming"),
+        "LOCALAPPDATA": str(home / "AppData" / "Local"),
+        "WIN_PD_OVERRIDE_APPDATA": str(home / "AppData" / "Roaming"),
+        "WIN_PD_OVERRIDE_LOCAL_APPDATA": str(home / "AppData" / "Local"),
+    }
+
+
+@pytest.fixture(scope="session")
+def _matplotlib_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One matplotlib config and font cache for the whole run (building it takes seconds)."""
+    return tmp_path_factory.mktemp("matplotlib")
+
+
+@pytest.fixture(autouse=True)
+def private_home(
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    _matplotlib_dir: Path,
+) -> Path:
+    """Every test gets an empty home of its own, inherited by the subprocesses it starts.
+
+    So neither the coach in process nor `python -m coach` can read or write the real
+    history, profiles or settings. The pose model is found in the checkout's models/,
+    which does not depend on these folders.
+    """
+    home = tmp_path_factory.mktemp("home")
+    for name, value in private_home_env(home).items():
+        monkeypatch.setenv(name, value)
+    (home / ".run").mkdir(mode=0o700)  # XDG wants the runtime folder private
+    monkeypatch.setenv("MPLCONFIGDIR", str(_matplotlib_dir))
+    return home
 
 
 def make_pose(
