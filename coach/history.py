@@ -509,57 +509,61 @@ def readable_rows(
 ) -> Iterator[tuple[Any, ...]]:
     """Every row of a table that can be read, in id order; what cannot goes to `lost`.
 
-    A damaged page stops a scan; the scan goes on from the first id past it that can be
-    read, found by probing (so a damaged row costs that row, a damaged page its rows).
+    A damaged page stops a scan; the scan goes on from the first row past it that can
+    be read, found by probing (so a damaged row costs that row, a damaged page its rows).
     """
-    after: int | None = None
+    after = -_MAX_ROWID - 1
     while True:
         try:
-            cur = conn.execute(
+            for row in conn.execute(
                 f"SELECT * FROM {table} WHERE id > ? ORDER BY id",  # our own table names
-                (-_MAX_ROWID - 1 if after is None else after,),
-            )
-            for row in cur:
+                (after,),
+            ):
                 yield tuple(row)
                 after = int(row[0])
             return
         except sqlite3.DatabaseError as exc:
-            first = _next_readable(conn, table, 1 if after is None else after + 1)
-            lost.append(LostRows(table, after, first, str(exc)))
-            if first is None:
-                return
-            after = first - 1
+            error = str(exc)
+        # The cursor reads a row ahead, so the failure may hide a good row: try it alone.
+        ok, row = _first_row_from(conn, table, after + 1)
+        if not ok:
+            row = _next_readable(conn, table, after + 1)
+            first_lost = None if after < 0 else after
+            lost.append(LostRows(table, first_lost, None if row is None else int(row[0]), error))
+        if row is None:
+            return
+        yield tuple(row)
+        after = int(row[0])
 
 
-def _first_id_from(conn: sqlite3.Connection, table: str, start: int) -> tuple[bool, int | None]:
-    """Whether a scan from `start` can read its first row, and that row's id."""
+def _first_row_from(
+    conn: sqlite3.Connection, table: str, start: int
+) -> tuple[bool, tuple[Any, ...] | None]:
+    """Whether the first row with an id of `start` or more can be read, and that row."""
     try:
         row = conn.execute(
             f"SELECT * FROM {table} WHERE id >= ? ORDER BY id LIMIT 1", (start,)
         ).fetchone()
     except sqlite3.DatabaseError:
         return False, None
-    return True, None if row is None else int(row[0])
+    return True, None if row is None else tuple(row)
 
 
-def _next_readable(conn: sqlite3.Connection, table: str, start: int) -> int | None:
-    """The first readable id at or after a damaged `start`, or None when none is left."""
-    ok, first = _first_id_from(conn, table, start)
-    if ok:
-        return first
+def _next_readable(conn: sqlite3.Connection, table: str, start: int) -> tuple[Any, ...] | None:
+    """The first readable row after a damaged `start`, or None when none is left."""
     bad, step = start, 1
     while True:  # gallop past the damage...
         probe = bad + step
         if probe > _MAX_ROWID:
             return None
-        ok, first = _first_id_from(conn, table, probe)
+        ok, first = _first_row_from(conn, table, probe)
         if ok:
             break
         bad, step = probe, step * 2
     good = probe
     while good - bad > 1:  # ...then find where it ends
         mid = (bad + good) // 2
-        ok, found = _first_id_from(conn, table, mid)
+        ok, found = _first_row_from(conn, table, mid)
         if ok:
             good, first = mid, found
         else:

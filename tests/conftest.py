@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -36,30 +37,32 @@ def private_home_env(home: Path) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="session")
-def _matplotlib_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One matplotlib config and font cache for the whole run (building it takes seconds)."""
-    return tmp_path_factory.mktemp("matplotlib")
+def _use_home(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name, value in private_home_env(home).items():
+        monkeypatch.setenv(name, value)
+    (home / ".run").mkdir(mode=0o700)  # XDG wants the runtime folder private
+    return home
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_session_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A private home for module- and session-scoped fixtures too (they run before tests)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        home = _use_home(tmp_path_factory.mktemp("session-home"), monkeypatch)
+        # One matplotlib config and font cache for the whole run (building one takes seconds).
+        monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path_factory.mktemp("matplotlib")))
+        yield home
 
 
 @pytest.fixture(autouse=True)
-def private_home(
-    tmp_path_factory: pytest.TempPathFactory,
-    monkeypatch: pytest.MonkeyPatch,
-    _matplotlib_dir: Path,
-) -> Path:
+def private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets an empty home of its own, inherited by the subprocesses it starts.
 
     So neither the coach in process nor `python -m coach` can read or write the real
     history, profiles or settings. The pose model is found in the checkout's models/,
     which does not depend on these folders.
     """
-    home = tmp_path_factory.mktemp("home")
-    for name, value in private_home_env(home).items():
-        monkeypatch.setenv(name, value)
-    (home / ".run").mkdir(mode=0o700)  # XDG wants the runtime folder private
-    monkeypatch.setenv("MPLCONFIGDIR", str(_matplotlib_dir))
-    return home
+    return _use_home(tmp_path_factory.mktemp("home"), monkeypatch)
 
 
 def make_pose(
