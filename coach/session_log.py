@@ -713,14 +713,14 @@ class SessionLog:
     def status(self) -> str | None:
         """One line while the history cannot be written (for the dashboard), else None."""
         failure = self._failure
-        dropped = f"; {self.dropped} records dropped" if self.dropped else ""
+        dropped = f"; {_records(self.dropped)} dropped" if self.dropped else ""
         if failure is None:
             return (
-                f"{self.dropped} records dropped: the disk could not keep up" if dropped else None
+                f"{_records(self.dropped)} dropped: the disk could not keep up" if dropped else None
             )
         waiting = self._queue.qsize() + self._pending_count
         return (
-            f"not saved: {failure}; {waiting} records kept in memory, "
+            f"not saved: {failure}; {_records(waiting)} kept in memory, "
             f"retrying every {self.retry_interval_s:g} s{dropped}"
         )
 
@@ -929,7 +929,7 @@ class SessionLog:
     def _rescue(self, batch: list[_Record]) -> str:
         """Save unwritten records to a rescue file; returns the one line that says so."""
         reason = self._failure or f"{self.path} could not be opened"
-        what = f"{len(batch)} records could not be written to the history ({reason})"
+        what = f"{_records(len(batch))} could not be written to the history ({reason})"
         if self.dropped:
             what += f" and {self.dropped} were dropped"
         lines = [json.dumps({"format": RESCUE_FORMAT, "version": 1, "db": str(self.path)})]
@@ -992,6 +992,10 @@ class SessionLog:
                 self._note_error(f"the rescue file {rescue} was added but not deleted ({exc})")
             if failures:
                 self._note_error(f"from {rescue.name}: {failures[0]}")
+
+
+def _records(n: int) -> str:
+    return f"{n} record{'' if n == 1 else 's'}"
 
 
 def _file_identity(path: Path) -> tuple[int, int] | None:

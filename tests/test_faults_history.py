@@ -108,7 +108,8 @@ def first_frame_with(stderr: str, text: str) -> str | None:
 
 
 def last_clock(stderr: str) -> str:
-    return re.findall(r"│ Time\s+(\d+:\d\d)", plain(stderr))[-1]
+    clocks: list[str] = re.findall(r"│ Time\s+(\d+:\d\d)", plain(stderr))
+    return clocks[-1]
 
 
 def rows(db: Path, sql: str) -> list[tuple[Any, ...]]:

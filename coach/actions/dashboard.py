@@ -261,7 +261,7 @@ class Dashboard:
         )
 
     def update(self, snapshot: Snapshot, frame: Frame | None) -> None:
-        """Redraw when the refresh period has passed (a nudge redraws at once)."""
+        """Redraw when the refresh period has passed (a nudge or history trouble: at once)."""
         now = time.perf_counter()
         problem = self._history_status() if self._history_status is not None else None
         changed, self._history_problem = problem != self._history_problem, problem
