@@ -1024,8 +1024,20 @@ def rescue_targets(path: Path) -> list[Path]:
 def rescue_files(path: Path) -> list[Path]:
     """Rescue files waiting to be added to the database at `path`, oldest first."""
     found = list(path.parent.glob(f"{glob.escape(path.name)}.rescue-*.jsonl"))
-    found += Path(tempfile.gettempdir()).glob(f"{_rescue_stem(path)}-*.jsonl")
+    in_temp = Path(tempfile.gettempdir()).glob(f"{_rescue_stem(path)}-*.jsonl")
+    found += [p for p in in_temp if _ours(p)]
     return sorted(found, key=lambda p: p.name.rsplit("rescue-", 1)[-1])
+
+
+def _ours(path: Path) -> bool:
+    """Whether a file in the shared temp folder is ours alone (another user's is not read)."""
+    if os.name != "posix":
+        return True
+    try:
+        st = path.lstat()
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o022
 
 
 _OP_NAMES: Final[dict[type, str]] = {

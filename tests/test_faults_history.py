@@ -43,7 +43,7 @@ from coach.config import SlouchConfig
 from coach.history import load_history
 from coach.landmark_file import LandmarkWriter
 from coach.pipeline import LoopStats
-from coach.session_log import TABLES, SessionLog, SetRecord, open_for_reading
+from coach.session_log import TABLES, SessionLog, SetRecord, open_for_reading, rescue_targets
 from coach.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
 from tests.conftest import REAL_USER_DATA, REPO
 from tests.kill_writer import fake_snapshot
@@ -381,6 +381,25 @@ def test_log_into_a_read_only_folder_is_one_line(
     folder.chmod(0o700)
     assert_one_line_error(result, f"the folder {folder} is read-only")
     assert "not a usable" not in result.stderr
+
+
+def test_only_our_own_rescue_files_in_the_shared_temp_folder_are_added(
+    tmp_path: Path, rescue_dir: Path
+) -> None:
+    db = tmp_path / "coach.sqlite3"
+    SessionLog(db).close()
+    planted = rescue_targets(db)[1]
+    assert planted.parent == rescue_dir
+    header = '{"format": "coach-history-rescue", "version": 1, "db": "x"}'
+    planted.write_text(header + '\n{"op": "note", "t": 5.0, "text": "planted"}\n')
+    planted.chmod(0o666)  # anyone could have written it
+    SessionLog(db).close()
+    assert rows(db, "SELECT count(*) FROM notes") == [(0,)]
+    planted.chmod(0o600)
+    with SessionLog(db) as log:
+        pass
+    assert log.imported == 1 and not planted.exists()
+    assert rows(db, "SELECT text FROM notes") == [("planted",)]
 
 
 # A full disk.
