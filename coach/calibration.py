@@ -12,6 +12,7 @@ from pathlib import Path
 
 from coach.errors import CalibrationError
 from coach.features.posture import PostureCues, median_cues, spread_cues
+from coach.private_files import open_private, private_dir, tighten
 
 PROFILE_FORMAT = "coach-profile"
 PROFILE_VERSION = 2
@@ -67,9 +68,10 @@ def save_profile(profile: Profile, path: Path) -> Path:
         "noise": None if profile.noise is None else _cues_to_json(profile.noise),
     }
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         temp = path.with_name(path.name + ".tmp")
-        temp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        with open_private(temp) as handle:  # a profile describes the user's body: 0600
+            handle.write(json.dumps(data, indent=2) + "\n")
         temp.replace(path)
     except OSError as exc:
         raise CalibrationError(f"cannot save profile to {path}: {exc.strerror}") from None
@@ -91,6 +93,7 @@ def load_profile(path: Path) -> Profile:
         raise CalibrationError(
             f"calibration profile {path} does not exist; run `coach calibrate --profile NAME` first"
         )
+    tighten(path)  # made 0644 by an older coach
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("format") != PROFILE_FORMAT:

@@ -211,7 +211,13 @@ def _cmd_run(args: argparse.Namespace, config: Config, console: Console) -> int:
         library = load_library(default_user_movements_file())
         sinks: list[Sink] = [
             Dashboard(
-                console, session.label, stats, config.slouch, config.nudge.show_s, library=library
+                console,
+                session.label,
+                stats,
+                config.slouch,
+                config.nudge.show_s,
+                library=library,
+                history_status=history.status,
             )
         ]
         paced = session.spec.is_live or (args.realtime and session.spec.kind == "video")
@@ -228,7 +234,7 @@ def _cmd_run(args: argparse.Namespace, config: Config, console: Console) -> int:
         _, stats = session.run(sinks_for, realtime=args.realtime, controls=controls)
     except KeyboardInterrupt as stop:
         console.print(f"[dim]Stopped{_by_signal(stop)}.[/dim]")
-        return 0
+        return 0 if history.close() else 1
     finally:
         keys.stop()
         history.close()
@@ -236,7 +242,7 @@ def _cmd_run(args: argparse.Namespace, config: Config, console: Console) -> int:
         f"Done: {stats.frames_analysed} of {stats.frames_read} frames analysed "
         f"over {stats.duration_s:.1f} s of {escape(session.label)}."
     )
-    return 0
+    return 0 if history.close() else 1  # not saved: said in one line, exit status 1
 
 
 def _demo_timings(config: Config) -> Config:
@@ -354,6 +360,7 @@ def _cmd_count(args: argparse.Namespace, config: Config, console: Console) -> in
     started_at = time.time()
     session = Session(args, config, console)
     view: GuidedSetView | None = None
+    saved = True
 
     def sinks_for(stats: LoopStats) -> list[Sink]:
         nonlocal view
@@ -386,13 +393,15 @@ def _cmd_count(args: argparse.Namespace, config: Config, console: Console) -> in
         if not args.no_history:
             # A clip read faster than real time would end the set in the future: end it now.
             started_at = min(started_at, time.time() - done.end_s)
-            _log_guided_set(console, args.db, session.label, started_at, done, before, after)
+            saved = _log_guided_set(
+                console, args.db, session.label, started_at, done, before, after
+            )
     result = set_json(args.movement, done)
     if args.json:
         sys.stdout.write(dumps(result) + "\n")
     elif done is None:
         console.print("No reps were counted.")
-    return 0
+    return 0 if saved else 1
 
 
 def _by_signal(stop: KeyboardInterrupt) -> str:
@@ -416,13 +425,13 @@ def _log_guided_set(
     done: SetCompleted,
     before: int | None,
     after: int | None,
-) -> None:
-    """Record a guided set, with the fatigue ratings, in the history."""
+) -> bool:
+    """Record a guided set, with the fatigue ratings, in the history; False if not saved."""
     from coach.actions.session_recorder import set_record
     from coach.session_log import HistoryError, SessionLog
 
     try:
-        log = SessionLog(db)
+        log = SessionLog(db, keep_trying=True)  # what cannot be written goes to a rescue file
         try:
             session = log.start_session(f"coach count: {label}", started_at)
             record = set_record(done, started_at + done.start_s)
@@ -433,7 +442,13 @@ def _log_guided_set(
         finally:
             log.close()
     except HistoryError as exc:
-        console.print(f"[yellow]coach: warning: history: {escape(str(exc))}[/yellow]")
+        console.print(
+            f"[bold red]coach: error:[/bold red] history: {escape(str(exc))}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return False
+    return True
 
 
 def set_json(movement: str, done: SetCompleted | None) -> dict[str, object]:

@@ -6,8 +6,10 @@ import datetime
 import sqlite3
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Final
 
 from coach.session_log import OUTCOMES, STATES
 
@@ -216,6 +218,8 @@ class History:
     """Each day's still stretches."""
     movements: tuple[str, ...]
     """Every movement with reps in the report's days, most reps first."""
+    unreadable: tuple[LostRows, ...] = ()
+    """Rows a damaged database would not give up: the report leaves them out."""
 
     @property
     def first_day(self) -> datetime.date:
@@ -279,14 +283,68 @@ def _append_run(runs: list[Segment], start_h: float, length_h: float, kind: str)
         runs.append(Segment(start_h, length_h, kind))
 
 
+def _select(
+    conn: sqlite3.Connection,
+    lost: list[LostRows],
+    table: str,
+    columns: tuple[str, ...],
+    lo: float,
+    hi: float,
+    *,
+    time_column: str = "t",
+    order_by: tuple[str, ...] = (),
+) -> list[tuple[Any, ...]]:
+    """The columns of a table's rows in [lo, hi); around a damaged page, what can be read."""
+    sql = f"SELECT {', '.join(columns)} FROM {table} WHERE {time_column} >= ? AND {time_column} < ?"
+    if order_by:
+        sql += f" ORDER BY {', '.join(order_by)}"
+    try:
+        return conn.execute(sql, (lo, hi)).fetchall()  # our own table and column names
+    except sqlite3.DatabaseError:
+        pass
+    # A damaged page (of the table or of its time index): read the table row by row.
+    try:
+        names = table_columns(conn, table)
+    except sqlite3.DatabaseError as exc:
+        lost.append(LostRows(table, None, None, str(exc)))
+        return []
+    wanted = [names.index(c) for c in columns]
+    at = names.index(time_column)
+    rows = [
+        tuple(row[i] for i in wanted)
+        for row in readable_rows(conn, table, lost)
+        if row[at] is not None and lo <= row[at] < hi
+    ]
+    keys = [columns.index(c) for c in order_by]
+    rows.sort(key=lambda row: tuple(row[k] for k in keys))
+    return rows
+
+
 def _add_samples(
-    conn: sqlite3.Connection, lo: float, hi: float, builders: dict[datetime.date, _DayBuilder]
+    conn: sqlite3.Connection,
+    lo: float,
+    hi: float,
+    builders: dict[datetime.date, _DayBuilder],
+    lost: list[LostRows],
 ) -> None:
-    rows = conn.execute(
-        """SELECT session_id, t, window_s, state, upright_s, slouched_s, away_s, unknown_s,
-                  activity
-           FROM posture_samples WHERE t >= ? AND t < ? ORDER BY session_id, t""",
-        (lo, hi),
+    rows = _select(
+        conn,
+        lost,
+        "posture_samples",
+        (
+            "session_id",
+            "t",
+            "window_s",
+            "state",
+            "upright_s",
+            "slouched_s",
+            "away_s",
+            "unknown_s",
+            "activity",
+        ),
+        lo,
+        hi,
+        order_by=("session_id", "t"),
     )
     # The still stretch being followed: (session, day, end time, length so far).
     stretch: tuple[int, datetime.date, float, float] | None = None
@@ -316,40 +374,41 @@ def _days(first: datetime.date, last: datetime.date) -> list[datetime.date]:
 
 
 def summarise(
-    conn: sqlite3.Connection, first: datetime.date, last: datetime.date
+    conn: sqlite3.Connection,
+    first: datetime.date,
+    last: datetime.date,
+    lost: list[LostRows] | None = None,
 ) -> dict[datetime.date, tuple[DaySummary, tuple[Segment, ...], tuple[Segment, ...]]]:
-    """Each day from `first` to `last` (inclusive): its summary, posture runs, still runs."""
+    """Each day from `first` to `last` (inclusive): its summary, posture runs, still runs.
+
+    Rows a damaged database will not give up are left out and added to `lost`.
+    """
+    lost = [] if lost is None else lost
     lo, hi = day_start(first), day_start(last + datetime.timedelta(days=1))
     builders: dict[datetime.date, _DayBuilder] = defaultdict(_DayBuilder)
-    _add_samples(conn, lo, hi, builders)
-    for (started_at,) in conn.execute(
-        "SELECT started_at FROM sessions WHERE started_at >= ? AND started_at < ?", (lo, hi)
+    _add_samples(conn, lo, hi, builders, lost)
+    for (started_at,) in _select(
+        conn, lost, "sessions", ("started_at",), lo, hi, time_column="started_at"
     ):
         builders[local_day(started_at)].sessions += 1
-    for t, reason, outcome, correction_s in conn.execute(
-        "SELECT t, reason, outcome, correction_s FROM prompts WHERE t >= ? AND t < ?", (lo, hi)
+    for t, reason, outcome, correction_s in _select(
+        conn, lost, "prompts", ("t", "reason", "outcome", "correction_s"), lo, hi
     ):
         b = builders[local_day(t)]
         b.prompts[outcome or OPEN_OUTCOME] += 1
         if reason in POSTURE_REASONS and correction_s is not None:
             b.corrections_s.append(float(correction_s))
-    for t, movement, reps in conn.execute(
-        "SELECT t, movement, reps FROM sets WHERE t >= ? AND t < ?", (lo, hi)
-    ):
+    for t, movement, reps in _select(conn, lost, "sets", ("t", "movement", "reps"), lo, hi):
         b = builders[local_day(t)]
         b.reps[movement] += int(reps)
         b.sets += 1
-    for t, before, after in conn.execute(
-        "SELECT t, before, after FROM fatigue WHERE t >= ? AND t < ?", (lo, hi)
-    ):
+    for t, before, after in _select(conn, lost, "fatigue", ("t", "before", "after"), lo, hi):
         b = builders[local_day(t)]
         if before is not None:
             b.before.append(int(before))
         if after is not None:
             b.after.append(int(after))
-    for t, text in conn.execute(
-        "SELECT t, text FROM notes WHERE t >= ? AND t < ? ORDER BY t", (lo, hi)
-    ):
+    for t, text in _select(conn, lost, "notes", ("t", "text"), lo, hi, order_by=("t",)):
         builders[local_day(t)].notes.append(str(text))
     out: dict[datetime.date, tuple[DaySummary, tuple[Segment, ...], tuple[Segment, ...]]] = {}
     for day in _days(first, last):
@@ -370,7 +429,8 @@ def load_history(
     last = today if today is not None else datetime.date.today()
     first = last - datetime.timedelta(days=days - 1)
     first_week = week_start(last) - datetime.timedelta(weeks=weeks - 1)
-    per_day = summarise(conn, min(first, first_week), last)
+    lost: list[LostRows] = []
+    per_day = summarise(conn, min(first, first_week), last, lost)
     shown = [per_day[d] for d in _days(first, last)]
     week_list = [
         WeekSummary(
@@ -391,6 +451,7 @@ def load_history(
         posture={s.day: p for s, p, _ in shown},
         still={s.day: st for s, _, st in shown},
         movements=tuple(m for m, _ in reps.most_common()),
+        unreadable=tuple(lost),
     )
 
 
@@ -406,3 +467,105 @@ def describe_path(path: Path) -> str:
         return f"{path} (not created yet)"
     size_b = sum(p.stat().st_size for p in (path, path.with_name(path.name + "-wal")) if p.exists())
     return f"{path} ({size_b / 1024:.0f} KiB)"
+
+
+# Reading around damage: a corrupt page must cost the rows on it, not the whole history.
+
+_MAX_ROWID: Final = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class LostRows:
+    """Rows of a table that could not be read: those with ids between two readable rows."""
+
+    table: str
+    after_id: int | None
+    """The last id read before them (None: from the table's start)."""
+    before_id: int | None
+    """The first id read after them (None: to the table's end)."""
+    error: str
+
+    def __str__(self) -> str:
+        if self.after_id is None and self.before_id is None:
+            where = "every row"
+        elif self.before_id is None:
+            where = f"the rows after id {self.after_id}"
+        elif self.after_id is None:
+            where = f"the rows before id {self.before_id}"
+        elif self.before_id - self.after_id == 2:
+            where = f"row {self.after_id + 1}"
+        else:
+            where = f"rows {self.after_id + 1}-{self.before_id - 1}"
+        return f"{self.table} {where} ({self.error})"
+
+
+def table_columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    """A table's column names, in order."""
+    return [str(row[1]) for row in conn.execute(f"PRAGMA table_info({table})")]
+
+
+def readable_rows(
+    conn: sqlite3.Connection, table: str, lost: list[LostRows]
+) -> Iterator[tuple[Any, ...]]:
+    """Every row of a table that can be read, in id order; what cannot goes to `lost`.
+
+    A damaged page stops a scan; the scan goes on from the first row past it that can
+    be read, found by probing (so a damaged row costs that row, a damaged page its rows).
+    """
+    after = -_MAX_ROWID - 1
+    while True:
+        try:
+            for row in conn.execute(
+                f"SELECT * FROM {table} WHERE id > ? ORDER BY id",  # our own table names
+                (after,),
+            ):
+                yield tuple(row)
+                after = int(row[0])
+            return
+        except sqlite3.DatabaseError as exc:
+            error = str(exc)
+        # The cursor reads a row ahead, so the failure may hide a good row: try it alone.
+        ok, row = _first_row_from(conn, table, after + 1)
+        if not ok:
+            row = _next_readable(conn, table, after + 1)
+            first_lost = None if after < 0 else after
+            lost.append(LostRows(table, first_lost, None if row is None else int(row[0]), error))
+        if row is None:
+            return
+        yield tuple(row)
+        after = int(row[0])
+
+
+def _first_row_from(
+    conn: sqlite3.Connection, table: str, start: int
+) -> tuple[bool, tuple[Any, ...] | None]:
+    """Whether the first row with an id of `start` or more can be read, and that row."""
+    try:
+        row = conn.execute(
+            f"SELECT * FROM {table} WHERE id >= ? ORDER BY id LIMIT 1", (start,)
+        ).fetchone()
+    except sqlite3.DatabaseError:
+        return False, None
+    return True, None if row is None else tuple(row)
+
+
+def _next_readable(conn: sqlite3.Connection, table: str, start: int) -> tuple[Any, ...] | None:
+    """The first readable row after a damaged `start`, or None when none is left."""
+    bad, step = start, 1
+    while True:  # gallop past the damage...
+        probe = bad + step
+        if probe > _MAX_ROWID:
+            return None
+        ok, first = _first_row_from(conn, table, probe)
+        if ok:
+            break
+        bad, step = probe, step * 2
+    good = probe
+    while good - bad > 1:  # ...then find where it ends
+        mid = (bad + good) // 2
+        ok, found = _first_row_from(conn, table, mid)
+        if ok:
+            good, first = mid, found
+        else:
+            bad = mid
+    return first

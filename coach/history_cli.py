@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 Handler = Callable[[argparse.Namespace, "Console"], int]
+MAX_REPORT_DAYS = 3660
+"""About ten years: more is no report anyone reads (and dates run out)."""
 
 
 def _db_option(parser: argparse.ArgumentParser) -> None:
@@ -47,7 +49,9 @@ def add_history_commands(
     report = subparsers.add_parser(
         "report", help="daily and weekly progress from your history (tables, charts, HTML)"
     )
-    report.add_argument("--days", type=int, default=7, help="how many days back (default: 7)")
+    report.add_argument(
+        "--days", default="7", help=f"how many days back, 1 to {MAX_REPORT_DAYS} (default: 7)"
+    )
     report.add_argument(
         "--out", type=Path, metavar="DIR", help="also write charts and report.html into DIR"
     )
@@ -99,38 +103,83 @@ def _no_history(path: Path, console: Console) -> int:
     return 0
 
 
-def cmd_report(args: argparse.Namespace, console: Console) -> int:
-    """`coach report`: daily table and weekly trend; with --out, charts and report.html."""
-    from coach.actions.report import print_report, write_report
+def _report_days(value: str) -> int:
     from coach.errors import ConfigError
-    from coach.history import load_history
-    from coach.session_log import open_database
 
-    if args.days < 1:
-        raise ConfigError("--days must be 1 or more")
+    try:
+        days = int(value)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= MAX_REPORT_DAYS:
+        raise ConfigError(
+            f"--days must be 1 or more, up to {MAX_REPORT_DAYS} (ten years), "
+            f"as a whole number; not {value!r}"
+        )
+    return days
+
+
+def _warn(console: Console, message: str) -> None:
+    console.print(
+        f"[yellow]coach: warning:[/yellow] {escape(message)}", highlight=False, soft_wrap=True
+    )
+
+
+def cmd_report(args: argparse.Namespace, console: Console) -> int:
+    """`coach report`: daily table and weekly trend; with --out, charts and report.html.
+
+    The report goes to stdout (`coach report > file` keeps it); notes stay on stderr.
+    """
+    from rich.console import Console
+
+    from coach.actions.report import print_report, write_report
+    from coach.history import load_history
+    from coach.session_log import open_for_reading, rescue_files
+
+    days = _report_days(str(args.days))
     path = _db_path(args)
     if not path.exists():
         return _no_history(path, console)
-    with open_database(path) as conn:
-        history = load_history(conn, days=args.days)
-    print_report(console, history)
+    with open_for_reading(path) as conn:
+        history = load_history(conn, days=days)
+    out = Console(highlight=False)
+    print_report(out, history)
     if not history.has_data:
-        console.print(f"[dim]Nothing recorded in the last {args.days} days ({path}).[/dim]")
+        out.print(f"[dim]Nothing recorded in the last {days} days ({path}).[/dim]")
     if args.out is not None:
         files = write_report(history, args.out.expanduser())
         console.print(f"Wrote {files.html} and {len(files.charts)} charts.")
+    waiting = rescue_files(path)
+    if waiting:
+        console.print(
+            f"[dim]{len(waiting)} rescue file(s) hold records an earlier run could not write "
+            f"({escape(str(waiting[0]))}); the next `coach run` or `coach log` adds them.[/dim]"
+        )
+    if history.unreadable:
+        lost = "; ".join(str(lost) for lost in history.unreadable)
+        _warn(
+            console,
+            f"part of {path} could not be read, so the report leaves it out: {lost}. "
+            "`coach export --csv DIR` saves every row that can be read",
+        )
+        return 1
     return 0
 
 
 def cmd_export(args: argparse.Namespace, console: Console) -> int:
-    """`coach export --csv DIR`: every table to DIR/<table>.csv, with local times added."""
+    """`coach export --csv DIR`: every table to DIR/<table>.csv, with local times added.
+
+    From a damaged database it saves every row that can be read, says which were not,
+    and exits 1.
+    """
     import csv
+    import sqlite3
 
     from coach.errors import ConfigError
-    from coach.history import table_rows
+    from coach.history import LostRows, readable_rows, table_columns
     from coach.outputs import atomic_text, check_output
+    from coach.private_files import private_dir
     from coach.redact import redact
-    from coach.session_log import TABLES, HistoryError, local_datetime, open_database
+    from coach.session_log import TABLES, HistoryError, local_datetime, open_for_reading
 
     path = _db_path(args)
     if not path.exists():
@@ -148,23 +197,29 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
         for table in TABLES
     }
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(out_dir)
     except OSError as exc:
         raise HistoryError(f"cannot create the export folder {out_dir}: {exc.strerror}") from None
     epoch_columns = {"t", "started_at", "ended_at", "outcome_t"}
-    with open_database(path) as conn:
+    lost: list[LostRows] = []
+    with open_for_reading(path) as conn:
         for table in TABLES:
-            columns, rows = table_rows(conn, table)
+            try:
+                columns = table_columns(conn, table)
+            except sqlite3.DatabaseError as exc:
+                lost.append(LostRows(table, None, None, str(exc)))
+                continue
             times = [i for i, c in enumerate(columns) if c in epoch_columns]
             # Sessions recorded before sources were redacted may hold a stream's password.
             secret = columns.index("source") if table == "sessions" else None
             target = targets[table]
             count = 0
+            lost_before = len(lost)
             try:
-                with atomic_text(target, newline="") as handle:
+                with atomic_text(target, newline="", private=True) as handle:
                     writer = csv.writer(handle)
                     writer.writerow([*columns, *(f"{columns[i]}_local" for i in times)])
-                    for row in rows:
+                    for row in readable_rows(conn, table, lost):
                         local = [
                             "" if row[i] is None else local_datetime(float(row[i])).isoformat()
                             for i in times
@@ -176,7 +231,15 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
                         count += 1
             except OSError as exc:
                 raise HistoryError(f"cannot write {target}: {exc.strerror}") from None
-            console.print(f"{escape(str(target))}: {count} rows")
+            missing = " (some could not be read)" if len(lost) > lost_before else ""
+            console.print(f"{escape(str(target))}: {count} rows{missing}")
+    if lost:
+        _warn(
+            console,
+            f"{path} is damaged; every row that could be read was exported, but not "
+            f"{'; '.join(str(x) for x in lost)}",
+        )
+        return 1
     return 0
 
 

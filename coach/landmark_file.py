@@ -73,7 +73,7 @@ class LandmarkWriter(ClosesOnExit):
     def __init__(self, path: Path, *, source: str, fps: float, image_size: tuple[int, int]) -> None:
         self._existed = path.exists()
         try:
-            self._target = AtomicFile(path)
+            self._target = AtomicFile(path, private=True)  # body landmarks: the user's alone
             self._file = _open_text(self._target.temp, "w", gz=path.name.endswith(".gz"))
         except OSError as exc:
             raise LandmarkFileError(f"cannot write landmarks to {path}: {exc.strerror}") from None

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from coach.errors import ConfigError
+from coach.private_files import PRIVATE_FILE_MODE
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -61,18 +62,21 @@ class AtomicFile:
     """A file written under a temporary name in its own folder and renamed into place at the end,
     so a crash or an error never leaves half a file where the old one (or nothing) was."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, private: bool = False) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
         # mkstemp makes the file private; give it the mode a plain open() would (or the
-        # replaced file's), so the rename changes nothing but the contents.
+        # replaced file's), so the rename changes nothing but the contents. Private data
+        # (`private`: the user's history, body landmarks) stays readable by the user only.
         try:
             mode = path.stat().st_mode & 0o777
         except OSError:
             umask = os.umask(0o022)
             os.umask(umask)
             mode = 0o666 & ~umask
+        if private:
+            mode &= PRIVATE_FILE_MODE
         os.fchmod(handle, mode)
         os.close(handle)
         self.temp = Path(name)
@@ -89,9 +93,11 @@ class AtomicFile:
 
 
 @contextlib.contextmanager
-def atomic_text(path: Path, newline: str | None = None) -> Iterator[IO[str]]:
+def atomic_text(
+    path: Path, newline: str | None = None, *, private: bool = False
+) -> Iterator[IO[str]]:
     """Write a text file whole or not at all (see `AtomicFile`)."""
-    target = AtomicFile(path)
+    target = AtomicFile(path, private=private)
     try:
         with target.temp.open("w", encoding="utf-8", newline=newline) as handle:
             yield handle

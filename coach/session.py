@@ -215,12 +215,13 @@ class Session:
 
 
 class History:
-    """The session log for `coach run`: a recorder sink and a warning (not a crash) on failure."""
+    """The session log for `coach run`: a recorder sink, a live status, one line on failure."""
 
     def __init__(self, console: Console, db: Path | None, enabled: bool = True) -> None:
         self._console = console
         self._db = db
         self._log: SessionLog | None = None
+        self._saved: bool | None = None
         self.enabled = enabled
 
     def sinks(self, label: str, *, live: bool = True) -> list[Sink]:
@@ -230,20 +231,40 @@ class History:
 
         if not self.enabled:
             return []
-        self._log = SessionLog(self._db)
+        # keep_trying: a history that cannot be written must not stop the coaching; the
+        # dashboard shows why, and the records wait in memory for the disk.
+        self._log = SessionLog(self._db, keep_trying=True)
         if live:  # stream time runs with the clock from the first snapshot on
             return [SessionRecorder(self._log, label, None)]
         return [SessionRecorder(self._log, label, dt.datetime.now().astimezone(), replay=True)]
 
-    def close(self) -> None:
+    def status(self) -> str | None:
+        """Why the history cannot be written just now (for the dashboard), or None."""
+        return None if self._log is None else self._log.status
+
+    def close(self) -> bool:
+        """Close the log (idempotent); False, said in one line, when anything was not written."""
         from coach.session_log import HistoryError
 
         if self._log is None:
-            return
-        try:
-            self._log.close()
-        except HistoryError as exc:
-            self._console.print(f"[yellow]coach: warning: history: {escape(str(exc))}[/yellow]")
+            return True
+        if self._saved is None:
+            try:
+                self._log.close()
+                self._saved = True
+                if self._log.imported:
+                    self._console.print(
+                        f"[dim]Added {self._log.imported} records an earlier run could not "
+                        "write to the history.[/dim]"
+                    )
+            except HistoryError as exc:
+                self._saved = False
+                self._console.print(
+                    f"[bold red]coach: error:[/bold red] history: {escape(str(exc))}",
+                    highlight=False,
+                    soft_wrap=True,
+                )
+        return self._saved
 
 
 def loop_controls(

@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
+import errno
+import glob
+import hashlib
 import itertools
 import json
 import os
 import queue
+import shutil
 import sqlite3
+import stat
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from coach.errors import CoachError
+from coach.private_files import PRIVATE_FILE_MODE, create_private_file, private_dir
 
 DB_FILENAME: Final = "coach.sqlite3"
 STATES: Final = ("upright", "slouched", "away", "unknown")
@@ -27,14 +35,138 @@ SET_SOURCES: Final = ("camera", "manual")
 TABLES: Final = ("sessions", "posture_samples", "prompts", "sets", "reps", "fatigue", "notes")
 """Every table, parents before children (the order export and delete walk them)."""
 
-# A full queue means the disk has stalled for minutes; dropping rows beats stalling frames.
+# Records waiting for the disk (queued or kept after a failed write) are bounded: about
+# three days of posture windows. Past that, data rows are dropped, and the user is told.
 _QUEUE_LIMIT: Final = 50_000
 # How long SQLite waits for another process's write lock before reporting "locked".
 _BUSY_TIMEOUT_MS: Final = 5_000
+RETRY_INTERVAL_S: Final = 5.0
+"""How often a failed write is tried again while the coach runs."""
+RESCUE_FORMAT: Final = "coach-history-rescue"
+# Less free space than this on the history's disk counts as a full disk.
+_LOW_SPACE_BYTES: Final = 1 << 20
+
+# SQLite primary result codes (the low byte of an extended code).
+_SQLITE_BUSY: Final = 5
+_SQLITE_LOCKED: Final = 6
+_SQLITE_CORRUPT: Final = 11
+_SQLITE_FULL: Final = 13
+_SQLITE_NOTADB: Final = 26
 
 
 class HistoryError(CoachError):
     """The history database cannot be opened, read or written."""
+
+
+class HistoryDamaged(HistoryError):
+    """The history file is corrupt or not a database: only here is moving it aside the fix."""
+
+
+def _primary_code(exc: BaseException) -> int | None:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return None if code is None else int(code) & 0xFF
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether an SQLite error means the file itself is corrupt or not a database."""
+    return _primary_code(exc) in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
+
+
+def describe_failure(path: Path, exc: BaseException) -> str:
+    """One line: why the history at `path` cannot be opened or written, and what to do.
+
+    SQLite's own codes are coarse (a read-only folder, a full disk and a file size limit
+    can all come back as an I/O error), so the file system is asked what is wrong.
+    """
+    code = _primary_code(exc)
+    if code == _SQLITE_NOTADB:
+        return f"{path} is not a usable coach history database ({exc}); move it aside and retry"
+    if code == _SQLITE_CORRUPT:
+        return (
+            f"{path} is damaged, not a usable coach history database ({exc}); save what it "
+            "holds with `coach export --csv DIR`, then move it aside and retry"
+        )
+    if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        return f"{path} is locked by another program ({exc}); close that program"
+    if code == _SQLITE_FULL:
+        return _size_limit(path) if _near_size_limit(path) else _disk_full(path)
+    cause = filesystem_problem(path)
+    if cause is not None:
+        return cause
+    detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return f"cannot write the history database {path} ({detail})"
+
+
+def _disk_full(path: Path) -> str:
+    return f"the disk holding {path.parent} is full; free some space"
+
+
+def _errno_problem(error: OSError, path: Path, what: str) -> str | None:
+    """A one-line cause for an OSError met while writing `what` (the file or the folder)."""
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return f"{what} is read-only (permission denied); make it writable (chmod u+w) or use --db"
+    if error.errno == errno.EROFS:
+        return f"{what} is on a read-only file system; remount it writable or use --db"
+    if error.errno == errno.ENOSPC:
+        return _disk_full(path)
+    if error.errno == getattr(errno, "EDQUOT", -1):
+        return f"your disk quota is used up on {path.parent}; free some space"
+    if error.errno == errno.EFBIG:
+        return _size_limit(path)
+    return None
+
+
+def _size_limit(path: Path) -> str:
+    return f"the file size limit (ulimit -f) stops {path} from growing; raise the limit"
+
+
+def _near_size_limit(path: Path) -> bool:
+    if sys.platform == "win32":
+        return False
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+    if soft == resource.RLIM_INFINITY:
+        return False
+    sizes = (p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+    return any(size + (64 << 10) >= soft for size in sizes)
+
+
+def filesystem_problem(path: Path) -> str | None:
+    """What stops the history at `path` being written, found by trying, or None."""
+    folder = path.parent
+    if not folder.is_dir():
+        return f"the folder {folder} does not exist; create it or use --db"
+    for target in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if not target.exists():
+            continue
+        try:
+            os.close(os.open(target, os.O_WRONLY))
+        except OSError as exc:
+            problem = _errno_problem(exc, path, f"the file {target}")
+            if problem is not None:
+                return problem
+    # SQLite creates its -wal and -shm files next to the database: the folder must take files.
+    probe = folder / f".coach-write-test-{os.getpid()}"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+        try:
+            os.write(fd, bytes(64 << 10))
+        finally:
+            os.close(fd)
+            probe.unlink(missing_ok=True)
+    except OSError as exc:
+        problem = _errno_problem(exc, path, f"the folder {folder}")
+        if problem is not None:
+            return problem
+    try:
+        if shutil.disk_usage(folder).free < _LOW_SPACE_BYTES:
+            return _disk_full(path)
+    except OSError:
+        pass
+    if _near_size_limit(path):
+        return _size_limit(path)
+    return None
 
 
 @dataclass(frozen=True)
@@ -157,13 +289,44 @@ def default_db_path() -> Path:
     return platformdirs.user_data_path("coach", appauthor=False) / DB_FILENAME
 
 
+def history_error(path: Path, exc: BaseException) -> HistoryError:
+    """The one-line error for a failure on the history at `path` (damage has its own type)."""
+    message = describe_failure(path, exc)
+    return HistoryDamaged(message) if is_damage(exc) else HistoryError(message)
+
+
+def _make_private(path: Path) -> None:
+    """The folder 0700 and the database 0600; its -wal and -shm files get its mode.
+
+    SQLite creates -wal and -shm with the database's mode, so they only differ when the
+    database's mode was changed since (made writable again after being read-only).
+    """
+    own_folder = path.parent == default_db_path().parent
+    private_dir(path.parent, tighten_existing=own_folder)
+    create_private_file(path)
+    if os.name != "posix":
+        return
+    mode = stat.S_IMODE(path.stat().st_mode) & 0o700
+    for suffix in ("-wal", "-shm"):
+        aux = Path(f"{path}{suffix}")
+        with contextlib.suppress(OSError):  # not there, or not ours
+            if stat.S_IMODE(aux.stat().st_mode) != mode:
+                aux.chmod(mode)
+
+
 def _connect_raw(path: Path) -> sqlite3.Connection:
     """A connection in autocommit mode (transactions are explicit) with our pragmas."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _make_private(path)
+    except OSError as exc:
+        cause = _errno_problem(exc, path, f"the folder {path.parent}")
+        raise HistoryError(
+            cause or f"cannot create the history database {path} ({exc.strerror})"
+        ) from None
+    try:
         conn = sqlite3.connect(path, isolation_level=None, timeout=_BUSY_TIMEOUT_MS / 1000)
-    except (OSError, sqlite3.Error) as exc:
-        raise HistoryError(f"cannot open the history database {path}: {exc}") from None
+    except sqlite3.Error as exc:
+        raise history_error(path, exc) from None
     try:
         conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
         # WAL: readers never block the writer and a killed process never corrupts the file;
@@ -171,11 +334,9 @@ def _connect_raw(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
-    except sqlite3.DatabaseError as exc:
+    except sqlite3.Error as exc:
         conn.close()
-        raise HistoryError(
-            f"{path} is not a usable coach history database ({exc}); move it aside and retry"
-        ) from None
+        raise history_error(path, exc) from None
     return conn
 
 
@@ -207,11 +368,20 @@ def migrate(conn: sqlite3.Connection, target_version: int = SCHEMA_VERSION) -> i
             except sqlite3.Error as exc:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
+                if is_damage(exc):
+                    raise HistoryDamaged(describe_failure(_db_path(conn), exc)) from None
                 raise HistoryError(
-                    f"cannot upgrade the history database to v{step.version}: {exc}"
+                    f"cannot upgrade the history database to v{step.version}: "
+                    f"{describe_failure(_db_path(conn), exc)}"
                 ) from None
             current = step.version
     return current
+
+
+def _db_path(conn: sqlite3.Connection) -> Path:
+    """The file behind a connection (for messages)."""
+    row = conn.execute("PRAGMA database_list").fetchone()
+    return Path(row[2]) if row and row[2] else Path("the history database")
 
 
 def _statements(script: str) -> Iterator[str]:
@@ -298,10 +468,46 @@ def open_database(
             migrate(conn)
             if recover:
                 close_dangling_sessions(conn)
-        except sqlite3.DatabaseError as exc:
-            raise HistoryError(
-                f"{where} is not a usable coach history database ({exc}); move it aside and retry"
-            ) from None
+        except sqlite3.Error as exc:
+            raise history_error(where, exc) from None
+        yield conn
+    finally:
+        conn.close()
+
+
+@contextlib.contextmanager
+def open_for_reading(path: Path) -> Iterator[sqlite3.Connection]:
+    """For report and export: the up-to-date database, or a damaged one as it is (read-only).
+
+    Raises:
+        HistoryError: the file cannot be opened at all.
+    """
+    conn: sqlite3.Connection | None = None
+    try:
+        conn = _connect_raw(path)
+        migrate(conn)
+    except (HistoryDamaged, sqlite3.Error) as exc:
+        if conn is not None:
+            conn.close()
+        if isinstance(exc, sqlite3.Error) and not is_damage(exc):
+            raise history_error(path, exc) from None
+        conn = None
+    if conn is not None:
+        with contextlib.suppress(sqlite3.Error):
+            # Reading needs no recovery: a read-only or damaged file is read as it is.
+            close_dangling_sessions(conn)
+    else:
+        # Damaged: no migration, nothing written; read what can be read.
+        try:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        except sqlite3.Error as exc:
+            raise history_error(path, exc) from None
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.Error as exc:
+            conn.close()
+            raise history_error(path, exc) from None
+    try:
         yield conn
     finally:
         conn.close()
@@ -430,6 +636,8 @@ class _Stop:
 
 
 _Op = _StartSession | _EndSession | _Sample | _Prompt | _Resolve | _Set | _Note | _Flush | _Stop
+_Record = _StartSession | _EndSession | _Sample | _Prompt | _Resolve | _Set | _Note
+"""What the writer writes (the other ops only steer it)."""
 
 
 class SessionLog:
@@ -440,23 +648,60 @@ class SessionLog:
     `commit_interval_s`: a killed process loses at most that much, and WAL keeps the
     file consistent whatever happens. Half a second, with the recorder's half-second
     checkpoints of the window it is filling, keeps what kill -9 loses under 2 s.
+
+    When a write fails (a full disk, a read-only file, a damaged database) the records
+    stay in memory and the write is tried again every `retry_interval_s`; `status` says
+    what is wrong meanwhile. What still cannot be written at `close` goes to a rescue
+    file next to the database, which the next open of the database adds to it.
     """
 
-    def __init__(self, path: Path | None = None, *, commit_interval_s: float = 0.5) -> None:
+    def __init__(
+        self,
+        path: Path | None = None,
+        *,
+        commit_interval_s: float = 0.5,
+        retry_interval_s: float = RETRY_INTERVAL_S,
+        keep_trying: bool = False,
+    ) -> None:
+        """Open (create, migrate, recover) the database and start the writer.
+
+        Raises:
+            HistoryError: the database cannot be opened; with `keep_trying` the log
+                starts anyway, says why in `status` and keeps trying to open it.
+        """
         self.path = default_db_path() if path is None else path
         self.commit_interval_s = commit_interval_s
-        with open_database(self.path, recover=False) as conn:
-            recovered = close_dangling_sessions(conn)
+        self.retry_interval_s = retry_interval_s
+        self._failure: str | None = None
+        recovered: list[int] = []
+        try:
+            with open_database(self.path, recover=False) as conn:
+                recovered = close_dangling_sessions(conn)
+        except HistoryError as exc:
+            if not keep_trying:
+                raise
+            self._failure = str(exc)
+        except sqlite3.Error as exc:
+            if not keep_trying:
+                raise history_error(self.path, exc) from None
+            self._failure = describe_failure(self.path, exc)
         self.recovered_sessions = recovered
         """Sessions a crashed run had left open, closed on opening."""
         self.dropped = 0
-        """Records dropped because the queue was full (a stalled disk)."""
+        """Records dropped because too many were waiting for the disk."""
+        self.imported = 0
+        """Records added from rescue files of earlier runs."""
         self._error: str | None = None
         self._error_lock = threading.Lock()
-        self._last_retry_error: str | None = None
+        self._unsaved: str | None = None
+        self._pending_count = 0
         self._refs = itertools.count(1)
         self._queue: queue.Queue[_Op] = queue.Queue()  # bounded by _put, for data rows only
         self._closed = False
+        self._conn: sqlite3.Connection | None = None
+        self._writer: _Writer | None = None
+        self._identity: tuple[int, int] | None = None
+        self._unreadable_rescues: set[Path] = set()
         # Daemon: a caller that forgets close() must not hang the interpreter at exit.
         self._thread = threading.Thread(target=self._run, name="coach-session-log", daemon=True)
         self._thread.start()
@@ -467,6 +712,21 @@ class SessionLog:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
+    @property
+    def status(self) -> str | None:
+        """One line while the history cannot be written (for the dashboard), else None."""
+        failure = self._failure
+        dropped = f"; {_records(self.dropped)} dropped" if self.dropped else ""
+        if failure is None:
+            return (
+                f"{_records(self.dropped)} dropped: the disk could not keep up" if dropped else None
+            )
+        waiting = self._queue.qsize() + self._pending_count
+        return (
+            f"not saved: {failure}; {_records(waiting)} kept in memory, "
+            f"retrying every {self.retry_interval_s:g} s{dropped}"
+        )
+
     # Producer side: called from the frame loop, never blocks.
 
     def _put(self, op: _Op) -> None:
@@ -474,7 +734,7 @@ class SessionLog:
             raise HistoryError("the session log is closed")
         # Only data rows are ever dropped: losing a session's start would orphan its rows.
         droppable = isinstance(op, _Sample | _Prompt | _Resolve | _Set | _Note)
-        if droppable and self._queue.qsize() >= _QUEUE_LIMIT:
+        if droppable and self._queue.qsize() + self._pending_count >= _QUEUE_LIMIT:
             if not self.dropped:
                 self._note_error("the disk could not keep up; some records were dropped")
             self.dropped += 1
@@ -525,19 +785,28 @@ class SessionLog:
         self._put(_Note(t, text))
 
     def flush(self, timeout_s: float = 10.0) -> None:
-        """Wait until everything queued so far is committed.
+        """Write everything queued so far now, and wait until it is committed.
 
         Raises:
-            HistoryError: the writer failed, or did not finish in time.
+            HistoryError: the writer failed (the records are kept and retried), or did
+                not finish in time.
         """
         marker = _Flush()
         self._put(marker)
         if not marker.done.wait(timeout_s):
             raise HistoryError(f"the history writer did not commit within {timeout_s:g} s")
+        failure = self._failure
+        if failure is not None:
+            raise HistoryError(f"cannot write the history database {self.path}: {failure}")
         self._raise_error()
 
     def close(self, timeout_s: float = 10.0) -> None:
-        """Commit everything queued and stop the writer (idempotent)."""
+        """Commit everything queued and stop the writer (idempotent).
+
+        Raises:
+            HistoryError: records could not be written (saying where they were rescued),
+                or the writer did not finish in time.
+        """
         if self._closed:
             return
         self._queue.put(_Stop())
@@ -545,6 +814,8 @@ class SessionLog:
         self._thread.join(timeout_s)
         if self._thread.is_alive():
             raise HistoryError(f"the history writer did not finish within {timeout_s:g} s")
+        if self._unsaved is not None:
+            raise HistoryError(self._unsaved)
         self._raise_error()
 
     def _raise_error(self) -> None:
@@ -557,23 +828,18 @@ class SessionLog:
     # Writer side: only the writer thread runs below.
 
     def _run(self) -> None:
-        try:
-            conn = _connect_raw(self.path)
-        except HistoryError as exc:
-            self._note_error(str(exc))
-            self._drain_after_failure()
-            return
-        writer = _Writer(conn)
-        batch: list[_Op] = []
+        pending: list[_Record] = []
         waiting: list[_Flush] = []
-        deadline = time.monotonic() + self.commit_interval_s
+        # When to write what is pending: a commit interval after the first record, or a
+        # retry interval after a failure; None while nothing is pending.
+        due: float | None = None
         stop = False
         try:
+            self._connect()
             while not stop:
-                op: _Op | None
+                timeout_s = None if due is None else max(0.0, due - time.monotonic())
                 try:
-                    timeout_s = max(0.0, deadline - time.monotonic()) if batch else None
-                    op = self._queue.get(timeout=timeout_s)
+                    op: _Op | None = self._queue.get(timeout=timeout_s)
                 except queue.Empty:
                     op = None
                 if isinstance(op, _Stop):
@@ -581,42 +847,82 @@ class SessionLog:
                 elif isinstance(op, _Flush):
                     waiting.append(op)
                 elif op is not None:
-                    if not batch:
-                        deadline = time.monotonic() + self.commit_interval_s
-                    batch.append(op)
-                due = time.monotonic() >= deadline or (waiting and self._queue.empty())
-                if batch and due:
-                    batch = self._write(writer, batch)
-                    deadline = time.monotonic() + self.commit_interval_s
-                if not batch:
+                    pending.append(op)
+                    if due is None:
+                        # A session's start is written at once: trouble shows from the start.
+                        wait_s = 0.0 if isinstance(op, _StartSession) else self.commit_interval_s
+                        due = time.monotonic() + wait_s
+                self._pending_count = len(pending)
+                flush = bool(waiting) and self._queue.empty()
+                if (
+                    pending
+                    and not stop
+                    and (flush or (due is not None and time.monotonic() >= due))
+                ):
+                    pending = self._attempt(pending)
+                    due = None if not pending else time.monotonic() + self.retry_interval_s
+                    self._pending_count = len(pending)
+                if flush or not pending:
                     for marker in waiting:
                         marker.done.set()
                     waiting.clear()
         finally:
-            if batch:
-                batch = self._write(writer, batch)
-            if batch:
-                self._note_error(
-                    f"{len(batch)} records could not be written ({self._last_retry_error})"
-                )
+            if pending:
+                pending = self._attempt(pending)  # the last try
+            if pending:
+                self._unsaved = self._rescue(pending)
+            self._pending_count = len(pending)
             for marker in waiting:
                 marker.done.set()
-            conn.close()
+            self._disconnect()
 
-    def _write(self, writer: _Writer, batch: list[_Op]) -> list[_Op]:
-        """Write a batch in one short transaction; returns what is left to retry (if locked)."""
+    def _connect(self) -> bool:
+        """(Re)open the database for writing and add any rescue files; False on failure."""
         try:
-            failures = writer.write(batch)
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                # Another process held the write lock past the busy timeout: retry next round.
-                self._last_retry_error = str(exc)
-                return batch
-            self._note_error(f"{len(batch)} records lost: {exc}")  # disk full, I/O error
-            return []
+            conn = _connect_raw(self.path)
+        except HistoryError as exc:
+            self._failure = str(exc)
+            return False
+        try:
+            migrate(conn)
+            close_dangling_sessions(conn)
+            identity = _file_identity(self.path)
+            if self._writer is None:
+                self._writer = _Writer(conn)
+            else:
+                # Sessions written to a file since moved aside are written again when used.
+                self._writer.reconnect(conn, same_file=identity == self._identity)
+            self._identity = identity
+            self._conn = conn
+            self._import_rescues(conn)
+        except (HistoryError, sqlite3.Error) as exc:
+            self._disconnect(conn)
+            self._failure = (
+                str(exc) if isinstance(exc, HistoryError) else describe_failure(self.path, exc)
+            )
+            return False
+        return True
+
+    def _disconnect(self, conn: sqlite3.Connection | None = None) -> None:
+        for c in {id(x): x for x in (conn, self._conn) if x is not None}.values():
+            with contextlib.suppress(sqlite3.Error):
+                c.close()
+        self._conn = None
+
+    def _attempt(self, batch: list[_Record]) -> list[_Record]:
+        """Write a batch in one short transaction; returns what is left (all of it on failure)."""
+        if self._conn is None and not self._connect():
+            return batch
+        assert self._writer is not None  # made by the first successful connect
+        try:
+            failures = self._writer.write(batch)
         except sqlite3.Error as exc:
-            self._note_error(f"{len(batch)} records lost: {exc}")
-            return []
+            self._failure = describe_failure(self.path, exc)
+            if _primary_code(exc) not in (_SQLITE_FULL, _SQLITE_BUSY, _SQLITE_LOCKED):
+                # A read-only or damaged file may be fixed or replaced: open it afresh.
+                self._disconnect()
+            return batch
+        self._failure = None
         if failures:
             self._note_error(failures[0])
         return []
@@ -625,13 +931,192 @@ class SessionLog:
         with self._error_lock:
             self._error = self._error or message
 
-    def _drain_after_failure(self) -> None:
-        while True:
-            op = self._queue.get()
-            if isinstance(op, _Flush):
-                op.done.set()
-            if isinstance(op, _Stop):
-                return
+    # Rescue files: what could not be written when the coach stopped.
+
+    def _rescue(self, batch: list[_Record]) -> str:
+        """Save unwritten records to a rescue file; returns the one line that says so."""
+        reason = self._failure or f"{self.path} could not be opened"
+        what = f"{_records(len(batch))} could not be written to the history ({reason})"
+        if self.dropped:
+            what += f" and {self.dropped} were dropped"
+        lines = [json.dumps({"format": RESCUE_FORMAT, "version": 1, "db": str(self.path)})]
+        started = {op.ref for op in batch if isinstance(op, _StartSession)}
+        used = {
+            op.ref for op in batch if isinstance(op, _EndSession | _Sample | _Prompt | _Resolve)
+        }
+        used |= {op.ref for op in batch if isinstance(op, _Set) and op.ref is not None}
+        writer = self._writer
+        if writer is not None:
+            for ref in sorted(used - started):
+                start = writer.started(ref)
+                if start is not None:
+                    lines.append(json.dumps(_session_json(start, writer)))
+        lines.extend(json.dumps(_op_json(op)) for op in batch)
+        text = "\n".join(lines) + "\n"
+        error: OSError | None = None
+        for target in rescue_targets(self.path):
+            try:
+                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+            except OSError as exc:
+                error = exc
+                continue
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    handle.write(text)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            except OSError as exc:
+                error = exc
+                with contextlib.suppress(OSError):
+                    target.unlink()  # half a rescue file would be read as a whole one
+                continue
+            return (
+                f"{what}; they were saved to {target}, and the next `coach run` or "
+                "`coach log` that can write the history adds them to it"
+            )
+        detail = error.strerror if error is not None and error.strerror else str(error)
+        return f"{what}, and could not be saved to a rescue file either ({detail}): they are lost"
+
+    def _import_rescues(self, conn: sqlite3.Connection) -> None:
+        """Add the rescue files earlier runs left for this database, then delete them."""
+        for rescue in rescue_files(self.path):
+            if rescue in self._unreadable_rescues:
+                continue
+            try:
+                sessions, ops = read_rescue(rescue)
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                self._unreadable_rescues.add(rescue)
+                self._note_error(f"the rescue file {rescue} cannot be read ({exc}); it was kept")
+                continue
+            importer = _Writer(conn)
+            importer.adopt(sessions)
+            failures = importer.write(ops)  # sqlite3.Error: kept for the next open
+            self.imported += len(ops)
+            try:
+                rescue.unlink()
+            except OSError as exc:
+                self._unreadable_rescues.add(rescue)  # added: never add it twice
+                self._note_error(f"the rescue file {rescue} was added but not deleted ({exc})")
+            if failures:
+                self._note_error(f"from {rescue.name}: {failures[0]}")
+
+
+def _records(n: int) -> str:
+    return f"{n} record{'' if n == 1 else 's'}"
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _rescue_stem(path: Path) -> str:
+    """The rescue name of a database outside its folder (in the temp folder)."""
+    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+    return f"coach-rescue-{digest}"
+
+
+def rescue_targets(path: Path) -> list[Path]:
+    """Where a rescue file goes: next to the database, else in the temp folder."""
+    stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    return [
+        path.with_name(f"{path.name}.rescue-{stamp}.jsonl"),
+        Path(tempfile.gettempdir()) / f"{_rescue_stem(path)}-{stamp}.jsonl",
+    ]
+
+
+def rescue_files(path: Path) -> list[Path]:
+    """Rescue files waiting to be added to the database at `path`, oldest first."""
+    found = list(path.parent.glob(f"{glob.escape(path.name)}.rescue-*.jsonl"))
+    in_temp = Path(tempfile.gettempdir()).glob(f"{_rescue_stem(path)}-*.jsonl")
+    found += [p for p in in_temp if _ours(p)]
+    return sorted(found, key=lambda p: p.name.rsplit("rescue-", 1)[-1])
+
+
+def _ours(path: Path) -> bool:
+    """Whether a file in the shared temp folder is ours alone (another user's is not read)."""
+    if os.name != "posix":
+        return True
+    try:
+        st = path.lstat()
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o022
+
+
+_OP_NAMES: Final[dict[type, str]] = {
+    _StartSession: "start",
+    _EndSession: "end",
+    _Sample: "sample",
+    _Prompt: "prompt",
+    _Resolve: "resolve",
+    _Set: "set",
+    _Note: "note",
+}
+
+
+def _op_json(op: _Record) -> dict[str, Any]:
+    return {"op": _OP_NAMES[type(op)], **dataclasses.asdict(op)}
+
+
+def _session_json(start: _StartSession, writer: _Writer) -> dict[str, Any]:
+    """A session already in the database that rescued records belong to."""
+    return {
+        "op": "session",
+        "ref": start.ref,
+        "source": start.source,
+        "started_at": start.started_at,
+        "session_id": writer.session_id(start.ref),
+    }
+
+
+def _op_from_json(data: dict[str, Any]) -> _Record:
+    kind = data.pop("op")
+    if kind == "sample":
+        return _Sample(int(data["ref"]), PostureSampleRow(**data["row"]))
+    if kind == "set":
+        raw = dict(data["record"])
+        raw["feedback"] = tuple(raw["feedback"])
+        raw["reps_detail"] = tuple(
+            RepRecord(**{**rep, "phase_s": tuple(rep["phase_s"])}) for rep in raw["reps_detail"]
+        )
+        return _Set(data["ref"], SetRecord(**raw))
+    kinds: dict[str, type[_Record]] = {
+        "start": _StartSession,
+        "end": _EndSession,
+        "prompt": _Prompt,
+        "resolve": _Resolve,
+        "note": _Note,
+    }
+    return kinds[kind](**data)
+
+
+def read_rescue(
+    path: Path,
+) -> tuple[list[tuple[_StartSession, int | None]], list[_Record]]:
+    """A rescue file's sessions already in the database (with their ids) and its records.
+
+    Raises:
+        OSError, ValueError, KeyError, TypeError: the file cannot be read or is not a rescue.
+    """
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    header = json.loads(lines[0])
+    if header.get("format") != RESCUE_FORMAT:
+        raise ValueError("not a coach rescue file")
+    sessions: list[tuple[_StartSession, int | None]] = []
+    ops: list[_Record] = []
+    for line in lines[1:]:
+        data = json.loads(line)
+        if data.get("op") == "session":
+            start = _StartSession(int(data["ref"]), str(data["source"]), float(data["started_at"]))
+            sid = data.get("session_id")
+            sessions.append((start, None if sid is None else int(sid)))
+        else:
+            ops.append(_op_from_json(data))
+    return sessions, ops
 
 
 class _Writer:
@@ -640,14 +1125,44 @@ class _Writer:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self._session_ids: dict[SessionRef, int] = {}
+        self._starts: dict[SessionRef, _StartSession] = {}
 
-    def write(self, batch: list[_Op]) -> list[str]:
+    def reconnect(self, conn: sqlite3.Connection, *, same_file: bool) -> None:
+        """Write on a new connection; another file gets its sessions again when used."""
+        self.conn = conn
+        if not same_file:
+            self._session_ids.clear()
+
+    def started(self, ref: SessionRef) -> _StartSession | None:
+        """How a session was started, if it was."""
+        return self._starts.get(ref)
+
+    def session_id(self, ref: SessionRef) -> int | None:
+        """A session's id in the database, if it was written."""
+        return self._session_ids.get(ref)
+
+    def adopt(self, sessions: list[tuple[_StartSession, int | None]]) -> None:
+        """Sessions of a rescue file: reuse their rows when still there, else write them anew."""
+        for start, session_id in sessions:
+            self._starts[start.ref] = start
+            if session_id is None:
+                continue
+            row = self.conn.execute(
+                "SELECT 1 FROM sessions WHERE id = ? AND started_at = ? AND source = ?",
+                (session_id, start.started_at, start.source),
+            ).fetchone()
+            if row is not None:
+                self._session_ids[start.ref] = session_id
+
+    def write(self, batch: list[_Record]) -> list[str]:
         """Apply and commit a batch; returns why any single record was refused.
 
         A refused record (a constraint, an unknown session) is rolled back alone so the
-        rest of the batch is kept. Raises sqlite3.OperationalError when the lock is busy.
+        rest of the batch is kept. Raises sqlite3.Error when the batch cannot be written
+        (locked, disk full, read-only, damaged); nothing of it is then kept.
         """
         failures: list[str] = []
+        known = dict(self._session_ids)
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             for op in batch:
@@ -660,25 +1175,34 @@ class _Writer:
                 self.conn.execute("RELEASE record")
             self.conn.execute("COMMIT")
         except BaseException:
+            self._session_ids = known  # rows inserted by the failed transaction are gone
             if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK")
             raise
         return failures
 
     def _session(self, ref: SessionRef) -> int:
-        try:
+        if ref in self._session_ids:
             return self._session_ids[ref]
-        except KeyError:
-            raise sqlite3.IntegrityError(f"session {ref} was never started") from None
+        start = self._starts.get(ref)
+        if start is None:
+            raise sqlite3.IntegrityError(f"session {ref} was never started")
+        return self._insert_session(start)  # its row was in a file since moved aside
 
-    def _apply(self, op: _Op) -> None:
+    def _insert_session(self, op: _StartSession) -> int:
+        cur = self.conn.execute(
+            "INSERT INTO sessions (started_at, source, closed_cleanly, pid) VALUES (?, ?, 0, ?)",
+            (op.started_at, op.source, os.getpid()),
+        )
+        self._starts[op.ref] = op
+        self._session_ids[op.ref] = int(cur.lastrowid or 0)
+        return self._session_ids[op.ref]
+
+    def _apply(self, op: _Record) -> None:
         c = self.conn
         if isinstance(op, _StartSession):
-            cur = c.execute(
-                "INSERT INTO sessions (started_at, source, closed_cleanly, pid) VALUES (?, ?, 0, ?)",
-                (op.started_at, op.source, os.getpid()),
-            )
-            self._session_ids[op.ref] = int(cur.lastrowid or 0)
+            self._insert_session(op)
         elif isinstance(op, _EndSession):
             c.execute(
                 "UPDATE sessions SET ended_at = ?, closed_cleanly = 1 WHERE id = ?",

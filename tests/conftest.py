@@ -1,11 +1,13 @@
-"""Shared fixtures: synthetic poses, and paths to the built model and sample clips."""
+"""Shared fixtures: a private home for every test, synthetic poses, the model and clips."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import platformdirs
 import pytest
 
 from coach.records import LANDMARK_COUNT, Landmark, Pose, PoseSample, Tracking
@@ -13,6 +15,54 @@ from coach.records import LANDMARK_COUNT, Landmark, Pose, PoseSample, Tracking
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "sample_videos"
 MODEL = REPO / "models" / "pose_landmarker_full.task"
+REAL_USER_DATA = platformdirs.user_data_path("coach", appauthor=False)
+"""The developer's real data folder, resolved before any test changes the environment."""
+
+
+def private_home_env(home: Path) -> dict[str, str]:
+    """The variables that place every user folder (platformdirs, XDG, Windows) under `home`."""
+    return {
+        "HOME": str(home),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_STATE_HOME": str(home / ".local" / "state"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_RUNTIME_DIR": str(home / ".run"),
+        # Windows: platformdirs asks the system, unless these overrides are set.
+        "USERPROFILE": str(home),
+        "APPDATA": str(home / "AppData" / "Roaming"),
+        "LOCALAPPDATA": str(home / "AppData" / "Local"),
+        "WIN_PD_OVERRIDE_APPDATA": str(home / "AppData" / "Roaming"),
+        "WIN_PD_OVERRIDE_LOCAL_APPDATA": str(home / "AppData" / "Local"),
+    }
+
+
+def _use_home(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name, value in private_home_env(home).items():
+        monkeypatch.setenv(name, value)
+    (home / ".run").mkdir(mode=0o700)  # XDG wants the runtime folder private
+    return home
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_session_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A private home for module- and session-scoped fixtures too (they run before tests)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        home = _use_home(tmp_path_factory.mktemp("session-home"), monkeypatch)
+        # One matplotlib config and font cache for the whole run (building one takes seconds).
+        monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path_factory.mktemp("matplotlib")))
+        yield home
+
+
+@pytest.fixture(autouse=True)
+def private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets an empty home of its own, inherited by the subprocesses it starts.
+
+    So neither the coach in process nor `python -m coach` can read or write the real
+    history, profiles or settings. The pose model is found in the checkout's models/,
+    which does not depend on these folders.
+    """
+    return _use_home(tmp_path_factory.mktemp("home"), monkeypatch)
 
 
 def make_pose(

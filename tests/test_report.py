@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import io
 import random
@@ -293,8 +294,11 @@ def run_cli(argv: list[str]) -> tuple[int, str]:
     handlers = add_history_commands(sub)
     args = parser.parse_args(argv)
     console = Console(record=True, width=200, file=io.StringIO())
-    code = handlers[args.command](args, console)
-    return code, console.export_text()
+    stdout = io.StringIO()  # the report itself goes to stdout
+    with contextlib.redirect_stdout(stdout):
+        code = handlers[args.command](args, console)
+    sys.stdout.write(stdout.getvalue())  # still there for capsys
+    return code, stdout.getvalue() + console.export_text()
 
 
 def test_log_records_a_manual_set_with_fatigue_and_a_note(tmp_path: Path) -> None:

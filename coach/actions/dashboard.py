@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.console import Console, Group, RenderableType
@@ -68,6 +69,8 @@ class DashboardView:
     """Advice when the picture is too dark or the lens is covered."""
     counter_line: str | None = None
     """A set in progress: its count, phase and breath cue."""
+    history_problem: str | None = None
+    """Why the session is not being saved just now (a full disk, a read-only file...)."""
 
 
 def _clock(seconds: float) -> str:
@@ -128,6 +131,8 @@ def render(view: DashboardView, thresholds: SlouchConfig) -> RenderableType:
         table.add_row("Set", Text(view.counter_line, style="bold magenta"))
     if view.light_problem:
         table.add_row("Camera", Text(view.light_problem, style="yellow"))
+    if view.history_problem:
+        table.add_row("History", Text(view.history_problem, style="bold red"))
     table.add_row("Camera view", Text(view.view or "—"))
     table.add_row("Analysis", f"{view.analysed_fps:.1f} frames/s, pose {view.pose_ms:.0f} ms/frame")
     parts: list[RenderableType] = [table]
@@ -188,8 +193,11 @@ class Dashboard:
         message_s: float = 15.0,
         refresh_hz: float = 4.0,
         library: MovementLibrary | None = None,
+        history_status: Callable[[], str | None] | None = None,
     ):
         self._library = library
+        self._history_status = history_status
+        self._history_problem: str | None = None
         self._console = console
         self._source = source
         self._stats = stats
@@ -250,13 +258,16 @@ class Dashboard:
             quiet_until=quiet,
             light_problem=light_problem(snapshot),
             counter_line=counter_line(snapshot),
+            history_problem=self._history_problem,
         )
 
     def update(self, snapshot: Snapshot, frame: Frame | None) -> None:
-        """Redraw when the refresh period has passed (a nudge redraws at once)."""
+        """Redraw when the refresh period has passed (a nudge or history trouble: at once)."""
         now = time.perf_counter()
-        if now - self._last_draw < self._period_s and snapshot.nudge is None:
-            return  # a nudge always redraws, so no message is missed by skipping
+        problem = self._history_status() if self._history_status is not None else None
+        changed, self._history_problem = problem != self._history_problem, problem
+        if now - self._last_draw < self._period_s and snapshot.nudge is None and not changed:
+            return  # a nudge or history trouble always redraws, so nothing is missed
         self._last_draw = now
         self._live.update(render(self.view_of(snapshot), self._thresholds), refresh=True)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from coach.history import DaySummary, History, WeekSummary
+from coach.private_files import open_private, open_private_binary, private_dir
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -383,7 +384,8 @@ def _save(fig: Figure, path: Path) -> Path:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(fig)
-    fig.savefig(path, format="png", facecolor="white")
+    with open_private_binary(path) as handle:  # charts of the user's health: 0600
+        fig.savefig(handle, format="png", facecolor="white")
     return path
 
 
@@ -560,7 +562,7 @@ def reps_chart(history: History, path: Path) -> Path:
 
 def render_charts(history: History, out_dir: Path) -> dict[str, Path]:
     """Write posture.png, still.png and reps.png; returns them by name."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(out_dir)
     return {
         "posture": posture_chart(history, out_dir / "posture.png"),
         "still": still_chart(history, out_dir / "still.png"),
@@ -697,5 +699,6 @@ def write_report(history: History, out_dir: Path) -> ReportFiles:
     """Write the charts and report.html into `out_dir`."""
     charts = render_charts(history, out_dir)
     page = out_dir / "report.html"
-    page.write_text(render_html(history, charts), encoding="utf-8")
+    with open_private(page) as handle:
+        handle.write(render_html(history, charts))
     return ReportFiles(html=page, charts=charts)

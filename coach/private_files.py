@@ -1,0 +1,78 @@
+"""Provides private folders and files: the history holds health notes, so only the user reads it.
+
+Folders the coach creates are 0700 and its data files 0600. Existing files only ever lose
+group and other bits (a read-only file stays read-only). On Windows chmod only sets the
+read-only flag, so every call here is a no-op there.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import BinaryIO, Final, TextIO
+
+PRIVATE_DIR_MODE: Final = 0o700
+PRIVATE_FILE_MODE: Final = 0o600
+_POSIX: Final = os.name == "posix"
+
+
+def tighten(path: Path) -> None:
+    """Take group and other permissions off an existing file or folder we own (best effort)."""
+    if not _POSIX:
+        return
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            path.chmod(mode & 0o700)
+    except OSError:
+        pass  # not ours, or gone: nothing to tighten
+
+
+def private_dir(path: Path, *, tighten_existing: bool = False) -> Path:
+    """Create a folder (and missing parents) as 0700; optionally tighten it if it exists.
+
+    Raises:
+        OSError: the folder cannot be created.
+    """
+    missing: list[Path] = []
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=PRIVATE_DIR_MODE)
+        except FileExistsError:
+            continue  # created meanwhile by another process
+        if _POSIX:
+            folder.chmod(PRIVATE_DIR_MODE)  # mkdir's mode is masked by the umask
+    if tighten_existing and not missing:
+        tighten(path)
+    return path
+
+
+def create_private_file(path: Path) -> None:
+    """Create an empty 0600 file unless it exists (others keep their content and get tightened)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        tighten(path)
+        return
+    os.close(fd)
+
+
+def _private_fd(path: Path) -> int:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+    tighten(path)  # an existing file keeps its mode through O_CREAT
+    return fd
+
+
+def open_private(path: Path, *, newline: str | None = None) -> TextIO:
+    """Open a file for writing text (truncated), created 0600, or tightened if it exists."""
+    return os.fdopen(_private_fd(path), "w", encoding="utf-8", newline=newline)
+
+
+def open_private_binary(path: Path) -> BinaryIO:
+    """Open a file for writing bytes (truncated), created 0600, or tightened if it exists."""
+    return os.fdopen(_private_fd(path), "wb")
