@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from coach.calibration import Calibrator
 from coach.config import Config
+from coach.decisions.analysis_rate import AnalysisRate, RateInputs
 from coach.decisions.baseline import AdaptiveNeutral, NeutralAdapter, judge_drift
 from coach.decisions.exercise import ExerciseTracker, ExerciseUpdate
 from coach.decisions.prompts import Clock, PlannedPrompt, PromptPolicy
@@ -128,6 +129,7 @@ class Analyzer:
             config.nudge, config.prompts, config.stationary, library, clock=clock
         )
         self._commands: list[str] = []
+        self._rate = AnalysisRate(config.loop)
         self._away = False
         self._guided_started = False
         self._guided = guided
@@ -165,11 +167,7 @@ class Analyzer:
     @property
     def wanted_fps(self) -> float:
         """How often the loop should analyse a frame right now."""
-        if self._exercise.active or self._guided is not None:
-            return self._config.loop.exercise_fps
-        if self._away:
-            return self._config.loop.away_fps
-        return self._config.loop.posture_fps
+        return self._rate.fps
 
     def command(self, name: str) -> None:
         """Queue a user command ("snooze", "skip", "done", "pause", "resume") for the next frame."""
@@ -274,6 +272,15 @@ class Analyzer:
             self._exercise.arm_for(nudge, t_s)
         events.extend(resolved)
         events.extend(sets)
+        self._rate.update(
+            RateInputs(
+                pose=smoothed.pose if user_seen else None,
+                exercising=self._exercise.active or self._guided is not None,
+                settling=calibrating is not None or self.prompts.open_prompt is not None,
+                away=self._away,
+            ),
+            t_s,
+        )
         return self._snapshot(
             smoothed, metrics, status, calibrating, recalibrate, activity, events, exercise
         )

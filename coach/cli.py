@@ -332,7 +332,7 @@ def _cmd_record(args: argparse.Namespace, config: Config, console: Console) -> i
     with open_frames(session.spec, config.source) as probe:
         fps, label = probe.fps, probe.description
         first = next(iter(probe.frames()), None)
-        size = first.size if first is not None else (640, 480)
+        size = first.size if isinstance(first, Frame) else (640, 480)
     with LandmarkWriter(args.landmarks, source=label, fps=fps, image_size=size) as writer:
 
         def sinks_for(stats: LoopStats) -> list[Sink]:

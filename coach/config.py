@@ -62,8 +62,17 @@ class PoseConfig:
 class LoopConfig:
     """How often the pipeline analyses frames."""
 
+    idle_fps: float = 1.0
+    """Analysis rate while the user sits still and nothing changes (the always-on cost)."""
     posture_fps: float = 5.0
-    """Analysis rate while only monitoring posture and stillness."""
+    """Analysis rate while something changes (a move, arriving, leaving), calibrating, or a
+    prompt is open; kept for `settle_s` after the last change."""
+    settle_s: float = 5.0
+    """How long the analysis stays at `posture_fps` after the last change."""
+    wake_shift_widths: float = 0.08
+    """A move of the head or shoulders by this much between two looks is a change, in body
+    widths (the shoulder width, or twice the head's height when turned sideways; landmark
+    jitter on real people is about 0.02-0.03)."""
     exercise_fps: float = 15.0
     """Analysis rate while counting reps (movement needs finer sampling)."""
     away_fps: float = 2.0
@@ -304,7 +313,10 @@ _ABOVE_ZERO = frozenset(
         "max_people",
         "smoothing_min_cutoff_hz",
         "max_input_width_px",
+        "idle_fps",
         "posture_fps",
+        "settle_s",
+        "wake_shift_widths",
         "exercise_fps",
         "away_fps",
         "sample_period_s",
@@ -367,6 +379,7 @@ _AT_MOST = {
     "max_input_width_px": 16384,
     "max_people": 10,
     "camera_fps": 240,
+    "idle_fps": 240,
     "posture_fps": 240,
     "exercise_fps": 240,
     "away_fps": 240,

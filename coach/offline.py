@@ -59,5 +59,6 @@ def analyze_file(
     from coach.source import VideoFileSource
 
     with VideoFileSource(path) as source, PoseEstimator(model, config.pose) as estimator:
-        run(analysed_frames(source.frames(), estimator, gate, stats), analyzer, [collector], stats)
+        frames = source.frames(gate.is_due)
+        run(analysed_frames(frames, estimator, gate, stats), analyzer, [collector], stats)
         return OfflineRun(collector.snapshots, stats, source.fps)

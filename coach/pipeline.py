@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from coach.records import Frame, PoseSample
+from coach.records import Frame, PoseSample, SkippedFrame
 
 if TYPE_CHECKING:
     from coach.analyzer import Snapshot
@@ -64,6 +64,14 @@ class RateGate:
         self._wanted_fps = wanted_fps
         self._next_due_s: float | None = None
 
+    def is_due(self, t_s: float) -> bool:
+        """Whether `admit(t_s)` would take the sample (without taking it).
+
+        Sources ask this before decoding a frame, so frames the loop would skip are never
+        decoded (a 30 fps camera analysed once a second decodes one frame in thirty).
+        """
+        return self._next_due_s is None or t_s >= self._next_due_s - self._SLACK_S
+
     def admit(self, t_s: float) -> bool:
         """Whether the sample at `t_s` should be analysed."""
         period_s = 1.0 / max(self._wanted_fps(), 0.1)
@@ -75,15 +83,16 @@ class RateGate:
         return True
 
 
-def _note_time(stats: LoopStats, t_s: float) -> None:
-    stats.frames_read += 1
+def _note_time(stats: LoopStats, t_s: float, index: int | None = None) -> None:
+    # A live source numbers every camera frame, decoded or not: count what the camera sent.
+    stats.frames_read = max(stats.frames_read + 1, 0 if index is None else index + 1)
     if stats.first_t_s is None:
         stats.first_t_s = t_s
     stats.last_t_s = t_s
 
 
 def analysed_frames(
-    frames: Iterable[Frame], estimator: Estimator, gate: RateGate, stats: LoopStats
+    frames: Iterable[Frame | SkippedFrame], estimator: Estimator, gate: RateGate, stats: LoopStats
 ) -> Iterator[tuple[Frame | None, PoseSample]]:
     """Decode frames, keep those the gate admits, and run the pose stage on them (timed)."""
     iterator = iter(frames)
@@ -93,8 +102,8 @@ def analysed_frames(
         stats.decode_s += time.perf_counter() - started
         if frame is None:
             return
-        _note_time(stats, frame.t_s)
-        if not gate.admit(frame.t_s):
+        _note_time(stats, frame.t_s, frame.index)
+        if isinstance(frame, SkippedFrame) or not gate.admit(frame.t_s):
             continue
         started = time.perf_counter()
         sample = estimator.estimate(frame)

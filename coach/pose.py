@@ -47,7 +47,7 @@ from coach.records import UPPER_BODY, Frame, Pose, PoseSample, Tracking
 
 # While someone is tracked but fewer people than `max_people`, the detector looks for
 # others at most this often (MediaPipe runs it on every frame: a third of the cost).
-REDETECT_INTERVAL_S: Final = 1.0
+REDETECT_INTERVAL_S: Final = 10.0
 # Two tracked regions overlapping this much follow the same person: keep one.
 SAME_PERSON_OVERLAP: Final = 0.5
 # One inference thread: the coach runs beside the user's work, not instead of it.

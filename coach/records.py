@@ -103,6 +103,14 @@ class Frame:
         return int(self.image.shape[1]), int(self.image.shape[0])
 
 
+@dataclass(frozen=True)
+class SkippedFrame:
+    """A frame read past without being decoded: the analysis loop would not have used it."""
+
+    t_s: float
+    index: int
+
+
 class Tracking(Enum):
     """Whether a frame's pose can be trusted."""
 

@@ -19,7 +19,7 @@ from coach.config import Config
 from coach.decisions.prompts import Clock
 from coach.errors import ConfigError
 from coach.pipeline import LoopStats, RateGate, Sink, replayed_samples, run
-from coach.records import Frame, PoseSample
+from coach.records import Frame, PoseSample, SkippedFrame
 
 if TYPE_CHECKING:
     from coach.session_log import SessionLog
@@ -38,7 +38,15 @@ def resolve_model(path: Path | None, console: Console, rebuild: bool = False) ->
     )
 
 
-def _paced(frames: Iterable[Frame]) -> Iterator[Frame]:
+class _Timestamped(Protocol):
+    @property
+    def t_s(self) -> float: ...
+
+
+T = TypeVar("T", bound=_Timestamped)
+
+
+def _paced(frames: Iterable[T]) -> Iterator[T]:
     """Release video frames at their own timestamps, as a camera would."""
     started: float | None = None
     for frame in frames:
@@ -49,14 +57,6 @@ def _paced(frames: Iterable[Frame]) -> Iterator[Frame]:
         if delay_s > 0:
             time.sleep(delay_s)
         yield frame
-
-
-class _Timestamped(Protocol):
-    @property
-    def t_s(self) -> float: ...
-
-
-T = TypeVar("T", bound=_Timestamped)
 
 
 def _limited(items: Iterable[T], max_seconds: float | None) -> Iterator[T]:
@@ -182,7 +182,7 @@ class Session:
             estimator = stack.enter_context(PoseEstimator(model, self.config.pose))
             self.source_fps = source.fps
             self.label = source.description
-            frames: Iterable[Frame] = source.frames()
+            frames: Iterable[Frame | SkippedFrame] = source.frames(gate.is_due)
             if realtime and not source.live:
                 frames = _paced(frames)
             if controls is not None and isinstance(source, LiveSource):

@@ -685,6 +685,10 @@ class SessionLog:
             if not keep_trying:
                 raise history_error(self.path, exc) from None
             self._failure = describe_failure(self.path, exc)
+        if keep_trying and self._failure is None:
+            # Say it from the start, even where the first write comes late (a replay is
+            # logged when it ends): a read-only file or folder, or a full disk.
+            self._failure = filesystem_problem(self.path)
         self.recovered_sessions = recovered
         """Sessions a crashed run had left open, closed on opening."""
         self.dropped = 0

@@ -17,7 +17,7 @@ from coach.closing import ClosesOnExit
 from coach.config import SourceConfig
 from coach.errors import CameraUnavailable, StreamUnreachable, VideoUnreadable
 from coach.landmark_file import SUFFIXES
-from coach.records import Frame
+from coach.records import Frame, SkippedFrame
 from coach.redact import redact
 
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
@@ -84,14 +84,28 @@ class VideoFileSource(ClosesOnExit):
         """A short label for views and logs."""
         return self.path.name
 
-    def frames(self) -> Iterator[Frame]:
-        """Yield each frame in order with its stream timestamp."""
+    def frames(
+        self, is_due: Callable[[float], bool] | None = None
+    ) -> Iterator[Frame | SkippedFrame]:
+        """Yield each frame in order with its stream timestamp.
+
+        With `is_due`, a frame it declines is read past without being decoded (a
+        `SkippedFrame`): the analysis loop would not use it, and decoding is most of the
+        cost of reading a video.
+        """
         index = 0
         while True:
+            t_s = index / self.fps
+            if is_due is not None and not is_due(t_s):
+                if not self._capture.grab():
+                    break
+                yield SkippedFrame(t_s=t_s, index=index)
+                index += 1
+                continue
             ok, image = self._capture.read()
             if not ok or image is None:
                 break
-            yield Frame(image=np.ascontiguousarray(image), t_s=index / self.fps, index=index)
+            yield Frame(image=np.ascontiguousarray(image), t_s=t_s, index=index)
             index += 1
         if index == 0:
             raise VideoUnreadable(
@@ -107,6 +121,10 @@ class VideoFileSource(ClosesOnExit):
     def close(self) -> None:
         """Release the decoder."""
         self._capture.release()
+
+
+def _always(_t_s: float) -> bool:
+    return True
 
 
 class LiveSource(ClosesOnExit):
@@ -144,6 +162,10 @@ class LiveSource(ClosesOnExit):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._next_index = 0
+        self._waiting = False
+        """The loop waits for a frame: the reader decodes the next due one."""
+        self._is_due: Callable[[float], bool] = _always
+        self._last_grab_s = time.monotonic()
         capture = self._open()
         # Read before the reader starts: from then on only the reader touches the capture.
         self.fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0) or config.camera_fps
@@ -205,43 +227,61 @@ class LiveSource(ClosesOnExit):
             stall_s = 0.9 * self._config.stream_read_timeout_s
             while not stop.is_set():
                 started = time.monotonic()
-                ok, image = capture.read()
+                # grab() takes the frame off the camera or stream without decoding it; only a
+                # frame the loop is waiting for and will analyse is decoded (retrieve).
+                ok = capture.grab()
                 returned = time.monotonic()
                 t_s = returned - self._t0
                 with self._cond:
-                    # An abandoned reader whose read() returns late publishes nothing.
-                    if stop.is_set():
+                    if stop.is_set():  # an abandoned reader whose read returns late
                         return
-                    if not ok or image is None:
+                    if not ok:
                         self._failed = True
                         self._stalled = returned - started >= stall_s
                         self._cond.notify_all()
                         return
-                    # Frame numbers carry on across a reconnect, like the timestamps.
-                    self._latest = (image, t_s, self._next_index)
+                    index = self._next_index
                     self._next_index += 1
+                    self._last_grab_s = returned
+                    wanted = self._waiting and self._is_due(t_s)
+                if not wanted:
+                    continue
+                ok, image = capture.retrieve()
+                with self._cond:
+                    if stop.is_set():
+                        return
+                    if not ok or image is None:
+                        continue  # a frame that does not decode: wait for the next one
+                    # Frame numbers carry on across a reconnect, like the timestamps.
+                    self._latest = (image, t_s, index)
                     self._cond.notify_all()
         finally:
             capture.release()
 
-    def frames(self) -> Iterator[Frame]:
-        """Yield the newest frame each time the consumer is ready; stale ones are dropped.
+    def frames(self, is_due: Callable[[float], bool] | None = None) -> Iterator[Frame]:
+        """Yield a fresh frame each time the consumer is ready; stale ones are dropped.
 
-        A stream that stalls or drops is reopened (the user is told), for up to
-        `reconnect_s`; frames then carry on with the same clock.
+        Only the frame handed over is decoded, and with `is_due` only once it is due (the
+        analysis loop's rate), so a camera sending 30 frames a second to a coach looking
+        once a second costs one decode a second. A stream that stalls or drops is reopened
+        (the user is told), for up to `reconnect_s`; frames then carry on with the same clock.
         """
         last_index = -1
         timeout_s = self._config.stream_read_timeout_s
         what = "camera" if self.spec.kind == "camera" else "stream"
         reconnected = False
+        self._is_due = is_due if is_due is not None else _always
         while True:
             with self._cond:
-                deadline = time.monotonic() + timeout_s
+                self._waiting = True
+                self._last_grab_s = time.monotonic()
                 while (self._latest is None or self._latest[2] == last_index) and not self._failed:
-                    remaining = deadline - time.monotonic()
+                    # A stall is a camera that sends nothing, not a frame that is not yet due.
+                    remaining = self._last_grab_s + timeout_s - time.monotonic()
                     if remaining <= 0 or self._stop.is_set():
                         break
-                    self._cond.wait(remaining)
+                    self._cond.wait(min(remaining, 0.5))
+                self._waiting = False
                 latest, stopped = self._latest, self._stop.is_set()
                 dropped = self._failed and not self._stalled
             if latest is not None and latest[2] != last_index:

@@ -67,7 +67,7 @@ def test_coach_run_survives_a_stream_fault_resumes_and_stops_cleanly(
 
 
 class _FakeCapture:
-    """Stands in for cv2.VideoCapture: frames filled with `value`; `stuck` hangs in read()."""
+    """Stands in for cv2.VideoCapture: frames filled with `value`; `stuck` hangs in grab()."""
 
     def __init__(self, value: int, stuck: bool) -> None:
         self.value, self.stuck = value, stuck
@@ -91,6 +91,14 @@ class _FakeCapture:
             return True, np.full((2, 2, 3), self.value, np.uint8)
         finally:
             self.in_read.clear()
+
+    def grab(self) -> bool:
+        """The coach takes frames with grab() and decodes the ones it uses with retrieve()."""
+        ok, self._frame = self.read()
+        return ok
+
+    def retrieve(self) -> tuple[bool, np.ndarray]:
+        return True, self._frame
 
     def release(self) -> None:
         self.released_during_read |= self.in_read.is_set()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -35,6 +36,10 @@ _TRACKING_TEXT = {
 }
 
 
+# The dashboard's "now" figures (analysis rate, CPU) cover about this much wall time.
+_RATE_WINDOW_S = 10.0
+
+
 @dataclass(frozen=True)
 class DashboardView:
     """What the dashboard shows; built from a snapshot and the loop's counters."""
@@ -55,7 +60,10 @@ class DashboardView:
     """The latest nudge (or advice) while it is fresh."""
     recalibrate: bool
     analysed_fps: float
+    """Frames analysed per second over the last few seconds (the adaptive rate at work)."""
     pose_ms: float
+    cpu_percent: float | None = None
+    """The coach's own CPU use over the last few seconds, % of one core."""
     activity: str | None = None
     seated_s: float = 0.0
     since_movement_s: float = 0.0
@@ -134,7 +142,11 @@ def render(view: DashboardView, thresholds: SlouchConfig) -> RenderableType:
     if view.history_problem:
         table.add_row("History", Text(view.history_problem, style="bold red"))
     table.add_row("Camera view", Text(view.view or "—"))
-    table.add_row("Analysis", f"{view.analysed_fps:.1f} frames/s, pose {view.pose_ms:.0f} ms/frame")
+    cpu = "" if view.cpu_percent is None else f", coach CPU {view.cpu_percent:.1f}% of a core"
+    table.add_row(
+        "Analysis",
+        f"{view.analysed_fps:.1f} frames/s now, pose {view.pose_ms:.0f} ms/frame{cpu}",
+    )
     parts: list[RenderableType] = [table]
     if view.recalibrate:
         parts.append(
@@ -198,6 +210,7 @@ class Dashboard:
         self._library = library
         self._history_status = history_status
         self._history_problem: str | None = None
+        self._undrawn: Snapshot | None = None
         self._console = console
         self._source = source
         self._stats = stats
@@ -205,6 +218,8 @@ class Dashboard:
         self._period_s = 1.0 / refresh_hz
         self._last_draw = 0.0
         self._started = time.perf_counter()
+        # (wall s, frames analysed, process CPU s) over the last `_RATE_WINDOW_S`.
+        self._rate_marks: deque[tuple[float, int, float]] = deque()
         self._recent = RecentNudge(message_s)
         self._live = Live(console=console, auto_refresh=False, transient=False)
         self._live.start()
@@ -233,6 +248,7 @@ class Dashboard:
             quiet = f"snoozed for {_clock(snapshot.snoozed_until_s - snapshot.t_s)}"
         planned = snapshot.next_prompt
         next_prompt = f"in {_clock(planned.in_s)}: {planned.reason}" if planned else None
+        analysed_fps, cpu_percent = self._recent_rates(stats)
         return DashboardView(
             source=self._source,
             t_s=snapshot.t_s - (stats.first_t_s or 0.0),
@@ -248,7 +264,8 @@ class Dashboard:
             next_nudge_in_s=snapshot.next_nudge_in_s,
             message=message,
             recalibrate=snapshot.recalibrate,
-            analysed_fps=stats.frames_analysed / max(time.perf_counter() - self._started, 1e-6),
+            analysed_fps=analysed_fps,
+            cpu_percent=cpu_percent,
             pose_ms=1000.0 * stats.pose_s / max(stats.frames_analysed, 1),
             activity=snapshot.activity,
             seated_s=snapshot.seated_s,
@@ -261,16 +278,35 @@ class Dashboard:
             history_problem=self._history_problem,
         )
 
+    def _recent_rates(self, stats: LoopStats) -> tuple[float, float | None]:
+        """Analysed frames per second and the process's CPU share, over the last seconds."""
+        now, cpu_s = time.perf_counter(), time.process_time()
+        marks = self._rate_marks
+        marks.append((now, stats.frames_analysed, cpu_s))
+        while len(marks) > 2 and now - marks[1][0] >= _RATE_WINDOW_S:
+            marks.popleft()
+        then, frames, cpu_then = marks[0]
+        span_s = now - then
+        if span_s < 0.5:  # too short to say: the rate since the start instead
+            elapsed_s = max(now - self._started, 1e-6)
+            return stats.frames_analysed / elapsed_s, None
+        return (stats.frames_analysed - frames) / span_s, 100.0 * (cpu_s - cpu_then) / span_s
+
     def update(self, snapshot: Snapshot, frame: Frame | None) -> None:
         """Redraw when the refresh period has passed (a nudge or history trouble: at once)."""
         now = time.perf_counter()
         problem = self._history_status() if self._history_status is not None else None
         changed, self._history_problem = problem != self._history_problem, problem
         if now - self._last_draw < self._period_s and snapshot.nudge is None and not changed:
+            self._undrawn = snapshot
             return  # a nudge or history trouble always redraws, so nothing is missed
+        self._undrawn = None
         self._last_draw = now
         self._live.update(render(self.view_of(snapshot), self._thresholds), refresh=True)
 
     def close(self) -> None:
-        """Leave the last view on screen."""
+        """Leave the last view on screen (the final snapshot, even if it came between draws)."""
+        if self._undrawn is not None:
+            self._live.update(render(self.view_of(self._undrawn), self._thresholds), refresh=True)
+            self._undrawn = None
         self._live.stop()

@@ -1,0 +1,86 @@
+"""Decides how often to analyse a frame: rarely while nothing changes, more at once when it does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from coach.config import LoopConfig
+from coach.features.user import centre_and_body_scale
+from coach.records import Landmark, Pose
+
+# The head and shoulders: they move when the user shifts, slouches, stands or starts a set,
+# and stay put while the hands type (typing must not keep the analysis awake).
+_WATCHED = (Landmark.NOSE, Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER)
+_MIN_VISIBILITY = 0.5
+
+
+@dataclass(frozen=True)
+class RateInputs:
+    """What the rate depends on, from the stages that ran on this sample."""
+
+    pose: Pose | None
+    """The user's pose (None: not seen)."""
+    exercising: bool
+    """A set is armed or gathering: movement needs fine sampling."""
+    settling: bool
+    """Calibrating, or a prompt is open: something is about to happen."""
+    away: bool
+
+
+class AnalysisRate:
+    """Picks the analysis rate from what the last samples showed (frames per second).
+
+    While the user sits still the coach looks about once a second (`idle_fps`); a slouch
+    builds over tens of seconds, so nothing is missed. When the head or shoulders move by
+    more than `wake_shift_widths` shoulder widths between two looks, or the user appears or
+    disappears, it looks `posture_fps` times a second at once and for `settle_s` after the
+    last change (the hysteresis that keeps it from flapping). Sets get `exercise_fps`.
+    """
+
+    def __init__(self, config: LoopConfig) -> None:
+        self._config = config
+        self._last_pose: Pose | None = None
+        self._seen: bool | None = None
+        self._awake_until_s: float | None = None
+        self.fps = config.posture_fps
+
+    def update(self, inputs: RateInputs, t_s: float) -> float:
+        """Take one analysed sample; return the rate wanted from now on."""
+        seen = inputs.pose is not None
+        if self._seen is not None and seen != self._seen:
+            self._wake(t_s)
+        self._seen = seen
+        if inputs.pose is not None:
+            if self._last_pose is not None and self._moved(self._last_pose, inputs.pose):
+                self._wake(t_s)
+            self._last_pose = inputs.pose
+        c = self._config
+        if inputs.exercising:
+            self.fps = c.exercise_fps
+        elif inputs.settling or (self._awake_until_s is not None and t_s < self._awake_until_s):
+            self.fps = c.posture_fps
+        elif inputs.away:
+            self.fps = min(c.away_fps, c.idle_fps)
+        else:
+            self.fps = c.idle_fps
+        return self.fps
+
+    def _wake(self, t_s: float) -> None:
+        self._awake_until_s = t_s + self._config.settle_s
+
+    def _moved(self, before: Pose, now: Pose) -> bool:
+        visible = [
+            lm
+            for lm in _WATCHED
+            if before.visibility[lm] >= _MIN_VISIBILITY and now.visibility[lm] >= _MIN_VISIBILITY
+        ]
+        if not visible:
+            return True  # the head and shoulders went out of view: something happened
+        _, scale = centre_and_body_scale(before)
+        if scale <= 0:
+            return True
+        size = np.array(now.image_size, dtype=np.float64)
+        shift = (now.image_xyz[visible, :2] - before.image_xyz[visible, :2]) * size / size[1]
+        return bool(np.max(np.linalg.norm(shift, axis=1)) > self._config.wake_shift_widths * scale)
