@@ -275,6 +275,7 @@ class Analyzer:
         self._rate.update(
             RateInputs(
                 pose=smoothed.pose if user_seen else None,
+                slouch_score=metrics.score if metrics is not None else None,
                 exercising=self._exercise.active or self._guided is not None,
                 settling=calibrating is not None or self.prompts.open_prompt is not None,
                 away=self._away,

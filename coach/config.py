@@ -73,6 +73,9 @@ class LoopConfig:
     """A move of the head or shoulders by this much between two looks is a change, in body
     widths (the shoulder width, or twice the head's height when turned sideways; landmark
     jitter on real people is about 0.02-0.03)."""
+    wake_score: float = 3.0
+    """A change of the slouch score by this much between two looks is a change too (the
+    score enters a slouch at 10): the coach looks closely while a posture is on the move."""
     exercise_fps: float = 15.0
     """Analysis rate while counting reps (movement needs finer sampling)."""
     away_fps: float = 2.0
@@ -317,6 +320,7 @@ _ABOVE_ZERO = frozenset(
         "posture_fps",
         "settle_s",
         "wake_shift_widths",
+        "wake_score",
         "exercise_fps",
         "away_fps",
         "sample_period_s",

@@ -14,9 +14,10 @@ from tests.conftest import make_pose
 LOOP = LoopConfig()
 
 
-def inputs(pose: Pose | None, **flags: bool) -> RateInputs:
+def inputs(pose: Pose | None, score: float | None = None, **flags: bool) -> RateInputs:
     return RateInputs(
         pose=pose,
+        slouch_score=score,
         exercising=flags.get("exercising", False),
         settling=flags.get("settling", False),
         away=flags.get("away", False),
@@ -76,3 +77,11 @@ def test_a_set_or_a_calibration_or_an_open_prompt_keep_it_up() -> None:
     assert rate.update(inputs(make_pose(), exercising=True), 0.0) == LOOP.exercise_fps
     assert rate.update(inputs(make_pose(), settling=True), 30.0) == LOOP.posture_fps
     assert rate.update(inputs(make_pose()), 60.0) == LOOP.idle_fps
+
+
+def test_a_posture_on_the_move_raises_it() -> None:
+    rate = AnalysisRate(LOOP)
+    for t in range(5):
+        assert rate.update(inputs(make_pose(float(t)), score=1.0), float(t)) == LOOP.idle_fps
+    # The score climbs toward a slouch (no landmark moves much on its own): look closer.
+    assert rate.update(inputs(make_pose(5.0), score=5.0), 5.0) == LOOP.posture_fps

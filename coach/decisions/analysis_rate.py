@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,8 @@ class RateInputs:
 
     pose: Pose | None
     """The user's pose (None: not seen)."""
+    slouch_score: float | None
+    """The posture's slouch score (None: not measured): a posture on the move is a change."""
     exercising: bool
     """A set is armed or gathering: movement needs fine sampling."""
     settling: bool
@@ -34,14 +37,15 @@ class AnalysisRate:
 
     While the user sits still the coach looks about once a second (`idle_fps`); a slouch
     builds over tens of seconds, so nothing is missed. When the head or shoulders move by
-    more than `wake_shift_widths` shoulder widths between two looks, or the user appears or
-    disappears, it looks `posture_fps` times a second at once and for `settle_s` after the
+    more than `wake_shift_widths` body widths between two looks, the slouch score moves by
+    more than `wake_score`, or the user appears or disappears, it looks `posture_fps` times a second at once and for `settle_s` after the
     last change (the hysteresis that keeps it from flapping). Sets get `exercise_fps`.
     """
 
     def __init__(self, config: LoopConfig) -> None:
         self._config = config
         self._last_pose: Pose | None = None
+        self._last_score: float | None = None
         self._seen: bool | None = None
         self._awake_until_s: float | None = None
         self.fps = config.posture_fps
@@ -56,6 +60,13 @@ class AnalysisRate:
             if self._last_pose is not None and self._moved(self._last_pose, inputs.pose):
                 self._wake(t_s)
             self._last_pose = inputs.pose
+        if inputs.slouch_score is not None and math.isfinite(inputs.slouch_score):
+            if (
+                self._last_score is not None
+                and abs(inputs.slouch_score - self._last_score) > self._config.wake_score
+            ):
+                self._wake(t_s)
+            self._last_score = inputs.slouch_score
         c = self._config
         if inputs.exercising:
             self.fps = c.exercise_fps
