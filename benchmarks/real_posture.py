@@ -43,9 +43,10 @@ CONTINUOUS_SAMPLE_S = 0.1
 # Key-press files and stills: every frame judged on its own (no median, no debounce).
 FRAME_BY_FRAME_TOML = """
 [loop]
-posture_fps = 1000
-exercise_fps = 1000
-away_fps = 1000
+idle_fps = 240
+posture_fps = 240
+exercise_fps = 240
+away_fps = 240
 sample_period_s = 0.001
 [slouch]
 median_window_s = 0.001
