@@ -30,7 +30,8 @@ class SourceConfig:
     stream_read_timeout_s: float = 5.0
     """How long a live source may deliver no frame before it counts as lost."""
     reconnect_s: float = 30.0
-    """How long to keep reopening a camera or stream that dropped out before giving up."""
+    """How long to keep reopening a camera or stream that dropped out before giving up (0: do
+    not reopen it)."""
 
 
 @dataclass(frozen=True)

@@ -251,7 +251,11 @@ class LiveSource(ClosesOnExit):
                     if stop.is_set():
                         return
                     if not ok or image is None:
-                        continue  # a frame that does not decode: wait for the next one
+                        # What read() reported as a failed read: the stream ended or broke.
+                        self._failed = True
+                        self._stalled = False
+                        self._cond.notify_all()
+                        return
                     # Frame numbers carry on across a reconnect, like the timestamps.
                     self._latest = (image, t_s, index)
                     self._cond.notify_all()
@@ -320,6 +324,8 @@ class LiveSource(ClosesOnExit):
         """Reopen a stalled or dropped camera or stream within `reconnect_s`; True once open."""
         deadline = time.monotonic() + self._config.reconnect_s
         self.close()
+        if self._config.reconnect_s <= 0:  # reconnecting is turned off
+            return False
         while True:
             try:
                 self.resume()

@@ -182,8 +182,11 @@ def test_a_cut_short_gz_recording_is_read_up_to_the_cut(
     writer = LandmarkWriter(whole, source="cam", fps=5.0, image_size=(640, 480))
     for i in range(200):
         writer.write(sample_of(make_pose(i / 5), i / 5))
-    # What a killed `coach record` leaves: every line flushed, no gzip end; then cut mid-line.
-    flushed = whole.read_bytes()
+    # What a killed `coach record` leaves (under the recording's temporary name, since the
+    # file is renamed into place only when it closes): every line flushed, no gzip end;
+    # then cut mid-line.
+    (partial,) = tmp_path.glob(".whole.jsonl.gz.*")
+    flushed = partial.read_bytes()
     writer.close()
     cut = tmp_path / "cut.jsonl.gz"
     cut.write_bytes(flushed[: len(flushed) * 2 // 3])
