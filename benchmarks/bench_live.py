@@ -210,7 +210,8 @@ class RunFigures:
     false_aways: int
     analysed: int
     session_s: float
-    notes: list[str] = field(default_factory=list)
+    by_part: list[tuple[str, float, float]] = field(default_factory=list)
+    """(part of the session, CPU-s per s, analysed frames per s) for each part."""
 
 
 def figures(
@@ -299,6 +300,15 @@ def figures(
         false_aways=max(false_aways, 0),
         analysed=lines[-1]["analysed"] if lines else 0,
         session_s=end - spawn_wall_s,
+        by_part=[
+            (
+                f"{seg['name']} {seg['start_s']:g}-{seg['end_s']:g} s",
+                cpu_rate(samples, at(seg["start_s"]), at(seg["end_s"])),
+                analysed_rate(lines, at(seg["start_s"]), at(seg["end_s"])),
+            )
+            for seg in truth["segments"]
+            if seg["end_s"] > seg["start_s"]
+        ],
     )
 
 
@@ -482,6 +492,22 @@ def run_coach(
         drain.join(5)
         with contextlib.suppress(OSError):
             os.close(master)
+    if process.returncode != 0:
+        say(f"  {name}: coach run exited with status {process.returncode} when stopped")
+    # Kept beside the event log (--keep), to look into a run afterwards.
+    (folder / "run.json").write_text(
+        json.dumps(
+            {
+                "command": command,
+                "spawn_wall_s": spawn_wall_s,
+                "stream_start_wall_s": t0,
+                "exit_status": process.returncode,
+                "readings": [dataclasses.astuple(r) for r in sampler.samples],
+                "readings_columns": [f.name for f in dataclasses.fields(ProcSample)],
+            }
+        )
+        + "\n"
+    )
     return figures(name, truth, read_events(events), sampler.samples, spawn_wall_s, t0)
 
 
@@ -600,6 +626,15 @@ def report(
         out(
             f"{label:{width}}  {mine:>24}  {theirs:>24}  {target:>8}  {_met(verdict) if target else ''}"
         )
+    runs = [r for r in (coach, every) if r is not None]
+    if runs:
+        out("")
+        head = "  ".join(f"{r.name + ' CPU-s/s':>22}  {'frames/s':>8}" for r in runs)
+        width = max(len(part) for part, _, _ in runs[0].by_part)
+        out(f"{'by part of the session':{width}}  {head}")
+        for i, (part, _, _) in enumerate(runs[0].by_part):
+            cells = "  ".join(f"{r.by_part[i][1]:>22.3f}  {r.by_part[i][2]:>8.1f}" for r in runs)
+            out(f"{part:{width}}  {cells}")
     if coach and every:
         out("")
         for label, mine, theirs in (
@@ -626,11 +661,17 @@ def report_day(result: day_replay.DayResult, out: Callable[[str], None] = print)
         f"against {result.every_frame} for every frame at {day_replay.CAMERA_FPS:g} fps: "
         f"{result.every_frame / max(result.inferences, 1):.1f}x fewer"
     )
-    parts = ", ".join(
-        f"{kind} {n} ({n / max(result.seconds_by_kind[kind], 1e-9):.2f}/s)"
-        for kind, n in result.by_kind.most_common()
-    )
-    out(f"  by part of the day: {parts}")
+    out("  by part of the day (inferences, per second, at each rate wanted):")
+    for kind, n in result.by_kind.most_common():
+        rates = ", ".join(
+            f"{rate:g} fps: {m}"
+            for (k, rate), m in sorted(result.by_kind_rate.items())
+            if k == kind
+        )
+        seconds = result.seconds_by_kind[kind]
+        out(
+            f"    {kind:8} {seconds / 3600:5.2f} h  {n:7d}  {n / max(seconds, 1e-9):5.2f}/s  ({rates})"
+        )
     rates = ", ".join(f"{rate:g} fps: {n}" for rate, n in sorted(result.by_rate.items()))
     out(f"  by the rate wanted: {rates}")
     sets = ", ".join(
@@ -690,7 +731,7 @@ def main(argv: list[str] | None = None) -> int:
     if "day" in parts:
         hours = args.day_hours if args.day_hours is not None else (1.0 if args.quick else 8.0)
         print()
-        print(f"A {hours:g}-hour working day of landmarks through the decision layer:")
+        print(f"A working day of {hours:g} h of landmarks through the decision layer:")
         report_day(day_replay.replay_day(day_replay.working_day(hours), config))
     print()
     print("All targets met." if ok else "Some targets are not met (see above).")

@@ -111,6 +111,7 @@ class DayResult:
     seconds_by_kind: Counter[str] = field(default_factory=Counter)
     by_rate: Counter[float] = field(default_factory=Counter)
     """Inferences per analysis rate the coach wanted when the frame was admitted."""
+    by_kind_rate: Counter[tuple[str, float]] = field(default_factory=Counter)
     slouch_flips: int = 0
     away_flips: int = 0
     sets: list[SetCompleted] = field(default_factory=list)
@@ -171,6 +172,7 @@ def replay_day(
             result.inferences += 1
             result.by_kind[kind] += 1
             result.by_rate[rate] += 1
+            result.by_kind_rate[kind, rate] += 1
             stats.frames_analysed += 1
             yield None, synthetic_sample(pose, t_s)
 

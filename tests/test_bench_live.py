@@ -175,6 +175,10 @@ def _scripted_log(tmp_path: Path) -> tuple[list[dict[str, Any]], dict[str, Any],
         "reps": 5,
         "movement": "cat-cow",
         "nudge_hold_s": CONFIG.nudge.hold_s,
+        "segments": [
+            {"name": kind, "start_s": float(a), "end_s": float(b)}
+            for (kind, _), a, b in zip(parts, starts, starts[1:], strict=False)
+        ],
     }
     t0_wall = 5000.0
     analyzer = Analyzer(fixed_rate(10.0), load_library(), calibrate_s=3.0)
@@ -223,6 +227,12 @@ def test_the_figures_of_a_run_come_from_its_event_log_and_readings(tmp_path: Pat
     assert run.set_fps == pytest.approx(10.0, abs=0.3)
     assert (run.reps, run.reps_how) == (5, "recognised set")
     assert (run.false_slouches, run.false_aways) == (0, 0)
+    # Part by part: the CPU readings' slope and the analysed frames.
+    assert [part for part, _, _ in run.by_part][:2] == ["still 0-20 s", "slouch 20-35 s"]
+    away_part = run.by_part[3]
+    assert away_part[0] == "away 40-50 s" and away_part[1] == pytest.approx(0.1)
+    assert away_part[2] == pytest.approx(10.0, abs=0.3)
+    assert run.by_part[5][1] == pytest.approx(0.3, abs=0.01)  # the set: 0.1 + 0.2
     assert run.slouch_nudge_s is None  # the default hold (45 s) is longer than the slouch
     verdicts = dict(bench_live.report(run, None, truth, CONFIG, out=lambda _: None))
     assert verdicts["peak RSS, MB"] is True
