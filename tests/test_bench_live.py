@@ -226,7 +226,7 @@ def test_the_figures_of_a_run_come_from_its_event_log_and_readings(tmp_path: Pat
     assert run.still_fps == pytest.approx(10.0, abs=0.3)
     assert run.set_fps == pytest.approx(10.0, abs=0.3)
     assert (run.reps, run.reps_how) == (5, "recognised set")
-    assert (run.false_slouches, run.false_aways) == (0, 0)
+    assert (run.false_slouches, run.slouches_in_set, run.false_aways) == (0, 0, 0)
     # Part by part: the CPU readings' slope and the analysed frames.
     assert [part for part, _, _ in run.by_part][:2] == ["still 0-20 s", "slouch 20-35 s"]
     away_part = run.by_part[3]
@@ -308,3 +308,5 @@ def test_one_short_coach_run_is_measured_end_to_end(tmp_path: Path) -> None:
     assert run.away_s is not None and run.away_s <= 8.0
     assert run.analysed > 10
     assert (tmp_path / "coach" / "terminal.log").stat().st_size > 0  # the dashboard drew
+    # Kept, the run's figures can be printed again from its folder.
+    assert bench_live.kept_run(tmp_path / "coach", session.truth) == run
