@@ -685,8 +685,10 @@ def report_day(result: day_replay.DayResult, out: Callable[[str], None] = print)
     sets = ", ".join(
         f"{s.movement} {s.reps} reps{' (recognised)' if s.recognised else ''}" for s in result.sets
     )
+    prompts = ", ".join(f"{n} {reason}" for reason, n in result.prompts.most_common())
     out(
         f"  decisions: {result.slouch_flips} slouch flips, {result.away_flips} times away, "
+        f"prompts: {prompts or 'none'}, "
         f"sets: {sets or 'none'} (truth: {day_replay.SET_REPS}-rep cat-cow sets at the "
         f"hours that have one); replay took {result.wall_s:.0f} s"
     )
@@ -770,8 +772,9 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(f"A working day of {hours:g} h of landmarks through the decision layer:")
         report_day(day_replay.replay_day(day_replay.working_day(hours), config))
-    print()
-    print("All targets met." if ok else "Some targets are not met (see above).")
+    if parts & {"coach", "every-frame"}:
+        print()
+        print("All targets met." if ok else "Some targets are not met (see above).")
     return 0
 
 

@@ -114,6 +114,8 @@ class DayResult:
     by_kind_rate: Counter[tuple[str, float]] = field(default_factory=Counter)
     slouch_flips: int = 0
     away_flips: int = 0
+    prompts: Counter[str] = field(default_factory=Counter)
+    """Prompts (nudges) by reason: a movement prompt arms a rep counter, at the exercise rate."""
     sets: list[SetCompleted] = field(default_factory=list)
     wall_s: float = 0.0
 
@@ -137,6 +139,8 @@ class _Tally:
             self.result.away_flips += 1
         self._state, self._activity = snapshot.state, snapshot.activity
         self.result.sets.extend(e for e in snapshot.events if isinstance(e, SetCompleted))
+        if snapshot.nudge is not None:
+            self.result.prompts[snapshot.nudge.reason] += 1
 
     def close(self) -> None:
         pass
