@@ -118,6 +118,12 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--realtime", action="store_true", help="play a video file at its own speed, not file speed"
     )
+    run.add_argument(
+        "--events",
+        type=Path,
+        metavar="FILE",
+        help="also write the decisions to FILE as JSON lines, one per change (for scripts)",
+    )
     _history_arguments(run, "session")
 
     analyze = sub.add_parser(
@@ -192,6 +198,9 @@ def _cmd_run(args: argparse.Namespace, config: Config, console: Console) -> int:
             )
             args.source = str(args.fallback_video)
             config = _demo_timings(config)
+    if args.events is not None:
+        inputs = [p for p in (args.source, args.model, args.config) if p is not None]
+        args.events = check_output(args.events, option="--events", inputs=inputs)
     session = Session(args, config, console)
     controls = Controls(config.prompts.pause_s)
     keys = TerminalKeys(controls)
@@ -227,6 +236,13 @@ def _cmd_run(args: argparse.Namespace, config: Config, console: Console) -> int:
             notifier = DesktopNotifier()
         sinks.append(NudgeAnnouncer(notifier, Chime() if config.nudge.chime else None))
         sinks.extend(_preview_sinks(args, config, console, on_key=controls.key))
+        if args.events is not None:
+            from coach.actions.event_log import EventLog
+
+            def rate() -> float | None:
+                return None if session.analyzer is None else session.analyzer.wanted_fps
+
+            sinks.append(EventLog(args.events, rate=rate))
         return sinks
 
     keys.start()
