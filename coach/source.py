@@ -127,6 +127,34 @@ def _always(_t_s: float) -> bool:
     return True
 
 
+def _fourcc(capture: Any) -> str:
+    code = int(capture.get(cv2.CAP_PROP_FOURCC) or 0)
+    return code.to_bytes(4, "little").decode("ascii", errors="replace")
+
+
+class _JpegPackets:
+    """An FFmpeg MJPEG capture in raw mode: grab() takes a JPEG, retrieve() decodes it."""
+
+    def __init__(self, capture: Any) -> None:
+        self._capture = capture
+
+    def get(self, prop: int) -> float:
+        return float(self._capture.get(prop))
+
+    def grab(self) -> bool:
+        return bool(self._capture.grab())
+
+    def retrieve(self) -> tuple[bool, Any]:
+        ok, packet = self._capture.retrieve()
+        if not ok or packet is None:
+            return False, None
+        image = cv2.imdecode(packet, cv2.IMREAD_COLOR)
+        return image is not None, image
+
+    def release(self) -> None:
+        self._capture.release()
+
+
 class LiveSource(ClosesOnExit):
     """A webcam or stream read on a background thread that keeps only the newest frame.
 
@@ -210,6 +238,10 @@ class LiveSource(ClosesOnExit):
                 f"stream {self.spec} cannot be reached or decoded; check the URL, "
                 "that the camera is on and on this network"
             )
+        # FFmpeg decodes every frame in grab(); an MJPEG stream's packets are whole JPEG
+        # pictures, so take them undecoded and decode only the frames the loop analyses.
+        if _fourcc(capture) == "MJPG" and capture.set(cv2.CAP_PROP_FORMAT, -1):
+            return _JpegPackets(capture)
         return capture
 
     def _start_reader(self, capture: Any) -> None:
