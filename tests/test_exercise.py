@@ -100,7 +100,7 @@ def test_an_armed_counter_nobody_starts_lets_go() -> None:
     assert events(snaps, Nudge) and analyzer.exercise.active
     snaps, t = stream(analyzer, [BodyPose()] * int(25 * FPS), t, rng)
     assert not analyzer.exercise.active
-    assert analyzer.wanted_fps == config.loop.posture_fps
+    assert analyzer.wanted_fps <= config.loop.posture_fps  # back from the exercise rate
     assert [r.outcome for r in events(snaps, PromptResolved)] == ["ignored"]
 
 

@@ -30,7 +30,7 @@ def analysed(name: str, fps: float = 5.0, hold_s: float = 45.0) -> OfflineRun:
     """Each clip is analysed once per test session (the model is the slow part)."""
     config = dataclasses.replace(
         Config(),
-        loop=LoopConfig(posture_fps=fps),
+        loop=LoopConfig(idle_fps=fps, posture_fps=fps),
         nudge=NudgeConfig(hold_s=hold_s, cooldown_s=60.0),
         prompts=PromptConfig(cooldown_s=60.0),
     )
