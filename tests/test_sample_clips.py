@@ -26,11 +26,14 @@ CALIBRATE_S = 5.0
 
 
 @cache
-def analysed(name: str, fps: float = 5.0, hold_s: float = 45.0) -> OfflineRun:
-    """Each clip is analysed once per test session (the model is the slow part)."""
+def analysed(name: str, fps: float | None = None, hold_s: float = 45.0) -> OfflineRun:
+    """Each clip is analysed once per test session (the model is the slow part).
+
+    `fps` None: the coach's own adaptive rate; else analysed at that rate throughout.
+    """
     config = dataclasses.replace(
         Config(),
-        loop=LoopConfig(idle_fps=fps, posture_fps=fps),
+        loop=LoopConfig() if fps is None else LoopConfig(idle_fps=fps, posture_fps=fps),
         nudge=NudgeConfig(hold_s=hold_s, cooldown_s=60.0),
         prompts=PromptConfig(cooldown_s=60.0),
     )
