@@ -70,7 +70,7 @@ class LoopConfig:
     prompt is open; kept for `settle_s` after the last change."""
     settle_s: float = 5.0
     """How long the analysis stays at `posture_fps` after the last change."""
-    wake_shift_widths: float = 0.05
+    wake_shift_widths: float = 0.08
     """A move of the head or shoulders by this much between two looks is a change, in body
     widths (the shoulder width, or twice the head's height when turned sideways; landmark
     jitter on real people is about 0.02-0.03)."""
