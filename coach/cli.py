@@ -330,6 +330,12 @@ def _cmd_record(args: argparse.Namespace, config: Config, console: Console) -> i
     from coach.landmark_file import SUFFIXES, LandmarkWriter
     from coach.source import open_frames
 
+    # A recording is for replaying: it keeps the posture rate throughout, not the live
+    # coach's rest rate, so a replay can be analysed at any rate up to it.
+    loop = dataclasses.replace(
+        config.loop, idle_fps=max(config.loop.idle_fps, config.loop.posture_fps)
+    )
+    config = dataclasses.replace(config, loop=loop)
     session = Session(args, config, console)
     if session.spec.kind == "landmarks":
         raise ConfigError("`coach record` reads a camera, stream or video, not a landmark file")

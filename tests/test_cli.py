@@ -104,7 +104,10 @@ class TestBadInput:
 @pytest.mark.slow
 def test_analyze_json_contract_and_landmark_replay(tmp_path: Path) -> None:
     video = str(sample_clip("neutral"))
-    result = coach("analyze", video, "--json", "--calibrate-seconds", "3")
+    # At one steady rate, so the video and its recording are sampled at the same moments.
+    steady = tmp_path / "steady.toml"
+    steady.write_text("[loop]\nidle_fps = 5\n")
+    result = coach("analyze", video, "--json", "--calibrate-seconds", "3", "--config", str(steady))
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert set(report) >= {"frames", "duration_s", "fps", "view", "samples", "slouch", "nudges"}
@@ -120,7 +123,9 @@ def test_analyze_json_contract_and_landmark_replay(tmp_path: Path) -> None:
     landmarks = tmp_path / "neutral.jsonl.gz"
     recorded = coach("record", video, "--landmarks", str(landmarks))
     assert recorded.returncode == 0, recorded.stderr
-    replay = coach("analyze", str(landmarks), "--json", "--calibrate-seconds", "3")
+    replay = coach(
+        "analyze", str(landmarks), "--json", "--calibrate-seconds", "3", "--config", str(steady)
+    )
     assert replay.returncode == 0, replay.stderr
     replayed = json.loads(replay.stdout)
     assert [s["state"] for s in replayed["samples"]] == [s["state"] for s in report["samples"]]
