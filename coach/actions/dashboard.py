@@ -142,7 +142,7 @@ def render(view: DashboardView, thresholds: SlouchConfig) -> RenderableType:
     if view.history_problem:
         table.add_row("History", Text(view.history_problem, style="bold red"))
     table.add_row("Camera view", Text(view.view or "—"))
-    cpu = "" if view.cpu_percent is None else f", coach CPU {view.cpu_percent:.1f}% of a core"
+    cpu = "" if view.cpu_percent is None else f", CPU {view.cpu_percent:.0f}% of a core"
     table.add_row(
         "Analysis",
         f"{view.analysed_fps:.1f} frames/s now, pose {view.pose_ms:.0f} ms/frame{cpu}",
