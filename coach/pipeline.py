@@ -74,9 +74,9 @@ class RateGate:
 
     def admit(self, t_s: float) -> bool:
         """Whether the sample at `t_s` should be analysed."""
-        period_s = 1.0 / max(self._wanted_fps(), 0.1)
-        if self._next_due_s is not None and t_s < self._next_due_s - self._SLACK_S:
+        if not self.is_due(t_s):
             return False
+        period_s = 1.0 / max(self._wanted_fps(), 0.1)
         if self._next_due_s is None or t_s - self._next_due_s > period_s:
             self._next_due_s = t_s
         self._next_due_s += period_s

@@ -534,6 +534,17 @@ class PostureSampleRow:
     """Seated time since the last real break, at the window's end."""
 
 
+# The posture_samples columns a window writes (beside session_id and t): one list for the
+# insert and the in-place update of the window still filling.
+_SAMPLE_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in dataclasses.fields(PostureSampleRow) if f.name != "t"
+)
+
+
+def _sample_values(row: PostureSampleRow) -> tuple[object, ...]:
+    return tuple(getattr(row, name) for name in _SAMPLE_FIELDS)
+
+
 @dataclass(frozen=True)
 class RepRecord:
     """One repetition of a set; times are seconds from the set's start."""
@@ -1217,24 +1228,9 @@ class _Writer:
             if op.replace and self._replace_sample(op):
                 return
             c.execute(
-                """INSERT INTO posture_samples (session_id, t, window_s, state, upright_s,
-                       slouched_s, away_s, unknown_s, forward_head_mean, thoracic_rounding_mean,
-                       activity, seated_s)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                (
-                    self._session(op.ref),
-                    r.t,
-                    r.window_s,
-                    r.state,
-                    r.upright_s,
-                    r.slouched_s,
-                    r.away_s,
-                    r.unknown_s,
-                    r.forward_head_mean,
-                    r.thoracic_rounding_mean,
-                    r.activity,
-                    r.seated_s,
-                ),
+                f"INSERT INTO posture_samples (session_id, t, {', '.join(_SAMPLE_FIELDS)}) "
+                f"VALUES (?, ?{', ?' * len(_SAMPLE_FIELDS)})",
+                (self._session(op.ref), r.t, *_sample_values(r)),
             )
         elif isinstance(op, _Prompt):
             c.execute(
@@ -1265,24 +1261,9 @@ class _Writer:
         """Update the window starting at op.row.t in place; False when it is not logged yet."""
         r = op.row
         cur = self.conn.execute(
-            """UPDATE posture_samples SET window_s = ?, state = ?, upright_s = ?, slouched_s = ?,
-                   away_s = ?, unknown_s = ?, forward_head_mean = ?, thoracic_rounding_mean = ?,
-                   activity = ?, seated_s = ?
-               WHERE session_id = ? AND t = ?""",
-            (
-                r.window_s,
-                r.state,
-                r.upright_s,
-                r.slouched_s,
-                r.away_s,
-                r.unknown_s,
-                r.forward_head_mean,
-                r.thoracic_rounding_mean,
-                r.activity,
-                r.seated_s,
-                self._session(op.ref),
-                r.t,
-            ),
+            f"UPDATE posture_samples SET {', '.join(f'{f} = ?' for f in _SAMPLE_FIELDS)} "
+            "WHERE session_id = ? AND t = ?",
+            (*_sample_values(r), self._session(op.ref), r.t),
         )
         return cur.rowcount > 0
 

@@ -59,6 +59,57 @@ def wait_for(condition: Callable[[], object], timeout_s: float, what: str) -> No
         time.sleep(0.1)
 
 
+def neutral_jpegs(count: int) -> list[bytes]:
+    """The first `count` frames of the neutral sample clip, as JPEG pictures."""
+    capture = cv2.VideoCapture(str(sample_clip("neutral")))
+    frames: list[bytes] = []
+    while len(frames) < count:
+        ok, image = capture.read()
+        if not ok:
+            break
+        frames.append(cv2.imencode(".jpg", image)[1].tobytes())
+    capture.release()
+    return frames
+
+
+class SteadyCamera:
+    """An MJPEG camera on 127.0.0.1 at 30 fps that takes any path, user and password;
+    each connection ends after `frames_per_connection` frames, and `stop` ends them all."""
+
+    def __init__(self, frames_per_connection: int = 3000) -> None:
+        self.jpegs = neutral_jpegs(60)
+        self.frames_per_connection = frames_per_connection
+        self.stop = threading.Event()
+        camera = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+                self.end_headers()
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    for i in range(camera.frames_per_connection):
+                        if camera.stop.is_set():
+                            return
+                        jpg = camera.jpegs[i % len(camera.jpegs)]
+                        self.wfile.write(_HEAD % len(jpg) + jpg + b"\r\n")
+                        time.sleep(1 / 30)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/cam.mjpg"
+
+    def close(self) -> None:
+        """End every connection and stop serving."""
+        self.stop.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
 class MjpegCamera:
     """Serves the neutral clip as MJPEG at 15 fps; the first connection misbehaves.
 
@@ -68,14 +119,7 @@ class MjpegCamera:
     """
 
     def __init__(self, fault: str) -> None:
-        capture = cv2.VideoCapture(str(sample_clip("neutral")))
-        self._frames: list[bytes] = []
-        while len(self._frames) < 45:
-            ok, image = capture.read()
-            if not ok:
-                break
-            self._frames.append(cv2.imencode(".jpg", image)[1].tobytes())
-        capture.release()
+        self._frames = neutral_jpegs(45)
         self.fault = fault
         self.connections = 0
         self._broken = threading.Event()

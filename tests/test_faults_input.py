@@ -14,10 +14,8 @@ import os
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +29,7 @@ from coach.redact import redact
 from coach.session_log import SessionLog
 from coach.source import parse_source
 from tests.conftest import REPO, make_pose, sample_clip, sample_of
+from tests.mjpeg_camera import SteadyCamera
 
 Result = tuple[int, str, str]
 
@@ -307,48 +306,12 @@ def test_export_redacts_sources_recorded_before(
     assert SECRET not in sessions and TOKEN not in sessions
 
 
-class Camera:
-    """An MJPEG camera on 127.0.0.1 that takes any user and password; each connection
-    ends after `frames_per_connection` frames."""
+class Camera(SteadyCamera):
+    """The steady camera, reached with a user, a password and a token in the URL."""
 
     def __init__(self) -> None:
-        import cv2
-
-        capture = cv2.VideoCapture(str(sample_clip("neutral")))
-        self.jpegs = [cv2.imencode(".jpg", capture.read()[1])[1].tobytes() for _ in range(30)]
-        capture.release()
-        self.frames_per_connection = 3000
-        self.stop = threading.Event()
-        camera = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
-                self.end_headers()
-                try:
-                    for i in range(camera.frames_per_connection):
-                        if camera.stop.is_set():
-                            return
-                        jpg = camera.jpegs[i % len(camera.jpegs)]
-                        head = b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n"
-                        self.wfile.write(head % len(jpg) + jpg + b"\r\n")
-                        time.sleep(1 / 30)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        port = self.server.server_address[1]
-        self.url = f"http://admin:{SECRET}@127.0.0.1:{port}/cam.mjpg?token={TOKEN}"
-
-    def close(self) -> None:
-        self.stop.set()
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__()
+        self.url = f"http://admin:{SECRET}@127.0.0.1:{self.port}/cam.mjpg?token={TOKEN}"
 
 
 @pytest.fixture

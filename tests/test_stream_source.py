@@ -6,30 +6,16 @@ import itertools
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import cv2
 import pytest
 
 from coach.config import Config, SourceConfig
 from coach.errors import StreamUnreachable
 from coach.pose import PoseEstimator
 from coach.source import LiveSource, SourceSpec
-from tests.conftest import sample_clip
+from tests.mjpeg_camera import SteadyCamera
 
 pytestmark = pytest.mark.slow
-
-
-def _jpeg_frames() -> list[bytes]:
-    capture = cv2.VideoCapture(str(sample_clip("neutral")))
-    frames = []
-    while len(frames) < 60:
-        ok, image = capture.read()
-        if not ok:
-            break
-        frames.append(cv2.imencode(".jpg", image)[1].tobytes())
-    capture.release()
-    return frames
 
 
 @pytest.fixture
@@ -38,38 +24,11 @@ def mjpeg_url(request: pytest.FixtureRequest) -> Iterator[tuple[str, threading.E
 
     Parametrised indirectly with a number, each connection drops after that many frames.
     """
-    frames = _jpeg_frames()
-    stop = threading.Event()
-    per_connection = getattr(request, "param", 3000)
-
-    class Camera(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
-            self.end_headers()
-            try:
-                for i in range(per_connection):
-                    if stop.is_set():
-                        return
-                    jpg = frames[i % len(frames)]
-                    head = b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n"
-                    self.wfile.write(head % len(jpg) + jpg + b"\r\n")
-                    time.sleep(1 / 30)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Camera)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    camera = SteadyCamera(getattr(request, "param", 3000))
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/cam.mjpg", stop
+        yield camera.url, camera.stop
     finally:
-        stop.set()
-        server.shutdown()
-        server.server_close()
+        camera.close()
 
 
 def test_a_slow_consumer_gets_the_newest_frames(mjpeg_url, model_path) -> None:
