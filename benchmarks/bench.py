@@ -28,8 +28,8 @@ def bench_clip(path: Path, model: Path, analysis_fps: float) -> tuple[LoopStats,
     analyzer = Analyzer(config, load_library(), calibrate_s=5.0)
     stats = LoopStats()
     with VideoFileSource(path) as source, PoseEstimator(model, config.pose) as estimator:
-        gate = RateGate(lambda: analyzer.wanted_fps)
-        run(analysed_frames(source.frames(), estimator, gate, stats), analyzer, [], stats)
+        gate = RateGate(lambda: analyzer.look_plan, config.loop)
+        run(analysed_frames(source.frames(gate), estimator, stats), analyzer, [], stats)
     # The loop's own wall time: model loading is a one-off start-up cost, reported apart.
     return stats, stats.wall_s
 

@@ -30,7 +30,7 @@ from coach.config import Config
 from coach.events import SetCompleted
 from coach.movements import load_library
 from coach.pipeline import LoopStats, RateGate, run
-from coach.records import Frame, PoseSample
+from coach.records import Frame, Look, PoseSample
 from coach.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
 
 CAMERA_FPS = 30.0
@@ -152,7 +152,7 @@ def replay_day(
     """Run the day through the analyzer, making a pose only for the frames the gate admits."""
     config = config or Config()
     analyzer = Analyzer(config, load_library())
-    gate = RateGate(lambda: analyzer.wanted_fps)
+    gate = RateGate(lambda: analyzer.look_plan, config.loop)
     starts = list(np.cumsum([0.0] + [s for _, s in segments]))
     total_s = starts[-1]
     result = DayResult(seconds=total_s, inferences=0)
@@ -167,7 +167,7 @@ def replay_day(
             t_s = i / CAMERA_FPS
             stats.frames_read += 1
             rate = analyzer.wanted_fps
-            if not gate.admit(t_s):
+            if gate.admit(t_s) is not Look.ANALYSE:
                 continue
             part = bisect.bisect_right(starts, t_s) - 1
             kind = segments[part][0]

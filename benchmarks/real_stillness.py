@@ -22,7 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from realdata import DEFAULT_DATA_DIR, coach_json, frame_times, isolated_home, load_json
 
+from coach.decisions.analysis_rate import LookPlan
 from coach.pipeline import RateGate
+from coach.records import Look
 
 EDGE_MARGIN_S = 2.0
 """Seconds either side of a labelled interval edge or discontinuity that are not scored."""
@@ -97,8 +99,8 @@ def _share(verdicts: list[str | None], kind: str) -> float:
 
 
 def _effective_fps(times: list[float], fps: float) -> float:
-    gate = RateGate(lambda: fps)
-    admitted = sum(gate.admit(t) for t in times)
+    gate = RateGate(lambda: LookPlan(fps))
+    admitted = sum(gate.admit(t) is Look.ANALYSE for t in times)
     span = times[-1] - times[0] if len(times) > 1 else 1.0
     return admitted / max(span, 1e-9)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from coach.calibration import Calibrator
 from coach.config import Config
-from coach.decisions.analysis_rate import AnalysisRate, RateInputs
+from coach.decisions.analysis_rate import AnalysisRate, LookPlan, RateInputs
 from coach.decisions.baseline import AdaptiveNeutral, NeutralAdapter, judge_drift
 from coach.decisions.exercise import ExerciseTracker, ExerciseUpdate
 from coach.decisions.prompts import Clock, PlannedPrompt, PromptPolicy
@@ -169,6 +169,11 @@ class Analyzer:
         """How often the loop should analyse a frame right now."""
         return self._rate.fps
 
+    @property
+    def look_plan(self) -> LookPlan:
+        """How the loop should look at frames right now (rate, and whether only on change)."""
+        return self._rate.plan
+
     def command(self, name: str) -> None:
         """Queue a user command ("snooze", "skip", "done", "pause", "resume") for the next frame."""
         if name not in COMMANDS:
@@ -279,6 +284,8 @@ class Analyzer:
                 exercising=self._exercise.active or self._guided is not None,
                 settling=calibrating is not None or self.prompts.open_prompt is not None,
                 away=self._away,
+                posture_ok=status.state is not PostureState.SLOUCHED
+                and (metrics is None or metrics.score < self._config.slouch.score_exit),
             ),
             t_s,
         )

@@ -333,7 +333,7 @@ def _cmd_record(args: argparse.Namespace, config: Config, console: Console) -> i
     # A recording is for replaying: it keeps the posture rate throughout, not the live
     # coach's rest rate, so a replay can be analysed at any rate up to it.
     loop = dataclasses.replace(
-        config.loop, idle_fps=max(config.loop.idle_fps, config.loop.posture_fps)
+        config.loop, idle_fps=max(config.loop.idle_fps, config.loop.posture_fps), glance=False
     )
     config = dataclasses.replace(config, loop=loop)
     session = Session(args, config, console)

@@ -81,6 +81,22 @@ class LoopConfig:
     """Analysis rate while counting reps (movement needs finer sampling)."""
     away_fps: float = 2.0
     """Analysis rate while nobody is at the desk (enough to notice the return; saves CPU)."""
+    glance: bool = True
+    """While nothing happens, glance at thumbnails and run the pose model only on a change
+    (False: analyse every frame due at `idle_fps`; `coach record` does, to replay exactly)."""
+    glance_fps: float = 4.0
+    """While nothing happens (the user upright and still, or away), how often a tiny grey
+    thumbnail of the picture is compared with the one at the last look (microseconds each);
+    the pose model runs only when the user's part of it changed, at most `idle_fps`."""
+    quiet_look_s: float = 5.0
+    """While nothing happens, the longest time without running the pose model: it catches
+    a change too slow for the thumbnail (a slow creep into a slouch)."""
+    change_fraction: float = 0.12
+    """A thumbnail has changed when this share of its pixels around the user's head and
+    shoulders (the whole picture when nobody is seen) differs from the last look."""
+    change_step: float = 12.0
+    """By how many grey levels (of 255) a thumbnail pixel must differ to count as changed
+    (after evening out a change of exposure; camera noise is about 1 level)."""
     sample_period_s: float = 1.0
     """Spacing of the samples reported by `coach analyze`."""
 
@@ -324,6 +340,10 @@ _ABOVE_ZERO = frozenset(
         "wake_score",
         "exercise_fps",
         "away_fps",
+        "glance_fps",
+        "quiet_look_s",
+        "change_fraction",
+        "change_step",
         "sample_period_s",
         "calibrate_s",
         "min_usable_fraction",
@@ -366,6 +386,7 @@ _AT_MOST_ONE = frozenset(
         "min_presence",
         "min_usable_fraction",
         "moved_scale",
+        "change_fraction",
         "enter_fraction",
         "exit_fraction",
         "exit_gate_fraction",
@@ -388,6 +409,8 @@ _AT_MOST = {
     "posture_fps": 240,
     "exercise_fps": 240,
     "away_fps": 240,
+    "glance_fps": 240,
+    "change_step": 255,
     "still_minutes": _WEEK_S / 60,
 }
 _CEILING = 1e6

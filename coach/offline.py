@@ -48,7 +48,7 @@ def analyze_file(
     analyzer = Analyzer(config, library or load_library(), calibrate_s=calibrate_s)
     collector = SnapshotCollector()
     stats = LoopStats()
-    gate = RateGate(lambda: analyzer.wanted_fps)
+    gate = RateGate(lambda: analyzer.look_plan, config.loop)
     if path.name.endswith((".jsonl", ".jsonl.gz")):
         reader = LandmarkReader(path)
         run(replayed_samples(reader.samples(), gate, stats), analyzer, [collector], stats)
@@ -59,6 +59,6 @@ def analyze_file(
     from coach.source import VideoFileSource
 
     with VideoFileSource(path) as source, PoseEstimator(model, config.pose) as estimator:
-        frames = source.frames(gate.is_due)
-        run(analysed_frames(frames, estimator, gate, stats), analyzer, [collector], stats)
+        frames = source.frames(gate)
+        run(analysed_frames(frames, estimator, stats), analyzer, [collector], stats)
         return OfflineRun(collector.snapshots, stats, source.fps)

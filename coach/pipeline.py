@@ -7,7 +7,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from coach.records import Frame, PoseSample, SkippedFrame
+from coach.config import LoopConfig
+from coach.decisions.analysis_rate import LookPlan
+from coach.features.scene_change import changed_fraction
+from coach.records import Frame, ImageArray, Look, PoseSample, SkippedFrame
 
 if TYPE_CHECKING:
     from coach.analyzer import Snapshot
@@ -36,6 +39,9 @@ class LoopStats:
 
     frames_read: int = 0
     frames_analysed: int = 0
+    """Frames given to the pose model."""
+    frames_unchanged: int = 0
+    """Frames whose thumbnail showed nothing new: the last pose carried on, no model run."""
     first_t_s: float | None = None
     last_t_s: float = 0.0
     decode_s: float = 0.0
@@ -51,36 +57,86 @@ class LoopStats:
 
 
 class RateGate:
-    """Admits timestamps no faster than `wanted_fps()` of stream time; the rest are skipped.
+    """Admits frames at the rate the analyzer's `LookPlan` asks for; the rest are skipped.
 
-    The rate is asked for at every timestamp, so a stage can raise it (rep counting)
-    and lower it again (posture only) while the loop runs.
+    The plan is asked for at every timestamp, so a stage can raise the rate (rep
+    counting) and lower it again (posture only) while the loop runs. While the plan is
+    quiet (nothing happening) and the source gives thumbnails, frames are glanced at
+    `glance_fps` instead, and one is analysed only when its thumbnail changed where the
+    plan watches (at most at the plan's rate), or `quiet_look_s` after the last look;
+    an unchanged one carries the last pose on to its time (`Look.UNCHANGED`), so the
+    decisions keep their clock at the plan's rate without running the pose model.
     """
 
     # Slack of half a 240 fps frame, so 15 fps video sampled at 5 fps takes every third frame.
     _SLACK_S = 0.5 / 240.0
 
-    def __init__(self, wanted_fps: Callable[[], float]) -> None:
-        self._wanted_fps = wanted_fps
+    def __init__(
+        self,
+        plan: Callable[[], LookPlan],
+        loop: LoopConfig | None = None,
+        wake: Callable[[], bool] | None = None,
+    ) -> None:
+        """`wake`: whether the user has asked for something (a key): look at once."""
+        self._plan = plan
+        self._loop = loop or LoopConfig()
+        self._wake = wake
         self._next_due_s: float | None = None
+        self._reference: ImageArray | None = None
+        self._last_look_s: float | None = None
+        self._last_sample_s: float | None = None
+        self.glances = 0
+        """Thumbnails compared instead of analysed."""
 
     def is_due(self, t_s: float) -> bool:
-        """Whether `admit(t_s)` would take the sample (without taking it).
+        """Whether a frame at `t_s` is due a look or a glance (without taking it).
 
         Sources ask this before decoding a frame, so frames the loop would skip are never
         decoded (a 30 fps camera analysed once a second decodes one frame in thirty).
         """
         return self._next_due_s is None or t_s >= self._next_due_s - self._SLACK_S
 
-    def admit(self, t_s: float) -> bool:
-        """Whether the sample at `t_s` should be analysed."""
+    def admit(self, t_s: float, thumb: ImageArray | None = None) -> Look:
+        """What to do with the frame at `t_s` (given its thumbnail, where the source has one)."""
         if not self.is_due(t_s):
-            return False
-        period_s = 1.0 / max(self._wanted_fps(), 0.1)
+            return Look.SKIP
+        plan = self._plan()
+        glancing = plan.quiet and thumb is not None and self._loop.glance
+        fps = self._loop.glance_fps if glancing else plan.fps
+        period_s = 1.0 / max(fps, 0.1)
         if self._next_due_s is None or t_s - self._next_due_s > period_s:
             self._next_due_s = t_s
         self._next_due_s += period_s
-        return True
+        look = self._glance(plan, t_s, thumb) if glancing else Look.ANALYSE
+        if look is Look.ANALYSE:
+            self._reference = thumb
+            self._last_look_s = t_s
+        if look is not Look.SKIP:
+            self._last_sample_s = t_s
+        return look
+
+    def _glance(self, plan: LookPlan, t_s: float, thumb: ImageArray | None) -> Look:
+        """While quiet: analyse a changed picture (at most at the plan's rate), re-use the
+        last pose for an unchanged one (at the plan's rate), skip the rest."""
+        if (
+            self._reference is None
+            or thumb is None
+            or self._last_look_s is None
+            or (self._wake is not None and self._wake())
+        ):
+            return Look.ANALYSE
+        interval_s = 1.0 / max(plan.fps, 0.1) - self._SLACK_S
+        since_look_s = t_s - self._last_look_s
+        if since_look_s >= self._loop.quiet_look_s:
+            return Look.ANALYSE
+        if since_look_s >= interval_s:
+            change = changed_fraction(self._reference, thumb, plan.watch, self._loop.change_step)
+            if change > self._loop.change_fraction:
+                return Look.ANALYSE
+        self.glances += 1
+        if self._last_sample_s is None or t_s - self._last_sample_s >= interval_s:
+            return Look.UNCHANGED
+        return Look.SKIP
 
 
 def _note_time(stats: LoopStats, t_s: float, index: int | None = None) -> None:
@@ -92,10 +148,13 @@ def _note_time(stats: LoopStats, t_s: float, index: int | None = None) -> None:
 
 
 def analysed_frames(
-    frames: Iterable[Frame | SkippedFrame], estimator: Estimator, gate: RateGate, stats: LoopStats
+    frames: Iterable[Frame | SkippedFrame], estimator: Estimator, stats: LoopStats
 ) -> Iterator[tuple[Frame | None, PoseSample]]:
-    """Decode frames, keep those the gate admits, and run the pose stage on them (timed)."""
+    """Read frames from a source that asked the loop's gate (see `source.FrameGate`), run
+    the pose stage on those it decoded (timed), and carry the last pose on to the
+    frames whose picture did not change."""
     iterator = iter(frames)
+    last: PoseSample | None = None
     while True:
         started = time.perf_counter()
         frame = next(iterator, None)
@@ -103,13 +162,16 @@ def analysed_frames(
         if frame is None:
             return
         _note_time(stats, frame.t_s, frame.index)
-        if isinstance(frame, SkippedFrame) or not gate.admit(frame.t_s):
+        if isinstance(frame, SkippedFrame):
+            if frame.unchanged and last is not None:
+                stats.frames_unchanged += 1
+                yield None, last.at(frame.t_s)
             continue
         started = time.perf_counter()
-        sample = estimator.estimate(frame)
+        last = estimator.estimate(frame)
         stats.pose_s += time.perf_counter() - started
         stats.frames_analysed += 1
-        yield frame, sample
+        yield frame, last
 
 
 def replayed_samples(
@@ -118,7 +180,7 @@ def replayed_samples(
     """Replay recorded samples through the same gate (no frames, no pose model)."""
     for sample in samples:
         _note_time(stats, sample.t_s)
-        if gate.admit(sample.t_s):
+        if gate.admit(sample.t_s) is Look.ANALYSE:
             stats.frames_analysed += 1
             yield None, sample
 
@@ -127,8 +189,8 @@ class SnapshotStage(Protocol):
     """The analyzer as the loop sees it."""
 
     @property
-    def wanted_fps(self) -> float:
-        """The analysis rate wanted now."""
+    def look_plan(self) -> LookPlan:
+        """How to look at frames now."""
 
     def update(self, sample: PoseSample) -> Snapshot:
         """Advance to one sample."""

@@ -103,12 +103,26 @@ class Frame:
         return int(self.image.shape[1]), int(self.image.shape[0])
 
 
+class Look(Enum):
+    """What the loop does with a frame the source is about to decode."""
+
+    SKIP = "skip"
+    """Not due: read past, never decoded."""
+    UNCHANGED = "unchanged"
+    """Due, and its thumbnail shows nothing new since the last analysed frame: that
+    frame's pose still stands, at this frame's time (no pose model run)."""
+    ANALYSE = "analyse"
+    """Decoded and given to the pose model."""
+
+
 @dataclass(frozen=True)
 class SkippedFrame:
     """A frame read past without being decoded: the analysis loop would not have used it."""
 
     t_s: float
     index: int
+    unchanged: bool = False
+    """Its thumbnail matched the last analysed frame: the pose then is the pose now."""
 
 
 class Tracking(Enum):
@@ -175,6 +189,11 @@ class PoseSample:
     """Mean luminance of the frame, 0-255 (None for recorded landmarks)."""
     contrast: float | None = None
     """Luminance standard deviation: near 0 when the lens is covered."""
+
+    def at(self, t_s: float) -> PoseSample:
+        """The same sighting at a later time (the picture did not change)."""
+        pose = None if self.pose is None else replace(self.pose, t_s=t_s)
+        return replace(self, t_s=t_s, pose=pose)
 
     @property
     def usable(self) -> bool:

@@ -160,7 +160,7 @@ class Session:
 
         analyzer = self.analyzer = self.make_analyzer()
         stats = self.stats = LoopStats()
-        gate = RateGate(lambda: analyzer.wanted_fps)
+        gate = RateGate(lambda: analyzer.look_plan, self.config.loop)
         max_seconds = self.args.max_seconds
         if self.spec.kind == "landmarks":
             reader = LandmarkReader(Path(self.spec.target).expanduser(), warn=self._say_warning)
@@ -182,12 +182,12 @@ class Session:
             estimator = stack.enter_context(PoseEstimator(model, self.config.pose))
             self.source_fps = source.fps
             self.label = source.description
-            frames: Iterable[Frame | SkippedFrame] = source.frames(gate.is_due)
+            frames: Iterable[Frame | SkippedFrame] = source.frames(gate)
             if realtime and not source.live:
                 frames = _paced(frames)
             if controls is not None and isinstance(source, LiveSource):
                 frames = pausable(frames, source, controls, self._say_paused)
-            stream = analysed_frames(_limited(frames, max_seconds), estimator, gate, stats)
+            stream = analysed_frames(_limited(frames, max_seconds), estimator, stats)
             self._say_note()
             run(stream, analyzer, sinks_for(stats), stats, on_sample, *loop_controls(controls))
         return analyzer, stats

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
@@ -17,7 +17,7 @@ from coach.closing import ClosesOnExit
 from coach.config import SourceConfig
 from coach.errors import CameraUnavailable, StreamUnreachable, VideoUnreadable
 from coach.landmark_file import SUFFIXES
-from coach.records import Frame, SkippedFrame
+from coach.records import Frame, ImageArray, Look, SkippedFrame
 from coach.redact import redact
 
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
@@ -84,28 +84,31 @@ class VideoFileSource(ClosesOnExit):
         """A short label for views and logs."""
         return self.path.name
 
-    def frames(
-        self, is_due: Callable[[float], bool] | None = None
-    ) -> Iterator[Frame | SkippedFrame]:
+    def frames(self, gate: FrameGate | None = None) -> Iterator[Frame | SkippedFrame]:
         """Yield each frame in order with its stream timestamp.
 
-        With `is_due`, a frame it declines is read past without being decoded (a
-        `SkippedFrame`): the analysis loop would not use it, and decoding is most of the
-        cost of reading a video.
+        With a `gate`, a frame that is not due is read past without being decoded, and a
+        due one it does not admit (its thumbnail unchanged) is not analysed: both come as
+        a `SkippedFrame`. Decoding is most of the cost of reading a video.
         """
         index = 0
         while True:
             t_s = index / self.fps
-            if is_due is not None and not is_due(t_s):
+            if gate is not None and not gate.is_due(t_s):
                 if not self._capture.grab():
                     break
                 yield SkippedFrame(t_s=t_s, index=index)
                 index += 1
                 continue
-            ok, image = self._capture.read()
-            if not ok or image is None:
+            ok, decoded = self._capture.read()
+            if not ok or decoded is None:
                 break
-            yield Frame(image=np.ascontiguousarray(image), t_s=t_s, index=index)
+            image: ImageArray = np.ascontiguousarray(decoded, dtype=np.uint8)
+            look = Look.ANALYSE if gate is None else gate.admit(t_s, thumbnail(image))
+            if look is Look.ANALYSE:
+                yield Frame(image=image, t_s=t_s, index=index)
+            else:
+                yield SkippedFrame(t_s=t_s, index=index, unchanged=look is Look.UNCHANGED)
             index += 1
         if index == 0:
             raise VideoUnreadable(
@@ -123,8 +126,43 @@ class VideoFileSource(ClosesOnExit):
         self._capture.release()
 
 
-def _always(_t_s: float) -> bool:
-    return True
+class FrameGate(Protocol):
+    """The loop's rate, asked by a source before it decodes a frame."""
+
+    def is_due(self, t_s: float) -> bool:
+        """Whether a frame at `t_s` would be looked at (not yet taken)."""
+
+    def admit(self, t_s: float, thumb: ImageArray | None = None) -> Look:
+        """Take the frame at `t_s`: whether it is analysed (decoded in full)."""
+
+
+class _EveryFrame:
+    """No gate: every frame is analysed."""
+
+    def is_due(self, t_s: float) -> bool:
+        return True
+
+    def admit(self, t_s: float, thumb: ImageArray | None = None) -> Look:
+        return Look.ANALYSE
+
+
+# Thumbnails are an eighth of the picture each way (80 x 60 from 640 x 480): JPEG decodes
+# straight to that size for a fraction of a full decode.
+_THUMB_SHRINK = 8
+
+
+def thumbnail(image: ImageArray) -> ImageArray:
+    """A tiny grey copy of a decoded frame, for the change detector."""
+    height, width = image.shape[:2]
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    size = (max(width // _THUMB_SHRINK, 1), max(height // _THUMB_SHRINK, 1))
+    small = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+    return np.asarray(small, dtype=np.uint8)
+
+
+def _jpeg_thumbnail(packet: ImageArray) -> ImageArray | None:
+    small = cv2.imdecode(packet, cv2.IMREAD_REDUCED_GRAYSCALE_8)
+    return None if small is None else np.asarray(small, dtype=np.uint8)
 
 
 def _fourcc(capture: Any) -> str:
@@ -133,7 +171,8 @@ def _fourcc(capture: Any) -> str:
 
 
 class _JpegPackets:
-    """An FFmpeg MJPEG capture in raw mode: grab() takes a JPEG, retrieve() decodes it."""
+    """An FFmpeg MJPEG capture in raw mode: grab() takes a JPEG, retrieve() hands it over
+    undecoded (a 1-D byte array), to be decoded by whoever analyses it."""
 
     def __init__(self, capture: Any) -> None:
         self._capture = capture
@@ -146,10 +185,9 @@ class _JpegPackets:
 
     def retrieve(self) -> tuple[bool, Any]:
         ok, packet = self._capture.retrieve()
-        if not ok or packet is None:
+        if not ok or packet is None or packet.size == 0:
             return False, None
-        image = cv2.imdecode(packet, cv2.IMREAD_COLOR)
-        return image is not None, image
+        return True, packet.reshape(-1)
 
     def release(self) -> None:
         self._capture.release()
@@ -191,8 +229,8 @@ class LiveSource(ClosesOnExit):
         self._thread: threading.Thread | None = None
         self._next_index = 0
         self._waiting = False
-        """The loop waits for a frame: the reader decodes the next due one."""
-        self._is_due: Callable[[float], bool] = _always
+        """The loop waits for a frame: the reader hands over the next due one."""
+        self._gate: FrameGate = _EveryFrame()
         self._last_grab_s = time.monotonic()
         capture = self._open()
         # Read before the reader starts: from then on only the reader touches the capture.
@@ -260,7 +298,8 @@ class LiveSource(ClosesOnExit):
             while not stop.is_set():
                 started = time.monotonic()
                 # grab() takes the frame off the camera or stream without decoding it; only a
-                # frame the loop is waiting for and will analyse is decoded (retrieve).
+                # frame the loop is waiting for and is due is retrieved (an MJPEG stream's
+                # stays a JPEG, for the loop to glance at or decode).
                 ok = capture.grab()
                 returned = time.monotonic()
                 t_s = returned - self._t0
@@ -275,7 +314,7 @@ class LiveSource(ClosesOnExit):
                     index = self._next_index
                     self._next_index += 1
                     self._last_grab_s = returned
-                    wanted = self._waiting and self._is_due(t_s)
+                    wanted = self._waiting and self._gate.is_due(t_s)
                 if not wanted:
                     continue
                 ok, image = capture.retrieve()
@@ -294,19 +333,21 @@ class LiveSource(ClosesOnExit):
         finally:
             capture.release()
 
-    def frames(self, is_due: Callable[[float], bool] | None = None) -> Iterator[Frame]:
+    def frames(self, gate: FrameGate | None = None) -> Iterator[Frame | SkippedFrame]:
         """Yield a fresh frame each time the consumer is ready; stale ones are dropped.
 
-        Only the frame handed over is decoded, and with `is_due` only once it is due (the
-        analysis loop's rate), so a camera sending 30 frames a second to a coach looking
-        once a second costs one decode a second. A stream that stalls or drops is reopened
-        (the user is told), for up to `reconnect_s`; frames then carry on with the same clock.
+        Only a frame handed over is decoded, and with a `gate` only once it is due (the
+        analysis loop's rate) and admitted: a frame whose thumbnail shows nothing new is
+        handed over as a `SkippedFrame`. So a camera sending 30 frames a second to a
+        coach looking once a second costs one decode a second. A stream that stalls or
+        drops is reopened (the user is told), for up to `reconnect_s`; frames then carry
+        on with the same clock.
         """
         last_index = -1
         timeout_s = self._config.stream_read_timeout_s
         what = "camera" if self.spec.kind == "camera" else "stream"
         reconnected = False
-        self._is_due = is_due if is_due is not None else _always
+        self._gate = gate if gate is not None else _EveryFrame()
         while True:
             with self._cond:
                 self._waiting = True
@@ -321,12 +362,16 @@ class LiveSource(ClosesOnExit):
                 latest, stopped = self._latest, self._stop.is_set()
                 dropped = self._failed and not self._stalled
             if latest is not None and latest[2] != last_index:
-                image, t_s, last_index = latest
-                if reconnected:
-                    reconnected = False
-                    self._say(f"{what} {self.spec.target} is back; coaching resumed")
-                yield Frame(image=image, t_s=t_s, index=last_index)
-                continue
+                raw, t_s, last_index = latest
+                frame = self._decode(raw, t_s, last_index)
+                if frame is not None:
+                    if reconnected:
+                        reconnected = False
+                        self._say(f"{what} {self.spec.target} is back; coaching resumed")
+                    yield frame
+                    continue
+                # A picture that does not decode: what a failed read is, the stream broke.
+                dropped, stopped = True, False
             if stopped:
                 return
             reason = (
@@ -347,6 +392,20 @@ class LiveSource(ClosesOnExit):
                 f"{self._config.reconnect_s:g} s (unplugged, or taken by another app?); "
                 "reconnect it and start the coach again"
             )
+
+    def _decode(self, raw: ImageArray, t_s: float, index: int) -> Frame | SkippedFrame | None:
+        """The frame the gate admits, decoded; a skipped one; None: it does not decode."""
+        packed = raw.ndim == 1  # an undecoded JPEG
+        thumb = _jpeg_thumbnail(raw) if packed else thumbnail(raw)
+        if thumb is None:
+            return None
+        look = self._gate.admit(t_s, thumb)
+        if look is not Look.ANALYSE:
+            return SkippedFrame(t_s=t_s, index=index, unchanged=look is Look.UNCHANGED)
+        image = cv2.imdecode(raw, cv2.IMREAD_COLOR) if packed else raw
+        if image is None:
+            return None
+        return Frame(image=np.asarray(image, dtype=np.uint8), t_s=t_s, index=index)
 
     def _say(self, message: str) -> None:
         if self._notice is not None:

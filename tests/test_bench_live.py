@@ -23,6 +23,7 @@ from coach.analyzer import Analyzer
 from coach.config import Config, LoopConfig, load_config
 from coach.movements import load_library
 from coach.pipeline import RateGate
+from coach.records import Look
 from coach.synthetic import Camera, synthetic_pose, synthetic_sample
 
 CONFIG = Config()
@@ -186,11 +187,11 @@ def _scripted_log(tmp_path: Path) -> tuple[list[dict[str, Any]], dict[str, Any],
     log = EventLog(
         tmp_path / "events.jsonl", rate=lambda: analyzer.wanted_fps, clock=lambda: now[0]
     )
-    gate = RateGate(lambda: analyzer.wanted_fps)
+    gate = RateGate(lambda: analyzer.look_plan)
     rng = np.random.default_rng(4)
     for i in range(round(truth["duration_s"] * 30)):
         t_s = i / 30
-        if not gate.admit(t_s):
+        if gate.admit(t_s) is not Look.ANALYSE:
             continue
         part = int(np.searchsorted(starts, t_s, side="right")) - 1
         kind = parts[part][0]

@@ -106,7 +106,7 @@ def test_analyze_json_contract_and_landmark_replay(tmp_path: Path) -> None:
     video = str(sample_clip("neutral"))
     # At one steady rate, so the video and its recording are sampled at the same moments.
     steady = tmp_path / "steady.toml"
-    steady.write_text("[loop]\nidle_fps = 5\n")
+    steady.write_text("[loop]\nidle_fps = 5\nglance = false\n")
     result = coach("analyze", video, "--json", "--calibrate-seconds", "3", "--config", str(steady))
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)

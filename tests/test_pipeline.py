@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from coach.analyzer import Analyzer, Snapshot
-from coach.config import Config
+from coach.config import Config, LoopConfig
+from coach.decisions.analysis_rate import LookPlan
 from coach.movements import load_library
 from coach.pipeline import LoopStats, RateGate, replayed_samples, run
-from coach.records import Frame
+from coach.records import Frame, Look
 from tests.conftest import make_pose, sample_of
 
 
 def test_rate_gate_takes_every_third_frame_of_15fps_at_5fps() -> None:
-    gate = RateGate(lambda: 5.0)
-    admitted = [i for i in range(30) if gate.admit(i / 15)]
+    gate = RateGate(lambda: LookPlan(5.0))
+    admitted = [i for i in range(30) if gate.admit(i / 15) is Look.ANALYSE]
     assert admitted == list(range(0, 30, 3))
 
 
 def test_rate_gate_follows_a_changing_rate() -> None:
     rate = [5.0]
-    gate = RateGate(lambda: rate[0])
-    first = sum(gate.admit(i / 30) for i in range(30))
+    gate = RateGate(lambda: LookPlan(rate[0]))
+    first = sum(gate.admit(i / 30) is Look.ANALYSE for i in range(30))
     rate[0] = 15.0
-    second = sum(gate.admit(1 + i / 30) for i in range(30))
+    second = sum(gate.admit(1 + i / 30) is Look.ANALYSE for i in range(30))
     assert first == 5 and second == 15
 
 
@@ -44,10 +47,67 @@ def test_replay_runs_every_stage_deterministically() -> None:
         analyzer = Analyzer(Config(), load_library(), calibrate_s=1.0)
         stats = LoopStats()
         sink = _Collect()
-        run(replayed_samples(samples, RateGate(lambda: 5.0), stats), analyzer, [sink], stats)
+        run(
+            replayed_samples(samples, RateGate(lambda: LookPlan(5.0)), stats),
+            analyzer,
+            [sink],
+            stats,
+        )
         assert sink.closed
         results.append([(s.t_s, s.state, s.view) for s in sink.snapshots])
     assert results[0] == results[1]
     assert stats.frames_read == 120 and stats.frames_analysed == 40
     states = [state for _, state, _ in results[0]]
     assert states[6:20] == ["upright"] * 14 and states[-1] == "away"
+
+
+def _thumb(level: int = 100, square_at: tuple[int, int] | None = None) -> np.ndarray:
+    thumb = np.full((60, 80), level, dtype=np.uint8)
+    if square_at is not None:
+        y, x = square_at
+        thumb[y : y + 12, x : x + 12] = 220
+    return thumb
+
+
+def _looks(gate: RateGate, thumbs: list[tuple[float, np.ndarray]]) -> list[Look]:
+    return [gate.admit(t, thumb) for t, thumb in thumbs if gate.is_due(t)]
+
+
+QUIET = LookPlan(1.0, quiet=True, watch=(0.25, 0.0, 0.75, 0.6))
+
+
+def test_quiet_gate_runs_the_model_only_when_the_watched_picture_changes() -> None:
+    gate = RateGate(lambda: QUIET, LoopConfig(quiet_look_s=10.0))
+    still = [(i / 30, _thumb(square_at=(10, 30))) for i in range(0, 30 * 9)]
+    looks = _looks(gate, still)
+    assert looks.count(Look.ANALYSE) == 1  # the first frame only
+    assert looks.count(Look.UNCHANGED) == 8  # the last pose carried on once a second
+    assert len(looks) == 1 + 4 * 9 - 1  # glanced at 4 a second
+    moved = [(9 + i / 30, _thumb(square_at=(20, 40))) for i in range(30)]
+    assert _looks(gate, moved)[0] is Look.ANALYSE  # at the first glance after the move
+
+
+def test_quiet_gate_ignores_exposure_changes_and_the_unwatched_part() -> None:
+    gate = RateGate(lambda: QUIET, LoopConfig(quiet_look_s=10.0))
+    assert gate.admit(0.0, _thumb(100)) is Look.ANALYSE
+    darker = [(1 + i / 4, _thumb(70)) for i in range(8)]  # auto-exposure, no movement
+    assert Look.ANALYSE not in _looks(gate, darker)
+    hands = [(3 + i / 4, _thumb(70, square_at=(45, 5))) for i in range(8)]  # outside the watch
+    assert Look.ANALYSE not in _looks(gate, hands)
+
+
+def test_quiet_gate_still_looks_every_quiet_look_s_and_at_a_key() -> None:
+    woken = [False]
+    gate = RateGate(lambda: QUIET, LoopConfig(quiet_look_s=10.0), wake=lambda: woken[0])
+    still = [(i / 4, _thumb()) for i in range(4 * 25)]
+    analysed = [t for t, thumb in still if gate.admit(t, thumb) is Look.ANALYSE]
+    assert analysed == [0.0, 10.0, 20.0]
+    woken[0] = True
+    assert gate.admit(25.0, _thumb()) is Look.ANALYSE
+
+
+def test_gate_without_thumbnails_or_not_quiet_analyses_at_the_plans_rate() -> None:
+    quiet_replay = RateGate(lambda: QUIET)
+    assert sum(quiet_replay.admit(i / 30) is Look.ANALYSE for i in range(300)) == 10
+    busy = RateGate(lambda: LookPlan(5.0))
+    assert sum(busy.admit(i / 30, _thumb()) is Look.ANALYSE for i in range(300)) == 50

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from coach.config import LoopConfig
+from coach.features.scene_change import Box
 from coach.features.user import centre_and_body_scale
 from coach.records import Landmark, Pose
 
@@ -15,6 +16,21 @@ from coach.records import Landmark, Pose
 # and stay put while the hands type (typing must not keep the analysis awake).
 _WATCHED = (Landmark.NOSE, Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER)
 _MIN_VISIBILITY = 0.5
+# The thumbnail is watched over the head and shoulders and this many body widths around
+# them: the user moving shows there, hands typing and people passing behind mostly do not.
+_WATCH_MARGIN_WIDTHS = 0.4
+
+
+@dataclass(frozen=True)
+class LookPlan:
+    """How the loop should look at frames from now on."""
+
+    fps: float
+    """Frames analysed per second (while quiet: at most)."""
+    quiet: bool = False
+    """Nothing is happening: run the pose model only when the picture changed in `watch`."""
+    watch: Box | None = None
+    """While quiet, the part of the picture where a change matters (None: all of it)."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +46,8 @@ class RateInputs:
     settling: bool
     """Calibrating, or a prompt is open: something is about to happen."""
     away: bool
+    posture_ok: bool = True
+    """Upright and clear of the slouch threshold: nothing about the posture is pending."""
 
 
 class AnalysisRate:
@@ -48,10 +66,15 @@ class AnalysisRate:
         self._last_score: float | None = None
         self._seen: bool | None = None
         self._awake_until_s: float | None = None
-        self.fps = config.posture_fps
+        self.plan = LookPlan(config.posture_fps)
 
-    def update(self, inputs: RateInputs, t_s: float) -> float:
-        """Take one analysed sample; return the rate wanted from now on."""
+    @property
+    def fps(self) -> float:
+        """The analysis rate wanted now."""
+        return self.plan.fps
+
+    def update(self, inputs: RateInputs, t_s: float) -> LookPlan:
+        """Take one analysed sample; return how to look from now on."""
         seen = inputs.pose is not None
         if self._seen is not None and seen != self._seen:
             self._wake(t_s)
@@ -69,14 +92,16 @@ class AnalysisRate:
             self._last_score = inputs.slouch_score
         c = self._config
         if inputs.exercising:
-            self.fps = c.exercise_fps
+            self.plan = LookPlan(c.exercise_fps)
         elif inputs.settling or (self._awake_until_s is not None and t_s < self._awake_until_s):
-            self.fps = c.posture_fps
+            self.plan = LookPlan(c.posture_fps)
         elif inputs.away:
-            self.fps = min(c.away_fps, c.idle_fps)
+            self.plan = LookPlan(min(c.away_fps, c.idle_fps), quiet=True)
         else:
-            self.fps = c.idle_fps
-        return self.fps
+            # A slouch under way is watched at the idle rate, so its nudge comes on time.
+            watch = _watch_box(inputs.pose) if inputs.pose is not None else None
+            self.plan = LookPlan(c.idle_fps, quiet=inputs.posture_ok, watch=watch)
+        return self.plan
 
     def _wake(self, t_s: float) -> None:
         self._awake_until_s = t_s + self._config.settle_s
@@ -95,3 +120,23 @@ class AnalysisRate:
         size = np.array(now.image_size, dtype=np.float64)
         shift = (now.image_xyz[visible, :2] - before.image_xyz[visible, :2]) * size / size[1]
         return bool(np.max(np.linalg.norm(shift, axis=1)) > self._config.wake_shift_widths * scale)
+
+
+def _watch_box(pose: Pose) -> Box | None:
+    """The head and shoulders with a margin, as fractions of the picture (None: not seen)."""
+    visible = [lm for lm in _WATCHED if pose.visibility[lm] >= _MIN_VISIBILITY]
+    if not visible:
+        return None
+    _, scale = centre_and_body_scale(pose)  # in picture heights
+    width, height = pose.image_size
+    margin_y = _WATCH_MARGIN_WIDTHS * scale
+    margin_x = margin_y * height / max(width, 1)
+    points = pose.image_xyz[visible, :2]
+    left, top = np.min(points, axis=0)
+    right, bottom = np.max(points, axis=0)
+    return (
+        max(float(left) - margin_x, 0.0),
+        max(float(top) - 1.5 * margin_y, 0.0),  # the head reaches above the nose
+        min(float(right) + margin_x, 1.0),
+        min(float(bottom) + margin_y, 1.0),
+    )
