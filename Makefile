@@ -32,13 +32,15 @@ $(SAMPLES): $(INSTALLED) sample_videos/build.py
 
 # Debian packages the tests use: Xvfb (a virtual screen for the preview window test),
 # Chromium (screenshots the HTML report), DejaVu fonts (the same text everywhere) and
-# strace (proves that no command opens a network socket).
-DEBIAN_PACKAGES := xvfb chromium fonts-dejavu-core strace
+# strace (proves that no command opens a network socket), desktop-file-utils (checks the
+# start-at-login entry).
+DEBIAN_PACKAGES := xvfb chromium fonts-dejavu-core strace desktop-file-utils
 system-deps:
 	@missing=""; command -v Xvfb >/dev/null 2>&1 || missing="$$missing xvfb"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	[ -d /usr/share/fonts/truetype/dejavu ] || missing="$$missing fonts-dejavu-core"; \
 	command -v strace >/dev/null 2>&1 || missing="$$missing strace"; \
+	command -v desktop-file-validate >/dev/null 2>&1 || missing="$$missing desktop-file-utils"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "Installing$$missing (for the window and report tests)"; \

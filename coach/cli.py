@@ -178,6 +178,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "models", parents=[common], help="build (once) and check the pose model; print its path"
     )
     models.add_argument("--rebuild", action="store_true", help="build the default model again")
+
+    autostart = sub.add_parser("autostart", help="start the coach at login: on, off or status")
+    autostart.add_argument("action", choices=("on", "off", "status"), help="what to do")
     return parser
 
 
@@ -561,6 +564,19 @@ def _cmd_models(args: argparse.Namespace, config: Config, console: Console) -> i
     return 0
 
 
+def _cmd_autostart(action: str) -> int:
+    from coach import autostart
+
+    if action == "on":
+        found = autostart.enable()
+    elif action == "off":
+        found = autostart.disable()
+    else:
+        found = autostart.status()
+    print(found.describe())
+    return 0 if found.state in (autostart.State.ON, autostart.State.OFF) else 1
+
+
 # Numeric options that must be a finite number above 0 when given.
 _POSITIVE_OPTIONS = {
     "max_seconds": "--max-seconds",
@@ -606,6 +622,8 @@ def main(argv: list[str] | None = None) -> int:
         # The history commands read the database only; they take no --config.
         if args.command in args.history_commands:
             return int(args.history_commands[args.command](args, console))
+        if args.command == "autostart":  # touches one login file; reads no settings
+            return _cmd_autostart(args.action)
         config = _with_overrides(load_config(args.config), args)
         if args.command not in ("run", "record", "count"):
             return commands[args.command](args, config, console)
