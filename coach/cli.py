@@ -179,6 +179,15 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     models.add_argument("--rebuild", action="store_true", help="build the default model again")
 
+    doctor = sub.add_parser(
+        "doctor", parents=[common], help="check camera, model, history and desktop; say what to fix"
+    )
+    _source_argument(doctor, landmarks=False)
+    doctor.add_argument(
+        "--fallback-video", type=Path, help="the video `coach run --fallback-video` would use"
+    )
+    doctor.add_argument("--db", type=Path, metavar="PATH", help="history database to check")
+
     autostart = sub.add_parser("autostart", help="start the coach at login: on, off or status")
     autostart.add_argument("action", choices=("on", "off", "status"), help="what to do")
     return parser
@@ -564,6 +573,31 @@ def _cmd_models(args: argparse.Namespace, config: Config, console: Console) -> i
     return 0
 
 
+def _cmd_doctor(args: argparse.Namespace, config: Config, console: Console) -> int:
+    from coach.doctor import CheckResult, run_checks
+
+    symbols = sys.stdout.isatty()  # ✓ and ✗ for a person; ok / warn / fail for a script
+
+    def say(result: CheckResult) -> None:
+        print(result.line(symbols=symbols), flush=True)
+
+    report = run_checks(
+        config,
+        source=args.source,
+        model=args.model,
+        db=args.db,
+        fallback_video=args.fallback_video,
+        on_result=say,
+    )
+    failed = "✗" if symbols else "fail"
+    print(
+        "coach can run"
+        if report.can_coach
+        else f"coach cannot run until the {failed} lines are fixed"
+    )
+    return 0 if report.can_coach else 1
+
+
 def _cmd_autostart(action: str) -> int:
     from coach import autostart
 
@@ -617,6 +651,7 @@ def main(argv: list[str] | None = None) -> int:
         "calibrate": _cmd_calibrate,
         "count": _cmd_count,
         "models": _cmd_models,
+        "doctor": _cmd_doctor,
     }
     try:
         # The history commands read the database only; they take no --config.
