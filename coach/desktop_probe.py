@@ -40,12 +40,25 @@ class Watcher:
     """A tray host (a panel) is listening: without one no icon is drawn."""
 
 
-async def _call(bus: Any, destination: str, path: str, interface: str, member: str,
-                signature: str = "", body: list[Any] | None = None) -> list[Any]:  # fmt: skip
+async def _call(
+    bus: Any,
+    destination: str,
+    path: str,
+    interface: str,
+    member: str,
+    signature: str = "",
+    body: list[Any] | None = None,
+) -> list[Any]:
     from dbus_fast import Message, MessageType
 
-    message = Message(destination=destination, path=path, interface=interface, member=member,
-                      signature=signature, body=body or [])  # fmt: skip
+    message = Message(
+        destination=destination,
+        path=path,
+        interface=interface,
+        member=member,
+        signature=signature,
+        body=body or [],
+    )
     reply = await bus.call(message)
     if reply.message_type == MessageType.ERROR:
         raise ProbeFailed(f"{member}: {reply.error_name} {' '.join(map(str, reply.body))}")
@@ -71,9 +84,14 @@ async def _watcher(bus: Any) -> Watcher | None:
     if not await _has_owner(bus, WATCHER):
         return None
     (value,) = await _call(
-        bus, WATCHER, "/StatusNotifierWatcher", "org.freedesktop.DBus.Properties", "Get", "ss",
+        bus,
+        WATCHER,
+        "/StatusNotifierWatcher",
+        "org.freedesktop.DBus.Properties",
+        "Get",
+        "ss",
         [WATCHER, "IsStatusNotifierHostRegistered"],
-    )  # fmt: skip
+    )
     return Watcher(bool(value.value))
 
 

@@ -179,9 +179,11 @@ def check_notifications(env: Mapping[str, str], platform: str = sys.platform) ->
         server = desktop_probe.notification_server(address)
     except desktop_probe.ProbeFailed as exc:
         return CheckResult(
-            "notifications", Status.WARN, f"the session bus did not answer ({exc})",
+            "notifications",
+            Status.WARN,
+            f"the session bus did not answer ({exc})",
             "log out and in again, or check dbus",
-        )  # fmt: skip
+        )
     if server is None:
         return CheckResult(
             "notifications",
@@ -216,9 +218,11 @@ def check_sound() -> CheckResult:
         device = sounddevice.query_devices(kind="output")
     except (sounddevice.PortAudioError, ValueError) as exc:
         return CheckResult(
-            "sound", Status.WARN, f"no chime: no sound output device ({_one_line(exc)})",
+            "sound",
+            Status.WARN,
+            f"no chime: no sound output device ({_one_line(exc)})",
             "plug in or enable speakers or headphones",
-        )  # fmt: skip
+        )
     return CheckResult("sound", Status.OK, f"chime plays on {device['name']}")
 
 
