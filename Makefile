@@ -32,13 +32,19 @@ $(SAMPLES): $(INSTALLED) sample_videos/build.py
 
 # Debian packages the tests use: Xvfb (a virtual screen for the preview window test),
 # Chromium (screenshots the HTML report), DejaVu fonts (the same text everywhere) and
-# strace (proves that no command opens a network socket).
-DEBIAN_PACKAGES := xvfb chromium fonts-dejavu-core strace
+# strace (proves that no command opens a network socket), desktop-file-utils (checks the
+# start-at-login entry), dunst, trayer and libportaudio2 (a real notification daemon, tray
+# host and sound library for `coach doctor`'s tests).
+DEBIAN_PACKAGES := xvfb chromium fonts-dejavu-core strace desktop-file-utils dunst trayer libportaudio2
 system-deps:
 	@missing=""; command -v Xvfb >/dev/null 2>&1 || missing="$$missing xvfb"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	[ -d /usr/share/fonts/truetype/dejavu ] || missing="$$missing fonts-dejavu-core"; \
 	command -v strace >/dev/null 2>&1 || missing="$$missing strace"; \
+	command -v desktop-file-validate >/dev/null 2>&1 || missing="$$missing desktop-file-utils"; \
+	command -v dunst >/dev/null 2>&1 || missing="$$missing dunst"; \
+	command -v trayer >/dev/null 2>&1 || missing="$$missing trayer"; \
+	/sbin/ldconfig -p 2>/dev/null | grep -q libportaudio.so.2 || missing="$$missing libportaudio2"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "Installing$$missing (for the window and report tests)"; \

@@ -178,6 +178,18 @@ def _build_parser() -> argparse.ArgumentParser:
         "models", parents=[common], help="build (once) and check the pose model; print its path"
     )
     models.add_argument("--rebuild", action="store_true", help="build the default model again")
+
+    doctor = sub.add_parser(
+        "doctor", parents=[common], help="check camera, model, history and desktop; say what to fix"
+    )
+    _source_argument(doctor, landmarks=False)
+    doctor.add_argument(
+        "--fallback-video", type=Path, help="the video `coach run --fallback-video` would use"
+    )
+    doctor.add_argument("--db", type=Path, metavar="PATH", help="history database to check")
+
+    autostart = sub.add_parser("autostart", help="start the coach at login: on, off or status")
+    autostart.add_argument("action", choices=("on", "off", "status"), help="what to do")
     return parser
 
 
@@ -561,6 +573,44 @@ def _cmd_models(args: argparse.Namespace, config: Config, console: Console) -> i
     return 0
 
 
+def _cmd_doctor(args: argparse.Namespace, config: Config, console: Console) -> int:
+    from coach.doctor import CheckResult, run_checks
+
+    symbols = sys.stdout.isatty()  # ✓ and ✗ for a person; ok / warn / fail for a script
+
+    def say(result: CheckResult) -> None:
+        print(result.line(symbols=symbols), flush=True)
+
+    report = run_checks(
+        config,
+        source=args.source,
+        model=args.model,
+        db=args.db,
+        fallback_video=args.fallback_video,
+        on_result=say,
+    )
+    failed = "✗" if symbols else "fail"
+    print(
+        "coach can run"
+        if report.can_coach
+        else f"coach cannot run until the {failed} lines are fixed"
+    )
+    return 0 if report.can_coach else 1
+
+
+def _cmd_autostart(action: str) -> int:
+    from coach import autostart
+
+    if action == "on":
+        found = autostart.enable()
+    elif action == "off":
+        found = autostart.disable()
+    else:
+        found = autostart.status()
+    print(found.describe())
+    return 0 if found.state in (autostart.State.ON, autostart.State.OFF) else 1
+
+
 # Numeric options that must be a finite number above 0 when given.
 _POSITIVE_OPTIONS = {
     "max_seconds": "--max-seconds",
@@ -601,11 +651,14 @@ def main(argv: list[str] | None = None) -> int:
         "calibrate": _cmd_calibrate,
         "count": _cmd_count,
         "models": _cmd_models,
+        "doctor": _cmd_doctor,
     }
     try:
         # The history commands read the database only; they take no --config.
         if args.command in args.history_commands:
             return int(args.history_commands[args.command](args, console))
+        if args.command == "autostart":  # touches one login file; reads no settings
+            return _cmd_autostart(args.action)
         config = _with_overrides(load_config(args.config), args)
         if args.command not in ("run", "record", "count"):
             return commands[args.command](args, config, console)

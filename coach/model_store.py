@@ -63,8 +63,12 @@ def _no_log(_message: str) -> None:
 
 def default_models_dir() -> Path:
     """Return the repo's models/ dir in a source checkout, else the user data dir."""
-    checkout_dir = Path(__file__).resolve().parent.parent / "models"
-    if checkout_dir.is_dir() and os.access(checkout_dir, os.W_OK):
+    checkout = Path(__file__).resolve().parent.parent
+    checkout_dir = checkout / "models"
+    # pyproject.toml marks a checkout: an installed coach sits in site-packages, where a
+    # models/ folder would be another package's, not the place for ours.
+    is_checkout = (checkout / "pyproject.toml").is_file()
+    if is_checkout and checkout_dir.is_dir() and os.access(checkout_dir, os.W_OK):
         return checkout_dir
     import platformdirs  # lazy: only needed outside a source checkout
 

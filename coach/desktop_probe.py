@@ -1,0 +1,156 @@
+"""Provides read-only probes of the Linux desktop for `coach doctor`: D-Bus services, the X tray.
+
+Nothing here changes the desktop: it asks the session bus who owns a name and reads an X
+selection owner, each with a short timeout, and reports what it found as plain data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import ctypes.util
+from dataclasses import dataclass
+from typing import Any, Final
+
+NOTIFICATIONS: Final = "org.freedesktop.Notifications"
+WATCHER: Final = "org.kde.StatusNotifierWatcher"
+XEMBED_TRAY_SELECTION: Final = "_NET_SYSTEM_TRAY_S{screen}"
+_BUS: Final = ("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus")
+
+
+class ProbeFailed(Exception):
+    """The bus or display could not be asked (not there, refused, or too slow)."""
+
+
+@dataclass(frozen=True)
+class NotificationServer:
+    """The desktop's notification daemon, as it describes itself."""
+
+    name: str
+    version: str
+    actions: bool
+    """It shows action buttons (the prompt's Done / Snooze / Skip)."""
+
+
+@dataclass(frozen=True)
+class Watcher:
+    """A StatusNotifierItem watcher: where tray icons register on the session bus."""
+
+    host_registered: bool
+    """A tray host (a panel) is listening: without one no icon is drawn."""
+
+
+async def _call(
+    bus: Any,
+    destination: str,
+    path: str,
+    interface: str,
+    member: str,
+    signature: str = "",
+    body: list[Any] | None = None,
+) -> list[Any]:
+    from dbus_fast import Message, MessageType
+
+    message = Message(
+        destination=destination,
+        path=path,
+        interface=interface,
+        member=member,
+        signature=signature,
+        body=body or [],
+    )
+    reply = await bus.call(message)
+    if reply.message_type == MessageType.ERROR:
+        raise ProbeFailed(f"{member}: {reply.error_name} {' '.join(map(str, reply.body))}")
+    return list(reply.body)
+
+
+async def _has_owner(bus: Any, name: str) -> bool:
+    return bool((await _call(bus, *_BUS, "NameHasOwner", "s", [name]))[0])
+
+
+async def _notifications(bus: Any) -> NotificationServer | None:
+    if not await _has_owner(bus, NOTIFICATIONS):
+        return None
+    path, interface = "/org/freedesktop/Notifications", NOTIFICATIONS
+    name, _vendor, version, _spec = await _call(
+        bus, NOTIFICATIONS, path, interface, "GetServerInformation"
+    )
+    (capabilities,) = await _call(bus, NOTIFICATIONS, path, interface, "GetCapabilities")
+    return NotificationServer(str(name), str(version), "actions" in capabilities)
+
+
+async def _watcher(bus: Any) -> Watcher | None:
+    if not await _has_owner(bus, WATCHER):
+        return None
+    (value,) = await _call(
+        bus,
+        WATCHER,
+        "/StatusNotifierWatcher",
+        "org.freedesktop.DBus.Properties",
+        "Get",
+        "ss",
+        [WATCHER, "IsStatusNotifierHostRegistered"],
+    )
+    return Watcher(bool(value.value))
+
+
+def _on_session_bus(address: str, timeout_s: float, ask: Any) -> Any:
+    """Connect to the bus at `address`, run `ask(bus)`, disconnect; ProbeFailed on any trouble."""
+    from dbus_fast.aio import MessageBus
+
+    async def probe() -> Any:
+        bus = await MessageBus(bus_address=address).connect()
+        try:
+            return await ask(bus)
+        finally:
+            bus.disconnect()
+
+    try:
+        return asyncio.run(asyncio.wait_for(probe(), timeout_s))
+    except TimeoutError:
+        raise ProbeFailed(f"the session bus did not answer within {timeout_s:g} s") from None
+    except ProbeFailed:
+        raise
+    except Exception as exc:  # dbus-fast raises its own types, OSError and ValueError
+        raise ProbeFailed(" ".join(str(exc).split()) or type(exc).__name__) from None
+
+
+def notification_server(address: str, timeout_s: float = 3.0) -> NotificationServer | None:
+    """Who serves org.freedesktop.Notifications on the bus at `address` (None: nobody)."""
+    found: NotificationServer | None = _on_session_bus(address, timeout_s, _notifications)
+    return found
+
+
+def status_notifier_watcher(address: str, timeout_s: float = 3.0) -> Watcher | None:
+    """The StatusNotifierWatcher on the bus at `address` (None: nobody owns the name)."""
+    found: Watcher | None = _on_session_bus(address, timeout_s, _watcher)
+    return found
+
+
+def xembed_tray(display: str) -> bool:
+    """Whether an XEmbed system tray owns _NET_SYSTEM_TRAY_S<screen> on the X `display`.
+
+    libX11 through ctypes: one selection-owner query needs no X library in the venv.
+    """
+    library = ctypes.util.find_library("X11")
+    if library is None:
+        raise ProbeFailed("libX11 is not installed")
+    x11 = ctypes.CDLL(library)
+    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    x11.XOpenDisplay.restype = ctypes.c_void_p
+    x11.XDefaultScreen.argtypes = [ctypes.c_void_p]
+    x11.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+    x11.XInternAtom.restype = ctypes.c_ulong
+    x11.XGetSelectionOwner.argtypes = [ctypes.c_void_p, ctypes.c_ulong]
+    x11.XGetSelectionOwner.restype = ctypes.c_ulong
+    x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    handle = x11.XOpenDisplay(display.encode())
+    if not handle:
+        raise ProbeFailed(f"cannot open the X display {display}")
+    try:
+        selection = XEMBED_TRAY_SELECTION.format(screen=x11.XDefaultScreen(handle))
+        atom = x11.XInternAtom(handle, selection.encode(), 0)
+        return bool(x11.XGetSelectionOwner(handle, atom))
+    finally:
+        x11.XCloseDisplay(handle)
