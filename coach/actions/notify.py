@@ -128,6 +128,8 @@ class DesktopNotifier:
         concurrent.futures.wait(self._pending, timeout=2.0)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=2.0)
+        if not self._loop.is_running():
+            self._loop.close()
 
 
 def chime_waveform(sample_rate_hz: int = 44100, duration_s: float = 0.9) -> np.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import os
 import sys
 import threading
@@ -93,10 +94,8 @@ class Tray:
     def __init__(self, controls: Controls, open_report: Callable[[], None]) -> None:
         self._controls = controls
         self._open_report = open_report
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="coach-tray", daemon=True
-        )
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
         self._bus: MessageBus | None = None
         self._item: StatusNotifierItem | None = None
         self._menu: DBusMenu | None = None
@@ -108,6 +107,10 @@ class Tray:
             return "the tray is only available on Linux so far"
         if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
             return "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)"
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="coach-tray", daemon=True
+        )
         self._thread.start()
         future = asyncio.run_coroutine_threadsafe(self._connect(), self._loop)
         try:
@@ -152,7 +155,7 @@ class Tray:
 
     def show(self, state: TrayState) -> None:
         """Show `state` (from any thread); nothing is sent when it did not change."""
-        if state is not self.state and self._thread.is_alive():
+        if state is not self.state and self._loop is not None and self._loop.is_running():
             self._loop.call_soon_threadsafe(self._show, state)
 
     def _show(self, state: TrayState) -> None:
@@ -167,12 +170,21 @@ class Tray:
 
     def stop(self) -> None:
         """Take the icon down and end the thread."""
-        if not self._thread.is_alive():
+        if self._loop is None or self._thread is None:
             return
         if self._bus is not None:
-            self._loop.call_soon_threadsafe(self._bus.disconnect)
+            bus = self._bus
+
+            async def disconnect() -> None:
+                bus.disconnect()
+                await bus.wait_for_disconnect()
+
+            with contextlib.suppress(Exception):  # going away anyway
+                asyncio.run_coroutine_threadsafe(disconnect(), self._loop).result(2.0)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=2.0)
+        if not self._loop.is_running():
+            self._loop.close()
 
 
 async def _interface(bus: MessageBus, name: str, path: str, interface: str) -> Any:
