@@ -35,6 +35,7 @@ def private_bus(tmp_path: Path) -> Iterator[str]:
     proc = subprocess.Popen(
         ["dbus-daemon", "--session", "--print-address", "--nofork"],
         stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,  # "cannot raise the fd limit" as a non-root user
         text=True,
         cwd=tmp_path,
     )
