@@ -32,10 +32,16 @@ $(SAMPLES): $(INSTALLED) sample_videos/build.py
 
 # Debian packages the tests use: Xvfb (a virtual screen for the preview window test),
 # Chromium (screenshots the HTML report), DejaVu fonts (the same text everywhere) and
-# strace (proves that no command opens a network socket).
-DEBIAN_PACKAGES := xvfb chromium fonts-dejavu-core strace
+# strace (proves that no command opens a network socket), dbus (a private session bus for
+# the tray and notification tests); dunst and a standalone StatusNotifierItem tray for
+# benchmarks/tray_screenshots.py.
+DEBIAN_PACKAGES := xvfb chromium fonts-dejavu-core strace dbus dunst haskell-gtk-sni-tray-utils haskell-status-notifier-item-utils
 system-deps:
 	@missing=""; command -v Xvfb >/dev/null 2>&1 || missing="$$missing xvfb"; \
+	command -v dbus-daemon >/dev/null 2>&1 || missing="$$missing dbus"; \
+	command -v dunst >/dev/null 2>&1 || missing="$$missing dunst"; \
+	command -v gtk-sni-tray-standalone >/dev/null 2>&1 || missing="$$missing haskell-gtk-sni-tray-utils"; \
+	command -v status-notifier-watcher >/dev/null 2>&1 || missing="$$missing haskell-status-notifier-item-utils"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	[ -d /usr/share/fonts/truetype/dejavu ] || missing="$$missing fonts-dejavu-core"; \
 	command -v strace >/dev/null 2>&1 || missing="$$missing strace"; \
