@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ from coach.actions.controls import Command, Controls
 from coach.actions.tray import ICON_SIZES_PX, Tray
 from coach.actions.tray_icons import TrayState, draw_icon
 from tests.dbus_session import DesktopServices, private_bus
-from tests.mjpeg_camera import wait_for
+from tests.mjpeg_camera import SteadyCamera, start_coach, wait_for
 
 
 def _shape(state: TrayState) -> np.ndarray:
@@ -117,3 +118,77 @@ def test_without_a_session_bus_the_tray_says_why(monkeypatch) -> None:
     problem = Tray(Controls(pause_s=60.0), open_report=lambda: None).start()
     assert problem is not None
     assert "session bus" in problem
+
+
+@pytest.mark.slow
+def test_coach_start_lives_in_the_tray_pauses_and_quits_from_its_menu(tmp_path: Path) -> None:
+    camera = SteadyCamera()
+    db = tmp_path / "coach.sqlite3"
+    with private_bus(tmp_path) as address:
+        services = DesktopServices(address)
+        proc = start_coach(
+            tmp_path,
+            "start",
+            camera.url,
+            "--db",
+            str(db),
+            env={"DBUS_SESSION_BUS_ADDRESS": address},
+        )
+        try:
+            assert services.watcher is not None
+            wait_for(lambda: services.watcher.items or proc.poll() is not None, 60, "the icon")
+            assert proc.poll() is None, (tmp_path / "stderr.txt").read_text()
+            item = services.watcher.items[0]
+
+            def tooltip() -> str:
+                return services.item_property(item, "ToolTip")[3]
+
+            wait_for(lambda: tooltip() != "starting", 60, "the first snapshot")
+            entries = _entries(services.menu_layout(item))
+            pause = _entries(entries["Pause for a meeting (camera off)"][2])
+            services.click(item, pause["15 min"][0])
+            wait_for(lambda: "paused" in tooltip(), 20, "the paused icon")
+            entries = _entries(services.menu_layout(item))
+            assert entries["Resume now"][1]["enabled"] is True
+            services.click(item, entries["Quit"][0])
+            assert proc.wait(timeout=20) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            services.close()
+            camera.close()
+    stderr = (tmp_path / "stderr.txt").read_text()
+    assert "coach runs in the tray" in stderr
+    log = tmp_path / "xdg_state_home" / "coach" / "log" / "coach.log"
+    assert "Paused (meeting mode): camera released" in log.read_text()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM sessions").fetchone()[0] == 1
+
+
+@pytest.mark.slow
+def test_coach_start_without_a_tray_host_says_so_and_shows_the_terminal_view(
+    tmp_path: Path,
+) -> None:
+    camera = SteadyCamera()
+    with private_bus(tmp_path) as address:
+        services = DesktopServices(address, watcher=False)
+        try:
+            proc = start_coach(
+                tmp_path,
+                "start",
+                camera.url,
+                "--no-history",
+                "--max-seconds",
+                "2",
+                env={"DBUS_SESSION_BUS_ADDRESS": address},
+            )
+            assert proc.wait(timeout=60) == 0
+        finally:
+            services.close()
+            camera.close()
+    stderr = (tmp_path / "stderr.txt").read_text()
+    lines = [line for line in stderr.splitlines() if "No tray icon" in line]
+    assert len(lines) == 1, stderr
+    assert "StatusNotifierWatcher" in lines[0]
+    assert "Done:" in stderr  # the terminal view's closing line
