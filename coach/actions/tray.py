@@ -177,7 +177,7 @@ class Tray:
 
             async def disconnect() -> None:
                 bus.disconnect()
-                await bus.wait_for_disconnect()
+                await bus.wait_for_disconnect()  # type: ignore[no-untyped-call]
 
             with contextlib.suppress(Exception):  # going away anyway
                 asyncio.run_coroutine_threadsafe(disconnect(), self._loop).result(2.0)
