@@ -32,17 +32,20 @@ $(SAMPLES): $(INSTALLED) sample_videos/build.py
 
 # Debian packages the tests use: Xvfb (a virtual screen for the preview window test),
 # Chromium (screenshots the HTML report), DejaVu fonts (the same text everywhere) and
-# strace (proves that no command opens a network socket), desktop-file-utils (checks the
-# start-at-login entry), dunst, trayer and libportaudio2 (a real notification daemon, tray
-# host and sound library for `coach doctor`'s tests).
-DEBIAN_PACKAGES := xvfb chromium fonts-dejavu-core strace desktop-file-utils dunst trayer libportaudio2
+# strace (proves that no command opens a network socket), dbus (a private session bus for
+# the tray and notification tests), desktop-file-utils (checks the start-at-login entry),
+# dunst, trayer and libportaudio2 (a real notification daemon, tray host and sound library
+# for `coach doctor`'s tests). benchmarks/tray_screenshots.py also needs a standalone
+# StatusNotifierItem tray (haskell-gtk-sni-tray-utils haskell-status-notifier-item-utils).
+DEBIAN_PACKAGES := xvfb chromium fonts-dejavu-core strace dbus desktop-file-utils dunst trayer libportaudio2
 system-deps:
 	@missing=""; command -v Xvfb >/dev/null 2>&1 || missing="$$missing xvfb"; \
+	command -v dbus-daemon >/dev/null 2>&1 || missing="$$missing dbus"; \
+	command -v dunst >/dev/null 2>&1 || missing="$$missing dunst"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	[ -d /usr/share/fonts/truetype/dejavu ] || missing="$$missing fonts-dejavu-core"; \
 	command -v strace >/dev/null 2>&1 || missing="$$missing strace"; \
 	command -v desktop-file-validate >/dev/null 2>&1 || missing="$$missing desktop-file-utils"; \
-	command -v dunst >/dev/null 2>&1 || missing="$$missing dunst"; \
 	command -v trayer >/dev/null 2>&1 || missing="$$missing trayer"; \
 	/sbin/ldconfig -p 2>/dev/null | grep -q libportaudio.so.2 || missing="$$missing libportaudio2"; \
 	if [ -n "$$missing" ]; then \

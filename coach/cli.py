@@ -28,6 +28,9 @@ from coach.records import Frame
 from coach.session import History, Session, profiles_dir, resolve_model
 from coach.stopping import StopRequested, stop_on_signals
 
+if typing.TYPE_CHECKING:
+    from coach.actions.tray import Tray
+
 DEFAULT_CAMERA = "0"
 
 
@@ -124,7 +127,28 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="also write the decisions to FILE as JSON lines, one per change (for scripts)",
     )
+    run.add_argument(
+        "--tray",
+        action="store_true",
+        help="no terminal view: a tray icon and menu, notifications with buttons, a log file",
+    )
     _history_arguments(run, "session")
+
+    start = sub.add_parser(
+        "start",
+        parents=[common, posture],
+        help="coach from the tray with no terminal (`coach run --tray`; for start at login)",
+    )
+    _source_argument(start, landmarks=True)
+    _history_arguments(start, "session")
+    start.set_defaults(
+        tray=True,
+        no_window=True,
+        skeleton_only=False,
+        fallback_video=None,
+        realtime=False,
+        events=None,
+    )
 
     analyze = sub.add_parser(
         "analyze", parents=[common, posture], help="analyse a video or landmark file and report"
@@ -213,8 +237,11 @@ def _cmd_run(args: argparse.Namespace, config: Config, console: Console) -> int:
     if args.events is not None:
         inputs = [p for p in (args.source, args.model, args.config) if p is not None]
         args.events = check_output(args.events, option="--events", inputs=inputs)
-    session = Session(args, config, console)
     controls = Controls(config.prompts.pause_s)
+    tray: Tray | None = None
+    if args.tray:
+        tray, console = _tray_or_terminal(args, console, controls)
+    session = Session(args, config, console)
     keys = TerminalKeys(controls)
     history = History(console, args.db, enabled=not args.no_history)
 
@@ -230,23 +257,33 @@ def _cmd_run(args: argparse.Namespace, config: Config, console: Console) -> int:
         from coach.movements import default_user_movements_file, load_library
 
         library = load_library(default_user_movements_file())
-        sinks: list[Sink] = [
-            Dashboard(
-                console,
-                session.label,
-                stats,
-                config.slouch,
-                config.nudge.show_s,
-                library=library,
-                history_status=history.status,
+        sinks: list[Sink] = []
+        if tray is None:
+            sinks.append(
+                Dashboard(
+                    console,
+                    session.label,
+                    stats,
+                    config.slouch,
+                    config.nudge.show_s,
+                    library=library,
+                    history_status=history.status,
+                )
             )
-        ]
+        else:
+            from coach.actions.tray import TrayStatus
+
+            status = TrayStatus(tray)
+            session.pause_listeners.append(status.paused)
+            sinks.append(status)
         paced = session.spec.is_live or (args.realtime and session.spec.kind == "video")
         sinks.extend(history.sinks(session.label, live=paced))
         notifier: Notifier = NullNotifier()
         if config.nudge.desktop and notification_service_available():
             notifier = DesktopNotifier()
-        sinks.append(NudgeAnnouncer(notifier, Chime() if config.nudge.chime else None))
+        sinks.append(
+            NudgeAnnouncer(notifier, Chime() if config.nudge.chime else None, answer=controls.push)
+        )
         sinks.extend(_preview_sinks(args, config, console, on_key=controls.key))
         if args.events is not None:
             from coach.actions.event_log import EventLog
@@ -257,7 +294,8 @@ def _cmd_run(args: argparse.Namespace, config: Config, console: Console) -> int:
             sinks.append(EventLog(args.events, rate=rate))
         return sinks
 
-    keys.start()
+    if tray is None:
+        keys.start()
     try:
         _, stats = session.run(sinks_for, realtime=args.realtime, controls=controls)
     except KeyboardInterrupt as stop:
@@ -265,12 +303,50 @@ def _cmd_run(args: argparse.Namespace, config: Config, console: Console) -> int:
         return 0 if history.close() else 1
     finally:
         keys.stop()
+        if tray is not None:
+            tray.stop()
         history.close()
     console.print(
         f"Done: {stats.frames_analysed} of {stats.frames_read} frames analysed "
         f"over {stats.duration_s:.1f} s of {escape(session.label)}."
     )
     return 0 if history.close() else 1  # not saved: said in one line, exit status 1
+
+
+def _tray_or_terminal(
+    args: argparse.Namespace, console: Console, controls: Controls
+) -> tuple[Tray | None, Console]:
+    """The tray and a console writing to the log file; or, with no tray host, one line
+    saying so and the terminal view."""
+    from coach.actions.open_report import open_todays_report
+    from coach.actions.tray import Tray
+    from coach.app_log import file_console
+    from coach.calibration import profile_path
+
+    log: list[Console] = []
+
+    def say(message: str) -> None:
+        for out in log:
+            out.print(escape(message))
+
+    tray = Tray(controls, lambda: open_todays_report(args.db, say))
+    problem = tray.start()
+    if problem is not None:
+        tray.stop()
+        console.print(f"[yellow]No tray icon: {escape(problem)}; using the terminal view.[/yellow]")
+        return None, console
+    try:
+        log_console, path = file_console()
+    except OSError as exc:
+        tray.stop()
+        raise ConfigError(f"cannot write the log in {exc.filename}: {exc.strerror}") from None
+    log.append(log_console)
+    console.print(f"[dim]coach runs in the tray; its log is {escape(str(path))}.[/dim]")
+    # A calibration saved from the tray is the neutral the next start uses.
+    default = profile_path("default", profiles_dir())
+    if args.profile is None and args.calibrate_seconds is None and default.exists():
+        args.profile = "default"
+    return tray, log_console
 
 
 def _demo_timings(config: Config) -> Config:
@@ -646,6 +722,7 @@ def main(argv: list[str] | None = None) -> int:
     console = Console(stderr=True)
     commands = {
         "run": _cmd_run,
+        "start": _cmd_run,
         "analyze": _cmd_analyze,
         "record": _cmd_record,
         "calibrate": _cmd_calibrate,
@@ -660,7 +737,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "autostart":  # touches one login file; reads no settings
             return _cmd_autostart(args.action)
         config = _with_overrides(load_config(args.config), args)
-        if args.command not in ("run", "record", "count"):
+        if args.command not in ("run", "start", "record", "count"):
             return commands[args.command](args, config, console)
         # SIGTERM and SIGHUP (logout, shutdown, kill) stop these the way Ctrl-C does: the
         # session or set is closed and logged. The exit status is then 0, a stop that was

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -205,7 +205,7 @@ def run(
     sinks: list[Sink],
     stats: LoopStats,
     on_sample: Callable[[PoseSample], None] | None = None,
-    commands: Callable[[], list[str]] | None = None,
+    commands: Callable[[], Sequence[str]] | None = None,
     stop: Callable[[], bool] | None = None,
 ) -> LoopStats:
     """The one loop: every analysed sample goes through the analyzer and on to every sink.

@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import datetime as dt
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
@@ -17,8 +17,8 @@ from coach.actions.controls import Controls, pausable
 from coach.analyzer import Analyzer
 from coach.config import Config
 from coach.decisions.prompts import Clock
-from coach.errors import ConfigError
-from coach.pipeline import LoopStats, RateGate, Sink, replayed_samples, run
+from coach.errors import CalibrationError, ConfigError
+from coach.pipeline import LoopStats, RateGate, Sink, SnapshotStage, replayed_samples, run
 from coach.records import Frame, PoseSample, SkippedFrame
 
 if TYPE_CHECKING:
@@ -85,6 +85,8 @@ class Session:
         self.analyzer: Analyzer | None = None
         """The running analyzer, kept so a stopped run can still finish its set."""
         self.stats = LoopStats()
+        self.pause_listeners: list[Callable[[float], None]] = []
+        """Told, while the loop waits in meeting mode, how many seconds are left (the tray)."""
 
     def _say_note(self) -> None:
         """Say how the neutral is set, once the source has opened (errors come first)."""
@@ -124,7 +126,7 @@ class Session:
                 clock=self._clock(),
                 guided=guided,
             )
-        if seconds is None and self.args.command in ("run", "analyze"):
+        if seconds is None and self.args.command in ("run", "start", "analyze"):
             self._note = (
                 f"[cyan]No calibration profile given: calibrating from the first "
                 f"{self.config.calibration.calibrate_s:g} s. Sit tall and look at the screen.[/cyan]"
@@ -158,9 +160,11 @@ class Session:
         from coach.pose import PoseEstimator
         from coach.source import LiveSource, open_frames
 
-        analyzer = self.analyzer = self.make_analyzer()
+        self.analyzer = self.make_analyzer()
+        stage = self._stage(self.analyzer, controls)
         stats = self.stats = LoopStats()
-        gate = RateGate(lambda: analyzer.look_plan, self.config.loop)
+        wake = None if controls is None else controls.has_pending
+        gate = RateGate(lambda: stage.look_plan, self.config.loop, wake=wake)
         max_seconds = self.args.max_seconds
         if self.spec.kind == "landmarks":
             reader = LandmarkReader(Path(self.spec.target).expanduser(), warn=self._say_warning)
@@ -168,13 +172,13 @@ class Session:
             self.label = reader.description
             stream = replayed_samples(_limited(reader.samples(), max_seconds), gate, stats)
             self._say_note()
-            run(stream, analyzer, sinks_for(stats), stats, on_sample, *loop_controls(controls))
+            run(stream, stage, sinks_for(stats), stats, on_sample, *loop_controls(controls))
             if reader.skipped_note is not None:
                 self.console.print(
                     f"[yellow]coach: warning: {escape(reader.skipped_note)}[/yellow]",
                     soft_wrap=True,
                 )
-            return analyzer, stats
+            return self.analyzer, stats
         model = resolve_model(self.args.model, self.console)
         with contextlib.ExitStack() as stack:
             source = open_frames(self.spec, self.config.source, on_notice=self._say_source)
@@ -189,8 +193,49 @@ class Session:
                 frames = pausable(frames, source, controls, self._say_paused)
             stream = analysed_frames(_limited(frames, max_seconds), estimator, stats)
             self._say_note()
-            run(stream, analyzer, sinks_for(stats), stats, on_sample, *loop_controls(controls))
-        return analyzer, stats
+            run(stream, stage, sinks_for(stats), stats, on_sample, *loop_controls(controls))
+        return self.analyzer, stats
+
+    def _stage(self, analyzer: Analyzer, controls: Controls | None) -> SnapshotStage:
+        """The analyzer; with live controls, wrapped to take the tray's commands too."""
+        if controls is None:
+            return analyzer
+        from coach.live_stage import LiveStage
+
+        def recalibrating() -> Analyzer:
+            self.console.print(
+                f"[cyan]Calibrating: sit tall and look at the screen for "
+                f"{self.config.calibration.calibrate_s:g} s.[/cyan]"
+            )
+            fresh = Analyzer(
+                self.config,
+                analyzer.library,
+                calibrate_s=self.config.calibration.calibrate_s,
+                clock=self._clock(),
+            )
+            self.analyzer = fresh
+            return fresh
+
+        return LiveStage(analyzer, recalibrating, self._save_calibration)
+
+    def _save_calibration(self, analyzer: Analyzer, sample: PoseSample) -> None:
+        """Keep a neutral recorded in a running coach as its profile (default: "default")."""
+        from coach.calibration import new_profile, profile_path, save_profile
+
+        neutral = analyzer.calibrated_neutral
+        if neutral is None:
+            return
+        name = getattr(self.args, "profile", None) or "default"
+        size = sample.pose.image_size if sample.pose is not None else (640, 480)
+        profile = new_profile(Path(name).stem, neutral, size, noise=analyzer.calibrated_noise)
+        try:
+            path = save_profile(profile, profile_path(name, profiles_dir()))
+        except CalibrationError as exc:  # a full disk must not stop the coaching
+            self._say_warning(str(exc))
+            return
+        self.console.print(
+            f"[cyan]Calibrated; saved as profile {escape(repr(profile.name))} ({escape(str(path))}).[/cyan]"
+        )
 
     def _say_warning(self, message: str) -> None:
         self.console.print(
@@ -205,6 +250,8 @@ class Session:
 
     def _say_paused(self, left_s: float) -> None:
         """Once a minute while paused: the camera is free, and when the coach resumes."""
+        for listener in self.pause_listeners:
+            listener(left_s)
         minute = int(left_s // 60)
         if minute != getattr(self, "_last_pause_minute", None):
             self._last_pause_minute = minute
@@ -269,7 +316,7 @@ class History:
 
 def loop_controls(
     controls: Controls | None,
-) -> tuple[Callable[[], list[str]] | None, Callable[[], bool] | None]:
+) -> tuple[Callable[[], Sequence[str]] | None, Callable[[], bool] | None]:
     if controls is None:
         return None, None
     return controls.drain, lambda: controls.quit

@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pytest
 
-from coach.actions.controls import Controls, pausable
+from coach.actions.controls import Command, Controls, pausable
 from coach.analyzer import Analyzer, Snapshot
 from coach.config import Config
 from coach.decisions.prompts import within_working_hours
@@ -329,11 +329,11 @@ def test_pause_releases_the_camera_and_resumes_by_itself() -> None:
     for i, frame in enumerate(pausable(frames, source, controls, on_pause, poll_s=0.0)):
         seen.append(frame)
         if i == 3:
-            controls.push("pause")
+            controls.push(Command.PAUSE)
         if i == 8:
             break
     assert source.calls == ["suspend", "resume"]
-    assert controls.drain() == ["pause", "resume"]
+    assert controls.drain() == [Command.PAUSE, Command.RESUME]
     assert len(seen) == 9
 
 
@@ -341,7 +341,7 @@ def test_keys_map_to_commands() -> None:
     controls = Controls(pause_s=60.0)
     for key in "dskzq":
         controls.key(key)
-    assert controls.drain() == ["done", "snooze", "skip"]
+    assert controls.drain() == [Command.DONE, Command.SNOOZE, Command.SKIP]
     assert controls.quit
     assert np.isfinite(controls.paused_for_s())
 

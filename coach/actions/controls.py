@@ -8,15 +8,34 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from enum import StrEnum
 from typing import Protocol, TypeVar
 
-KEYMAP: dict[str, str] = {
-    "d": "done",
-    "s": "snooze",
-    "k": "skip",
-    "p": "pause",
-    "r": "resume",
-    "q": "quit",
+
+class Command(StrEnum):
+    """What the user asks of a running coach, from a key, the tray or a notification button.
+
+    The values are the analyzer's command names, so a Command is handed on as it is.
+    """
+
+    DONE = "done"
+    SNOOZE = "snooze"
+    SKIP = "skip"
+    PAUSE = "pause"
+    RESUME = "resume"
+    QUIT = "quit"
+    START_CAT_COW = "start-cat-cow"
+    START_LATERAL_FLEXION = "start-lateral-flexion"
+    CALIBRATE = "calibrate"
+
+
+KEYMAP: dict[str, Command] = {
+    "d": Command.DONE,
+    "s": Command.SNOOZE,
+    "k": Command.SKIP,
+    "p": Command.PAUSE,
+    "r": Command.RESUME,
+    "q": Command.QUIT,
 }
 
 
@@ -27,19 +46,19 @@ class Controls:
         self.pause_s = pause_s
         self._now = now
         self._lock = threading.Lock()
-        self._pending: list[str] = []
+        self._pending: list[Command] = []
         self._paused_until: float | None = None
         self.quit = False
 
-    def push(self, command: str) -> None:
-        """Queue a command ("done", "snooze", "skip", "pause", "resume", "quit")."""
+    def push(self, command: Command, for_s: float | None = None) -> None:
+        """Queue a command; `for_s` is how long a PAUSE lasts (default: the configured pause)."""
         with self._lock:
-            if command == "quit":
+            if command is Command.QUIT:
                 self.quit = True
                 return
-            if command == "pause":
-                self._paused_until = self._now() + self.pause_s
-            elif command == "resume":
+            if command is Command.PAUSE:
+                self._paused_until = self._now() + (self.pause_s if for_s is None else for_s)
+            elif command is Command.RESUME:
                 self._paused_until = None
             self._pending.append(command)
 
@@ -49,7 +68,12 @@ class Controls:
         if command is not None:
             self.push(command)
 
-    def drain(self) -> list[str]:
+    def has_pending(self) -> bool:
+        """Whether a command or quit waits for the loop (it then looks at the next frame)."""
+        with self._lock:
+            return bool(self._pending) or self.quit
+
+    def drain(self) -> list[Command]:
         """Take the queued commands (the loop gives them to the analyzer)."""
         with self._lock:
             out, self._pending = self._pending, []
@@ -63,7 +87,7 @@ class Controls:
             left = self._paused_until - self._now()
             if left <= 0:
                 self._paused_until = None
-                self._pending.append("resume")
+                self._pending.append(Command.RESUME)
                 return 0.0
             return left
 

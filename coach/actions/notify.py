@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import os
 import queue
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+from dbus_fast.errors import DBusError
 
+from coach.actions.controls import Command
 from coach.analyzer import Snapshot
 from coach.records import Frame
 
@@ -22,17 +27,29 @@ RECALIBRATE_MESSAGE = (
 )
 
 
+# A prompt's notification answers it as the keys d, s and k do.
+PROMPT_BUTTONS = (("Done", Command.DONE), ("Snooze", Command.SNOOZE), ("Skip", Command.SKIP))
+
+
+@dataclass(frozen=True)
+class NotifyButton:
+    """A notification button: its label and what pressing it does (on the notifier's thread)."""
+
+    label: str
+    on_pressed: Callable[[], None]
+
+
 class Notifier(Protocol):
     """Shows a notification (the real one, or a fake in tests)."""
 
-    def notify(self, title: str, message: str) -> None:
+    def notify(self, title: str, message: str, buttons: Sequence[NotifyButton] = ()) -> None:
         """Show one notification."""
 
 
 class NullNotifier:
     """Used where no notification service exists: notifications are quietly skipped."""
 
-    def notify(self, title: str, message: str) -> None:
+    def notify(self, title: str, message: str, buttons: Sequence[NotifyButton] = ()) -> None:
         """Do nothing."""
 
 
@@ -69,30 +86,50 @@ def notification_service_available() -> bool:
 
 
 class DesktopNotifier:
-    """Desktop notifications through desktop-notifier; failures are swallowed, never raised."""
+    """Desktop notifications through desktop-notifier; failures are swallowed, never raised.
+
+    Its event loop runs on a thread of its own for the whole session: button presses
+    arrive there as D-Bus signals, long after the notification went out.
+    """
 
     def __init__(self) -> None:
-        from desktop_notifier import DesktopNotifierSync
+        from desktop_notifier import DesktopNotifier as Backend
 
-        self._notifier = DesktopNotifierSync(app_name="coach")
-        self._worker = _Worker("coach-notify")
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="coach-notify", daemon=True
+        )
+        self._thread.start()
+        self._backend = Backend(app_name="coach")
+        self._pending: list[concurrent.futures.Future[None]] = []
         self.failed = False
 
-    def notify(self, title: str, message: str) -> None:
-        """Queue one notification."""
+    def notify(self, title: str, message: str, buttons: Sequence[NotifyButton] = ()) -> None:
+        """Queue one notification (with buttons where the desktop shows them)."""
+        from desktop_notifier import Button
 
-        def send() -> None:
+        async def send() -> None:
             try:
-                self._notifier.send(title=title, message=message)
-            except (OSError, RuntimeError, ValueError, TimeoutError):
+                await self._backend.send(
+                    title=title,
+                    message=message,
+                    buttons=[Button(title=b.label, on_pressed=b.on_pressed) for b in buttons],
+                )
+            except (OSError, RuntimeError, ValueError, TimeoutError, DBusError):
                 # The desktop refused (no daemon, permissions): nudges still show on screen.
                 self.failed = True
 
-        self._worker.submit(send)
+        self._pending = [f for f in self._pending if not f.done()]
+        if len(self._pending) < 8:  # a burst already queued: dropping one more is fine
+            self._pending.append(asyncio.run_coroutine_threadsafe(send(), self._loop))
 
     def close(self) -> None:
-        """Let queued notifications go out."""
-        self._worker.close()
+        """Let queued notifications go out, then stop the loop."""
+        concurrent.futures.wait(self._pending, timeout=2.0)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=2.0)
+        if not self._loop.is_running():
+            self._loop.close()
 
 
 def chime_waveform(sample_rate_hz: int = 44100, duration_s: float = 0.9) -> np.ndarray:
@@ -136,25 +173,54 @@ class Chime:
 class NudgeAnnouncer:
     """Sink that turns nudges (and a moved camera) into notifications and a chime."""
 
-    def __init__(self, notifier: Notifier, chime: Chime | None) -> None:
+    def __init__(
+        self,
+        notifier: Notifier,
+        chime: Chime | None,
+        answer: Callable[[Command], None] | None = None,
+    ) -> None:
+        """`answer` takes a prompt's button presses (the controls' queue); None: no buttons."""
         self._notifier = notifier
         self._chime = chime
+        self._answer = answer
         self._recalibrate_sent = False
+        self._open_prompt_id: int | None = None
         self.sent: list[tuple[str, str]] = []
 
     def update(self, snapshot: Snapshot, frame: Frame | None) -> None:
         """Announce a nudge that fired at this snapshot."""
-        if snapshot.nudge is not None:
-            self._send(snapshot.nudge.title, snapshot.nudge.message)
+        open_prompt = snapshot.open_prompt
+        self._open_prompt_id = None if open_prompt is None else open_prompt.prompt_id
+        nudge = snapshot.nudge
+        if nudge is not None:
+            self._send(nudge.title, nudge.message, self._buttons(nudge.prompt_id))
             if self._chime is not None:
                 self._chime.play()
         if snapshot.recalibrate and not self._recalibrate_sent:
             self._send(RECALIBRATE_TITLE, RECALIBRATE_MESSAGE)
         self._recalibrate_sent = snapshot.recalibrate
 
-    def _send(self, title: str, message: str) -> None:
+    def _buttons(self, prompt_id: int) -> tuple[NotifyButton, ...]:
+        answer = self._answer
+        if answer is None:
+            return ()
+
+        def press(command: Command) -> Callable[[], None]:
+            def pressed() -> None:
+                # A button on an old notification must not answer a newer prompt.
+                if self._open_prompt_id == prompt_id:
+                    answer(command)
+
+            return pressed
+
+        return tuple(NotifyButton(label, press(command)) for label, command in PROMPT_BUTTONS)
+
+    def _send(self, title: str, message: str, buttons: tuple[NotifyButton, ...] = ()) -> None:
         self.sent.append((title, message))
-        self._notifier.notify(title, message)
+        if buttons:
+            self._notifier.notify(title, message, buttons)
+        else:
+            self._notifier.notify(title, message)
 
     def close(self) -> None:
         """Flush and stop the background workers."""

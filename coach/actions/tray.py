@@ -1,0 +1,211 @@
+"""Provides the tray: an icon showing the state, a menu that queues commands for the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import os
+import sys
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from coach.actions.controls import Command, Controls
+from coach.actions.tray_icons import TrayState, argb_pixmap, draw_icon
+from coach.analyzer import Snapshot
+from coach.records import Frame
+
+if TYPE_CHECKING:
+    from dbus_fast.aio import MessageBus
+
+    from coach.actions.tray_sni import DBusMenu, MenuEntry, StatusNotifierItem
+
+WATCHER = "org.kde.StatusNotifierWatcher"
+PAUSE_MINUTES = (15, 30, 60)
+ICON_SIZES_PX = (22, 32, 48)
+_STATE_WORDS = {
+    TrayState.STARTING: "starting",
+    TrayState.CALIBRATING: "calibrating: sit tall",
+    TrayState.UPRIGHT: "upright",
+    TrayState.SLOUCHED: "slouched",
+    TrayState.AWAY: "away",
+    TrayState.PAUSED: "paused (camera released)",
+    TrayState.SET: "set in progress",
+}
+
+
+def state_of(snapshot: Snapshot) -> TrayState:
+    """The tray state a snapshot shows: a set or calibration first, then pause, then posture."""
+    if snapshot.calibrating is not None:
+        return TrayState.CALIBRATING
+    if snapshot.counter is not None:
+        return TrayState.SET
+    if snapshot.paused_until_s is not None:
+        return TrayState.PAUSED
+    if snapshot.activity == "away" or snapshot.state == "away":
+        return TrayState.AWAY
+    if snapshot.state == "slouched":
+        return TrayState.SLOUCHED
+    if snapshot.state == "upright":
+        return TrayState.UPRIGHT
+    return TrayState.STARTING
+
+
+def menu_entries(
+    controls: Controls, state: TrayState, open_report: Callable[[], None]
+) -> tuple[MenuEntry, ...]:
+    """The tray menu; every entry but the report queues a command, as a key would."""
+    from coach.actions.tray_sni import MenuEntry
+
+    def push(command: Command, for_s: float | None = None) -> Callable[[], None]:
+        return lambda: controls.push(command, for_s)
+
+    pause = tuple(
+        MenuEntry(f"{minutes} min", push(Command.PAUSE, minutes * 60.0))
+        for minutes in PAUSE_MINUTES
+    )
+    paused = state is TrayState.PAUSED
+    return (
+        MenuEntry(f"Coach: {_STATE_WORDS[state]}", enabled=False),
+        MenuEntry(separator=True),
+        MenuEntry("Pause for a meeting (camera off)", children=pause, enabled=not paused),
+        MenuEntry("Resume now", push(Command.RESUME), enabled=paused),
+        MenuEntry("Snooze prompts", push(Command.SNOOZE), enabled=not paused),
+        MenuEntry(separator=True),
+        MenuEntry("Start a cat-cow set", push(Command.START_CAT_COW), enabled=not paused),
+        MenuEntry(
+            "Start a lateral-flexion set", push(Command.START_LATERAL_FLEXION), enabled=not paused
+        ),
+        MenuEntry("Calibrate (sit tall)", push(Command.CALIBRATE), enabled=not paused),
+        MenuEntry("Open today's report", open_report),
+        MenuEntry(separator=True),
+        MenuEntry("Quit", push(Command.QUIT)),
+    )
+
+
+class Tray:
+    """The StatusNotifierItem on the session bus, served from its own thread and event loop.
+
+    It talks to the session only through `controls` (the queue the keys use); `show` is
+    safe to call from the frame loop.
+    """
+
+    def __init__(self, controls: Controls, open_report: Callable[[], None]) -> None:
+        self._controls = controls
+        self._open_report = open_report
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._bus: MessageBus | None = None
+        self._item: StatusNotifierItem | None = None
+        self._menu: DBusMenu | None = None
+        self.state = TrayState.STARTING
+
+    def start(self, timeout_s: float = 5.0) -> str | None:
+        """Show the icon; returns why it cannot be shown (no tray host), or None."""
+        if not sys.platform.startswith("linux"):
+            return "the tray is only available on Linux so far"
+        if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+            return "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)"
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="coach-tray", daemon=True
+        )
+        self._thread.start()
+        future = asyncio.run_coroutine_threadsafe(self._connect(), self._loop)
+        try:
+            return future.result(timeout=timeout_s)
+        except (OSError, concurrent.futures.TimeoutError) as exc:
+            return f"the session bus did not answer ({exc or 'timed out'})"
+        except Exception as exc:  # any D-Bus failure means: no tray; say why, run on
+            return f"the tray host refused the icon ({exc})"
+
+    async def _connect(self) -> str | None:
+        from dbus_fast import BusType
+        from dbus_fast.aio import MessageBus
+
+        from coach.actions.tray_sni import ITEM_PATH, MENU_PATH, DBusMenu, StatusNotifierItem
+
+        bus = self._bus = await MessageBus(bus_type=BusType.SESSION).connect()
+        dbus = await _interface(
+            bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus"
+        )
+        if not await dbus.call_name_has_owner(WATCHER):
+            return "no StatusNotifierWatcher on the session bus (no tray area in this desktop)"
+        watcher = await _interface(bus, WATCHER, "/StatusNotifierWatcher", WATCHER)
+        if not await watcher.get_is_status_notifier_host_registered():
+            return "the StatusNotifierWatcher has no tray host registered"
+        self._item = StatusNotifierItem("Posture coach")
+        self._menu = DBusMenu(self._entries())
+        self._draw()
+        bus.export(ITEM_PATH, self._item)
+        bus.export(MENU_PATH, self._menu)
+        name = f"org.kde.StatusNotifierItem-{os.getpid()}-1"
+        await bus.request_name(name)
+        await watcher.call_register_status_notifier_item(name)
+        return None
+
+    def _entries(self) -> tuple[MenuEntry, ...]:
+        return menu_entries(self._controls, self.state, self._open_report)
+
+    def _draw(self) -> None:
+        assert self._item is not None
+        self._item.pixmaps = [argb_pixmap(draw_icon(self.state, px)) for px in ICON_SIZES_PX]
+        self._item.tooltip = _STATE_WORDS[self.state]
+
+    def show(self, state: TrayState) -> None:
+        """Show `state` (from any thread); nothing is sent when it did not change."""
+        if state is not self.state and self._loop is not None and self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._show, state)
+
+    def _show(self, state: TrayState) -> None:
+        if self._item is None or self._menu is None or state is self.state:
+            return
+        self.state = state
+        self._draw()
+        self._item.NewIcon()
+        self._item.NewToolTip()
+        self._menu.set_entries(self._entries())
+        self._menu.LayoutUpdated()
+
+    def stop(self) -> None:
+        """Take the icon down and end the thread."""
+        if self._loop is None or self._thread is None:
+            return
+        if self._bus is not None:
+            bus = self._bus
+
+            async def disconnect() -> None:
+                bus.disconnect()
+                await bus.wait_for_disconnect()  # type: ignore[no-untyped-call]
+
+            with contextlib.suppress(Exception):  # going away anyway
+                asyncio.run_coroutine_threadsafe(disconnect(), self._loop).result(2.0)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=2.0)
+        if not self._loop.is_running():
+            self._loop.close()
+
+
+async def _interface(bus: MessageBus, name: str, path: str, interface: str) -> Any:
+    """A proxy for `interface` at `name` and `path` (introspected)."""
+    introspection = await bus.introspect(name, path)
+    return bus.get_proxy_object(name, path, introspection).get_interface(interface)
+
+
+class TrayStatus:
+    """Sink that shows each snapshot's state in the tray (and the pause, which has none)."""
+
+    def __init__(self, tray: Tray) -> None:
+        self._tray = tray
+
+    def update(self, snapshot: Snapshot, frame: Frame | None) -> None:
+        """Show the state at this snapshot."""
+        self._tray.show(state_of(snapshot))
+
+    def paused(self, left_s: float) -> None:
+        """The loop waits with the camera released (meeting mode)."""
+        self._tray.show(TrayState.PAUSED)
+
+    def close(self) -> None:
+        """The tray outlives the loop's sinks; the command stops it."""

@@ -1,0 +1,67 @@
+"""Provides the live analysis stage: the analyzer, plus the commands only a running coach takes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from coach.actions.controls import Command
+from coach.analyzer import COMMANDS, Analyzer, Snapshot
+from coach.decisions.analysis_rate import LookPlan
+from coach.records import PoseSample
+
+GUIDED_SETS = {
+    Command.START_CAT_COW: "cat-cow",
+    Command.START_LATERAL_FLEXION: "lateral-flexion",
+}
+# A guided set from the tray ends after this long without a rep, as `coach count` does.
+GUIDED_IDLE_END_S = 30.0
+
+
+class LiveStage:
+    """Hands prompt commands to the analyzer; starts guided sets and recalibrates itself.
+
+    Calibrating again starts a fresh analyzer that records a new neutral from the next
+    seconds (what `coach calibrate` does), so the posture is judged against it.
+    """
+
+    def __init__(
+        self,
+        analyzer: Analyzer,
+        recalibrating: Callable[[], Analyzer],
+        on_calibrated: Callable[[Analyzer, PoseSample], None],
+    ) -> None:
+        self.analyzer = analyzer
+        self._recalibrating = recalibrating
+        self._on_calibrated = on_calibrated
+        self._calibrating = False
+        self._pending: list[Command] = []
+
+    @property
+    def look_plan(self) -> LookPlan:
+        """The analyzer's plan; a set or calibration asked for here looks closely at once."""
+        return self.analyzer.look_plan
+
+    def command(self, name: str) -> None:
+        """Queue a command: the analyzer's own go straight to it, the rest wait for a sample."""
+        if name in COMMANDS:
+            self.analyzer.command(name)
+        else:
+            self._pending.append(Command(name))
+
+    def update(self, sample: PoseSample) -> Snapshot:
+        """Apply waiting commands at this sample's time, then analyse it."""
+        for command in self._pending:
+            if command is Command.CALIBRATE:
+                self.analyzer = self._recalibrating()
+                self._calibrating = True
+            elif command in GUIDED_SETS and self.analyzer.exercise.status is None:
+                movement = GUIDED_SETS[command]
+                target = self.analyzer.library.get(movement).reps
+                self.analyzer.exercise.guide(movement, sample.t_s, target, GUIDED_IDLE_END_S)
+        self._pending.clear()
+        snapshot = self.analyzer.update(sample)
+        if self._calibrating and snapshot.calibrating is None:
+            self._calibrating = False
+            if self.analyzer.calibrated_neutral is not None:
+                self._on_calibrated(self.analyzer, snapshot.sample)
+        return snapshot

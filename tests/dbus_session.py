@@ -1,0 +1,221 @@
+"""A private D-Bus session bus, a recording notification server and a tray watcher, for tests.
+
+Real D-Bus: a `dbus-daemon` of the test's own, and services on it speaking the
+org.freedesktop.Notifications and org.kde.StatusNotifierWatcher protocols, in a thread
+with its own event loop, so a coach in this process or in a child process can use them.
+"""
+
+# No `from __future__ import annotations`: dbus-fast reads the signatures from them.
+
+import asyncio
+import shutil
+import subprocess
+import threading
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import pytest
+from dbus_fast import BusType, PropertyAccess, Variant
+from dbus_fast.aio import MessageBus
+from dbus_fast.annotations import DBusBool, DBusInt32, DBusSignature, DBusStr, DBusUInt32
+from dbus_fast.service import ServiceInterface, dbus_method, dbus_property, dbus_signal
+
+T = TypeVar("T")
+StrList = Annotated[list[str], DBusSignature("as")]
+
+
+@contextmanager
+def private_bus(tmp_path: Path) -> Iterator[str]:
+    """Start `dbus-daemon --session` for this test; yields its address."""
+    if shutil.which("dbus-daemon") is None:
+        pytest.skip("dbus-daemon is not installed (apt-get install dbus)")
+    proc = subprocess.Popen(
+        ["dbus-daemon", "--session", "--print-address", "--nofork"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,  # "cannot raise the fd limit" as a non-root user
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        assert proc.stdout is not None
+        address = proc.stdout.readline().strip()
+        assert address.startswith("unix:"), address
+        yield address
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=5)  # also closes the pipe
+
+
+@dataclass
+class Notified:
+    """One Notify call as the server received it."""
+
+    id: int
+    app_name: str
+    title: str
+    body: str
+    actions: dict[str, str] = field(default_factory=dict)
+    """Action key → button label."""
+
+
+class _Notifications(ServiceInterface):
+    def __init__(self) -> None:
+        super().__init__("org.freedesktop.Notifications")
+        self.received: list[Notified] = []
+
+    @dbus_method()
+    def GetCapabilities(self) -> StrList:
+        return ["actions", "body"]
+
+    @dbus_method()
+    def GetServerInformation(
+        self,
+    ) -> Annotated[tuple[str, str, str, str], DBusSignature("ssss")]:
+        return ("coach-test", "coach", "1", "1.2")
+
+    @dbus_method()
+    def Notify(
+        self,
+        app_name: DBusStr,
+        replaces_id: DBusUInt32,
+        app_icon: DBusStr,
+        summary: DBusStr,
+        body: DBusStr,
+        actions: StrList,
+        hints: Annotated[dict[str, Variant], DBusSignature("a{sv}")],
+        expire_timeout: DBusInt32,
+    ) -> DBusUInt32:
+        pairs = dict(zip(actions[::2], actions[1::2], strict=True))
+        self.received.append(Notified(len(self.received) + 1, app_name, summary, body, pairs))
+        return len(self.received)
+
+    @dbus_method()
+    def CloseNotification(self, notification_id: DBusUInt32) -> None:
+        """Nothing is drawn, so nothing to close."""
+
+    @dbus_signal()
+    def ActionInvoked(self) -> Annotated[tuple[int, str], DBusSignature("us")]:
+        return self._invoked
+
+    @dbus_signal()
+    def NotificationClosed(self) -> Annotated[tuple[int, int], DBusSignature("uu")]:
+        return (0, 0)
+
+    def invoke(self, notification_id: int, key: str) -> None:
+        self._invoked = (notification_id, key)
+        self.ActionInvoked()
+
+
+class _Watcher(ServiceInterface):
+    def __init__(self) -> None:
+        super().__init__("org.kde.StatusNotifierWatcher")
+        self.items: list[str] = []
+        """The bus name of each registered item."""
+
+    @dbus_method()
+    def RegisterStatusNotifierItem(self, service: DBusStr) -> None:
+        self.items.append(service)
+
+    @dbus_method()
+    def RegisterStatusNotifierHost(self, service: DBusStr) -> None:
+        """The test is the host."""
+
+    @dbus_property(access=PropertyAccess.READ)
+    def IsStatusNotifierHostRegistered(self) -> DBusBool:
+        return True
+
+    @dbus_property(access=PropertyAccess.READ)
+    def RegisteredStatusNotifierItems(self) -> StrList:
+        return self.items
+
+    @dbus_property(access=PropertyAccess.READ)
+    def ProtocolVersion(self) -> DBusInt32:
+        return 0
+
+
+class DesktopServices:
+    """The notification server and (optionally) the tray watcher on a private bus."""
+
+    def __init__(self, address: str, *, watcher: bool = True) -> None:
+        self.address = address
+        self.notifications = _Notifications()
+        self.watcher = _Watcher() if watcher else None
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        self.bus: MessageBus = self.call(self._connect())
+
+    def call(self, coro: Coroutine[Any, Any, T], timeout_s: float = 10.0) -> T:
+        """Run a coroutine on the services' loop and wait for it."""
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout_s)
+
+    async def _connect(self) -> MessageBus:
+        bus = await MessageBus(bus_address=self.address, bus_type=BusType.SESSION).connect()
+        bus.export("/org/freedesktop/Notifications", self.notifications)
+        await bus.request_name("org.freedesktop.Notifications")
+        if self.watcher is not None:
+            bus.export("/StatusNotifierWatcher", self.watcher)
+            await bus.request_name("org.kde.StatusNotifierWatcher")
+        return bus
+
+    def invoke(self, notification_id: int, key: str) -> None:
+        """Press a notification's button, as a notification daemon reports it."""
+        self._loop.call_soon_threadsafe(self.notifications.invoke, notification_id, key)
+
+    async def _proxy(self, service: str, path: str, interface: str) -> Any:
+        introspection = await self.bus.introspect(service, path)
+        return self.bus.get_proxy_object(service, path, introspection).get_interface(interface)
+
+    def item_property(self, service: str, name: str) -> Any:
+        """A property of a registered StatusNotifierItem."""
+
+        async def get() -> Any:
+            item = await self._proxy(service, "/StatusNotifierItem", "org.kde.StatusNotifierItem")
+            return await getattr(item, f"get_{_snake(name)}")()
+
+        return self.call(get())
+
+    def menu_layout(self, service: str) -> list[tuple[int, dict[str, Any], list[Any]]]:
+        """The item's menu: (id, properties, submenu) per top-level entry, values unwrapped."""
+
+        async def get() -> Any:
+            menu = await self._proxy(service, "/MenuBar", "com.canonical.dbusmenu")
+            return await menu.call_get_layout(0, -1, [])
+
+        _revision, (_root, _props, children) = self.call(get())
+        return [_unwrap(child.value) for child in children]
+
+    def click(self, service: str, item_id: int) -> None:
+        """Click a menu entry, as a tray host reports it."""
+
+        async def send() -> None:
+            menu = await self._proxy(service, "/MenuBar", "com.canonical.dbusmenu")
+            await menu.call_event(item_id, "clicked", Variant("i", 0), 0)
+
+        self.call(send())
+
+    def close(self) -> None:
+        async def disconnect() -> None:
+            self.bus.disconnect()
+            await self.bus.wait_for_disconnect()
+
+        self.call(disconnect())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        self._loop.close()
+
+
+def _unwrap(layout: list[Any]) -> tuple[int, dict[str, Any], list[Any]]:
+    item_id, props, children = layout
+    return (
+        item_id,
+        {k: v.value for k, v in props.items()},
+        [_unwrap(c.value) for c in children],
+    )
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
