@@ -342,6 +342,7 @@ def config_text(script: live_session.Script, every_frame: bool) -> str:
         # Every rate the loop has, whatever they are called: all at the camera's rate.
         rates = [f.name for f in dataclasses.fields(LoopConfig) if f.name.endswith("_fps")]
         lines += ["", "[loop]", *(f"{name} = {float(live_session.FPS)}" for name in rates)]
+        lines.append("glance = false")  # every frame to the pose model, none re-used
     return "\n".join(lines) + "\n"
 
 
