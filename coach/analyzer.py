@@ -167,7 +167,7 @@ class Analyzer:
     @property
     def wanted_fps(self) -> float:
         """How often the loop should analyse a frame right now."""
-        return self._rate.fps
+        return self._rate.plan.fps
 
     @property
     def look_plan(self) -> LookPlan:

@@ -40,8 +40,6 @@ class LoopStats:
     frames_read: int = 0
     frames_analysed: int = 0
     """Frames given to the pose model."""
-    frames_unchanged: int = 0
-    """Frames whose thumbnail showed nothing new: the last pose carried on, no model run."""
     first_t_s: float | None = None
     last_t_s: float = 0.0
     decode_s: float = 0.0
@@ -85,8 +83,6 @@ class RateGate:
         self._reference: ImageArray | None = None
         self._last_look_s: float | None = None
         self._last_sample_s: float | None = None
-        self.glances = 0
-        """Thumbnails compared instead of analysed."""
 
     def is_due(self, t_s: float) -> bool:
         """Whether a frame at `t_s` is due a look or a glance (without taking it).
@@ -101,13 +97,14 @@ class RateGate:
         if not self.is_due(t_s):
             return Look.SKIP
         plan = self._plan()
-        glancing = plan.quiet and thumb is not None and self._loop.glance
-        fps = self._loop.glance_fps if glancing else plan.fps
+        # The thumbnail to glance at: only while quiet, and only where the source gives one.
+        glanced = thumb if plan.quiet and self._loop.glance else None
+        fps = plan.fps if glanced is None else self._loop.glance_fps
         period_s = 1.0 / max(fps, 0.1)
         if self._next_due_s is None or t_s - self._next_due_s > period_s:
             self._next_due_s = t_s
         self._next_due_s += period_s
-        look = self._glance(plan, t_s, thumb) if glancing else Look.ANALYSE
+        look = Look.ANALYSE if glanced is None else self._glance(plan, t_s, glanced)
         if look is Look.ANALYSE:
             self._reference = thumb
             self._last_look_s = t_s
@@ -115,12 +112,11 @@ class RateGate:
             self._last_sample_s = t_s
         return look
 
-    def _glance(self, plan: LookPlan, t_s: float, thumb: ImageArray | None) -> Look:
+    def _glance(self, plan: LookPlan, t_s: float, thumb: ImageArray) -> Look:
         """While quiet: analyse a changed picture (at most at the plan's rate), re-use the
         last pose for an unchanged one (at the plan's rate), skip the rest."""
         if (
             self._reference is None
-            or thumb is None
             or self._last_look_s is None
             or (self._wake is not None and self._wake())
         ):
@@ -133,7 +129,6 @@ class RateGate:
             change = changed_fraction(self._reference, thumb, plan.watch, self._loop.change_step)
             if change > self._loop.change_fraction:
                 return Look.ANALYSE
-        self.glances += 1
         if self._last_sample_s is None or t_s - self._last_sample_s >= interval_s:
             return Look.UNCHANGED
         return Look.SKIP
@@ -164,7 +159,6 @@ def analysed_frames(
         _note_time(stats, frame.t_s, frame.index)
         if isinstance(frame, SkippedFrame):
             if frame.unchanged and last is not None:
-                stats.frames_unchanged += 1
                 yield None, last.at(frame.t_s)
             continue
         started = time.perf_counter()

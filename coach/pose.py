@@ -145,6 +145,13 @@ class _Model:
         return {name: self._interpreter.get_tensor(i) for name, i in self._outputs.items()}
 
 
+def _square_crop(rgb: np.ndarray[Any, Any], matrix: Any, side_px: int, border: int) -> Any:
+    """The model's square input: the frame through an affine map, bilinear."""
+    return cv2.warpAffine(
+        rgb, matrix, (side_px, side_px), flags=cv2.INTER_LINEAR, borderMode=border
+    )
+
+
 class PoseEstimator(ClosesOnExit):
     """Runs the pose models on frames, in timestamp order, and follows the user."""
 
@@ -251,14 +258,8 @@ class PoseEstimator(ClosesOnExit):
         height, width = rgb.shape[:2]
         scale, offset_x, offset_y = letterbox(width, height, DETECTOR_INPUT_PX)
         matrix = np.array([[scale, 0.0, offset_x], [0.0, scale, offset_y]], dtype=np.float32)
-        square = cv2.warpAffine(
-            rgb,
-            matrix,
-            (DETECTOR_INPUT_PX, DETECTOR_INPUT_PX),
-            flags=cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_CONSTANT,
-            borderValue=(0, 0, 0),
-        )
+        # Letterboxed: the bands beside the picture are black, as the detector was trained.
+        square = _square_crop(rgb, matrix, DETECTOR_INPUT_PX, cv2.BORDER_CONSTANT)
         tensor = ((square.astype(np.float32) - DETECTOR_MEAN) / DETECTOR_STD)[None]
         out = self._detector.run(tensor)
         detections = decode_detections(
@@ -277,13 +278,7 @@ class PoseEstimator(ClosesOnExit):
         side = float(LANDMARKS_INPUT_PX)
         target = np.array([[0.0, 0.0], [side, 0.0], [0.0, side]], dtype=np.float32)
         matrix = cv2.getAffineTransform(region.corners_px(), target)
-        crop = cv2.warpAffine(
-            rgb,
-            matrix,
-            (LANDMARKS_INPUT_PX, LANDMARKS_INPUT_PX),
-            flags=cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_REPLICATE,
-        )
+        crop = _square_crop(rgb, matrix, LANDMARKS_INPUT_PX, cv2.BORDER_REPLICATE)
         out = self._landmarker.run((crop.astype(np.float32) / LANDMARKS_STD)[None])
         return decode_landmarks(
             out["landmarks"][0],

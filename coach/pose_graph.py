@@ -35,8 +35,6 @@ AUX_SCALE: Final = 34
 
 # SsdAnchorsCalculator settings of the pose detector.
 _ANCHOR_STRIDES: Final = (8, 16, 32, 32, 32)
-# Raw scores are clipped before the sigmoid, as TensorsToDetectionsCalculator does.
-_SCORE_CLIP: Final = 100.0
 # Boxes overlapping more than this are merged (weighted non-maximum suppression).
 NMS_IOU: Final = 0.3
 # The region around a person is the alignment circle's square, grown by this for context.
@@ -127,7 +125,7 @@ def decode_detections(
     raw_boxes: FloatArray, raw_scores: FloatArray, anchors: FloatArray, min_score: float
 ) -> list[Detection]:
     """Turn the detector's raw outputs into scored boxes in the 224-px input's [0, 1] space."""
-    scores = _sigmoid(np.clip(raw_scores.reshape(-1), -_SCORE_CLIP, _SCORE_CLIP))
+    scores = _sigmoid(raw_scores.reshape(-1))
     keep = np.flatnonzero(scores >= min_score)
     if keep.size == 0:
         return []
@@ -158,8 +156,9 @@ def weighted_nms(detections: list[Detection], iou: float = NMS_IOU) -> list[Dete
     merged: list[Detection] = []
     while remaining:
         best = remaining[0]
-        overlapping = [d for d in remaining if _iou(best.box, d.box) > iou]
-        remaining = [d for d in remaining if _iou(best.box, d.box) <= iou]
+        overlaps = [_iou(best.box, d.box) > iou for d in remaining]
+        overlapping = [d for d, o in zip(remaining, overlaps, strict=True) if o]
+        remaining = [d for d, o in zip(remaining, overlaps, strict=True) if not o]
         weights = np.array([d.score for d in overlapping], dtype=np.float32)
         weights /= weights.sum()
         box = np.tensordot(weights, np.stack([d.box for d in overlapping]), axes=1)
@@ -216,21 +215,27 @@ def refine_from_heatmap(crop_xy: FloatArray, heatmap: FloatArray) -> FloatArray:
     """
     size = heatmap.shape[0]
     offset = (HEATMAP_KERNEL - 1) // 2
+    # All landmarks' windows at once (this runs on every analysed frame): cells off the
+    # heatmap get no weight, as if the window were cut at its edge.
+    cells = crop_xy * size
+    cols = cells[:, 0].astype(np.int64)[:, None] + np.arange(-offset, offset + 1)
+    rows = cells[:, 1].astype(np.int64)[:, None] + np.arange(-offset, offset + 1)
+    on_map = ((rows >= 0) & (rows < size))[:, :, None] & ((cols >= 0) & (cols < size))[:, None, :]
+    windows = heatmap[
+        np.clip(rows, 0, size - 1)[:, :, None],
+        np.clip(cols, 0, size - 1)[:, None, :],
+        np.arange(crop_xy.shape[0])[:, None, None],
+    ]
+    confidence = np.where(on_map, _sigmoid(windows), 0.0).astype(np.float64)
+    total = confidence.sum(axis=(1, 2))
+    peak = confidence.max(axis=(1, 2))
+    refine = on_map[:, offset, offset] & (peak >= HEATMAP_MIN_CONFIDENCE) & (total > 0)
     refined = crop_xy.copy()
-    for index in range(crop_xy.shape[0]):
-        col = int(crop_xy[index, 0] * size)
-        row = int(crop_xy[index, 1] * size)
-        if not (0 <= col < size and 0 <= row < size):
-            continue
-        rows = slice(max(0, row - offset), min(size, row + offset + 1))
-        cols = slice(max(0, col - offset), min(size, col + offset + 1))
-        confidence = _sigmoid(heatmap[rows, cols, index])
-        total = float(confidence.sum())
-        if float(confidence.max()) < HEATMAP_MIN_CONFIDENCE or total <= 0:
-            continue
-        row_ids, col_ids = np.mgrid[rows, cols]
-        refined[index, 0] = float((col_ids * confidence).sum()) / size / total
-        refined[index, 1] = float((row_ids * confidence).sum()) / size / total
+    weight = np.where(refine, total, 1.0) * size
+    x = (cols[:, None, :] * confidence).sum(axis=(1, 2)) / weight
+    y = (rows[:, :, None] * confidence).sum(axis=(1, 2)) / weight
+    refined[refine, 0] = x[refine]
+    refined[refine, 1] = y[refine]
     return refined
 
 

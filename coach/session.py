@@ -174,10 +174,7 @@ class Session:
             self._say_note()
             run(stream, stage, sinks_for(stats), stats, on_sample, *loop_controls(controls))
             if reader.skipped_note is not None:
-                self.console.print(
-                    f"[yellow]coach: warning: {escape(reader.skipped_note)}[/yellow]",
-                    soft_wrap=True,
-                )
+                self._say_warning(reader.skipped_note)
             return self.analyzer, stats
         model = resolve_model(self.args.model, self.console)
         with contextlib.ExitStack() as stack:
@@ -238,8 +235,9 @@ class Session:
         )
 
     def _say_warning(self, message: str) -> None:
+        """One line; the message is plain text (a path with brackets is not markup)."""
         self.console.print(
-            f"[yellow]coach: warning: {message}[/yellow]", highlight=False, soft_wrap=True
+            f"[yellow]coach: warning: {escape(message)}[/yellow]", highlight=False, soft_wrap=True
         )
 
     def _say_source(self, message: str) -> None:

@@ -104,11 +104,8 @@ class VideoFileSource(ClosesOnExit):
             if not ok or decoded is None:
                 break
             image: ImageArray = np.ascontiguousarray(decoded, dtype=np.uint8)
-            look = Look.ANALYSE if gate is None else gate.admit(t_s, thumbnail(image))
-            if look is Look.ANALYSE:
-                yield Frame(image=image, t_s=t_s, index=index)
-            else:
-                yield SkippedFrame(t_s=t_s, index=index, unchanged=look is Look.UNCHANGED)
+            skipped = None if gate is None else _skipped(gate, t_s, index, thumbnail(image))
+            yield skipped or Frame(image=image, t_s=t_s, index=index)
             index += 1
         if index == 0:
             raise VideoUnreadable(
@@ -160,9 +157,22 @@ def thumbnail(image: ImageArray) -> ImageArray:
     return np.asarray(small, dtype=np.uint8)
 
 
+def _skipped(gate: FrameGate, t_s: float, index: int, thumb: ImageArray) -> SkippedFrame | None:
+    """Hand the frame at `t_s` to the gate: None when it is to be analysed (decoded)."""
+    look = gate.admit(t_s, thumb)
+    if look is Look.ANALYSE:
+        return None
+    return SkippedFrame(t_s=t_s, index=index, unchanged=look is Look.UNCHANGED)
+
+
 def _jpeg_thumbnail(packet: ImageArray) -> ImageArray | None:
     small = cv2.imdecode(packet, cv2.IMREAD_REDUCED_GRAYSCALE_8)
     return None if small is None else np.asarray(small, dtype=np.uint8)
+
+
+def _decoded_jpeg(packet: ImageArray) -> ImageArray | None:
+    image = cv2.imdecode(packet, cv2.IMREAD_COLOR)
+    return None if image is None else np.asarray(image, dtype=np.uint8)
 
 
 def _fourcc(capture: Any) -> str:
@@ -346,6 +356,7 @@ class LiveSource(ClosesOnExit):
         last_index = -1
         timeout_s = self._config.stream_read_timeout_s
         what = "camera" if self.spec.kind == "camera" else "stream"
+        where = f"{what} {redact(self.spec.target)}"  # said to the user: no password
         reconnected = False
         self._gate = gate if gate is not None else _EveryFrame()
         while True:
@@ -367,7 +378,7 @@ class LiveSource(ClosesOnExit):
                 if frame is not None:
                     if reconnected:
                         reconnected = False
-                        self._say(f"{what} {self.spec.target} is back; coaching resumed")
+                        self._say(f"{where} is back; coaching resumed")
                     yield frame
                     continue
                 # A picture that does not decode: what a failed read is, the stream broke.
@@ -379,33 +390,30 @@ class LiveSource(ClosesOnExit):
                 if dropped
                 else f"stalled (no frame for {timeout_s:g} s)"
             )
-            self._say(
-                f"{what} {self.spec.target} {reason}; reconnecting "
-                f"(for up to {self._config.reconnect_s:g} s)…"
-            )
+            self._say(f"{where} {reason}; reconnecting (for up to {self._config.reconnect_s:g} s)…")
             if self._reconnect():
                 reconnected = True
                 continue
             error = CameraUnavailable if self.spec.kind == "camera" else StreamUnreachable
             raise error(
-                f"{what} {redact(self.spec.target)} {reason} and could not be reopened for "
+                f"{where} {reason} and could not be reopened for "
                 f"{self._config.reconnect_s:g} s (unplugged, or taken by another app?); "
                 "reconnect it and start the coach again"
             )
 
     def _decode(self, raw: ImageArray, t_s: float, index: int) -> Frame | SkippedFrame | None:
         """The frame the gate admits, decoded; a skipped one; None: it does not decode."""
-        packed = raw.ndim == 1  # an undecoded JPEG
-        thumb = _jpeg_thumbnail(raw) if packed else thumbnail(raw)
+        if raw.ndim > 1:  # the capture decoded it already
+            skipped = _skipped(self._gate, t_s, index, thumbnail(raw))
+            return skipped or Frame(image=raw, t_s=t_s, index=index)
+        thumb = _jpeg_thumbnail(raw)  # an undecoded JPEG
         if thumb is None:
             return None
-        look = self._gate.admit(t_s, thumb)
-        if look is not Look.ANALYSE:
-            return SkippedFrame(t_s=t_s, index=index, unchanged=look is Look.UNCHANGED)
-        image = cv2.imdecode(raw, cv2.IMREAD_COLOR) if packed else raw
-        if image is None:
-            return None
-        return Frame(image=np.asarray(image, dtype=np.uint8), t_s=t_s, index=index)
+        skipped = _skipped(self._gate, t_s, index, thumb)
+        if skipped is not None:
+            return skipped
+        image = _decoded_jpeg(raw)
+        return None if image is None else Frame(image=image, t_s=t_s, index=index)
 
     def _say(self, message: str) -> None:
         if self._notice is not None:

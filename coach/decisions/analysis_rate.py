@@ -51,13 +51,16 @@ class RateInputs:
 
 
 class AnalysisRate:
-    """Picks the analysis rate from what the last samples showed (frames per second).
+    """Picks how to look at frames from what the last samples showed.
 
-    While the user sits still the coach looks about once a second (`idle_fps`); a slouch
-    builds over tens of seconds, so nothing is missed. When the head or shoulders move by
-    more than `wake_shift_widths` body widths between two looks, the slouch score moves by
-    more than `wake_score`, or the user appears or disappears, it looks `posture_fps` times a second at once and for `settle_s` after the
-    last change (the hysteresis that keeps it from flapping). Sets get `exercise_fps`.
+    While the user sits upright and still, or is away, the plan is quiet: at most `idle_fps`
+    looks a second, and only when the picture changed where the plan watches (the gate in
+    `coach.pipeline` compares thumbnails). When the head or shoulders move by more than
+    `wake_shift_widths` body widths between two looks, the slouch score moves by more than
+    `wake_score`, or the user appears or disappears, it looks `posture_fps` times a second
+    at once and for `settle_s` after the last change (the hysteresis that keeps it from
+    flapping); a slouch under way is looked at `idle_fps` times a second. Sets get
+    `exercise_fps`.
     """
 
     def __init__(self, config: LoopConfig) -> None:
@@ -67,11 +70,6 @@ class AnalysisRate:
         self._seen: bool | None = None
         self._awake_until_s: float | None = None
         self.plan = LookPlan(config.posture_fps)
-
-    @property
-    def fps(self) -> float:
-        """The analysis rate wanted now."""
-        return self.plan.fps
 
     def update(self, inputs: RateInputs, t_s: float) -> LookPlan:
         """Take one analysed sample; return how to look from now on."""

@@ -83,9 +83,12 @@ def within_working_hours(when: dt.datetime, hours: str, days: str) -> bool:
 
     Both are checked when the config loads, so a bad one never reaches a live frame.
     """
-    if DAYS[when.weekday()] not in working_days(days):
+    return _within(when, working_hours(hours), working_days(days))
+
+
+def _within(when: dt.datetime, span: tuple[dt.time, dt.time] | None, days: frozenset[str]) -> bool:
+    if DAYS[when.weekday()] not in days:
         return False
-    span = working_hours(hours)
     if span is None:
         return True
     start, end = span
@@ -129,6 +132,9 @@ class PromptPolicy:
         self.chooser = MovementChooser(library)
         self._posture = PostureNudger(nudge)
         self._clock = clock
+        # Parsed once: the working hours are asked about on every live frame.
+        self._hours = working_hours(prompts.working_hours)
+        self._days = working_days(prompts.working_days)
         self._last_prompt_s: float | None = None
         self._last_stillness_s: float | None = None
         self._last_leg_s: float | None = None
@@ -187,9 +193,7 @@ class PromptPolicy:
     def _gated(self, t_s: float, activity: ActivityStatus) -> bool:
         if self.paused_until_s(t_s) is not None or self.snoozed_until_s(t_s) is not None:
             return True
-        if self._clock is not None and not within_working_hours(
-            self._clock(t_s), self.config.working_hours, self.config.working_days
-        ):
+        if self._clock is not None and not _within(self._clock(t_s), self._hours, self._days):
             return True
         if activity.activity is not Activity.STILL and activity.activity is not Activity.MOVING:
             return True  # never prompt someone who is away (or not yet seen)
