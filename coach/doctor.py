@@ -297,6 +297,13 @@ class Report:
         """No check failed (warnings are fine)."""
         return all(r.status is not Status.FAIL for r in self.results)
 
+    def verdict(self, *, symbols: bool) -> str:
+        """The closing line: whether coaching can run, else which lines to fix."""
+        if self.can_coach:
+            return "coach can run"
+        failed = _SYMBOLS[Status.FAIL] if symbols else Status.FAIL.value
+        return f"coach cannot run until the {failed} lines are fixed"
+
 
 def run_checks(
     config: Config,
