@@ -665,12 +665,7 @@ def _cmd_doctor(args: argparse.Namespace, config: Config, console: Console) -> i
         fallback_video=args.fallback_video,
         on_result=say,
     )
-    failed = "✗" if symbols else "fail"
-    print(
-        "coach can run"
-        if report.can_coach
-        else f"coach cannot run until the {failed} lines are fixed"
-    )
+    print(report.verdict(symbols=symbols))
     return 0 if report.can_coach else 1
 
 

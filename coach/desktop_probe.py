@@ -9,11 +9,17 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import ctypes.util
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeVar
+
+from coach.model_store import _one_line
+
+T = TypeVar("T")
 
 NOTIFICATIONS: Final = "org.freedesktop.Notifications"
 WATCHER: Final = "org.kde.StatusNotifierWatcher"
+WATCHER_PATH: Final = "/StatusNotifierWatcher"
 XEMBED_TRAY_SELECTION: Final = "_NET_SYSTEM_TRAY_S{screen}"
 _BUS: Final = ("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus")
 
@@ -40,7 +46,7 @@ class Watcher:
     """A tray host (a panel) is listening: without one no icon is drawn."""
 
 
-async def _call(
+async def call(
     bus: Any,
     destination: str,
     path: str,
@@ -49,6 +55,7 @@ async def _call(
     signature: str = "",
     body: list[Any] | None = None,
 ) -> list[Any]:
+    """One method call on `bus`; the reply's body, or ProbeFailed on an error reply."""
     from dbus_fast import Message, MessageType
 
     message = Message(
@@ -66,27 +73,28 @@ async def _call(
 
 
 async def _has_owner(bus: Any, name: str) -> bool:
-    return bool((await _call(bus, *_BUS, "NameHasOwner", "s", [name]))[0])
+    return bool((await call(bus, *_BUS, "NameHasOwner", "s", [name]))[0])
 
 
 async def _notifications(bus: Any) -> NotificationServer | None:
     if not await _has_owner(bus, NOTIFICATIONS):
         return None
     path, interface = "/org/freedesktop/Notifications", NOTIFICATIONS
-    name, _vendor, version, _spec = await _call(
+    name, _vendor, version, _spec = await call(
         bus, NOTIFICATIONS, path, interface, "GetServerInformation"
     )
-    (capabilities,) = await _call(bus, NOTIFICATIONS, path, interface, "GetCapabilities")
+    (capabilities,) = await call(bus, NOTIFICATIONS, path, interface, "GetCapabilities")
     return NotificationServer(str(name), str(version), "actions" in capabilities)
 
 
-async def _watcher(bus: Any) -> Watcher | None:
+async def find_watcher(bus: Any) -> Watcher | None:
+    """The StatusNotifierWatcher on `bus` (None: nobody owns the name)."""
     if not await _has_owner(bus, WATCHER):
         return None
-    (value,) = await _call(
+    (value,) = await call(
         bus,
         WATCHER,
-        "/StatusNotifierWatcher",
+        WATCHER_PATH,
         "org.freedesktop.DBus.Properties",
         "Get",
         "ss",
@@ -95,11 +103,11 @@ async def _watcher(bus: Any) -> Watcher | None:
     return Watcher(bool(value.value))
 
 
-def _on_session_bus(address: str, timeout_s: float, ask: Any) -> Any:
+def _on_session_bus(address: str, timeout_s: float, ask: Callable[[Any], Awaitable[T]]) -> T:
     """Connect to the bus at `address`, run `ask(bus)`, disconnect; ProbeFailed on any trouble."""
     from dbus_fast.aio import MessageBus
 
-    async def probe() -> Any:
+    async def probe() -> T:
         bus = await MessageBus(bus_address=address).connect()
         try:
             return await ask(bus)
@@ -113,19 +121,17 @@ def _on_session_bus(address: str, timeout_s: float, ask: Any) -> Any:
     except ProbeFailed:
         raise
     except Exception as exc:  # dbus-fast raises its own types, OSError and ValueError
-        raise ProbeFailed(" ".join(str(exc).split()) or type(exc).__name__) from None
+        raise ProbeFailed(_one_line(exc)) from None
 
 
 def notification_server(address: str, timeout_s: float = 3.0) -> NotificationServer | None:
     """Who serves org.freedesktop.Notifications on the bus at `address` (None: nobody)."""
-    found: NotificationServer | None = _on_session_bus(address, timeout_s, _notifications)
-    return found
+    return _on_session_bus(address, timeout_s, _notifications)
 
 
 def status_notifier_watcher(address: str, timeout_s: float = 3.0) -> Watcher | None:
     """The StatusNotifierWatcher on the bus at `address` (None: nobody owns the name)."""
-    found: Watcher | None = _on_session_bus(address, timeout_s, _watcher)
-    return found
+    return _on_session_bus(address, timeout_s, find_watcher)
 
 
 def xembed_tray(display: str) -> bool:

@@ -21,7 +21,8 @@ from typing import Final
 import numpy as np
 
 from coach.config import Config, PoseConfig, SourceConfig
-from coach.errors import CoachError
+from coach.errors import CoachError, ModelError
+from coach.model_store import DEFAULT_MODEL_NAME, _one_line, default_models_dir
 
 CAMERA_TIMEOUT_S: Final = 5.0
 """How long the camera or stream gets to deliver its first frame."""
@@ -53,10 +54,6 @@ class CheckResult:
         mark = _SYMBOLS[self.status] if symbols else f"{self.status.value:<4}"
         fix = f"; {self.fix}" if self.fix and self.status is not Status.OK else ""
         return f"{mark} {self.name:<13} {self.detail}{fix}"
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def check_camera(
@@ -100,8 +97,6 @@ def check_camera(
 
 def check_model(model: Path | None, pose: PoseConfig) -> CheckResult:
     """The pose model is there, loads on the runtime, has the right tensors and runs once."""
-    from coach.errors import ModelError
-    from coach.model_store import DEFAULT_MODEL_NAME, default_models_dir
     from coach.pose import PoseEstimator
     from coach.records import Frame
 
@@ -302,6 +297,13 @@ class Report:
         """No check failed (warnings are fine)."""
         return all(r.status is not Status.FAIL for r in self.results)
 
+    def verdict(self, *, symbols: bool) -> str:
+        """The closing line: whether coaching can run, else which lines to fix."""
+        if self.can_coach:
+            return "coach can run"
+        failed = _SYMBOLS[Status.FAIL] if symbols else Status.FAIL.value
+        return f"coach cannot run until the {failed} lines are fixed"
+
 
 def run_checks(
     config: Config,
@@ -320,7 +322,7 @@ def run_checks(
         lambda: check_model(model, config.pose),
         lambda: check_history(db),
         lambda: check_notifications(environ),
-        lambda: check_sound(),
+        check_sound,
         lambda: check_tray(environ),
         check_network_promise,
     ]

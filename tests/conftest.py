@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -149,6 +152,31 @@ def model_path() -> Path:
     if not MODEL.exists():
         pytest.fail("pose model not built: run `make setup` (make test does it)")
     return MODEL
+
+
+@pytest.fixture
+def virtual_display() -> Iterator[str]:
+    """A private Xvfb screen; its display name (-noreset: clients may connect and leave often)."""
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (make setup installs it where it can)")
+    read_fd, write_fd = os.pipe()
+    server = subprocess.Popen(
+        [
+            *("Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1024x768x24"),
+            *("-nolisten", "tcp", "-noreset"),
+        ],
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    with os.fdopen(read_fd) as pipe:
+        number = pipe.readline().strip()
+    try:
+        yield f":{number}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def sample_clip(name: str) -> Path:

@@ -7,10 +7,8 @@ with its own event loop, so a coach in this process or in a child process can us
 
 # No `from __future__ import annotations`: dbus-fast reads the signatures from them.
 
-import asyncio
 import shutil
 import subprocess
-import threading
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,30 +21,43 @@ from dbus_fast.aio import MessageBus
 from dbus_fast.annotations import DBusBool, DBusInt32, DBusSignature, DBusStr, DBusUInt32
 from dbus_fast.service import ServiceInterface, dbus_method, dbus_property, dbus_signal
 
+from coach.actions.loop_thread import LoopThread
+
 T = TypeVar("T")
 StrList = Annotated[list[str], DBusSignature("as")]
 
 
 @contextmanager
 def private_bus(tmp_path: Path) -> Iterator[str]:
-    """Start `dbus-daemon --session` for this test; yields its address."""
+    """Start a `dbus-daemon` of this test's own, with no activatable services; yields its address.
+
+    Nothing on it is started on demand: only what the test itself starts answers.
+    """
     if shutil.which("dbus-daemon") is None:
-        pytest.skip("dbus-daemon is not installed (apt-get install dbus)")
+        pytest.skip("dbus-daemon is not installed (Debian package dbus)")
+    config = tmp_path / "bus.conf"
+    config.write_text(
+        '<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"'
+        ' "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">\n'
+        f"<busconfig><type>session</type><listen>unix:dir={tmp_path}</listen>"
+        "<auth>EXTERNAL</auth><policy context='default'><allow send_destination='*' "
+        "eavesdrop='true'/><allow eavesdrop='true'/><allow own='*'/></policy></busconfig>\n"
+    )
     proc = subprocess.Popen(
-        ["dbus-daemon", "--session", "--print-address", "--nofork"],
+        ["dbus-daemon", f"--config-file={config}", "--nofork", "--print-address"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,  # "cannot raise the fd limit" as a non-root user
         text=True,
-        cwd=tmp_path,
     )
     try:
         assert proc.stdout is not None
-        address = proc.stdout.readline().strip()
+        with proc.stdout:
+            address = proc.stdout.readline().strip()
         assert address.startswith("unix:"), address
         yield address
     finally:
         proc.terminate()
-        proc.communicate(timeout=5)  # also closes the pipe
+        proc.wait(timeout=10)
 
 
 @dataclass
@@ -143,14 +154,12 @@ class DesktopServices:
         self.address = address
         self.notifications = _Notifications()
         self.watcher = _Watcher() if watcher else None
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._thread.start()
+        self._runner = LoopThread("test-desktop-services")
         self.bus: MessageBus = self.call(self._connect())
 
     def call(self, coro: Coroutine[Any, Any, T], timeout_s: float = 10.0) -> T:
         """Run a coroutine on the services' loop and wait for it."""
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout_s)
+        return self._runner.submit(coro).result(timeout_s)
 
     async def _connect(self) -> MessageBus:
         bus = await MessageBus(bus_address=self.address, bus_type=BusType.SESSION).connect()
@@ -163,7 +172,7 @@ class DesktopServices:
 
     def invoke(self, notification_id: int, key: str) -> None:
         """Press a notification's button, as a notification daemon reports it."""
-        self._loop.call_soon_threadsafe(self.notifications.invoke, notification_id, key)
+        self._runner.loop.call_soon_threadsafe(self.notifications.invoke, notification_id, key)
 
     async def _proxy(self, service: str, path: str, interface: str) -> Any:
         introspection = await self.bus.introspect(service, path)
@@ -203,9 +212,7 @@ class DesktopServices:
             await self.bus.wait_for_disconnect()
 
         self.call(disconnect())
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=5)
-        self._loop.close()
+        self._runner.stop(timeout_s=5.0)
 
 
 def _unwrap(layout: list[Any]) -> tuple[int, dict[str, Any], list[Any]]:

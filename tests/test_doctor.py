@@ -29,6 +29,7 @@ from coach.doctor import (
     check_tray,
 )
 from tests.conftest import REPO, sample_clip
+from tests.dbus_session import private_bus
 from tests.mjpeg_camera import SteadyCamera
 
 COACH = [sys.executable, "-m", "coach"]
@@ -219,52 +220,8 @@ def test_sound_with_and_without_an_output_device(private_home):
 @pytest.fixture
 def session_bus(tmp_path: Path) -> Iterator[str]:
     """A private dbus-daemon (no activatable services); its address."""
-    if shutil.which("dbus-daemon") is None:
-        pytest.skip("dbus-daemon is not installed (Debian package dbus)")
-    config = tmp_path / "bus.conf"
-    config.write_text(
-        '<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"'
-        ' "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">\n'
-        f"<busconfig><type>session</type><listen>unix:dir={tmp_path}</listen>"
-        "<auth>EXTERNAL</auth><policy context='default'><allow send_destination='*' "
-        "eavesdrop='true'/><allow eavesdrop='true'/><allow own='*'/></policy></busconfig>\n"
-    )
-    daemon = subprocess.Popen(
-        ["dbus-daemon", f"--config-file={config}", "--nofork", "--print-address"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert daemon.stdout is not None
-    with daemon.stdout:
-        address = daemon.stdout.readline().strip()
-    try:
+    with private_bus(tmp_path) as address:
         yield address
-    finally:
-        daemon.terminate()
-        daemon.wait(timeout=10)
-
-
-@pytest.fixture
-def display() -> Iterator[str]:
-    """A private Xvfb screen; its display name (-noreset: the probes connect and leave often)."""
-    if shutil.which("Xvfb") is None:
-        pytest.skip("Xvfb is not installed (make setup installs it where it can)")
-    read_fd, write_fd = os.pipe()
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "800x600x24", "-noreset"],
-        pass_fds=(write_fd,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    with os.fdopen(read_fd) as pipe:
-        number = pipe.readline().strip()
-    try:
-        yield f":{number}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def _start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -280,11 +237,11 @@ def _until_ok(check, timeout_s: float = 15.0) -> CheckResult:
     return result
 
 
-def test_notifications_missing_bus_missing_daemon_then_dunst(session_bus, display):
+def test_notifications_missing_bus_missing_daemon_then_dunst(session_bus, virtual_display):
     assert check_notifications({}).status is Status.WARN
     nobody = check_notifications({"DBUS_SESSION_BUS_ADDRESS": session_bus})
     assert nobody.status is Status.WARN and "no notification daemon" in nobody.detail
-    env = {"DBUS_SESSION_BUS_ADDRESS": session_bus, "DISPLAY": display}
+    env = {"DBUS_SESSION_BUS_ADDRESS": session_bus, "DISPLAY": virtual_display}
     dunst = _start(["dunst"], env)
     try:
         result = _until_ok(lambda: check_notifications(env))
@@ -299,12 +256,13 @@ def test_notifications_missing_bus_missing_daemon_then_dunst(session_bus, displa
     assert gone.status is Status.WARN and "did not answer" in gone.detail
 
 
-def test_tray_missing_says_which_then_an_xembed_tray_host_is_found(session_bus, display):
-    env = {"DBUS_SESSION_BUS_ADDRESS": session_bus, "DISPLAY": display}
+def test_tray_missing_says_which_then_an_xembed_tray_host_is_found(session_bus, virtual_display):
+    env = {"DBUS_SESSION_BUS_ADDRESS": session_bus, "DISPLAY": virtual_display}
     missing = check_tray(env)
     assert missing.status is Status.WARN
-    assert f"a StatusNotifierWatcher on the session bus and an XEmbed tray on {display}" in (
-        missing.detail
+    assert (
+        f"a StatusNotifierWatcher on the session bus and an XEmbed tray on {virtual_display}"
+        in (missing.detail)
     )
     assert "no tray host" in check_tray({}).detail
     trayer = _start(["trayer", "--edge", "top"], env)
@@ -313,7 +271,7 @@ def test_tray_missing_says_which_then_an_xembed_tray_host_is_found(session_bus, 
     finally:
         trayer.terminate()
         trayer.wait(timeout=10)
-    assert result == CheckResult("tray", Status.OK, f"an XEmbed tray on {display}")
+    assert result == CheckResult("tray", Status.OK, f"an XEmbed tray on {virtual_display}")
 
 
 def test_the_checkout_is_not_on_the_path_of_these_checks():

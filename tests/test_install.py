@@ -39,10 +39,9 @@ NO_CAMERA = "97"
 
 
 def _run(command: list[str], cwd: Path, env: dict[str, str], timeout_s: float = 300):
-    result = subprocess.run(
+    return subprocess.run(
         command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout_s, check=False
     )
-    return result
 
 
 @pytest.fixture(scope="module")

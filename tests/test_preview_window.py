@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,28 +15,6 @@ import pytest
 from tests.conftest import REPO, sample_clip
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def virtual_display() -> Iterator[str]:
-    """A private Xvfb screen; its display name."""
-    if shutil.which("Xvfb") is None:
-        pytest.skip("Xvfb is not installed (make setup installs it where it can)")
-    read_fd, write_fd = os.pipe()
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
-        pass_fds=(write_fd,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    with os.fdopen(read_fd) as pipe:
-        number = pipe.readline().strip()
-    try:
-        yield f":{number}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def grab(display: str, out: Path) -> np.ndarray:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import contextlib
 import os
@@ -17,6 +16,7 @@ import numpy as np
 from dbus_fast.errors import DBusError
 
 from coach.actions.controls import Command
+from coach.actions.loop_thread import LoopThread
 from coach.analyzer import Snapshot
 from coach.records import Frame
 
@@ -95,11 +95,7 @@ class DesktopNotifier:
     def __init__(self) -> None:
         from desktop_notifier import DesktopNotifier as Backend
 
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="coach-notify", daemon=True
-        )
-        self._thread.start()
+        self._runner = LoopThread("coach-notify")
         self._backend = Backend(app_name="coach")
         self._pending: list[concurrent.futures.Future[None]] = []
         self.failed = False
@@ -121,15 +117,12 @@ class DesktopNotifier:
 
         self._pending = [f for f in self._pending if not f.done()]
         if len(self._pending) < 8:  # a burst already queued: dropping one more is fine
-            self._pending.append(asyncio.run_coroutine_threadsafe(send(), self._loop))
+            self._pending.append(self._runner.submit(send()))
 
     def close(self) -> None:
         """Let queued notifications go out, then stop the loop."""
         concurrent.futures.wait(self._pending, timeout=2.0)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=2.0)
-        if not self._loop.is_running():
-            self._loop.close()
+        self._runner.stop()
 
 
 def chime_waveform(sample_rate_hz: int = 44100, duration_s: float = 0.9) -> np.ndarray:

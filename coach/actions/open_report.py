@@ -26,12 +26,12 @@ def open_todays_report(db: Path | None, say: Callable[[str], None]) -> None:
 
     def build_and_open() -> None:
         out = report_folder()
-        (out / "report.html").unlink(missing_ok=True)  # never show an old day's report
+        page = out / "report.html"
+        page.unlink(missing_ok=True)  # never show an old day's report
         command = [sys.executable, "-m", "coach", "report", "--days", "1", "--out", str(out)]
         if db is not None:
             command += ["--db", str(db)]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
-        page = out / "report.html"
         if done.returncode != 0 or not page.exists():
             say(f"Today's report could not be written: {done.stderr.strip() or 'no history yet'}")
             return

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import contextlib
 import os
 import sys
-import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from coach.actions.controls import Command, Controls
+from coach.actions.loop_thread import LoopThread
 from coach.actions.tray_icons import TrayState, argb_pixmap, draw_icon
 from coach.analyzer import Snapshot
 from coach.records import Frame
@@ -21,7 +20,6 @@ if TYPE_CHECKING:
 
     from coach.actions.tray_sni import DBusMenu, MenuEntry, StatusNotifierItem
 
-WATCHER = "org.kde.StatusNotifierWatcher"
 PAUSE_MINUTES = (15, 30, 60)
 ICON_SIZES_PX = (22, 32, 48)
 _STATE_WORDS = {
@@ -94,8 +92,7 @@ class Tray:
     def __init__(self, controls: Controls, open_report: Callable[[], None]) -> None:
         self._controls = controls
         self._open_report = open_report
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._runner: LoopThread | None = None
         self._bus: MessageBus | None = None
         self._item: StatusNotifierItem | None = None
         self._menu: DBusMenu | None = None
@@ -107,12 +104,8 @@ class Tray:
             return "the tray is only available on Linux so far"
         if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
             return "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)"
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="coach-tray", daemon=True
-        )
-        self._thread.start()
-        future = asyncio.run_coroutine_threadsafe(self._connect(), self._loop)
+        self._runner = LoopThread("coach-tray")
+        future = self._runner.submit(self._connect())
         try:
             return future.result(timeout=timeout_s)
         except (OSError, concurrent.futures.TimeoutError) as exc:
@@ -125,15 +118,13 @@ class Tray:
         from dbus_fast.aio import MessageBus
 
         from coach.actions.tray_sni import ITEM_PATH, MENU_PATH, DBusMenu, StatusNotifierItem
+        from coach.desktop_probe import WATCHER, WATCHER_PATH, call, find_watcher
 
         bus = self._bus = await MessageBus(bus_type=BusType.SESSION).connect()
-        dbus = await _interface(
-            bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus"
-        )
-        if not await dbus.call_name_has_owner(WATCHER):
+        watcher = await find_watcher(bus)
+        if watcher is None:
             return "no StatusNotifierWatcher on the session bus (no tray area in this desktop)"
-        watcher = await _interface(bus, WATCHER, "/StatusNotifierWatcher", WATCHER)
-        if not await watcher.get_is_status_notifier_host_registered():
+        if not watcher.host_registered:
             return "the StatusNotifierWatcher has no tray host registered"
         self._item = StatusNotifierItem("Posture coach")
         self._menu = DBusMenu(self._entries())
@@ -142,7 +133,7 @@ class Tray:
         bus.export(MENU_PATH, self._menu)
         name = f"org.kde.StatusNotifierItem-{os.getpid()}-1"
         await bus.request_name(name)
-        await watcher.call_register_status_notifier_item(name)
+        await call(bus, WATCHER, WATCHER_PATH, WATCHER, "RegisterStatusNotifierItem", "s", [name])
         return None
 
     def _entries(self) -> tuple[MenuEntry, ...]:
@@ -155,8 +146,8 @@ class Tray:
 
     def show(self, state: TrayState) -> None:
         """Show `state` (from any thread); nothing is sent when it did not change."""
-        if state is not self.state and self._loop is not None and self._loop.is_running():
-            self._loop.call_soon_threadsafe(self._show, state)
+        if state is not self.state and self._runner is not None and self._runner.loop.is_running():
+            self._runner.loop.call_soon_threadsafe(self._show, state)
 
     def _show(self, state: TrayState) -> None:
         if self._item is None or self._menu is None or state is self.state:
@@ -170,7 +161,7 @@ class Tray:
 
     def stop(self) -> None:
         """Take the icon down and end the thread."""
-        if self._loop is None or self._thread is None:
+        if self._runner is None:
             return
         if self._bus is not None:
             bus = self._bus
@@ -180,17 +171,8 @@ class Tray:
                 await bus.wait_for_disconnect()  # type: ignore[no-untyped-call]
 
             with contextlib.suppress(Exception):  # going away anyway
-                asyncio.run_coroutine_threadsafe(disconnect(), self._loop).result(2.0)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=2.0)
-        if not self._loop.is_running():
-            self._loop.close()
-
-
-async def _interface(bus: MessageBus, name: str, path: str, interface: str) -> Any:
-    """A proxy for `interface` at `name` and `path` (introspected)."""
-    introspection = await bus.introspect(name, path)
-    return bus.get_proxy_object(name, path, introspection).get_interface(interface)
+                self._runner.submit(disconnect()).result(2.0)
+        self._runner.stop()
 
 
 class TrayStatus:
