@@ -31,6 +31,8 @@ from coach.movements import MovementLibrary
 from coach.records import PoseSample, Tracking
 
 COMMANDS = ("snooze", "skip", "done", "pause", "resume")
+# A guided set (`coach count`, or one started from the tray) ends after this long without a rep.
+GUIDED_IDLE_END_S = 30.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -174,6 +176,10 @@ class Analyzer:
         """How the loop should look at frames right now (rate, and whether only on change)."""
         return self._rate.plan
 
+    def start_guided(self, movement: str, target: int | None, t_s: float) -> None:
+        """Count a guided set of `movement` from `t_s` (`target` reps; None: its dose)."""
+        self._exercise.guide(movement, t_s, target, idle_end_s=GUIDED_IDLE_END_S)
+
     def command(self, name: str) -> None:
         """Queue a user command ("snooze", "skip", "done", "pause", "resume") for the next frame."""
         if name not in COMMANDS:
@@ -242,7 +248,7 @@ class Analyzer:
         user_seen = smoothed.tracking is not Tracking.NO_PERSON
         if self._guided is not None and not self._guided_started:
             self._guided_started = True
-            self._exercise.guide(self._guided[0], t_s, self._guided[1], idle_end_s=30.0)
+            self.start_guided(self._guided[0], self._guided[1], t_s)
         exercising = self._exercise.moving_on_purpose
         # The counters have their own visibility gate: hand them any pose of the user.
         exercise = self._exercise.update(smoothed.pose, t_s)

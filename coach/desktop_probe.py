@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
-from coach.model_store import _one_line
+from coach.errors import one_line
 
 T = TypeVar("T")
 
@@ -121,7 +121,7 @@ def _on_session_bus(address: str, timeout_s: float, ask: Callable[[Any], Awaitab
     except ProbeFailed:
         raise
     except Exception as exc:  # dbus-fast raises its own types, OSError and ValueError
-        raise ProbeFailed(_one_line(exc)) from None
+        raise ProbeFailed(one_line(exc)) from None
 
 
 def notification_server(address: str, timeout_s: float = 3.0) -> NotificationServer | None:

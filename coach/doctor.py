@@ -21,8 +21,8 @@ from typing import Final
 import numpy as np
 
 from coach.config import Config, PoseConfig, SourceConfig
-from coach.errors import CoachError, ModelError
-from coach.model_store import DEFAULT_MODEL_NAME, _one_line, default_models_dir
+from coach.errors import CoachError, ModelError, one_line
+from coach.model_store import DEFAULT_MODEL_NAME, default_models_dir
 
 CAMERA_TIMEOUT_S: Final = 5.0
 """How long the camera or stream gets to deliver its first frame."""
@@ -80,7 +80,7 @@ def check_camera(
         with open_frames(spec, quick) as frames:
             first = next(iter(frames.frames()), None)
     except CoachError as exc:
-        problem = _one_line(exc)
+        problem = one_line(exc)
     else:
         if isinstance(first, Frame):
             height, width = first.image.shape[:2]
@@ -114,7 +114,7 @@ def check_model(model: Path | None, pose: PoseConfig) -> CheckResult:
             estimator.estimate(blank)
     except ModelError as exc:
         fix = "run `coach models --rebuild`" if model is None else ""
-        return CheckResult("pose model", Status.FAIL, _one_line(exc), fix)
+        return CheckResult("pose model", Status.FAIL, one_line(exc), fix)
     return CheckResult("pose model", Status.OK, f"{path} loads, has the BlazePose tensors, runs")
 
 
@@ -206,7 +206,7 @@ def check_sound() -> CheckResult:
         return CheckResult(
             "sound",
             Status.WARN,
-            f"no chime: {_one_line(exc)}",
+            f"no chime: {one_line(exc)}",
             "install PortAudio (Debian: apt install libportaudio2)",
         )
     try:
@@ -215,7 +215,7 @@ def check_sound() -> CheckResult:
         return CheckResult(
             "sound",
             Status.WARN,
-            f"no chime: no sound output device ({_one_line(exc)})",
+            f"no chime: no sound output device ({one_line(exc)})",
             "plug in or enable speakers or headphones",
         )
     return CheckResult("sound", Status.OK, f"chime plays on {device['name']}")

@@ -52,3 +52,9 @@ class LandmarkFileError(CoachError):
 
 class CalibrationError(CoachError):
     """A calibration profile is missing or unusable."""
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line (its type's name when it has none), to quote."""
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__

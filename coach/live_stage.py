@@ -13,8 +13,6 @@ GUIDED_SETS = {
     Command.START_CAT_COW: "cat-cow",
     Command.START_LATERAL_FLEXION: "lateral-flexion",
 }
-# A guided set from the tray ends after this long without a rep, as `coach count` does.
-GUIDED_IDLE_END_S = 30.0
 
 
 class LiveStage:
@@ -57,7 +55,7 @@ class LiveStage:
             elif command in GUIDED_SETS and self.analyzer.exercise.status is None:
                 movement = GUIDED_SETS[command]
                 target = self.analyzer.library.get(movement).reps
-                self.analyzer.exercise.guide(movement, sample.t_s, target, GUIDED_IDLE_END_S)
+                self.analyzer.start_guided(movement, target, sample.t_s)
         self._pending.clear()
         snapshot = self.analyzer.update(sample)
         if self._calibrating and snapshot.calibrating is None:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from coach.errors import ModelError
+from coach.errors import ModelError, one_line
 
 DEFAULT_MODEL_NAME: Final = "pose_landmarker_full.task"
 
@@ -86,7 +86,7 @@ def validate_model(path: Path) -> Path:
             names = set(bundle.namelist())
     except (zipfile.BadZipFile, OSError) as exc:
         raise ModelError(
-            f"--model {path} is not a MediaPipe .task bundle ({_one_line(exc)}); {_MODEL_HINT}"
+            f"--model {path} is not a MediaPipe .task bundle ({one_line(exc)}); {_MODEL_HINT}"
         ) from exc
     for member in (TASK_DETECTOR_NAME, TASK_LANDMARKS_NAME):
         if member not in names:
@@ -147,7 +147,7 @@ def ensure_default_model(
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ModelError(
-            f"cannot create the model directory {directory} ({_one_line(exc)}); "
+            f"cannot create the model directory {directory} ({one_line(exc)}); "
             f"make it writable or {_FIX_HINT}"
         ) from exc
 
@@ -213,7 +213,7 @@ def _write_atomically(out: Path, write: Callable[[Any], object]) -> None:
         fd, temp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     except OSError as exc:
         raise ModelError(
-            f"cannot write {out} ({_one_line(exc)}); check the directory is writable"
+            f"cannot write {out} ({one_line(exc)}); check the directory is writable"
         ) from exc
     temp_path = Path(temp_name)
     try:
@@ -226,7 +226,7 @@ def _write_atomically(out: Path, write: Callable[[Any], object]) -> None:
     except OSError as exc:
         temp_path.unlink(missing_ok=True)
         raise ModelError(
-            f"cannot write {out} ({_one_line(exc)}); check free disk space and permissions"
+            f"cannot write {out} ({one_line(exc)}); check free disk space and permissions"
         ) from exc
     except BaseException:
         temp_path.unlink(missing_ok=True)
@@ -255,7 +255,7 @@ def _download_wheel(cache_dir: Path, say: Log) -> Path:
             command, capture_output=True, text=True, timeout=_PIP_TIMEOUT_S, check=False
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        reason = _one_line(exc)
+        reason = one_line(exc)
     else:
         wheel = _cached_wheel(cache_dir)
         if result.returncode == 0 and wheel is not None:
@@ -276,12 +276,12 @@ def _read_pinned_tflites(wheel: Path) -> tuple[bytes, bytes]:
             landmarks = archive.read(LANDMARKS_WHEEL_MEMBER)
     except KeyError as exc:
         raise ModelError(
-            f"{wheel} has no pose models ({_one_line(exc)}); use the {SOURCE_PACKAGE} wheel "
+            f"{wheel} has no pose models ({one_line(exc)}); use the {SOURCE_PACKAGE} wheel "
             f"or {_FIX_HINT}"
         ) from exc
     except (zipfile.BadZipFile, OSError) as exc:
         raise ModelError(
-            f"cannot read the wheel {wheel} ({_one_line(exc)}); delete it and retry or {_FIX_HINT}"
+            f"cannot read the wheel {wheel} ({one_line(exc)}); delete it and retry or {_FIX_HINT}"
         ) from exc
     for member, data, expected in (
         (DETECTOR_WHEEL_MEMBER, detector, DETECTOR_SHA256),
@@ -294,11 +294,6 @@ def _read_pinned_tflites(wheel: Path) -> tuple[bytes, bytes]:
                 f"delete the wheel and retry or {_FIX_HINT}"
             )
     return detector, landmarks
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text or type(exc).__name__
 
 
 def main(argv: Sequence[str] | None = None) -> int:

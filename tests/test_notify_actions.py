@@ -85,6 +85,9 @@ class _Recorder:
     def notify(self, title: str, message: str, buttons=()) -> None:
         self.sent.append((title, tuple(buttons)))
 
+    def close(self) -> None:
+        pass
+
 
 def _prompted(prompt_id: int):
     """A snapshot at which prompt `prompt_id` fires (and is the open one)."""

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 import numpy as np
 from rich.console import Console
 
 from coach.actions.dashboard import DashboardView, light_problem, render
-from coach.actions.notify import NudgeAnnouncer, chime_waveform
+from coach.actions.notify import NotifyButton, NudgeAnnouncer, chime_waveform
 from coach.actions.preview import draw_preview
 from coach.analyzer import Analyzer, Snapshot
 from coach.config import Config, SlouchConfig
@@ -112,8 +113,11 @@ class FakeNotifier:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []
 
-    def notify(self, title: str, message: str) -> None:
+    def notify(self, title: str, message: str, buttons: Sequence[NotifyButton] = ()) -> None:
         self.sent.append((title, message))
+
+    def close(self) -> None:
+        pass
 
 
 def test_announcer_sends_each_nudge_once_and_the_recalibration_advice() -> None:

@@ -45,12 +45,18 @@ class Notifier(Protocol):
     def notify(self, title: str, message: str, buttons: Sequence[NotifyButton] = ()) -> None:
         """Show one notification."""
 
+    def close(self) -> None:
+        """Let queued notifications go out."""
+
 
 class NullNotifier:
     """Used where no notification service exists: notifications are quietly skipped."""
 
     def notify(self, title: str, message: str, buttons: Sequence[NotifyButton] = ()) -> None:
         """Do nothing."""
+
+    def close(self) -> None:
+        """Nothing to flush."""
 
 
 class _Worker:
@@ -210,15 +216,10 @@ class NudgeAnnouncer:
 
     def _send(self, title: str, message: str, buttons: tuple[NotifyButton, ...] = ()) -> None:
         self.sent.append((title, message))
-        if buttons:
-            self._notifier.notify(title, message, buttons)
-        else:
-            self._notifier.notify(title, message)
+        self._notifier.notify(title, message, buttons)
 
     def close(self) -> None:
         """Flush and stop the background workers."""
-        close = getattr(self._notifier, "close", None)
-        if callable(close):
-            close()
+        self._notifier.close()
         if self._chime is not None:
             self._chime.close()
