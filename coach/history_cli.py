@@ -144,10 +144,10 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     out = Console(highlight=False)
     print_report(out, history)
     if not history.has_data:
-        out.print(f"[dim]Nothing recorded in the last {days} days ({path}).[/dim]")
+        out.print(f"[dim]Nothing recorded in the last {days} days ({escape(str(path))}).[/dim]")
     if args.out is not None:
         files = write_report(history, args.out.expanduser())
-        console.print(f"Wrote {files.html} and {len(files.charts)} charts.")
+        console.print(f"Wrote {escape(str(files.html))} and {len(files.charts)} charts.")
     waiting = rescue_files(path)
     if waiting:
         console.print(

@@ -375,7 +375,7 @@ def migrate(conn: sqlite3.Connection, target_version: int = SCHEMA_VERSION) -> i
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 if is_damage(exc):
-                    raise HistoryDamaged(describe_failure(_db_path(conn), exc)) from None
+                    raise history_error(_db_path(conn), exc) from None
                 raise HistoryError(
                     f"cannot upgrade the history database to v{step.version}: "
                     f"{describe_failure(_db_path(conn), exc)}"
@@ -492,11 +492,12 @@ def open_for_reading(path: Path) -> Iterator[sqlite3.Connection]:
     try:
         conn = _connect_raw(path)
         migrate(conn)
-    except (HistoryDamaged, sqlite3.Error) as exc:
+    except (HistoryError, sqlite3.Error) as exc:
         if conn is not None:
             conn.close()
-        if isinstance(exc, sqlite3.Error) and not is_damage(exc):
-            raise history_error(path, exc) from None
+        error = _as_history_error(path, exc)
+        if not isinstance(error, HistoryDamaged):
+            raise error from None
         conn = None
     if conn is not None:
         with contextlib.suppress(sqlite3.Error):
