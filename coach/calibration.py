@@ -12,7 +12,8 @@ from pathlib import Path
 
 from coach.errors import CalibrationError
 from coach.features.posture import PostureCues, median_cues, spread_cues
-from coach.private_files import open_private, private_dir, tighten
+from coach.outputs import atomic_text
+from coach.private_files import private_dir, tighten
 
 PROFILE_FORMAT = "coach-profile"
 PROFILE_VERSION = 2
@@ -69,10 +70,8 @@ def save_profile(profile: Profile, path: Path) -> Path:
     }
     try:
         private_dir(path.parent)
-        temp = path.with_name(path.name + ".tmp")
-        with open_private(temp) as handle:  # a profile describes the user's body: 0600
+        with atomic_text(path, private=True) as handle:  # the user's body: 0600
             handle.write(json.dumps(data, indent=2) + "\n")
-        temp.replace(path)
     except OSError as exc:
         raise CalibrationError(f"cannot save profile to {path}: {exc.strerror}") from None
     return path

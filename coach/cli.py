@@ -429,7 +429,7 @@ def _cmd_record(args: argparse.Namespace, config: Config, console: Console) -> i
         raise ConfigError("`coach record` reads a camera, stream or video, not a landmark file")
     if not args.landmarks.name.lower().endswith(SUFFIXES):
         raise ConfigError(
-            f"--landmarks {escape(str(args.landmarks))} must end in .jsonl or .jsonl.gz "
+            f"--landmarks {args.landmarks} must end in .jsonl or .jsonl.gz "
             "(so the recording can be replayed)"
         )
     args.landmarks = check_output(
@@ -552,11 +552,7 @@ def _log_guided_set(
         finally:
             log.close()
     except HistoryError as exc:
-        console.print(
-            f"[bold red]coach: error:[/bold red] history: {escape(str(exc))}",
-            highlight=False,
-            soft_wrap=True,
-        )
+        _print_error(console, f"history: {exc}")
         return False
     return True
 
@@ -743,13 +739,15 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[dim]Stopped by {stop}.[/dim]")
         return 0
     except CoachError as exc:
-        # The message is plain text: a "[section]" or a path with brackets is not markup.
-        console.print(
-            f"[bold red]coach: error:[/bold red] {escape(str(exc))}",
-            highlight=False,
-            soft_wrap=True,
-        )
+        _print_error(console, str(exc))
         return 1
+
+
+def _print_error(console: Console, message: str) -> None:
+    """The one error line: plain text, so a "[section]" or a path with brackets is not markup."""
+    console.print(
+        f"[bold red]coach: error:[/bold red] {escape(message)}", highlight=False, soft_wrap=True
+    )
 
 
 if __name__ == "__main__":

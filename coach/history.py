@@ -303,10 +303,8 @@ def _select(
     except sqlite3.DatabaseError:
         pass
     # A damaged page (of the table or of its time index): read the table row by row.
-    try:
-        names = table_columns(conn, table)
-    except sqlite3.DatabaseError as exc:
-        lost.append(LostRows(table, None, None, str(exc)))
+    names = readable_columns(conn, table, lost)
+    if names is None:
         return []
     wanted = [names.index(c) for c in columns]
     at = names.index(time_column)
@@ -455,12 +453,6 @@ def load_history(
     )
 
 
-def table_rows(conn: sqlite3.Connection, table: str) -> tuple[list[str], sqlite3.Cursor]:
-    """A table's column names and its rows in id order (for export)."""
-    cur = conn.execute(f"SELECT * FROM {table} ORDER BY id")  # table names are our own
-    return [d[0] for d in cur.description], cur
-
-
 def describe_path(path: Path) -> str:
     """The history file and its size, for `coach data --path`."""
     if not path.exists():
@@ -499,9 +491,16 @@ class LostRows:
         return f"{self.table} {where} ({self.error})"
 
 
-def table_columns(conn: sqlite3.Connection, table: str) -> list[str]:
-    """A table's column names, in order."""
-    return [str(row[1]) for row in conn.execute(f"PRAGMA table_info({table})")]
+def readable_columns(
+    conn: sqlite3.Connection, table: str, lost: list[LostRows]
+) -> list[str] | None:
+    """A table's column names, in order; None when even they cannot be read (the whole
+    table then goes to `lost`)."""
+    try:
+        return [str(row[1]) for row in conn.execute(f"PRAGMA table_info({table})")]
+    except sqlite3.DatabaseError as exc:
+        lost.append(LostRows(table, None, None, str(exc)))
+        return None
 
 
 def readable_rows(

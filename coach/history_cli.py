@@ -144,10 +144,10 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     out = Console(highlight=False)
     print_report(out, history)
     if not history.has_data:
-        out.print(f"[dim]Nothing recorded in the last {days} days ({path}).[/dim]")
+        out.print(f"[dim]Nothing recorded in the last {days} days ({escape(str(path))}).[/dim]")
     if args.out is not None:
         files = write_report(history, args.out.expanduser())
-        console.print(f"Wrote {files.html} and {len(files.charts)} charts.")
+        console.print(f"Wrote {escape(str(files.html))} and {len(files.charts)} charts.")
     waiting = rescue_files(path)
     if waiting:
         console.print(
@@ -172,10 +172,9 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
     and exits 1.
     """
     import csv
-    import sqlite3
 
     from coach.errors import ConfigError
-    from coach.history import LostRows, readable_rows, table_columns
+    from coach.history import LostRows, readable_columns, readable_rows
     from coach.outputs import atomic_text, check_output
     from coach.private_files import private_dir
     from coach.redact import redact
@@ -204,10 +203,8 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
     lost: list[LostRows] = []
     with open_for_reading(path) as conn:
         for table in TABLES:
-            try:
-                columns = table_columns(conn, table)
-            except sqlite3.DatabaseError as exc:
-                lost.append(LostRows(table, None, None, str(exc)))
+            columns = readable_columns(conn, table, lost)
+            if columns is None:
                 continue
             times = [i for i, c in enumerate(columns) if c in epoch_columns]
             # Sessions recorded before sources were redacted may hold a stream's password.

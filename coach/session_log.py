@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from coach.closing import ClosesOnExit
 from coach.errors import CoachError
 from coach.private_files import PRIVATE_FILE_MODE, create_private_file, private_dir
 
@@ -295,6 +296,11 @@ def history_error(path: Path, exc: BaseException) -> HistoryError:
     return HistoryDamaged(message) if is_damage(exc) else HistoryError(message)
 
 
+def _as_history_error(path: Path, exc: HistoryError | sqlite3.Error) -> HistoryError:
+    """A HistoryError as it is; an SQLite error as `history_error` words it."""
+    return exc if isinstance(exc, HistoryError) else history_error(path, exc)
+
+
 def _make_private(path: Path) -> None:
     """The folder 0700 and the database 0600; its -wal and -shm files get its mode.
 
@@ -369,7 +375,7 @@ def migrate(conn: sqlite3.Connection, target_version: int = SCHEMA_VERSION) -> i
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 if is_damage(exc):
-                    raise HistoryDamaged(describe_failure(_db_path(conn), exc)) from None
+                    raise history_error(_db_path(conn), exc) from None
                 raise HistoryError(
                     f"cannot upgrade the history database to v{step.version}: "
                     f"{describe_failure(_db_path(conn), exc)}"
@@ -486,11 +492,12 @@ def open_for_reading(path: Path) -> Iterator[sqlite3.Connection]:
     try:
         conn = _connect_raw(path)
         migrate(conn)
-    except (HistoryDamaged, sqlite3.Error) as exc:
+    except (HistoryError, sqlite3.Error) as exc:
         if conn is not None:
             conn.close()
-        if isinstance(exc, sqlite3.Error) and not is_damage(exc):
-            raise history_error(path, exc) from None
+        error = _as_history_error(path, exc)
+        if not isinstance(error, HistoryDamaged):
+            raise error from None
         conn = None
     if conn is not None:
         with contextlib.suppress(sqlite3.Error):
@@ -651,7 +658,7 @@ _Record = _StartSession | _EndSession | _Sample | _Prompt | _Resolve | _Set | _N
 """What the writer writes (the other ops only steer it)."""
 
 
-class SessionLog:
+class SessionLog(ClosesOnExit):
     """The history database, written by one background thread.
 
     Every `add_*`/`start_session`/`end_session` call only puts a small record on a queue,
@@ -688,14 +695,11 @@ class SessionLog:
         try:
             with open_database(self.path, recover=False) as conn:
                 recovered = close_dangling_sessions(conn)
-        except HistoryError as exc:
+        except (HistoryError, sqlite3.Error) as exc:
+            error = _as_history_error(self.path, exc)
             if not keep_trying:
-                raise
-            self._failure = str(exc)
-        except sqlite3.Error as exc:
-            if not keep_trying:
-                raise history_error(self.path, exc) from None
-            self._failure = describe_failure(self.path, exc)
+                raise error from None
+            self._failure = str(error)
         if keep_trying and self._failure is None:
             # Say it from the start, even where the first write comes late (a replay is
             # logged when it ends): a read-only file or folder, or a full disk.
@@ -709,7 +713,8 @@ class SessionLog:
         self._error: str | None = None
         self._error_lock = threading.Lock()
         self._unsaved: str | None = None
-        self._pending_count = 0
+        self._pending: list[_Record] = []
+        """What the writer has taken off the queue and not written yet (only it changes it)."""
         self._refs = itertools.count(1)
         self._queue: queue.Queue[_Op] = queue.Queue()  # bounded by _put, for data rows only
         self._closed = False
@@ -721,26 +726,23 @@ class SessionLog:
         self._thread = threading.Thread(target=self._run, name="coach-session-log", daemon=True)
         self._thread.start()
 
-    def __enter__(self) -> SessionLog:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
-
     @property
     def status(self) -> str | None:
         """One line while the history cannot be written (for the dashboard), else None."""
         failure = self._failure
-        dropped = f"; {_records(self.dropped)} dropped" if self.dropped else ""
         if failure is None:
-            return (
-                f"{_records(self.dropped)} dropped: the disk could not keep up" if dropped else None
-            )
-        waiting = self._queue.qsize() + self._pending_count
+            if not self.dropped:
+                return None
+            return f"{_records(self.dropped)} dropped: the disk could not keep up"
+        dropped = f"; {_records(self.dropped)} dropped" if self.dropped else ""
         return (
-            f"not saved: {failure}; {_records(waiting)} kept in memory, "
+            f"not saved: {failure}; {_records(self._waiting())} kept in memory, "
             f"retrying every {self.retry_interval_s:g} s{dropped}"
         )
+
+    def _waiting(self) -> int:
+        """Records not written yet: queued, or taken by the writer."""
+        return self._queue.qsize() + len(self._pending)
 
     # Producer side: called from the frame loop, never blocks.
 
@@ -749,7 +751,7 @@ class SessionLog:
             raise HistoryError("the session log is closed")
         # Only data rows are ever dropped: losing a session's start would orphan its rows.
         droppable = isinstance(op, _Sample | _Prompt | _Resolve | _Set | _Note)
-        if droppable and self._queue.qsize() + self._pending_count >= _QUEUE_LIMIT:
+        if droppable and self._waiting() >= _QUEUE_LIMIT:
             if not self.dropped:
                 self._note_error("the disk could not keep up; some records were dropped")
             self.dropped += 1
@@ -843,7 +845,6 @@ class SessionLog:
     # Writer side: only the writer thread runs below.
 
     def _run(self) -> None:
-        pending: list[_Record] = []
         waiting: list[_Flush] = []
         # When to write what is pending: a commit interval after the first record, or a
         # retry interval after a failure; None while nothing is pending.
@@ -862,31 +863,28 @@ class SessionLog:
                 elif isinstance(op, _Flush):
                     waiting.append(op)
                 elif op is not None:
-                    pending.append(op)
+                    self._pending.append(op)
                     if due is None:
                         # A session's start is written at once: trouble shows from the start.
                         wait_s = 0.0 if isinstance(op, _StartSession) else self.commit_interval_s
                         due = time.monotonic() + wait_s
-                self._pending_count = len(pending)
                 flush = bool(waiting) and self._queue.empty()
                 if (
-                    pending
+                    self._pending
                     and not stop
                     and (flush or (due is not None and time.monotonic() >= due))
                 ):
-                    pending = self._attempt(pending)
-                    due = None if not pending else time.monotonic() + self.retry_interval_s
-                    self._pending_count = len(pending)
-                if flush or not pending:
+                    self._pending = self._attempt(self._pending)
+                    due = None if not self._pending else time.monotonic() + self.retry_interval_s
+                if flush or not self._pending:
                     for marker in waiting:
                         marker.done.set()
                     waiting.clear()
         finally:
-            if pending:
-                pending = self._attempt(pending)  # the last try
-            if pending:
-                self._unsaved = self._rescue(pending)
-            self._pending_count = len(pending)
+            if self._pending:
+                self._pending = self._attempt(self._pending)  # the last try
+            if self._pending:
+                self._unsaved = self._rescue(self._pending)
             for marker in waiting:
                 marker.done.set()
             self._disconnect()
@@ -912,9 +910,7 @@ class SessionLog:
             self._import_rescues(conn)
         except (HistoryError, sqlite3.Error) as exc:
             self._disconnect(conn)
-            self._failure = (
-                str(exc) if isinstance(exc, HistoryError) else describe_failure(self.path, exc)
-            )
+            self._failure = str(_as_history_error(self.path, exc))
             return False
         return True
 
@@ -956,10 +952,7 @@ class SessionLog:
             what += f" and {self.dropped} were dropped"
         lines = [json.dumps({"format": RESCUE_FORMAT, "version": 1, "db": str(self.path)})]
         started = {op.ref for op in batch if isinstance(op, _StartSession)}
-        used = {
-            op.ref for op in batch if isinstance(op, _EndSession | _Sample | _Prompt | _Resolve)
-        }
-        used |= {op.ref for op in batch if isinstance(op, _Set) and op.ref is not None}
+        used = {op.ref for op in batch if not isinstance(op, _Note) and op.ref is not None}
         writer = self._writer
         if writer is not None:
             for ref in sorted(used - started):

@@ -11,11 +11,11 @@ import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import BinaryIO
 
 import cv2
 
+from coach.closing import ClosesOnExit
 from tests.conftest import REPO, sample_clip
 
 COACH = [sys.executable, "-m", "coach"]
@@ -72,13 +72,14 @@ def neutral_jpegs(count: int) -> list[bytes]:
     return frames
 
 
-class SteadyCamera:
-    """An MJPEG camera on 127.0.0.1 at 30 fps that takes any path, user and password;
-    each connection ends after `frames_per_connection` frames, and `stop` ends them all."""
+class _MjpegServer(ClosesOnExit):
+    """An MJPEG camera on 127.0.0.1, serving from the start: each GET is answered by
+    `serve(out, first=...)` with the neutral clip's first `frame_count` frames in `jpegs`;
+    `stop` is set on close, and every connection must then end."""
 
-    def __init__(self, frames_per_connection: int = 3000) -> None:
-        self.jpegs = neutral_jpegs(60)
-        self.frames_per_connection = frames_per_connection
+    def __init__(self, frame_count: int) -> None:
+        self.jpegs = neutral_jpegs(frame_count)
+        self.connections = 0
         self.stop = threading.Event()
         camera = self
 
@@ -87,21 +88,27 @@ class SteadyCamera:
                 pass
 
             def do_GET(self) -> None:
+                camera.connections += 1
+                first = camera.connections == 1
                 self.send_response(200)
                 self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
                 self.end_headers()
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    for i in range(camera.frames_per_connection):
-                        if camera.stop.is_set():
-                            return
-                        jpg = camera.jpegs[i % len(camera.jpegs)]
-                        self.wfile.write(_HEAD % len(jpg) + jpg + b"\r\n")
-                        time.sleep(1 / 30)
+                    camera.serve(self.wfile, first=first)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/cam.mjpg"
+
+    def serve(self, out: BinaryIO, *, first: bool) -> None:
+        """Write one connection's stream to `out`."""
+        raise NotImplementedError
+
+    @staticmethod
+    def write_frame(out: BinaryIO, jpg: bytes) -> None:
+        out.write(_HEAD % len(jpg) + jpg + b"\r\n")
 
     def close(self) -> None:
         """End every connection and stop serving."""
@@ -110,7 +117,23 @@ class SteadyCamera:
         self.server.server_close()
 
 
-class MjpegCamera:
+class SteadyCamera(_MjpegServer):
+    """An MJPEG camera on 127.0.0.1 at 30 fps that takes any path, user and password;
+    each connection ends after `frames_per_connection` frames, and `stop` ends them all."""
+
+    def __init__(self, frames_per_connection: int = 3000) -> None:
+        super().__init__(60)
+        self.frames_per_connection = frames_per_connection
+
+    def serve(self, out: BinaryIO, *, first: bool) -> None:
+        for i in range(self.frames_per_connection):
+            if self.stop.is_set():
+                return
+            self.write_frame(out, self.jpegs[i % len(self.jpegs)])
+            time.sleep(1 / 30)
+
+
+class MjpegCamera(_MjpegServer):
     """Serves the neutral clip as MJPEG at 15 fps; the first connection misbehaves.
 
     Once `break_now()` is called the first connection, by `fault`: "stall" keeps the
@@ -119,61 +142,25 @@ class MjpegCamera:
     """
 
     def __init__(self, fault: str) -> None:
-        self._frames = neutral_jpegs(45)
+        super().__init__(45)
         self.fault = fault
-        self.connections = 0
         self._broken = threading.Event()
-        self._closing = threading.Event()
-        camera = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                camera.connections += 1
-                self.send_response(200)
-                self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
-                self.end_headers()
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    camera.serve(self.wfile, first=camera.connections == 1)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/cam.mjpg"
 
     def serve(self, out: BinaryIO, *, first: bool) -> None:
-        write = out.write
         i = 0
-        while not self._closing.is_set():
+        while not self.stop.is_set():
             if first and self._broken.is_set():
                 if self.fault == "drop":
                     return
                 if self.fault == "stall":
-                    self._closing.wait()  # the connection stays open, silent
+                    self.stop.wait()  # the connection stays open, silent
                     return
-                write(b"\x00\xffnot a jpeg\xd8" * 500)  # garbage
+                out.write(b"\x00\xffnot a jpeg\xd8" * 500)  # garbage
             else:
-                jpg = self._frames[i % len(self._frames)]
-                write(_HEAD % len(jpg) + jpg + b"\r\n")
+                self.write_frame(out, self.jpegs[i % len(self.jpegs)])
                 i += 1
             time.sleep(1 / 15)
 
     def break_now(self) -> None:
         """Make the first connection misbehave from now on."""
         self._broken.set()
-
-    def __enter__(self) -> MjpegCamera:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._closing.set()
-        self._server.shutdown()
-        self._server.server_close()

@@ -550,6 +550,13 @@ def leaf_pages(db: Path, table: str) -> tuple[int, list[tuple[int, list[tuple[in
     return size, walk(root)
 
 
+def overwrite(db: Path, at: int, junk: bytes) -> None:
+    """Write `junk` over the file's bytes from offset `at` (a damaged sector)."""
+    data = bytearray(db.read_bytes())
+    data[at : at + len(junk)] = junk
+    db.write_bytes(bytes(data))
+
+
 class Damaged(NamedTuple):
     db: Path
     lost: set[int]
@@ -578,9 +585,7 @@ def damaged(tmp_path: Path) -> Damaged:
     size, leaves = leaf_pages(db, "posture_samples")
     assert len(leaves) >= 5
     number, cells = leaves[len(leaves) // 2]
-    data = bytearray(db.read_bytes())
-    data[(number - 1) * size : number * size] = b"\xde\xad\xbe\xef" * (size // 4)
-    db.write_bytes(bytes(data))
+    overwrite(db, (number - 1) * size, b"\xde\xad\xbe\xef" * (size // 4))
     return Damaged(db, {row_id for row_id, _ in cells}, counts, window_s)
 
 
@@ -632,9 +637,7 @@ def test_export_loses_only_a_damaged_row(
     size, leaves = leaf_pages(db, "notes")
     number, cells = leaves[0]
     row_id, record_at = cells[3]
-    data = bytearray(db.read_bytes())
-    data[(number - 1) * size + record_at] = 0x7F  # a record header longer than the record
-    db.write_bytes(bytes(data))
+    overwrite(db, (number - 1) * size + record_at, b"\x7f")  # a header longer than the record
     assert main(["export", "--csv", str(tmp_path / "csv"), "--db", str(db)]) == 1
     _, err = capsys.readouterr()
     assert f"notes row {row_id} " in " ".join(err.split())
@@ -650,9 +653,7 @@ def test_a_damaged_page_in_the_way_of_writing_is_called_damage(
     db = damaged.db
     # Damage the page new samples go to as well (the last one): now writing fails.
     size, number = last_leaf_page(db, "posture_samples")
-    data = bytearray(db.read_bytes())
-    data[(number - 1) * size : number * size] = b"\xba\xad\xf0\x0d" * (size // 4)
-    db.write_bytes(bytes(data))
+    overwrite(db, (number - 1) * size, b"\xba\xad\xf0\x0d" * (size // 4))
 
     result = coach(*RUN, desk, "--db", db)
 

@@ -38,16 +38,9 @@ TOKEN = "t0ps3cret"
 
 
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """Profiles, history and settings in tmp_path, never the user's folders."""
-    env = {
-        name: str(tmp_path / "home" / name.lower())
-        for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "HOME")
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
+def no_display(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No preview window (conftest's `private_home` keeps the user's folders out of reach)."""
     monkeypatch.delenv("DISPLAY", raising=False)
-    return env
 
 
 def coach(capsys: pytest.CaptureFixture[str], *args: str | Path) -> Result:
@@ -316,11 +309,8 @@ class Camera(SteadyCamera):
 
 @pytest.fixture
 def camera() -> Iterator[Camera]:
-    served = Camera()
-    try:
+    with Camera() as served:
         yield served
-    finally:
-        served.close()
 
 
 @pytest.mark.slow

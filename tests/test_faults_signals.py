@@ -25,7 +25,7 @@ from coach.cli import main
 from coach.landmark_file import LandmarkReader, LandmarkWriter
 from coach.session_log import SessionLog
 from tests.conftest import make_pose, sample_clip, sample_of
-from tests.mjpeg_camera import private_env, start_coach, wait_for
+from tests.mjpeg_camera import start_coach, wait_for
 
 
 def query(db: Path, sql: str) -> list[tuple[Any, ...]]:
@@ -176,7 +176,7 @@ def test_a_stopped_coach_count_reports_and_logs_the_reps_so_far(
 
 
 def test_a_cut_short_gz_recording_is_read_up_to_the_cut(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     whole = tmp_path / "whole.jsonl.gz"
     writer = LandmarkWriter(whole, source="cam", fps=5.0, image_size=(640, 480))
@@ -202,8 +202,6 @@ def test_a_cut_short_gz_recording_is_read_up_to_the_cut(
     assert [s.t_s for s in samples] == pytest.approx([i / 5 for i in range(complete)])
     assert reader.cut_short and len(warnings) == 1 and "cut short" in warnings[0]
 
-    for name, value in private_env(tmp_path).items():
-        monkeypatch.setenv(name, value)
     assert main(["analyze", str(cut), "--json", "--calibrate-seconds", "2"]) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)["frames"] == complete
@@ -214,15 +212,11 @@ def test_a_cut_short_gz_recording_is_read_up_to_the_cut(
 # A file read faster than real time is logged as a replay, never in the future.
 
 
-def test_a_file_run_is_logged_as_a_replay_ending_when_the_run_ends(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_file_run_is_logged_as_a_replay_ending_when_the_run_ends(tmp_path: Path) -> None:
     recording = tmp_path / "desk.jsonl"
     with LandmarkWriter(recording, source="cam", fps=5.0, image_size=(640, 480)) as writer:
         for i in range(5 * 120):  # two minutes, replayed in about a second
             writer.write(sample_of(make_pose(i / 5, lean_deg=20.0 * (i > 300)), i / 5))
-    for name, value in private_env(tmp_path).items():
-        monkeypatch.setenv(name, value)
     db = tmp_path / "coach.sqlite3"
     before = time.time()
     assert main(["run", str(recording), "--no-window", "--db", str(db)]) == 0

@@ -24,11 +24,8 @@ def mjpeg_url(request: pytest.FixtureRequest) -> Iterator[tuple[str, threading.E
 
     Parametrised indirectly with a number, each connection drops after that many frames.
     """
-    camera = SteadyCamera(getattr(request, "param", 3000))
-    try:
+    with SteadyCamera(getattr(request, "param", 3000)) as camera:
         yield camera.url, camera.stop
-    finally:
-        camera.close()
 
 
 def test_a_slow_consumer_gets_the_newest_frames(mjpeg_url, model_path) -> None:
