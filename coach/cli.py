@@ -25,7 +25,7 @@ from coach.history_cli import add_history_commands, rating
 from coach.outputs import check_output, dumps
 from coach.pipeline import LoopStats, Sink
 from coach.records import Frame
-from coach.session import History, Session, profiles_dir, resolve_model
+from coach.session import History, Session, print_error, profiles_dir, resolve_model
 from coach.stopping import StopRequested, stop_on_signals
 
 if typing.TYPE_CHECKING:
@@ -235,8 +235,7 @@ def _cmd_run(args: argparse.Namespace, config: Config, console: Console) -> int:
             args.source = str(args.fallback_video)
             config = _demo_timings(config)
     if args.events is not None:
-        inputs = [p for p in (args.source, args.model, args.config) if p is not None]
-        args.events = check_output(args.events, option="--events", inputs=inputs)
+        args.events = check_output(args.events, option="--events", inputs=_inputs(args))
     controls = Controls(config.prompts.pause_s)
     tray: Tray | None = None
     if args.tray:
@@ -296,21 +295,24 @@ def _cmd_run(args: argparse.Namespace, config: Config, console: Console) -> int:
 
     if tray is None:
         keys.start()
+    finished = False
     try:
-        _, stats = session.run(sinks_for, realtime=args.realtime, controls=controls)
+        session.run(sinks_for, realtime=args.realtime, controls=controls)
+        finished = True
     except KeyboardInterrupt as stop:
         console.print(f"[dim]Stopped{_by_signal(stop)}.[/dim]")
-        return 0 if history.close() else 1
     finally:
         keys.stop()
         if tray is not None:
             tray.stop()
-        history.close()
-    console.print(
-        f"Done: {stats.frames_analysed} of {stats.frames_read} frames analysed "
-        f"over {stats.duration_s:.1f} s of {escape(session.label)}."
-    )
-    return 0 if history.close() else 1  # not saved: said in one line, exit status 1
+        saved = history.close()  # not saved: said in one line, exit status 1
+    if finished:
+        stats = session.stats
+        console.print(
+            f"Done: {stats.frames_analysed} of {stats.frames_read} frames analysed "
+            f"over {stats.duration_s:.1f} s of {escape(session.label)}."
+        )
+    return 0 if saved else 1
 
 
 def _tray_or_terminal(
@@ -347,6 +349,11 @@ def _tray_or_terminal(
     if args.profile is None and args.calibrate_seconds is None and default.exists():
         args.profile = "default"
     return tray, log_console
+
+
+def _inputs(args: argparse.Namespace) -> list[str | Path]:
+    """The files a command reads (its source, model and config): no output may replace them."""
+    return [p for p in (args.source, args.model, args.config) if p is not None]
 
 
 def _demo_timings(config: Config) -> Config:
@@ -435,7 +442,7 @@ def _cmd_record(args: argparse.Namespace, config: Config, console: Console) -> i
     args.landmarks = check_output(
         args.landmarks,
         option="--landmarks",
-        inputs=[p for p in (args.source, args.model, args.config) if p is not None],
+        inputs=_inputs(args),
         force=args.force,
     )
     # Open the source first so a bad path fails before an empty recording is created.
@@ -552,7 +559,7 @@ def _log_guided_set(
         finally:
             log.close()
     except HistoryError as exc:
-        _print_error(console, f"history: {exc}")
+        print_error(console, f"history: {exc}")
         return False
     return True
 
@@ -588,8 +595,7 @@ def _cmd_calibrate(args: argparse.Namespace, config: Config, console: Console) -
     if seconds <= 0:
         raise ConfigError("--seconds must be more than 0")
     target = profile_path(args.profile, profiles_dir())
-    inputs = [p for p in (args.source, args.model, args.config) if p is not None]
-    check_output(target, option="--profile", inputs=inputs, force=True)
+    check_output(target, option="--profile", inputs=_inputs(args), force=True)
     # Calibrating again replaces the profile (that is the point); any other file is refused.
     if target.exists() and not is_profile_file(target):
         raise ConfigError(
@@ -739,15 +745,8 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[dim]Stopped by {stop}.[/dim]")
         return 0
     except CoachError as exc:
-        _print_error(console, str(exc))
+        print_error(console, str(exc))
         return 1
-
-
-def _print_error(console: Console, message: str) -> None:
-    """The one error line: plain text, so a "[section]" or a path with brackets is not markup."""
-    console.print(
-        f"[bold red]coach: error:[/bold red] {escape(message)}", highlight=False, soft_wrap=True
-    )
 
 
 if __name__ == "__main__":

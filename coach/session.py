@@ -259,6 +259,13 @@ class Session:
             )
 
 
+def print_error(console: Console, message: str) -> None:
+    """The one error line: plain text, so a "[section]" or a path with brackets is not markup."""
+    console.print(
+        f"[bold red]coach: error:[/bold red] {escape(message)}", highlight=False, soft_wrap=True
+    )
+
+
 class History:
     """The session log for `coach run`: a recorder sink, a live status, one line on failure."""
 
@@ -304,11 +311,7 @@ class History:
                     )
             except HistoryError as exc:
                 self._saved = False
-                self._console.print(
-                    f"[bold red]coach: error:[/bold red] history: {escape(str(exc))}",
-                    highlight=False,
-                    soft_wrap=True,
-                )
+                print_error(self._console, f"history: {exc}")
         return self._saved
 
 
