@@ -36,6 +36,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import day_replay, live_session
+from coach.actions.event_log import read_event_log
 from coach.config import Config, LoopConfig
 
 REPO = Path(__file__).resolve().parent.parent
@@ -133,25 +134,22 @@ def interpolate(points: Sequence[tuple[float, float]], x: float) -> float:
     return y0 if x1 == x0 else y0 + (y1 - y0) * (x - x0) / (x1 - x0)
 
 
+def slope(points: Sequence[tuple[float, float]], start_x: float, end_x: float) -> float:
+    """How much y grows per unit of x from `start_x` to `end_x` (interpolated between points)."""
+    return (interpolate(points, end_x) - interpolate(points, start_x)) / max(end_x - start_x, 1e-9)
+
+
 def cpu_rate(samples: Sequence[ProcSample], start_wall_s: float, end_wall_s: float) -> float:
     """CPU-seconds per wall-second between two wall times (interpolated between readings)."""
-    points = [(s.wall_s, s.cpu_s) for s in samples]
-    return (interpolate(points, end_wall_s) - interpolate(points, start_wall_s)) / max(
-        end_wall_s - start_wall_s, 1e-9
-    )
+    return slope([(s.wall_s, s.cpu_s) for s in samples], start_wall_s, end_wall_s)
 
 
 # --------------------------------------------------------------------------------------------
 # Reading the coach's decisions
 # --------------------------------------------------------------------------------------------
 def read_events(path: Path) -> list[dict[str, Any]]:
-    """The event log's lines (coach/actions/event_log.py); a line cut short is left out."""
-    lines = []
-    if path.exists():
-        for text in path.read_text(encoding="utf-8").splitlines():
-            with contextlib.suppress(json.JSONDecodeError):
-                lines.append(json.loads(text))
-    return lines
+    """The event log's lines (a line cut short is left out); none if it was never written."""
+    return read_event_log(path) if path.exists() else []
 
 
 def first_wall(
@@ -170,11 +168,7 @@ def first_wall(
 def analysed_rate(lines: Sequence[dict[str, Any]], start_wall_s: float, end_wall_s: float) -> float:
     """Frames analysed per second between two wall times (the log's running count)."""
     points = [(ln["wall_s"], float(ln["analysed"])) for ln in lines]
-    if not points:
-        return 0.0
-    return (interpolate(points, end_wall_s) - interpolate(points, start_wall_s)) / max(
-        end_wall_s - start_wall_s, 1e-9
-    )
+    return slope(points, start_wall_s, end_wall_s) if points else 0.0
 
 
 def count_flips(
@@ -541,41 +535,51 @@ def report(
     """Print the live figures, coach beside every frame, each with its target; the verdicts."""
     hold_s = config.slouch.enter_after_s
     nudge_hold_s = truth["nudge_hold_s"]
-    rows: list[tuple[str, Callable[[RunFigures], str], Callable[[RunFigures], bool | None]]] = [
+    # (label, the figure shown, its target ("": none), whether the coach meets it)
+    rows: list[
+        tuple[str, Callable[[RunFigures], str], str, Callable[[RunFigures], bool] | None]
+    ] = [
         (
             "CPU-s per s, whole session with start-up",
             lambda r: _num(r.cpu_session, digits=3),
+            f"≤ {CPU_SESSION}",
             lambda r: r.cpu_session <= CPU_SESSION,
         ),
         (
             "CPU-s per s, steady (from the first landmark)",
             lambda r: _num(r.cpu_steady, digits=3),
+            f"≤ {CPU_SESSION}",
             lambda r: r.cpu_steady <= CPU_SESSION,
         ),
         (
             f"CPU-s per s, sitting still ({truth['still_measured_s'][0]:g}-"
             f"{truth['still_measured_s'][1]:g} s)",
             lambda r: _num(r.cpu_still, digits=3),
+            f"≤ {CPU_STILL}",
             lambda r: r.cpu_still <= CPU_STILL,
         ),
         (
             "peak RSS, MB",
             lambda r: _num(r.peak_rss_mb, digits=0),
+            f"≤ {PEAK_RSS_MB:g}",
             lambda r: r.peak_rss_mb <= PEAK_RSS_MB,
         ),
         (
             "start to first landmark, s",
             lambda r: _num(r.first_landmark_s),
+            f"≤ {FIRST_LANDMARK_S:g}",
             lambda r: r.first_landmark_s is not None and r.first_landmark_s <= FIRST_LANDMARK_S,
         ),
         (
             f"slouch start to state flip, s (hold {hold_s:g} s)",
             lambda r: _num(r.slouch_flip_s),
+            f"≤ {hold_s + SLOUCH_MARGIN_S:g}",
             lambda r: r.slouch_flip_s is not None and r.slouch_flip_s <= hold_s + SLOUCH_MARGIN_S,
         ),
         (
             f"slouch start to nudge, s (nudge hold {nudge_hold_s:g} s)",
             lambda r: _num(r.slouch_nudge_s),
+            f"≤ {nudge_hold_s + hold_s + SLOUCH_MARGIN_S:g}",
             lambda r: (
                 r.slouch_nudge_s is not None
                 and r.slouch_nudge_s <= nudge_hold_s + hold_s + SLOUCH_MARGIN_S
@@ -584,57 +588,44 @@ def report(
         (
             'leaving to activity "away", s',
             lambda r: _num(r.away_s),
+            f"≤ {AWAY_S:g}",
             lambda r: r.away_s is not None and r.away_s <= AWAY_S,
         ),
-        ('leaving to posture state "away", s', lambda r: _num(r.away_state_s), lambda r: None),
-        ("coming back to a landmark, s", lambda r: _num(r.back_s), lambda r: None),
-        (
-            "analysed frames per s, sitting still",
-            lambda r: _num(r.still_fps, digits=1),
-            lambda r: None,
-        ),
+        ('leaving to posture state "away", s', lambda r: _num(r.away_state_s), "", None),
+        ("coming back to a landmark, s", lambda r: _num(r.back_s), "", None),
+        ("analysed frames per s, sitting still", lambda r: _num(r.still_fps, digits=1), "", None),
         (
             "analysed frames per s, during the set",
             lambda r: _num(r.set_fps, digits=1),
+            f"≥ {SET_FPS:g}",
             lambda r: r.set_fps >= SET_FPS,
         ),
         (
             f"reps counted (truth {truth['reps']})",
             lambda r: f"{r.reps if r.reps is not None else '—'} ({r.reps_how})",
+            f"= {truth['reps']}",
             lambda r: r.reps == truth["reps"],
         ),
         (
             "false slouch flips (in the set) / false aways",
             lambda r: f"{r.false_slouches} ({r.slouches_in_set}) / {r.false_aways}",
-            lambda r: None,
+            "",
+            None,
         ),
-        ("frames analysed in all", lambda r: str(r.analysed), lambda r: None),
+        ("frames analysed in all", lambda r: str(r.analysed), "", None),
     ]
-    targets = {
-        0: f"≤ {CPU_SESSION}",
-        1: f"≤ {CPU_SESSION}",
-        2: f"≤ {CPU_STILL}",
-        3: f"≤ {PEAK_RSS_MB:g}",
-        4: f"≤ {FIRST_LANDMARK_S:g}",
-        5: f"≤ {hold_s + SLOUCH_MARGIN_S:g}",
-        6: f"≤ {nudge_hold_s + hold_s + SLOUCH_MARGIN_S:g}",
-        7: f"≤ {AWAY_S:g}",
-        11: f"≥ {SET_FPS:g}",
-        12: f"= {truth['reps']}",
-    }
-    width = max(len(label) for label, _, _ in rows)
+    width = max(len(label) for label, _, _, _ in rows)
     out(f"{'':{width}}  {'coach':>24}  {'every frame':>24}  {'target':>8}  coach")
     verdicts: list[tuple[str, bool | None]] = []
-    for i, (label, show, ok) in enumerate(rows):
+    for label, show, target, ok in rows:
         mine = show(coach) if coach else "—"
         theirs = show(every) if every else "—"
-        verdict = ok(coach) if coach else None
-        target = targets.get(i, "")
-        if target:
+        met = ""
+        if ok is not None:
+            verdict = ok(coach) if coach else None
             verdicts.append((label, verdict))
-        out(
-            f"{label:{width}}  {mine:>24}  {theirs:>24}  {target:>8}  {_met(verdict) if target else ''}"
-        )
+            met = _met(verdict)
+        out(f"{label:{width}}  {mine:>24}  {theirs:>24}  {target:>8}  {met}")
     runs = [r for r in (coach, every) if r is not None]
     if runs:
         out("")

@@ -22,6 +22,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.realdata import DEFAULT_DATA_DIR  # noqa: E402
 from coach.config import Config  # noqa: E402
 from coach.pose import PoseEstimator  # noqa: E402
 from coach.pose_graph import region_overlap  # noqa: E402
@@ -111,7 +112,7 @@ class EveryFrameDetection(PoseEstimator):
 
 def default_clips() -> list[Path]:
     clips = sorted((ROOT / "sample_videos").glob("*.mp4"))
-    clips += sorted((ROOT.parent / "shared" / "realdata" / "keraal" / "videos").glob("*.avi"))
+    clips += sorted((DEFAULT_DATA_DIR / "keraal" / "videos").glob("*.avi"))
     return clips
 
 
@@ -183,11 +184,11 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         print("mediapipe is not installed: pip install 'mediapipe>=1.2,<2' to compare")
         return 1
-    from mediapipe_bundle import mediapipe_bundle
+    from benchmarks.mediapipe_bundle import mediapipe_bundle
 
     mediapipe_bundle(MODEL, MEDIAPIPE_MODEL)
+    estimator_type = EveryFrameDetection if args.mediapipe_policy else PoseEstimator
     for clip in args.clips or default_clips():
-        estimator_type = EveryFrameDetection if args.mediapipe_policy else PoseEstimator
         print(compare(clip, args.max_frames, estimator_type), flush=True)
     return 0
 

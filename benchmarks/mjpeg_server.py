@@ -19,6 +19,7 @@ import mmap
 import sys
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import BinaryIO
@@ -90,17 +91,20 @@ def serve(out: BinaryIO, frames: Frames, clock: LiveClock, stop: threading.Event
         if i == last:
             time.sleep(max(0.0, t0 + (i + 1) / clock.fps - time.monotonic()))
             continue
-        jpeg = frames[frame_at(i, len(frames), clock.fps)]
-        out.write(_HEAD % len(jpeg) + jpeg + b"\r\n")
+        out.write(mjpeg_part(frames[frame_at(i, len(frames), clock.fps)]))
         last = i
         sent += 1
     return sent
 
 
-def make_server(
-    frames: Frames, clock: LiveClock, stop: threading.Event, port: int = 0
-) -> ThreadingHTTPServer:
-    """An HTTP server on 127.0.0.1 whose every GET is the live MJPEG stream."""
+def mjpeg_part(jpeg: bytes) -> bytes:
+    """One JPEG picture as a part of an MJPEG stream (`mjpeg_handler`'s boundary)."""
+    return _HEAD % len(jpeg) + jpeg + b"\r\n"
+
+
+def mjpeg_handler(stream: Callable[[BinaryIO], object]) -> type[BaseHTTPRequestHandler]:
+    """A request handler whose every GET is an MJPEG stream: the headers, then `stream(out)`
+    writes its parts (`mjpeg_part`) until it returns or the client hangs up. Quiet (no log)."""
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
@@ -112,9 +116,17 @@ def make_server(
             self.send_header("Cache-Control", "no-cache")
             self.end_headers()
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                serve(self.wfile, frames, clock, stop)
+                stream(self.wfile)
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    return Handler
+
+
+def make_server(
+    frames: Frames, clock: LiveClock, stop: threading.Event, port: int = 0
+) -> ThreadingHTTPServer:
+    """An HTTP server on 127.0.0.1 whose every GET is the live MJPEG stream."""
+    handler = mjpeg_handler(lambda out: serve(out, frames, clock, stop))
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
     server.daemon_threads = True
     return server
 
