@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import BinaryIO
 
 import cv2
 
+from benchmarks.mjpeg_server import mjpeg_handler, mjpeg_part
 from coach.closing import ClosesOnExit
 from tests.conftest import REPO, sample_clip
 
 COACH = [sys.executable, "-m", "coach"]
-_HEAD = b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n"
 
 
 def private_env(tmp_path: Path) -> dict[str, str]:
@@ -81,26 +80,15 @@ class _MjpegServer(ClosesOnExit):
         self.jpegs = neutral_jpegs(frame_count)
         self.connections = 0
         self.stop = threading.Event()
-        camera = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                camera.connections += 1
-                first = camera.connections == 1
-                self.send_response(200)
-                self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
-                self.end_headers()
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    camera.serve(self.wfile, first=first)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), mjpeg_handler(self._connected))
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/cam.mjpg"
+
+    def _connected(self, out: BinaryIO) -> None:
+        self.connections += 1
+        self.serve(out, first=self.connections == 1)
 
     def serve(self, out: BinaryIO, *, first: bool) -> None:
         """Write one connection's stream to `out`."""
@@ -108,7 +96,7 @@ class _MjpegServer(ClosesOnExit):
 
     @staticmethod
     def write_frame(out: BinaryIO, jpg: bytes) -> None:
-        out.write(_HEAD % len(jpg) + jpg + b"\r\n")
+        out.write(mjpeg_part(jpg))
 
     def close(self) -> None:
         """End every connection and stop serving."""
