@@ -38,6 +38,8 @@ _TRACKING_TEXT = {
 
 # The dashboard's "now" figures (analysis rate, CPU) cover about this much wall time.
 _RATE_WINDOW_S = 10.0
+# How often the view is redrawn while nothing new is analysed (its clocks show whole seconds).
+_IDLE_REDRAW_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -217,6 +219,8 @@ class Dashboard:
         self._thresholds = thresholds
         self._period_s = 1.0 / refresh_hz
         self._last_draw = 0.0
+        self._drawn_frames = -1
+        """Frames analysed at the last draw: with none since, only the clocks can move."""
         self._started = time.perf_counter()
         # (wall s, frames analysed, process CPU s) over the last `_RATE_WINDOW_S`.
         self._rate_marks: deque[tuple[float, int, float]] = deque()
@@ -297,11 +301,17 @@ class Dashboard:
         now = time.perf_counter()
         problem = self._history_status() if self._history_status is not None else None
         changed, self._history_problem = problem != self._history_problem, problem
-        if now - self._last_draw < self._period_s and snapshot.nudge is None and not changed:
+        # While the coach only glances (nothing analysed since the last draw) the view can
+        # change only in its clocks, which show whole seconds: a redraw a second is enough,
+        # and a terminal redraw costs more than a glance.
+        fresh = self._stats.frames_analysed != self._drawn_frames
+        period_s = self._period_s if fresh else max(self._period_s, _IDLE_REDRAW_S)
+        if now - self._last_draw < period_s and snapshot.nudge is None and not changed:
             self._undrawn = snapshot
             return  # a nudge or history trouble always redraws, so nothing is missed
         self._undrawn = None
         self._last_draw = now
+        self._drawn_frames = self._stats.frames_analysed
         self._live.update(render(self.view_of(snapshot), self._thresholds), refresh=True)
 
     def close(self) -> None:
