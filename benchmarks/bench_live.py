@@ -262,7 +262,13 @@ def figures(
     ]
     if sets:
         reps: int | None = sum(e["reps"] for e in sets)
-        how = "recognised set" if all(e["recognised"] for e in sets) else "prompted set"
+        how = (
+            "recognised set"
+            if all(e["recognised"] for e in sets)
+            else "prompted set"
+            if any(e.get("prompt_id") is not None for e in sets)
+            else "guided set"
+        )
         if len(sets) > 1:
             how += f" ({len(sets)} sets: {'+'.join(str(e['reps']) for e in sets)})"
     elif live:
@@ -450,7 +456,7 @@ def run_coach(
     try:
         process = subprocess.Popen(
             command,
-            stdin=subprocess.DEVNULL,
+            stdin=slave,
             stdout=slave,
             stderr=slave,
             cwd=REPO,
@@ -472,10 +478,15 @@ def run_coach(
             raise RuntimeError(f"{name}: the coach never connected to the stream")
         end = t0 + truth["duration_s"]
         say(f"  {name}: playing {truth['duration_s']:.0f} s of session…")
+        # The person starts the guided set as a user does: the `c` key as they begin.
+        set_key_at: float | None = t0 + truth["set_start_s"]
         while time.time() < end + 1.0:
             if process.poll() is not None:
                 raise RuntimeError(f"{name}: coach run stopped early ({process.returncode})")
-            time.sleep(0.2)
+            if set_key_at is not None and time.time() >= set_key_at:
+                os.write(master, b"c")
+                set_key_at = None
+            time.sleep(0.05 if set_key_at is not None else 0.2)
         sampler.sample()
         process.send_signal(signal.SIGTERM)  # stops like Ctrl-C: the session is closed
         try:

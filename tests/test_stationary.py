@@ -339,9 +339,15 @@ def test_pause_releases_the_camera_and_resumes_by_itself() -> None:
 
 def test_keys_map_to_commands() -> None:
     controls = Controls(pause_s=60.0)
-    for key in "dskzq":
+    for key in "dskzclq":
         controls.key(key)
-    assert controls.drain() == [Command.DONE, Command.SNOOZE, Command.SKIP]
+    assert controls.drain() == [
+        Command.DONE,
+        Command.SNOOZE,
+        Command.SKIP,
+        Command.START_CAT_COW,
+        Command.START_LATERAL_FLEXION,
+    ]
     assert controls.quit
     assert np.isfinite(controls.paused_for_s())
 

@@ -36,6 +36,8 @@ KEYMAP: dict[str, Command] = {
     "p": Command.PAUSE,
     "r": Command.RESUME,
     "q": Command.QUIT,
+    "c": Command.START_CAT_COW,
+    "l": Command.START_LATERAL_FLEXION,
 }
 
 

@@ -20,7 +20,10 @@ from coach.movements import MovementLibrary
 from coach.pipeline import LoopStats
 from coach.records import Frame, Tracking
 
-KEY_HELP = "d done · s snooze · k skip · p pause (meeting) · r resume · Ctrl+C stop"
+KEY_HELP = (
+    "d done · s snooze · k skip · p pause (meeting) · r resume · "
+    "c cat-cow set · l side-bend set · Ctrl+C stop"
+)
 
 STATE_STYLE = {
     "away": "dim",
