@@ -456,7 +456,7 @@ def run_coach(
     try:
         process = subprocess.Popen(
             command,
-            stdin=slave,
+            stdin=subprocess.DEVNULL,
             stdout=slave,
             stderr=slave,
             cwd=REPO,
@@ -478,15 +478,10 @@ def run_coach(
             raise RuntimeError(f"{name}: the coach never connected to the stream")
         end = t0 + truth["duration_s"]
         say(f"  {name}: playing {truth['duration_s']:.0f} s of session…")
-        # The person starts the guided set as a user does: the `c` key as they begin.
-        set_key_at: float | None = t0 + truth["set_start_s"]
         while time.time() < end + 1.0:
             if process.poll() is not None:
                 raise RuntimeError(f"{name}: coach run stopped early ({process.returncode})")
-            if set_key_at is not None and time.time() >= set_key_at:
-                os.write(master, b"c")
-                set_key_at = None
-            time.sleep(0.05 if set_key_at is not None else 0.2)
+            time.sleep(0.2)
         sampler.sample()
         process.send_signal(signal.SIGTERM)  # stops like Ctrl-C: the session is closed
         try:
