@@ -18,7 +18,7 @@ import pytest
 
 from coach.actions.session_recorder import SessionRecorder
 from coach.events import Nudge, PromptResolved
-from coach.session_log import (
+from coach.history.session_log import (
     MIGRATIONS,
     SCHEMA_VERSION,
     TABLES,

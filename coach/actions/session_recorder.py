@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from coach.events import Nudge, PromptResolved, SetCompleted
-from coach.session_log import (
+from coach.history.session_log import (
     ACTIVITIES,
     STATES,
     PostureSampleRow,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from coach.session_log import OUTCOMES, STATES
+from coach.history.session_log import OUTCOMES, STATES
 
 POSTURE_REASONS = ("forward_head", "thoracic_rounding")
 """Prompt reasons that are posture nudges (their correction time is reported)."""

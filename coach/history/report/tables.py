@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from coach.history import DaySummary, History, WeekSummary
+from coach.history.queries import DaySummary, History, WeekSummary
 from coach.private_files import open_private, open_private_binary, private_dir
 
 if TYPE_CHECKING:

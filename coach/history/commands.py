@@ -1,6 +1,6 @@
 """Provides the history subcommands: `coach report`, `export`, `log` and `data`.
 
-Wiring into coach/cli.py, with `from coach.history_cli import add_history_commands` at the
+Wiring into coach/cli.py, with `from coach.history.commands import add_history_commands` at the
 top (this module imports nothing heavy at import time, so every command starts fast)::
 
     # in _build_parser(), right after `sub = parser.add_subparsers(...)`:
@@ -89,7 +89,7 @@ def add_history_commands(
 
 
 def _db_path(args: argparse.Namespace) -> Path:
-    from coach.session_log import default_db_path
+    from coach.history.session_log import default_db_path
 
     db: Path | None = args.db
     return default_db_path() if db is None else db.expanduser()
@@ -131,9 +131,9 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     """
     from rich.console import Console
 
-    from coach.actions.report import print_report, write_report
-    from coach.history import load_history
-    from coach.session_log import open_for_reading, rescue_files
+    from coach.history.queries import load_history
+    from coach.history.report.tables import print_report, write_report
+    from coach.history.session_log import open_for_reading, rescue_files
 
     days = _report_days(str(args.days))
     path = _db_path(args)
@@ -174,11 +174,11 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
     import csv
 
     from coach.errors import ConfigError
-    from coach.history import LostRows, readable_columns, readable_rows
+    from coach.history.queries import LostRows, readable_columns, readable_rows
+    from coach.history.session_log import TABLES, HistoryError, local_datetime, open_for_reading
     from coach.outputs import atomic_text, check_output
     from coach.private_files import private_dir
     from coach.redact import redact
-    from coach.session_log import TABLES, HistoryError, local_datetime, open_for_reading
 
     path = _db_path(args)
     if not path.exists():
@@ -260,8 +260,8 @@ def rating(value: str | None, option: str) -> int | None:
 def cmd_log(args: argparse.Namespace, console: Console) -> int:
     """`coach log MOVEMENT --reps N`: a set done without the camera, with fatigue and a note."""
     from coach.errors import ConfigError
+    from coach.history.session_log import SessionLog, SetRecord
     from coach.movements import default_user_movements_file, load_library
-    from coach.session_log import SessionLog, SetRecord
 
     library = load_library(default_user_movements_file())
     if args.movement not in library.ids:
@@ -315,7 +315,7 @@ def _parse_day(text: str) -> datetime.date:
 def cmd_data(args: argparse.Namespace, console: Console) -> int:
     """`coach data --path` prints where the history is; `--delete` removes all or older data."""
     from coach.errors import ConfigError
-    from coach.history import describe_path
+    from coach.history.queries import describe_path
 
     path = _db_path(args)
     if args.path:
@@ -350,8 +350,8 @@ def delete_history(path: Path, before: datetime.date | None = None) -> dict[str,
     Deleted rows are overwritten (secure_delete) and the file compacted, so nothing
     deleted stays readable in free pages or in the write-ahead log.
     """
-    from coach.history import day_start
-    from coach.session_log import TABLES, open_database
+    from coach.history.queries import day_start
+    from coach.history.session_log import TABLES, open_database
 
     cutoff = None if before is None else day_start(before)
     with open_database(path) as conn:
