@@ -545,7 +545,8 @@ def _log_guided_set(
 ) -> bool:
     """Record a guided set, with the fatigue ratings, in the history; False if not saved."""
     from coach.actions.session_recorder import set_record
-    from coach.history.session_log import HistoryError, SessionLog
+    from coach.history.failures import HistoryError
+    from coach.history.session_log import SessionLog
 
     try:
         log = SessionLog(db, keep_trying=True)  # what cannot be written goes to a rescue file

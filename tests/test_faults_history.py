@@ -41,13 +41,11 @@ from coach.actions.session_recorder import SessionRecorder
 from coach.cli import main
 from coach.config import SlouchConfig
 from coach.history.queries import load_history
-from coach.history.session_log import (
-    TABLES,
-    SessionLog,
-    SetRecord,
-    open_for_reading,
-    rescue_targets,
-)
+from coach.history.rescue import rescue_targets
+from coach.history.rows import SetRecord
+from coach.history.schema import TABLES
+from coach.history.session_log import SessionLog
+from coach.history.store import open_for_reading
 from coach.landmark_file import LandmarkWriter
 from coach.pipeline import LoopStats
 from coach.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample

@@ -23,8 +23,13 @@ from coach.errors import CoachError, ConfigError
 from coach.events import Event, Nudge, PromptResolved
 from coach.history.commands import add_history_commands
 from coach.history.queries import load_history
-from coach.history.report.tables import print_report, render_charts, write_report
-from coach.history.session_log import TABLES, SessionLog, SetRecord, open_database
+from coach.history.report.charts import render_charts
+from coach.history.report.page import write_report
+from coach.history.report.terminal import print_report
+from coach.history.rows import SetRecord
+from coach.history.schema import TABLES
+from coach.history.session_log import SessionLog
+from coach.history.store import open_database
 from tests.kill_writer import fake_set, fake_snapshot
 
 TODAY = datetime.date(2026, 3, 11)  # a Wednesday

@@ -18,18 +18,11 @@ import pytest
 
 from coach.actions.session_recorder import SessionRecorder
 from coach.events import Nudge, PromptResolved
-from coach.history.session_log import (
-    MIGRATIONS,
-    SCHEMA_VERSION,
-    TABLES,
-    HistoryError,
-    PostureSampleRow,
-    SessionLog,
-    SetRecord,
-    _connect_raw,
-    migrate,
-    open_database,
-)
+from coach.history.failures import HistoryError
+from coach.history.rows import PostureSampleRow, SetRecord
+from coach.history.schema import MIGRATIONS, SCHEMA_VERSION, TABLES, migrate
+from coach.history.session_log import SessionLog
+from coach.history.store import connect, open_database
 from tests.conftest import REPO
 from tests.kill_writer import fake_set, fake_snapshot
 
@@ -72,7 +65,7 @@ def test_released_migrations_never_change() -> None:
 
 def make_v1_file(path: Path) -> None:
     """A real version-1 history as the first release wrote it, with a crashed session."""
-    conn = _connect_raw(path)
+    conn = connect(path)
     try:
         assert migrate(conn, target_version=1) == 1
         conn.execute("BEGIN")

@@ -24,8 +24,6 @@ from typing import TYPE_CHECKING
 from rich.markup import escape
 
 if TYPE_CHECKING:
-    import sqlite3
-
     from rich.console import Console
 
 Handler = Callable[[argparse.Namespace, "Console"], int]
@@ -89,7 +87,7 @@ def add_history_commands(
 
 
 def _db_path(args: argparse.Namespace) -> Path:
-    from coach.history.session_log import default_db_path
+    from coach.history.store import default_db_path
 
     db: Path | None = args.db
     return default_db_path() if db is None else db.expanduser()
@@ -132,8 +130,10 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     from rich.console import Console
 
     from coach.history.queries import load_history
-    from coach.history.report.tables import print_report, write_report
-    from coach.history.session_log import open_for_reading, rescue_files
+    from coach.history.report.page import write_report
+    from coach.history.report.terminal import print_report
+    from coach.history.rescue import rescue_files
+    from coach.history.store import open_for_reading
 
     days = _report_days(str(args.days))
     path = _db_path(args)
@@ -174,8 +174,11 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
     import csv
 
     from coach.errors import ConfigError
-    from coach.history.queries import LostRows, readable_columns, readable_rows
-    from coach.history.session_log import TABLES, HistoryError, local_datetime, open_for_reading
+    from coach.history.failures import HistoryError
+    from coach.history.local_time import local_datetime
+    from coach.history.salvage import LostRows, readable_columns, readable_rows
+    from coach.history.schema import TABLES
+    from coach.history.store import open_for_reading
     from coach.outputs import atomic_text, check_output
     from coach.private_files import private_dir
     from coach.redact import redact
@@ -260,7 +263,8 @@ def rating(value: str | None, option: str) -> int | None:
 def cmd_log(args: argparse.Namespace, console: Console) -> int:
     """`coach log MOVEMENT --reps N`: a set done without the camera, with fatigue and a note."""
     from coach.errors import ConfigError
-    from coach.history.session_log import SessionLog, SetRecord
+    from coach.history.rows import SetRecord
+    from coach.history.session_log import SessionLog
     from coach.movements import default_user_movements_file, load_library
 
     library = load_library(default_user_movements_file())
@@ -315,7 +319,7 @@ def _parse_day(text: str) -> datetime.date:
 def cmd_data(args: argparse.Namespace, console: Console) -> int:
     """`coach data --path` prints where the history is; `--delete` removes all or older data."""
     from coach.errors import ConfigError
-    from coach.history.queries import describe_path
+    from coach.history.store import delete_history, describe_path
 
     path = _db_path(args)
     if args.path:
@@ -342,43 +346,3 @@ def cmd_data(args: argparse.Namespace, console: Console) -> int:
     summary = ", ".join(f"{n} {table}" for table, n in deleted.items() if n) or "no rows"
     console.print(f"Deleted {summary} ({scope}) from {escape(str(path))}.")
     return 0
-
-
-def delete_history(path: Path, before: datetime.date | None = None) -> dict[str, int]:
-    """Delete all rows, or those recorded before local midnight of `before`; counts by table.
-
-    Deleted rows are overwritten (secure_delete) and the file compacted, so nothing
-    deleted stays readable in free pages or in the write-ahead log.
-    """
-    from coach.history.queries import day_start
-    from coach.history.session_log import TABLES, open_database
-
-    cutoff = None if before is None else day_start(before)
-    with open_database(path) as conn:
-        conn.execute("PRAGMA secure_delete = ON")
-        counts_before = {t: _count(conn, t) for t in TABLES}
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            if cutoff is None:
-                for table in reversed(TABLES):
-                    conn.execute(f"DELETE FROM {table}")  # our own table names
-            else:
-                # Children first where they carry their own time; whole sessions that ended
-                # before the cutoff go with everything they own (ON DELETE CASCADE).
-                for table in ("posture_samples", "prompts", "fatigue", "notes"):
-                    conn.execute(f"DELETE FROM {table} WHERE t < ?", (cutoff,))
-                conn.execute("DELETE FROM sets WHERE t < ?", (cutoff,))
-                conn.execute(
-                    "DELETE FROM sessions WHERE ended_at IS NOT NULL AND ended_at < ?", (cutoff,)
-                )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("VACUUM")
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return {t: counts_before[t] - _count(conn, t) for t in TABLES}
-
-
-def _count(conn: sqlite3.Connection, table: str) -> int:
-    return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
