@@ -11,7 +11,7 @@ from typing import Any
 from coach.history.local_time import day_start, local_day, local_hour, week_start
 from coach.history.salvage import LostRows, readable_columns, readable_rows
 from coach.history.schema import OUTCOMES, STATES
-from coach.history.summaries import DaySummary, History, Segment, WeekSummary
+from coach.history.summaries import DaySummary, HistorySummary, Segment, WeekSummary
 
 POSTURE_REASONS = ("forward_head", "thoracic_rounding")
 """Prompt reasons that are posture nudges (their correction time is reported)."""
@@ -204,7 +204,7 @@ def load_history(
     days: int = 7,
     today: datetime.date | None = None,
     weeks: int = 4,
-) -> History:
+) -> HistorySummary:
     """The last `days` days up to `today` (local), and the trend over the last `weeks` weeks."""
     if days < 1 or weeks < 1:
         raise ValueError("days and weeks must be at least 1")
@@ -227,7 +227,7 @@ def load_history(
     reps: Counter[str] = Counter()
     for summary, _, _ in shown:
         reps.update(summary.reps_by_movement)
-    return History(
+    return HistorySummary(
         days=tuple(s for s, _, _ in shown),
         weeks=tuple(week_list),
         posture={s.day: p for s, p, _ in shown},

@@ -172,7 +172,7 @@ class WeekSummary:
 
 
 @dataclass(frozen=True)
-class History:
+class HistorySummary:
     """What a report shows: recent days, the weekly trend, and each day's timeline."""
 
     days: tuple[DaySummary, ...]

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from coach.history.summaries import DaySummary, History
+    from coach.history.summaries import DaySummary, HistorySummary
 
 # Longer reports show only this many recent days in the posture timeline (one row per day).
 MAX_TIMELINE_DAYS = 31
@@ -85,7 +85,7 @@ def _day_ticks(ax: Axes, days: list[DaySummary]) -> None:
     ax.set_xticks(range(0, len(days), step), labels, fontsize=8)
 
 
-def _label_empty_bars(ax: Axes, history: History) -> None:
+def _label_empty_bars(ax: Axes, history: HistorySummary) -> None:
     """Write "no data" over the days a bar chart has nothing for (not the same as zero)."""
     if len(history.days) > MAX_DAY_LABELS:
         return  # too narrow to write in; the gaps speak for themselves
@@ -103,7 +103,7 @@ def _label_empty_bars(ax: Axes, history: History) -> None:
             )
 
 
-def _hour_range(history: History) -> tuple[float, float]:
+def _hour_range(history: HistorySummary) -> tuple[float, float]:
     """The hours of day the posture chart spans: the data's, whole hours, at least 8-18."""
     starts = [s.start_h for runs in history.posture.values() for s in runs]
     ends = [s.start_h + s.length_h for runs in history.posture.values() for s in runs]
@@ -113,7 +113,7 @@ def _hour_range(history: History) -> tuple[float, float]:
     return float(max(0, min(lo, 8))), float(min(24, max(hi, lo + 4)))
 
 
-def posture_chart(history: History, path: Path) -> Path:
+def posture_chart(history: HistorySummary, path: Path) -> Path:
     """One bar per day across the hours: upright, slouched, away, not measurable."""
     from matplotlib.patches import Patch
 
@@ -164,7 +164,7 @@ def posture_chart(history: History, path: Path) -> Path:
     return _save(fig, path)
 
 
-def still_chart(history: History, path: Path) -> Path:
+def still_chart(history: HistorySummary, path: Path) -> Path:
     """The longest still stretch of each day, against the 30-minute guide."""
     days = list(history.days)
     minutes = [d.longest_still_s / 60 for d in days]
@@ -206,7 +206,7 @@ def still_chart(history: History, path: Path) -> Path:
     return _save(fig, path)
 
 
-def reps_chart(history: History, path: Path) -> Path:
+def reps_chart(history: HistorySummary, path: Path) -> Path:
     """Reps per day, stacked by movement."""
     days = list(history.days)
     fig = _figure(10, 3.4)
@@ -249,7 +249,7 @@ def reps_chart(history: History, path: Path) -> Path:
     return _save(fig, path)
 
 
-def render_charts(history: History, out_dir: Path) -> dict[str, Path]:
+def render_charts(history: HistorySummary, out_dir: Path) -> dict[str, Path]:
     """Write posture.png, still.png and reps.png; returns them by name."""
     private_dir(out_dir)
     return {

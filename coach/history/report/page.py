@@ -14,7 +14,7 @@ from coach.history.report.tables import EN_DASH, TableData, daily_data, movement
 from coach.private_files import open_private
 
 if TYPE_CHECKING:
-    from coach.history.summaries import History
+    from coach.history.summaries import HistorySummary
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def _html_table(data: TableData) -> str:
     )
 
 
-def _cards(history: History) -> str:
+def _cards(history: HistorySummary) -> str:
     days = [d for d in history.days if d.has_data]
     sitting_s = sum(d.sitting_s for d in days)
     upright_s = sum(d.state_s.get("upright", 0.0) for d in days)
@@ -124,7 +124,7 @@ def _data_uri(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-def render_html(history: History, charts: dict[str, Path]) -> str:
+def render_html(history: HistorySummary, charts: dict[str, Path]) -> str:
     """The whole report as one HTML page (charts embedded, no external resources)."""
     span = f"{history.first_day:%A %d %B %Y} {EN_DASH} {history.last_day:%A %d %B %Y}"
     figures = "".join(
@@ -150,7 +150,7 @@ def render_html(history: History, charts: dict[str, Path]) -> str:
     )
 
 
-def write_report(history: History, out_dir: Path) -> ReportFiles:
+def write_report(history: HistorySummary, out_dir: Path) -> ReportFiles:
     """Write the charts and report.html into `out_dir`."""
     charts = render_charts(history, out_dir)
     page = out_dir / "report.html"

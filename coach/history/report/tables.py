@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from coach.history.summaries import History, WeekSummary
+from coach.history.summaries import HistorySummary, WeekSummary
 
 # The notes' schedule asks for a movement at least every 30 min: longer still stretches stand out.
 STILL_GUIDE_MIN = 30.0
@@ -80,7 +80,7 @@ def day_label(day: datetime.date) -> str:
     return day.strftime("%a %d %b")
 
 
-def daily_data(history: History, *, compact: bool = False) -> TableData:
+def daily_data(history: HistorySummary, *, compact: bool = False) -> TableData:
     """The daily table: one row per day of the report, newest first.
 
     `compact` (narrow terminals) folds the four outcome columns into "done/shown".
@@ -167,7 +167,7 @@ def _trend(now: float | None, before: float | None, lower_is_better: bool, fmt: 
     return Cell(f"{text} {'↓' if went_down else '↑'}", "good" if good else "bad")
 
 
-def weekly_data(history: History, *, compact: bool = False) -> TableData:
+def weekly_data(history: HistorySummary, *, compact: bool = False) -> TableData:
     """The weekly trend: one row per week, newest first, arrows against the week before.
 
     `compact` (narrow terminals) shortens the headers.
@@ -252,7 +252,7 @@ def weekly_data(history: History, *, compact: bool = False) -> TableData:
     )
 
 
-def movement_data(history: History) -> TableData:
+def movement_data(history: HistorySummary) -> TableData:
     """Reps by movement over the report's days."""
     rows = []
     for movement in history.movements:

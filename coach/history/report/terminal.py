@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-    from coach.history.summaries import History
+    from coach.history.summaries import HistorySummary
 
 # Terminals narrower than this get the compact daily table.
 WIDE_TERMINAL_COLUMNS = 140
@@ -43,7 +43,7 @@ def rich_table(data: TableData) -> Table:
     return table
 
 
-def print_report(console: Console, history: History) -> None:
+def print_report(console: Console, history: HistorySummary) -> None:
     """Print the daily table, reps by movement and the weekly trend."""
     compact = console.width < WIDE_TERMINAL_COLUMNS
     tables = [daily_data(history, compact=compact), movement_data(history)]
