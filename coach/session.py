@@ -296,7 +296,7 @@ class History:
 
     def close(self) -> bool:
         """Close the log (idempotent); False, said in one line, when anything was not written."""
-        from coach.history.failures import HistoryError
+        from coach.errors import HistoryError
 
         if self._log is None:
             return True

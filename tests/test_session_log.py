@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 from coach.actions.session_recorder import SessionRecorder
+from coach.cli import main
+from coach.errors import CoachError, HistoryError
 from coach.events import Nudge, PromptResolved
-from coach.history.failures import HistoryError
 from coach.history.rows import PostureSampleRow, SetRecord
 from coach.history.schema import MIGRATIONS, SCHEMA_VERSION, TABLES, migrate
 from coach.history.session_log import SessionLog
@@ -136,6 +137,18 @@ def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
     with pytest.raises(HistoryError, match="not a usable coach history database") as err:
         SessionLog(path)
     assert "\n" not in str(err.value)
+
+
+def test_a_history_failure_is_one_line_and_exit_1_at_the_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "coach.sqlite3"
+    path.write_bytes(b"this is not sqlite at all" * 100)
+    assert issubclass(HistoryError, CoachError)
+    assert main(["log", "cat-cow", "--reps", "3", "--db", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("coach: error: ") and "not a usable coach history database" in err
+    assert err.count("\n") == 1, err
 
 
 def test_an_open_session_of_a_live_process_is_left_alone(tmp_path: Path) -> None:

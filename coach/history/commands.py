@@ -173,8 +173,7 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
     """
     import csv
 
-    from coach.errors import ConfigError
-    from coach.history.failures import HistoryError
+    from coach.errors import ConfigError, HistoryError
     from coach.history.local_time import local_datetime
     from coach.history.salvage import LostRows, readable_columns, readable_rows
     from coach.history.schema import TABLES

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Final
 
-from coach.errors import CoachError
+from coach.errors import HistoryDamaged, HistoryError
 from coach.private_files import PRIVATE_FILE_MODE
 
 # Less free space than this on the history's disk counts as a full disk.
@@ -22,14 +22,6 @@ SQLITE_LOCKED: Final = 6
 SQLITE_CORRUPT: Final = 11
 SQLITE_FULL: Final = 13
 SQLITE_NOTADB: Final = 26
-
-
-class HistoryError(CoachError):
-    """The history database cannot be opened, read or written."""
-
-
-class HistoryDamaged(HistoryError):
-    """The history file is corrupt or not a database: only here is moving it aside the fix."""
 
 
 def primary_code(exc: BaseException) -> int | None:

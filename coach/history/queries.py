@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from coach.errors import ConfigError
 from coach.history.local_time import day_start, local_day, local_hour, week_start
 from coach.history.salvage import LostRows, readable_columns, readable_rows
 from coach.history.schema import OUTCOMES, STATES
@@ -207,7 +208,7 @@ def load_history(
 ) -> HistorySummary:
     """The last `days` days up to `today` (local), and the trend over the last `weeks` weeks."""
     if days < 1 or weeks < 1:
-        raise ValueError("days and weeks must be at least 1")
+        raise ConfigError(f"a report covers at least 1 day and 1 week, not {days} and {weeks}")
     last = today if today is not None else datetime.date.today()
     first = last - datetime.timedelta(days=days - 1)
     first_week = week_start(last) - datetime.timedelta(weeks=weeks - 1)

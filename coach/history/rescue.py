@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any, Final
 
+from coach.errors import HistoryError
 from coach.history.rows import (
     AddNote,
     AddPrompt,
@@ -148,12 +149,13 @@ def read_rescue(path: Path) -> tuple[Sessions, list[Record]]:
     """A rescue file's sessions already in the database (with their ids) and its records.
 
     Raises:
-        OSError, ValueError, KeyError, TypeError: the file cannot be read or is not a rescue.
+        HistoryError: the file is not a rescue file.
+        OSError, ValueError, KeyError, TypeError: it cannot be read, or is cut short or garbled.
     """
     lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     header = json.loads(lines[0])
     if header.get("format") != RESCUE_FORMAT:
-        raise ValueError("not a coach rescue file")
+        raise HistoryError("not a coach rescue file")
     sessions: Sessions = []
     ops: list[Record] = []
     for line in lines[1:]:

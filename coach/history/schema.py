@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from coach.history.failures import HistoryError, describe_failure, history_error, is_damage
+from coach.errors import HistoryError
+from coach.history.failures import describe_failure, history_error, is_damage
 
 STATES: Final = ("upright", "slouched", "away", "unknown")
 OUTCOMES: Final = ("done", "snoozed", "skipped", "ignored")

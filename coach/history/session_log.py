@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Final
 
 from coach.closing import ClosesOnExit
+from coach.errors import HistoryError
 from coach.history.failures import (
     SQLITE_BUSY,
     SQLITE_FULL,
     SQLITE_LOCKED,
-    HistoryError,
     as_history_error,
     describe_failure,
     filesystem_problem,
@@ -374,7 +374,7 @@ class SessionLog(ClosesOnExit):
                 continue
             try:
                 sessions, ops = read_rescue(rescue)
-            except (OSError, ValueError, KeyError, TypeError) as exc:
+            except (HistoryError, OSError, ValueError, KeyError, TypeError) as exc:
                 self._unreadable_rescues.add(rescue)
                 self._note_error(f"the rescue file {rescue} cannot be read ({exc}); it was kept")
                 continue

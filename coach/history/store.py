@@ -12,13 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
-from coach.history.failures import (
-    HistoryDamaged,
-    HistoryError,
-    as_history_error,
-    errno_problem,
-    history_error,
-)
+from coach.errors import HistoryDamaged, HistoryError
+from coach.history.failures import as_history_error, errno_problem, history_error
 from coach.history.local_time import day_start
 from coach.history.schema import TABLES, migrate
 from coach.private_files import create_private_file, private_dir
