@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 
 from rich.markup import escape
 
+from coach.errors import ConfigError, HistoryError
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -101,19 +103,29 @@ def _no_history(path: Path, console: Console) -> int:
     return 0
 
 
-def _report_days(value: str) -> int:
-    from coach.errors import ConfigError
+def _whole_number(value: str, lowest: int, highest: int | None, wrong: str) -> int:
+    """`value` as a whole number from `lowest` to `highest` (None: no limit).
 
+    Raises:
+        ConfigError: it is not, with the message `wrong`.
+    """
     try:
-        days = int(value)
+        number = int(value)
     except ValueError:
-        days = 0
-    if not 1 <= days <= MAX_REPORT_DAYS:
-        raise ConfigError(
-            f"--days must be 1 or more, up to {MAX_REPORT_DAYS} (ten years), "
-            f"as a whole number; not {value!r}"
-        )
-    return days
+        raise ConfigError(wrong) from None
+    if number < lowest or (highest is not None and number > highest):
+        raise ConfigError(wrong)
+    return number
+
+
+def _report_days(value: str) -> int:
+    return _whole_number(
+        value,
+        1,
+        MAX_REPORT_DAYS,
+        f"--days must be 1 or more, up to {MAX_REPORT_DAYS} (ten years), "
+        f"as a whole number; not {value!r}",
+    )
 
 
 def _warn(console: Console, message: str) -> None:
@@ -173,7 +185,6 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
     """
     import csv
 
-    from coach.errors import ConfigError, HistoryError
     from coach.history.local_time import local_datetime
     from coach.history.salvage import LostRows, readable_columns, readable_rows
     from coach.history.schema import TABLES
@@ -244,24 +255,18 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
 
 def rating(value: str | None, option: str) -> int | None:
     """A fatigue rating option checked: 1 (fresh) to 5 (exhausted), or None when not given."""
-    from coach.errors import ConfigError
-
     if value is None:
         return None
-    try:
-        rating = int(value)
-    except ValueError:
-        rating = 0
-    if not 1 <= rating <= 5:
-        raise ConfigError(
-            f"{option} must be a whole number from 1 (fresh) to 5 (exhausted), not {value!r}"
-        )
-    return rating
+    return _whole_number(
+        value,
+        1,
+        5,
+        f"{option} must be a whole number from 1 (fresh) to 5 (exhausted), not {value!r}",
+    )
 
 
 def cmd_log(args: argparse.Namespace, console: Console) -> int:
     """`coach log MOVEMENT --reps N`: a set done without the camera, with fatigue and a note."""
-    from coach.errors import ConfigError
     from coach.history.rows import SetRecord
     from coach.history.session_log import SessionLog
     from coach.movements import default_user_movements_file, load_library
@@ -269,12 +274,9 @@ def cmd_log(args: argparse.Namespace, console: Console) -> int:
     library = load_library(default_user_movements_file())
     if args.movement not in library.ids:
         raise ConfigError(f"unknown movement {args.movement!r}; known: {', '.join(library.ids)}")
-    try:
-        reps = int(args.reps)
-    except ValueError:
-        reps = 0
-    if reps < 1:
-        raise ConfigError(f"--reps must be a whole number of 1 or more, not {args.reps!r}")
+    reps = _whole_number(
+        args.reps, 1, None, f"--reps must be a whole number of 1 or more, not {args.reps!r}"
+    )
     before = rating(args.fatigue_before, "--fatigue-before")
     after = rating(args.fatigue_after, "--fatigue-after")
     note = None if args.note is None else args.note.strip()
@@ -307,7 +309,6 @@ def cmd_log(args: argparse.Namespace, console: Console) -> int:
 
 
 def _parse_day(text: str) -> datetime.date:
-    from coach.errors import ConfigError
 
     try:
         return datetime.date.fromisoformat(text)
@@ -317,7 +318,6 @@ def _parse_day(text: str) -> datetime.date:
 
 def cmd_data(args: argparse.Namespace, console: Console) -> int:
     """`coach data --path` prints where the history is; `--delete` removes all or older data."""
-    from coach.errors import ConfigError
     from coach.history.store import delete_history, describe_path
 
     path = _db_path(args)

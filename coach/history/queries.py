@@ -217,10 +217,10 @@ def load_history(
     shown = [per_day[d] for d in _days(first, last)]
     week_list = [
         WeekSummary(
-            start,
-            tuple(
+            days=tuple(
                 per_day[d][0] for d in _days(start, min(last, start + datetime.timedelta(days=6)))
             ),
+            week_start=start,
         )
         for start in _days(first_week, week_start(last))
         if start.weekday() == 0

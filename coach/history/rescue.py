@@ -68,7 +68,7 @@ def _ours(path: Path) -> bool:
     return stat.S_ISREG(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o022
 
 
-_OP_NAMES: Final[dict[type, str]] = {
+_OP_NAMES: Final[dict[type[Record], str]] = {
     StartSession: "start",
     EndSession: "end",
     AddSample: "sample",
@@ -77,6 +77,7 @@ _OP_NAMES: Final[dict[type, str]] = {
     AddSet: "set",
     AddNote: "note",
 }
+_OPS: Final[dict[str, type[Record]]] = {name: op for op, name in _OP_NAMES.items()}
 
 
 def _op_json(op: Record) -> dict[str, Any]:
@@ -135,14 +136,7 @@ def _op_from_json(data: dict[str, Any]) -> Record:
             RepRecord(**{**rep, "phase_s": tuple(rep["phase_s"])}) for rep in raw["reps_detail"]
         )
         return AddSet(data["ref"], SetRecord(**raw))
-    kinds: dict[str, type[Record]] = {
-        "start": StartSession,
-        "end": EndSession,
-        "prompt": AddPrompt,
-        "resolve": ResolvePrompt,
-        "note": AddNote,
-    }
-    return kinds[kind](**data)
+    return _OPS[kind](**data)
 
 
 def read_rescue(path: Path) -> tuple[Sessions, list[Record]]:

@@ -97,10 +97,9 @@ class DaySummary:
 
 
 @dataclass(frozen=True)
-class WeekSummary:
-    """One Monday-to-Sunday week, from its days."""
+class DaysSummary:
+    """Several days taken together: shares, means and totals over them."""
 
-    week_start: datetime.date
     days: tuple[DaySummary, ...]
 
     @property
@@ -116,7 +115,7 @@ class WeekSummary:
 
     @property
     def upright_share(self) -> float | None:
-        """Share of the week's sitting time spent upright."""
+        """Share of the days' sitting time spent upright."""
         sitting_s = sum(d.sitting_s for d in self.days)
         upright_s = sum(d.state_s.get("upright", 0.0) for d in self.days)
         return upright_s / sitting_s if sitting_s > 0 else None
@@ -138,7 +137,7 @@ class WeekSummary:
 
     @property
     def median_correction_s(self) -> float | None:
-        """Median seconds to correct after a posture nudge, over the week."""
+        """Median seconds to correct after a posture nudge, over the days."""
         values = [v for d in self.days for v in d.corrections_s]
         return statistics.median(values) if values else None
 
@@ -155,7 +154,7 @@ class WeekSummary:
 
     @property
     def longest_still_s(self) -> float:
-        """The week's longest still stretch."""
+        """The longest still stretch of the days."""
         return max((d.longest_still_s for d in self.days), default=0.0)
 
     @property
@@ -169,6 +168,13 @@ class WeekSummary:
         """Mean fatigue rating after sets."""
         values = [v for d in self.days for v in d.fatigue_after]
         return statistics.fmean(values) if values else None
+
+
+@dataclass(frozen=True)
+class WeekSummary(DaysSummary):
+    """One Monday-to-Sunday week, from its days."""
+
+    week_start: datetime.date
 
 
 @dataclass(frozen=True)
@@ -197,6 +203,11 @@ class HistorySummary:
     def last_day(self) -> datetime.date:
         """The report's last day."""
         return self.days[-1].day
+
+    @property
+    def overall(self) -> DaysSummary:
+        """The report's days taken together."""
+        return DaysSummary(self.days)
 
     @property
     def has_data(self) -> bool:

@@ -164,6 +164,32 @@ def posture_chart(history: HistorySummary, path: Path) -> Path:
     return _save(fig, path)
 
 
+def _label_bars(ax: Axes, heights: list[float]) -> None:
+    """Write each day's bar height above it (nothing over an empty day)."""
+    for x, height in enumerate(heights):
+        if height > 0:
+            ax.annotate(
+                f"{height:.0f}",
+                (x, height),
+                xytext=(0, 3),
+                textcoords="offset points",
+                ha="center",
+                fontsize=8,
+                color=_MUTED,
+            )
+
+
+def _finish_day_bars(ax: Axes, history: HistorySummary, unit: str, title: str) -> None:
+    """The days on the x axis, the unit on the y axis, the grid, the style and the title."""
+    _label_empty_bars(ax, history)
+    _day_ticks(ax, list(history.days))
+    ax.set_ylabel(unit, color=_MUTED, fontsize=9)
+    ax.grid(axis="y", color=_GRID, linewidth=0.8)
+    ax.set_axisbelow(True)
+    _style(ax)
+    ax.set_title(title, loc="left", fontsize=12, fontweight="bold")
+
+
 def still_chart(history: HistorySummary, path: Path) -> Path:
     """The longest still stretch of each day, against the 30-minute guide."""
     days = list(history.days)
@@ -171,18 +197,8 @@ def still_chart(history: HistorySummary, path: Path) -> Path:
     fig = _figure(10, 3.2)
     ax = fig.add_subplot()
     colours = [_STILL_LONG if m > STILL_GUIDE_MIN else _STILL_OK for m in minutes]
-    bars = ax.bar(range(len(days)), minutes, color=colours, width=0.6)
-    for bar, m in zip(bars, minutes, strict=True):
-        if m > 0:
-            ax.annotate(
-                f"{m:.0f}",
-                (bar.get_x() + bar.get_width() / 2, m),
-                xytext=(0, 3),
-                textcoords="offset points",
-                ha="center",
-                fontsize=8,
-                color=_MUTED,
-            )
+    ax.bar(range(len(days)), minutes, color=colours, width=0.6)
+    _label_bars(ax, minutes)
     ax.axhline(STILL_GUIDE_MIN, color=_INK, linewidth=1, linestyle=(0, (4, 3)))
     ax.annotate(
         f"move at least every {STILL_GUIDE_MIN:.0f} min",
@@ -196,13 +212,7 @@ def still_chart(history: HistorySummary, path: Path) -> Path:
         bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.5},
     )
     ax.set_ylim(0, max([*minutes, STILL_GUIDE_MIN]) * 1.25)
-    _label_empty_bars(ax, history)
-    _day_ticks(ax, days)
-    ax.set_ylabel("minutes", color=_MUTED, fontsize=9)
-    ax.grid(axis="y", color=_GRID, linewidth=0.8)
-    ax.set_axisbelow(True)
-    _style(ax)
-    ax.set_title("Longest still stretch", loc="left", fontsize=12, fontweight="bold")
+    _finish_day_bars(ax, history, "minutes", "Longest still stretch")
     return _save(fig, path)
 
 
@@ -223,27 +233,11 @@ def reps_chart(history: HistorySummary, path: Path) -> Path:
             color=_MOVEMENT_COLOURS[i % len(_MOVEMENT_COLOURS)],
         )
         bottoms = [b + c for b, c in zip(bottoms, counts, strict=True)]
-    for x, total in enumerate(bottoms):
-        if total > 0:
-            ax.annotate(
-                f"{total:.0f}",
-                (x, total),
-                xytext=(0, 3),
-                textcoords="offset points",
-                ha="center",
-                fontsize=8,
-                color=_MUTED,
-            )
+    _label_bars(ax, bottoms)
     if not history.movements:
         ax.text(0.5, 0.5, "no sets recorded", transform=ax.transAxes, ha="center", color=_MUTED)
     ax.set_ylim(0, max([*bottoms, 10.0]) * 1.2)
-    _label_empty_bars(ax, history)
-    _day_ticks(ax, days)
-    ax.set_ylabel("reps", color=_MUTED, fontsize=9)
-    ax.grid(axis="y", color=_GRID, linewidth=0.8)
-    ax.set_axisbelow(True)
-    _style(ax)
-    ax.set_title("Reps per day", loc="left", fontsize=12, fontweight="bold")
+    _finish_day_bars(ax, history, "reps", "Reps per day")
     if history.movements:
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
     return _save(fig, path)

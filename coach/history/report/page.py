@@ -85,29 +85,21 @@ def _html_table(data: TableData) -> str:
 
 
 def _cards(history: HistorySummary) -> str:
-    days = [d for d in history.days if d.has_data]
-    sitting_s = sum(d.sitting_s for d in days)
-    upright_s = sum(d.state_s.get("upright", 0.0) for d in days)
-    watched = [d for d in days if d.recorded_s > 0]
-    prompts = sum(d.prompts for d in days)
-    done = sum(d.prompts_by_outcome.get("done", 0) for d in days)
-    reps = sum(d.reps for d in days)
-    longest_s = max((d.longest_still_s for d in days), default=0.0)
+    span = history.overall
+    upright, slouched_min, done = span.upright_share, span.slouched_min_per_day, span.done_share
     cards = (
-        ("Upright", f"{upright_s / sitting_s:.0%}" if sitting_s else EN_DASH, "of sitting time"),
+        ("Upright", EN_DASH if upright is None else f"{upright:.0%}", "of sitting time"),
         (
             "Slouched",
-            f"{sum(d.slouched_min for d in watched) / len(watched):.0f} min"
-            if watched
-            else EN_DASH,
+            EN_DASH if slouched_min is None else f"{slouched_min:.0f} min",
             "per day watched",
         ),
         (
             "Prompts acted on",
-            f"{done / prompts:.0%}" if prompts else EN_DASH,
-            f"{done} of {prompts}",
+            EN_DASH if done is None else f"{done:.0%}",
+            f"{span.prompts_done} of {span.prompts}",
         ),
-        ("Reps", str(reps), f"longest still stretch {longest_s / 60:.0f} min"),
+        ("Reps", str(span.reps), f"longest still stretch {span.longest_still_s / 60:.0f} min"),
     )
     return (
         '<div class="cards">'

@@ -167,6 +167,10 @@ def _trend(now: float | None, before: float | None, lower_is_better: bool, fmt: 
     return Cell(f"{text} {'↓' if went_down else '↑'}", "good" if good else "bad")
 
 
+def _percent(share: float | None) -> float | None:
+    return None if share is None else 100 * share
+
+
 def weekly_data(history: HistorySummary, *, compact: bool = False) -> TableData:
     """The weekly trend: one row per week, newest first, arrows against the week before.
 
@@ -192,15 +196,15 @@ def weekly_data(history: HistorySummary, *, compact: bool = False) -> TableData:
                         fmt="{:.1f}",
                     ),
                     _trend(
-                        None if w.upright_share is None else 100 * w.upright_share,
-                        None if p is None or p.upright_share is None else 100 * p.upright_share,
+                        _percent(w.upright_share),
+                        _percent(p.upright_share if p else None),
                         lower_is_better=False,
                         fmt="{:.0f}%",
                     ),
                     _count(w.prompts),
                     _trend(
-                        None if w.done_share is None else 100 * w.done_share,
-                        None if p is None or p.done_share is None else 100 * p.done_share,
+                        _percent(w.done_share),
+                        _percent(p.done_share if p else None),
                         lower_is_better=False,
                         fmt="{:.0f}%",
                     ),
