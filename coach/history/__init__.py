@@ -1,1 +1,1 @@
-"""Holds the history: the SQLite store, its writer and queries, the report renderers and commands."""
+"""Holds the history: the SQLite store, its writer, its queries, the reports and the commands."""

@@ -25,6 +25,7 @@ SQLITE_NOTADB: Final = 26
 
 
 def primary_code(exc: BaseException) -> int | None:
+    """An SQLite error's primary result code (SQLITE_BUSY, ...), None for another error."""
     code = getattr(exc, "sqlite_errorcode", None)
     return None if code is None else int(code) & 0xFF
 

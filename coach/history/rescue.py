@@ -1,4 +1,4 @@
-"""Provides rescue files: records the history could not take, saved as JSON lines for the next run."""
+"""Provides rescue files: records the history could not take, kept as JSON lines for the next run."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Provides reading around damage: a corrupt page must cost the rows on it, not the whole history."""
+"""Provides reading around damage: a corrupt page costs the rows on it, not the whole history."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Provides the session log: the history written by one background thread, never blocking the caller."""
+"""Provides the session log: the history written by a background thread, never blocking the caller."""
 
 from __future__ import annotations
 

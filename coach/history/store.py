@@ -1,4 +1,4 @@
-"""Provides the history store: opening the SQLite file (private, migrated, recovered) and deleting from it."""
+"""Provides the history store: the SQLite file opened private, migrated and recovered; deletion."""
 
 from __future__ import annotations
 

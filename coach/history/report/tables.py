@@ -1,4 +1,4 @@
-"""Provides the report's tables (daily, weekly, by movement) as data both the terminal and the page render."""
+"""Provides the report's tables (daily, weekly, by movement) as data for the terminal and the page."""
 
 from __future__ import annotations
 
