@@ -19,9 +19,9 @@ from coach import __version__
 from coach.actions.controls import Controls, TerminalKeys
 from coach.analyzer import Analyzer, Snapshot
 from coach.config import Config, load_config
-from coach.errors import CalibrationError, CameraUnavailable, CoachError, ConfigError
+from coach.errors import CalibrationError, CameraUnavailable, CoachError, ConfigError, HistoryError
 from coach.events import SetCompleted
-from coach.history_cli import add_history_commands, rating
+from coach.history.commands import add_history_commands, rating
 from coach.outputs import check_output, dumps
 from coach.pipeline import LoopStats, Sink
 from coach.records import Frame
@@ -545,7 +545,7 @@ def _log_guided_set(
 ) -> bool:
     """Record a guided set, with the fatigue ratings, in the history; False if not saved."""
     from coach.actions.session_recorder import set_record
-    from coach.session_log import HistoryError, SessionLog
+    from coach.history.session_log import SessionLog
 
     try:
         log = SessionLog(db, keep_trying=True)  # what cannot be written goes to a rescue file

@@ -120,7 +120,8 @@ def check_model(model: Path | None, pose: PoseConfig) -> CheckResult:
 
 def check_history(db: Path | None) -> CheckResult:
     """The history opens read-only, passes SQLite's quick_check, and its folder takes files."""
-    from coach.session_log import default_db_path, describe_failure, filesystem_problem
+    from coach.history.failures import describe_failure, filesystem_problem
+    from coach.history.store import default_db_path
 
     path = (db.expanduser() if db is not None else default_db_path()).absolute()
     if not path.exists():

@@ -10,7 +10,9 @@ Our exception hierarchy::
     │   └── StreamUnreachable
     ├── ModelError           the pose model is missing, corrupt or not a pose model
     ├── LandmarkFileError    a landmark recording is missing or malformed
-    └── CalibrationError     a calibration profile is missing or unusable
+    ├── CalibrationError     a calibration profile is missing or unusable
+    └── HistoryError         the history database cannot be opened, read or written
+        └── HistoryDamaged   the history file is corrupt or not a database
 
 Every message is one line that says what is wrong and what to do.
 """
@@ -52,6 +54,14 @@ class LandmarkFileError(CoachError):
 
 class CalibrationError(CoachError):
     """A calibration profile is missing or unusable."""
+
+
+class HistoryError(CoachError):
+    """The history database cannot be opened, read or written."""
+
+
+class HistoryDamaged(HistoryError):
+    """The history file is corrupt or not a database: only here is moving it aside the fix."""
 
 
 def one_line(exc: BaseException) -> str:

@@ -62,6 +62,16 @@ def create_private_file(path: Path) -> None:
     os.close(fd)
 
 
+def open_private_exclusive(path: Path) -> TextIO:
+    """Open a new 0600 file for writing text; never an existing one.
+
+    Raises:
+        FileExistsError: the file exists; OSError: it cannot be created.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    return os.fdopen(fd, "w", encoding="utf-8")
+
+
 def _private_fd(path: Path) -> int:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
     tighten(path)  # an existing file keeps its mode through O_CREAT

@@ -22,7 +22,7 @@ from coach.pipeline import LoopStats, RateGate, Sink, SnapshotStage, replayed_sa
 from coach.records import Frame, PoseSample, SkippedFrame
 
 if TYPE_CHECKING:
-    from coach.session_log import SessionLog
+    from coach.history.session_log import SessionLog
 
 
 def resolve_model(path: Path | None, console: Console, rebuild: bool = False) -> Path:
@@ -279,7 +279,7 @@ class History:
     def sinks(self, label: str, *, live: bool = True) -> list[Sink]:
         """The recorder; `live` False for a file read faster than real time (a replay)."""
         from coach.actions.session_recorder import SessionRecorder
-        from coach.session_log import SessionLog
+        from coach.history.session_log import SessionLog
 
         if not self.enabled:
             return []
@@ -296,7 +296,7 @@ class History:
 
     def close(self) -> bool:
         """Close the log (idempotent); False, said in one line, when anything was not written."""
-        from coach.session_log import HistoryError
+        from coach.errors import HistoryError
 
         if self._log is None:
             return True

@@ -73,7 +73,7 @@ def fake_set(
 def main(argv: list[str]) -> int:
     """Write snapshots at `rate_hz` in real time; print each one's wall time once enqueued."""
     from coach.actions.session_recorder import SessionRecorder
-    from coach.session_log import SessionLog
+    from coach.history.session_log import SessionLog
 
     db = Path(argv[1])
     rate_hz = float(argv[2]) if len(argv) > 2 else 50.0

@@ -125,7 +125,7 @@ def test_the_model_loads_and_a_damaged_or_missing_one_fails(model_path, tmp_path
 
 
 def _history(path: Path) -> Path:
-    from coach.session_log import SessionLog
+    from coach.history.session_log import SessionLog
 
     log = SessionLog(path)
     log.start_session("doctor test", 1_700_000_000.0)

@@ -40,10 +40,14 @@ from coach.actions.dashboard import Dashboard
 from coach.actions.session_recorder import SessionRecorder
 from coach.cli import main
 from coach.config import SlouchConfig
-from coach.history import load_history
+from coach.history.queries import load_history
+from coach.history.rescue import rescue_targets
+from coach.history.rows import SetRecord
+from coach.history.schema import TABLES
+from coach.history.session_log import SessionLog
+from coach.history.store import open_for_reading
 from coach.landmark_file import LandmarkWriter
 from coach.pipeline import LoopStats
-from coach.session_log import TABLES, SessionLog, SetRecord, open_for_reading, rescue_targets
 from coach.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
 from tests.conftest import REAL_USER_DATA, REPO
 from tests.kill_writer import fake_snapshot

@@ -18,13 +18,18 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from coach.actions.report import print_report, render_charts, write_report
 from coach.actions.session_recorder import SessionRecorder
 from coach.errors import CoachError, ConfigError
 from coach.events import Event, Nudge, PromptResolved
-from coach.history import load_history
-from coach.history_cli import add_history_commands
-from coach.session_log import TABLES, SessionLog, SetRecord, open_database
+from coach.history.commands import add_history_commands
+from coach.history.queries import load_history
+from coach.history.report.charts import render_charts
+from coach.history.report.page import write_report
+from coach.history.report.terminal import print_report
+from coach.history.rows import SetRecord
+from coach.history.schema import TABLES
+from coach.history.session_log import SessionLog
+from coach.history.store import open_database
 from tests.kill_writer import fake_set, fake_snapshot
 
 TODAY = datetime.date(2026, 3, 11)  # a Wednesday
@@ -444,7 +449,7 @@ def test_report_without_history_says_so(tmp_path: Path) -> None:
 def test_history_cli_imports_nothing_heavy() -> None:
     """cli.py imports it for every command, so it must stay cheap."""
     code = (
-        "import sys, coach.history_cli; "
+        "import sys, coach.history.commands; "
         "heavy = {'matplotlib', 'sqlite3', 'numpy', 'cv2'} & set(sys.modules); "
         "print(sorted(heavy))"
     )

@@ -17,19 +17,13 @@ from typing import Any
 import pytest
 
 from coach.actions.session_recorder import SessionRecorder
+from coach.cli import main
+from coach.errors import CoachError, HistoryError
 from coach.events import Nudge, PromptResolved
-from coach.session_log import (
-    MIGRATIONS,
-    SCHEMA_VERSION,
-    TABLES,
-    HistoryError,
-    PostureSampleRow,
-    SessionLog,
-    SetRecord,
-    _connect_raw,
-    migrate,
-    open_database,
-)
+from coach.history.rows import PostureSampleRow, SetRecord
+from coach.history.schema import MIGRATIONS, SCHEMA_VERSION, TABLES, migrate
+from coach.history.session_log import SessionLog
+from coach.history.store import connect, open_database
 from tests.conftest import REPO
 from tests.kill_writer import fake_set, fake_snapshot
 
@@ -72,7 +66,7 @@ def test_released_migrations_never_change() -> None:
 
 def make_v1_file(path: Path) -> None:
     """A real version-1 history as the first release wrote it, with a crashed session."""
-    conn = _connect_raw(path)
+    conn = connect(path)
     try:
         assert migrate(conn, target_version=1) == 1
         conn.execute("BEGIN")
@@ -143,6 +137,18 @@ def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
     with pytest.raises(HistoryError, match="not a usable coach history database") as err:
         SessionLog(path)
     assert "\n" not in str(err.value)
+
+
+def test_a_history_failure_is_one_line_and_exit_1_at_the_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "coach.sqlite3"
+    path.write_bytes(b"this is not sqlite at all" * 100)
+    assert issubclass(HistoryError, CoachError)
+    assert main(["log", "cat-cow", "--reps", "3", "--db", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("coach: error: ") and "not a usable coach history database" in err
+    assert err.count("\n") == 1, err
 
 
 def test_an_open_session_of_a_live_process_is_left_alone(tmp_path: Path) -> None:

@@ -12,15 +12,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from coach.events import Nudge, PromptResolved, SetCompleted
-from coach.session_log import (
-    ACTIVITIES,
-    STATES,
-    PostureSampleRow,
-    RepRecord,
-    SessionLog,
-    SessionRef,
-    SetRecord,
-)
+from coach.history.rows import PostureSampleRow, RepRecord, SessionRef, SetRecord
+from coach.history.schema import ACTIVITIES, STATES
+from coach.history.session_log import SessionLog
 
 if TYPE_CHECKING:
     from coach.analyzer import Snapshot

@@ -1,6 +1,6 @@
 """Provides the history subcommands: `coach report`, `export`, `log` and `data`.
 
-Wiring into coach/cli.py, with `from coach.history_cli import add_history_commands` at the
+Wiring into coach/cli.py, with `from coach.history.commands import add_history_commands` at the
 top (this module imports nothing heavy at import time, so every command starts fast)::
 
     # in _build_parser(), right after `sub = parser.add_subparsers(...)`:
@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING
 
 from rich.markup import escape
 
-if TYPE_CHECKING:
-    import sqlite3
+from coach.errors import ConfigError, HistoryError
 
+if TYPE_CHECKING:
     from rich.console import Console
 
 Handler = Callable[[argparse.Namespace, "Console"], int]
@@ -89,7 +89,7 @@ def add_history_commands(
 
 
 def _db_path(args: argparse.Namespace) -> Path:
-    from coach.session_log import default_db_path
+    from coach.history.store import default_db_path
 
     db: Path | None = args.db
     return default_db_path() if db is None else db.expanduser()
@@ -103,19 +103,29 @@ def _no_history(path: Path, console: Console) -> int:
     return 0
 
 
-def _report_days(value: str) -> int:
-    from coach.errors import ConfigError
+def _whole_number(value: str, lowest: int, highest: int | None, wrong: str) -> int:
+    """`value` as a whole number from `lowest` to `highest` (None: no limit).
 
+    Raises:
+        ConfigError: it is not, with the message `wrong`.
+    """
     try:
-        days = int(value)
+        number = int(value)
     except ValueError:
-        days = 0
-    if not 1 <= days <= MAX_REPORT_DAYS:
-        raise ConfigError(
-            f"--days must be 1 or more, up to {MAX_REPORT_DAYS} (ten years), "
-            f"as a whole number; not {value!r}"
-        )
-    return days
+        raise ConfigError(wrong) from None
+    if number < lowest or (highest is not None and number > highest):
+        raise ConfigError(wrong)
+    return number
+
+
+def _report_days(value: str) -> int:
+    return _whole_number(
+        value,
+        1,
+        MAX_REPORT_DAYS,
+        f"--days must be 1 or more, up to {MAX_REPORT_DAYS} (ten years), "
+        f"as a whole number; not {value!r}",
+    )
 
 
 def _warn(console: Console, message: str) -> None:
@@ -131,9 +141,11 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     """
     from rich.console import Console
 
-    from coach.actions.report import print_report, write_report
-    from coach.history import load_history
-    from coach.session_log import open_for_reading, rescue_files
+    from coach.history.queries import load_history
+    from coach.history.report.page import write_report
+    from coach.history.report.terminal import print_report
+    from coach.history.rescue import rescue_files
+    from coach.history.store import open_for_reading
 
     days = _report_days(str(args.days))
     path = _db_path(args)
@@ -173,12 +185,13 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
     """
     import csv
 
-    from coach.errors import ConfigError
-    from coach.history import LostRows, readable_columns, readable_rows
+    from coach.history.local_time import local_datetime
+    from coach.history.salvage import LostRows, readable_columns, readable_rows
+    from coach.history.schema import TABLES
+    from coach.history.store import open_for_reading
     from coach.outputs import atomic_text, check_output
     from coach.private_files import private_dir
     from coach.redact import redact
-    from coach.session_log import TABLES, HistoryError, local_datetime, open_for_reading
 
     path = _db_path(args)
     if not path.exists():
@@ -242,36 +255,28 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
 
 def rating(value: str | None, option: str) -> int | None:
     """A fatigue rating option checked: 1 (fresh) to 5 (exhausted), or None when not given."""
-    from coach.errors import ConfigError
-
     if value is None:
         return None
-    try:
-        rating = int(value)
-    except ValueError:
-        rating = 0
-    if not 1 <= rating <= 5:
-        raise ConfigError(
-            f"{option} must be a whole number from 1 (fresh) to 5 (exhausted), not {value!r}"
-        )
-    return rating
+    return _whole_number(
+        value,
+        1,
+        5,
+        f"{option} must be a whole number from 1 (fresh) to 5 (exhausted), not {value!r}",
+    )
 
 
 def cmd_log(args: argparse.Namespace, console: Console) -> int:
     """`coach log MOVEMENT --reps N`: a set done without the camera, with fatigue and a note."""
-    from coach.errors import ConfigError
+    from coach.history.rows import SetRecord
+    from coach.history.session_log import SessionLog
     from coach.movements import default_user_movements_file, load_library
-    from coach.session_log import SessionLog, SetRecord
 
     library = load_library(default_user_movements_file())
     if args.movement not in library.ids:
         raise ConfigError(f"unknown movement {args.movement!r}; known: {', '.join(library.ids)}")
-    try:
-        reps = int(args.reps)
-    except ValueError:
-        reps = 0
-    if reps < 1:
-        raise ConfigError(f"--reps must be a whole number of 1 or more, not {args.reps!r}")
+    reps = _whole_number(
+        args.reps, 1, None, f"--reps must be a whole number of 1 or more, not {args.reps!r}"
+    )
     before = rating(args.fatigue_before, "--fatigue-before")
     after = rating(args.fatigue_after, "--fatigue-after")
     note = None if args.note is None else args.note.strip()
@@ -304,7 +309,6 @@ def cmd_log(args: argparse.Namespace, console: Console) -> int:
 
 
 def _parse_day(text: str) -> datetime.date:
-    from coach.errors import ConfigError
 
     try:
         return datetime.date.fromisoformat(text)
@@ -314,8 +318,7 @@ def _parse_day(text: str) -> datetime.date:
 
 def cmd_data(args: argparse.Namespace, console: Console) -> int:
     """`coach data --path` prints where the history is; `--delete` removes all or older data."""
-    from coach.errors import ConfigError
-    from coach.history import describe_path
+    from coach.history.store import delete_history, describe_path
 
     path = _db_path(args)
     if args.path:
@@ -342,43 +345,3 @@ def cmd_data(args: argparse.Namespace, console: Console) -> int:
     summary = ", ".join(f"{n} {table}" for table, n in deleted.items() if n) or "no rows"
     console.print(f"Deleted {summary} ({scope}) from {escape(str(path))}.")
     return 0
-
-
-def delete_history(path: Path, before: datetime.date | None = None) -> dict[str, int]:
-    """Delete all rows, or those recorded before local midnight of `before`; counts by table.
-
-    Deleted rows are overwritten (secure_delete) and the file compacted, so nothing
-    deleted stays readable in free pages or in the write-ahead log.
-    """
-    from coach.history import day_start
-    from coach.session_log import TABLES, open_database
-
-    cutoff = None if before is None else day_start(before)
-    with open_database(path) as conn:
-        conn.execute("PRAGMA secure_delete = ON")
-        counts_before = {t: _count(conn, t) for t in TABLES}
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            if cutoff is None:
-                for table in reversed(TABLES):
-                    conn.execute(f"DELETE FROM {table}")  # our own table names
-            else:
-                # Children first where they carry their own time; whole sessions that ended
-                # before the cutoff go with everything they own (ON DELETE CASCADE).
-                for table in ("posture_samples", "prompts", "fatigue", "notes"):
-                    conn.execute(f"DELETE FROM {table} WHERE t < ?", (cutoff,))
-                conn.execute("DELETE FROM sets WHERE t < ?", (cutoff,))
-                conn.execute(
-                    "DELETE FROM sessions WHERE ended_at IS NOT NULL AND ended_at < ?", (cutoff,)
-                )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("VACUUM")
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return {t: counts_before[t] - _count(conn, t) for t in TABLES}
-
-
-def _count(conn: sqlite3.Connection, table: str) -> int:
-    return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])

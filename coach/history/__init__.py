@@ -1,0 +1,1 @@
+"""Holds the history: the SQLite store, its writer, its queries, the reports and the commands."""
