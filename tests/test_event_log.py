@@ -17,7 +17,7 @@ from coach.config import Config
 from coach.landmark_file import LandmarkWriter
 from coach.movements import load_library
 from coach.records import PoseSample
-from coach.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
+from testkit.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
 from tests.conftest import REPO
 from tests.test_exercise import cat_cow_body
 

@@ -44,7 +44,7 @@ from coach.history import load_history
 from coach.landmark_file import LandmarkWriter
 from coach.pipeline import LoopStats
 from coach.session_log import TABLES, SessionLog, SetRecord, open_for_reading, rescue_targets
-from coach.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
+from testkit.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
 from tests.conftest import REAL_USER_DATA, REPO
 from tests.kill_writer import fake_snapshot
 
