@@ -569,7 +569,7 @@ def _count_error(spec: SetSpec, out: Outcome) -> int:
 def clip_poses(name: str) -> list[tuple[float, Pose | None]]:
     """Every frame of a sample clip at 15 frames/s through PoseEstimator + LandmarkSmoother."""
     from coach.config import Config
-    from coach.pose import PoseEstimator
+    from coach.pose.estimator import PoseEstimator
     from coach.source import VideoFileSource
 
     config = Config()

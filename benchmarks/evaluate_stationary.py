@@ -11,9 +11,9 @@ if __package__ in (None, ""):  # run as a script: the repo root holds testkit/
 
 from coach.analyzer import Analyzer
 from coach.config import Config
-from coach.model_store import ensure_default_model
 from coach.movements import load_library
 from coach.offline import analyze_file
+from coach.pose.model_store import ensure_default_model
 from testkit.evaluation import activity_timeline, load_truth
 from testkit.synthetic import scenario
 

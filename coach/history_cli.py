@@ -175,9 +175,9 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
 
     from coach.errors import ConfigError
     from coach.history import LostRows, readable_columns, readable_rows
-    from coach.outputs import atomic_text, check_output
     from coach.private_files import private_dir
-    from coach.redact import redact
+    from coach.safe.outputs import atomic_text, check_output
+    from coach.safe.redact import redact
     from coach.session_log import TABLES, HistoryError, local_datetime, open_for_reading
 
     path = _db_path(args)

@@ -41,8 +41,8 @@ from coach.actions.session_recorder import SessionRecorder
 from coach.cli import main
 from coach.config import SlouchConfig
 from coach.history import load_history
-from coach.landmark_file import LandmarkWriter
 from coach.pipeline import LoopStats
+from coach.pose.landmark_file import LandmarkWriter
 from coach.session_log import TABLES, SessionLog, SetRecord, open_for_reading, rescue_targets
 from testkit.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
 from tests.conftest import REAL_USER_DATA, REPO

@@ -208,7 +208,7 @@ def test_a_models_folder_in_site_packages_is_not_taken_for_a_checkout(venv, priv
             [
                 str(venv / "bin" / "python"),
                 "-c",
-                "from coach.model_store import default_models_dir; print(default_models_dir())",
+                "from coach.pose.model_store import default_models_dir; print(default_models_dir())",
             ],
             tmp_path,
             _outside_env(private_home),
