@@ -63,8 +63,8 @@ test: setup ## Run the whole test suite
 	$(BIN)/python -m pytest
 
 check: $(INSTALLED) ## Lint, format check and type check (ruff + mypy)
-	$(BIN)/ruff check coach tests sample_videos benchmarks
-	$(BIN)/ruff format --check coach tests sample_videos benchmarks
+	$(BIN)/ruff check coach testkit tests sample_videos benchmarks
+	$(BIN)/ruff format --check coach testkit tests sample_videos benchmarks
 	$(BIN)/mypy
 
 bench: setup ## Time decoding, pose and the rest on the sample clips

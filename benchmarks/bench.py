@@ -13,10 +13,10 @@ from rich.table import Table
 
 from coach.analyzer import Analyzer
 from coach.config import Config, LoopConfig
-from coach.model_store import ensure_default_model
 from coach.movements import load_library
 from coach.pipeline import LoopStats, RateGate, analysed_frames, run
-from coach.pose import PoseEstimator
+from coach.pose.estimator import PoseEstimator
+from coach.pose.model_store import ensure_default_model
 from coach.source import VideoFileSource
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_videos"

@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.realdata import DEFAULT_DATA_DIR  # noqa: E402
 from coach.config import Config  # noqa: E402
-from coach.pose import PoseEstimator  # noqa: E402
-from coach.pose_graph import region_overlap  # noqa: E402
+from coach.pose.estimator import PoseEstimator  # noqa: E402
+from coach.pose.graph import region_overlap  # noqa: E402
 from coach.records import Landmark  # noqa: E402
 from coach.source import VideoFileSource  # noqa: E402
 

@@ -1,6 +1,6 @@
 """An 8-hour working day of landmarks through the decision layer, at the rate the coach asks for.
 
-The day is scripted (coach/synthetic.py's seated body): mostly sitting still and typing,
+The day is scripted (testkit/synthetic.py's seated body): mostly sitting still and typing,
 slouch episodes, breaks away from the desk (a longer one at lunch), and two sets of cat-cow.
 A 30 fps camera is simulated: each frame's timestamp goes through the same rate gate as
 `coach analyze` wires it (coach/offline.py: Analyzer, RateGate on `wanted_fps`, the loop),
@@ -31,7 +31,7 @@ from coach.events import SetCompleted
 from coach.movements import load_library
 from coach.pipeline import LoopStats, RateGate, run
 from coach.records import Frame, Look, PoseSample
-from coach.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
+from testkit.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
 
 CAMERA_FPS = 30.0
 SET_REPS = 6

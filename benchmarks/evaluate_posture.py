@@ -10,10 +10,13 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+if __package__ in (None, ""):  # run as a script: the repo root holds testkit/
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from coach.config import Config, NudgeConfig, PromptConfig
-from coach.evaluation import inside, load_truth, slouch_agreement, transitions
-from coach.model_store import ensure_default_model
 from coach.offline import analyze_file
+from coach.pose.model_store import ensure_default_model
+from testkit.evaluation import inside, load_truth, slouch_agreement, transitions
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_videos"
 CALIBRATE_S = 5.0

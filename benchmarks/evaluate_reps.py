@@ -3,7 +3,7 @@
 Run on demand: `.venv/bin/python benchmarks/evaluate_reps.py` (three to five minutes on two
 cores; `--quick` runs a thinned sweep, `--no-clips` skips the real pose model).
 
-The synthetic sets come from coach/synthetic.py (a 3D seated body seen by a pinhole
+The synthetic sets come from testkit/synthetic.py (a 3D seated body seen by a pinhole
 camera), go through the app's One-Euro landmark smoother, and are fed at 15 frames/s.
 The clips go through the real MediaPipe model (PoseEstimator + LandmarkSmoother).
 """
@@ -14,6 +14,7 @@ import argparse
 import itertools
 import json
 import math
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -25,13 +26,16 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+if __package__ in (None, ""):  # run as a script: the repo root holds testkit/
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from coach.decisions.reps import RepConfig, RepCounter
 from coach.decisions.set_recognition import SetRecognizer
 from coach.events import SetCompleted
 from coach.features.rep_signals import CAT_COW, LATERAL_FLEXION, MOVEMENTS
 from coach.features.smoothing import LandmarkSmoother
 from coach.records import LANDMARK_COUNT, Landmark, Pose, PoseSample, Tracking
-from coach.synthetic import (
+from testkit.synthetic import (
     HEAD_LANDMARKS,
     BodyPose,
     Camera,
@@ -129,7 +133,7 @@ def render_pose(
     rng: np.random.Generator,
     visibility: float = 0.99,
 ) -> Pose:
-    """One synthetic pose from the parameter values (coach.synthetic, plus a head turn)."""
+    """One synthetic pose from the parameter values (testkit.synthetic, plus a head turn)."""
     body = BodyPose(
         extension=max(0.0, values["extension"]),
         rounding=max(0.0, values["rounding"]),
@@ -565,7 +569,7 @@ def _count_error(spec: SetSpec, out: Outcome) -> int:
 def clip_poses(name: str) -> list[tuple[float, Pose | None]]:
     """Every frame of a sample clip at 15 frames/s through PoseEstimator + LandmarkSmoother."""
     from coach.config import Config
-    from coach.pose import PoseEstimator
+    from coach.pose.estimator import PoseEstimator
     from coach.source import VideoFileSource
 
     config = Config()

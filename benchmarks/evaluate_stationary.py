@@ -6,13 +6,16 @@ import itertools
 import sys
 from pathlib import Path
 
+if __package__ in (None, ""):  # run as a script: the repo root holds testkit/
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from coach.analyzer import Analyzer
 from coach.config import Config
-from coach.evaluation import activity_timeline, load_truth
-from coach.model_store import ensure_default_model
 from coach.movements import load_library
 from coach.offline import analyze_file
-from coach.synthetic import scenario
+from coach.pose.model_store import ensure_default_model
+from testkit.evaluation import activity_timeline, load_truth
+from testkit.synthetic import scenario
 
 SCRIPTS = {
     "fidget, typing, talking": [("still", 20), ("fidget", 20), ("typing", 20), ("talking", 20)],

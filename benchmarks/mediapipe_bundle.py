@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from coach.errors import ModelError
-from coach.model_store import (
+from coach.pose.model_store import (
     SOURCE_PACKAGE,
     TASK_DETECTOR_NAME,
     TASK_LANDMARKS_NAME,

@@ -35,7 +35,7 @@ from benchmarks.realdata import (
     isolated_home,
     load_json,
 )
-from coach.landmark_file import LandmarkReader
+from coach.pose.landmark_file import LandmarkReader
 
 EDGE_MARGIN_S = 2.0
 MAX_CALIBRATE_S = 15.0

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from coach.cli import main as coach_main
-from coach.landmark_file import LandmarkReader
+from coach.pose.landmark_file import LandmarkReader
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "realdata"
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from coach.errors import CalibrationError
 from coach.features.posture import PostureCues, median_cues, spread_cues
-from coach.outputs import atomic_text
 from coach.private_files import private_dir, tighten
+from coach.safe.outputs import atomic_text
 
 PROFILE_FORMAT = "coach-profile"
 PROFILE_VERSION = 2

@@ -22,9 +22,9 @@ from coach.config import Config, load_config
 from coach.errors import CalibrationError, CameraUnavailable, CoachError, ConfigError, HistoryError
 from coach.events import SetCompleted
 from coach.history.commands import add_history_commands, rating
-from coach.outputs import check_output, dumps
 from coach.pipeline import LoopStats, Sink
 from coach.records import Frame
+from coach.safe.outputs import check_output, dumps
 from coach.session import History, Session, print_error, profiles_dir, resolve_model
 from coach.stopping import StopRequested, stop_on_signals
 
@@ -322,8 +322,8 @@ def _tray_or_terminal(
     saying so and the terminal view."""
     from coach.actions.open_report import open_todays_report
     from coach.actions.tray import Tray
-    from coach.app_log import file_console
     from coach.calibration import profile_path
+    from coach.desktop.app_log import file_console
 
     log: list[Console] = []
 
@@ -422,7 +422,7 @@ def _cmd_analyze(args: argparse.Namespace, config: Config, console: Console) -> 
 
 def _cmd_record(args: argparse.Namespace, config: Config, console: Console) -> int:
     from coach.actions.dashboard import Dashboard
-    from coach.landmark_file import SUFFIXES, LandmarkWriter
+    from coach.pose.landmark_file import SUFFIXES, LandmarkWriter
     from coach.source import open_frames
 
     # A recording is for replaying: it keeps the posture rate throughout, not the live
@@ -652,7 +652,7 @@ def _cmd_models(args: argparse.Namespace, config: Config, console: Console) -> i
 
 
 def _cmd_doctor(args: argparse.Namespace, config: Config, console: Console) -> int:
-    from coach.doctor import CheckResult, run_checks
+    from coach.desktop.doctor import CheckResult, run_checks
 
     symbols = sys.stdout.isatty()  # ✓ and ✗ for a person; ok / warn / fail for a script
 
@@ -672,7 +672,7 @@ def _cmd_doctor(args: argparse.Namespace, config: Config, console: Console) -> i
 
 
 def _cmd_autostart(action: str) -> int:
-    from coach import autostart
+    from coach.desktop import autostart
 
     if action == "on":
         found = autostart.enable()

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from coach.analyzer import Analyzer, Snapshot
 from coach.config import Config
-from coach.landmark_file import LandmarkReader
 from coach.movements import MovementLibrary, load_library
 from coach.pipeline import LoopStats, RateGate, analysed_frames, replayed_samples, run
+from coach.pose.landmark_file import LandmarkReader
 from coach.records import Frame
 
 
@@ -55,7 +55,7 @@ def analyze_file(
         return OfflineRun(collector.snapshots, stats, reader.fps)
     if model is None:
         raise ValueError("a video needs a pose model")
-    from coach.pose import PoseEstimator
+    from coach.pose.estimator import PoseEstimator
     from coach.source import VideoFileSource
 
     with VideoFileSource(path) as source, PoseEstimator(model, config.pose) as estimator:

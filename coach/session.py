@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 
 def resolve_model(path: Path | None, console: Console, rebuild: bool = False) -> Path:
-    from coach import model_store
+    from coach.pose import model_store
 
     if path is not None:
         return model_store.validate_model(path.expanduser())
@@ -155,9 +155,9 @@ class Session:
     ) -> tuple[Analyzer, LoopStats]:
         """Run the loop; returns the analyzer (for its summaries) and the loop counters."""
         # Imported here: cv2 and mediapipe load only for commands that read frames.
-        from coach.landmark_file import LandmarkReader
         from coach.pipeline import analysed_frames
-        from coach.pose import PoseEstimator
+        from coach.pose.estimator import PoseEstimator
+        from coach.pose.landmark_file import LandmarkReader
         from coach.source import LiveSource, open_frames
 
         self.analyzer = self.make_analyzer()

@@ -17,10 +17,10 @@ import numpy as np
 from coach.closing import ClosesOnExit
 from coach.config import SourceConfig
 from coach.errors import CameraUnavailable, StreamUnreachable, VideoUnreadable
-from coach.landmark_file import SUFFIXES
 from coach.mjpeg_stream import MjpegStream, open_mjpeg
+from coach.pose.landmark_file import SUFFIXES
 from coach.records import Frame, ImageArray, Look, SkippedFrame
-from coach.redact import redact
+from coach.safe.redact import redact
 
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 

@@ -11,8 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from coach import autostart
-from coach.autostart import Platform, State, build_entry, command_of, launch_command, parse_exec
+from coach.desktop import autostart
+from coach.desktop.autostart import (
+    Platform,
+    State,
+    build_entry,
+    command_of,
+    launch_command,
+    parse_exec,
+)
 from coach.errors import ConfigError
 
 COACH = [sys.executable, "-m", "coach"]

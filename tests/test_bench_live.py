@@ -24,7 +24,7 @@ from coach.config import Config, LoopConfig, load_config
 from coach.movements import load_library
 from coach.pipeline import RateGate
 from coach.records import Look
-from coach.synthetic import Camera, synthetic_pose, synthetic_sample
+from testkit.synthetic import Camera, synthetic_pose, synthetic_sample
 
 CONFIG = Config()
 

@@ -16,7 +16,7 @@ from coach.decisions.baseline import Drift, NeutralAdapter, judge_drift
 from coach.errors import CalibrationError
 from coach.features.posture import PostureMetrics, measure_cues, posture_metrics
 from coach.movements import load_library
-from coach.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
+from testkit.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
 
 
 @pytest.mark.parametrize("yaw", [0.0, 45.0, 90.0])

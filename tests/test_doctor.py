@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from coach.config import PoseConfig, SourceConfig
-from coach.doctor import (
+from coach.desktop.doctor import (
     CheckResult,
     Status,
     check_camera,
@@ -192,7 +192,7 @@ def test_the_network_promise_names_the_runtime(monkeypatch):
 
 def _sound(home: Path) -> str:
     env = {**os.environ, "HOME": str(home)}
-    code = "from coach.doctor import check_sound; print(check_sound().line(symbols=False))"
+    code = "from coach.desktop.doctor import check_sound; print(check_sound().line(symbols=False))"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
     )
@@ -276,6 +276,6 @@ def test_tray_missing_says_which_then_an_xembed_tray_host_is_found(session_bus, 
 
 def test_the_checkout_is_not_on_the_path_of_these_checks():
     """The checks above run the worktree's coach (PYTHONPATH), not an older installed one."""
-    import coach.doctor
+    import coach.desktop.doctor
 
-    assert Path(coach.doctor.__file__).is_relative_to(REPO)
+    assert Path(coach.desktop.doctor.__file__).is_relative_to(REPO)

@@ -14,10 +14,10 @@ import numpy as np
 from coach.actions.event_log import EventLog, read_event_log
 from coach.analyzer import Analyzer
 from coach.config import Config
-from coach.landmark_file import LandmarkWriter
 from coach.movements import load_library
+from coach.pose.landmark_file import LandmarkWriter
 from coach.records import PoseSample
-from coach.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
+from testkit.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
 from tests.conftest import REPO
 from tests.test_exercise import cat_cow_body
 

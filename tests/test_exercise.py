@@ -11,7 +11,7 @@ from coach.analyzer import Analyzer, Snapshot
 from coach.config import Config, PromptConfig, StationaryConfig
 from coach.events import Nudge, PromptResolved, SetCompleted
 from coach.movements import load_library
-from coach.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
+from testkit.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
 
 FPS = 15.0
 

@@ -46,9 +46,9 @@ from coach.history.rows import SetRecord
 from coach.history.schema import TABLES
 from coach.history.session_log import SessionLog
 from coach.history.store import open_for_reading
-from coach.landmark_file import LandmarkWriter
 from coach.pipeline import LoopStats
-from coach.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
+from coach.pose.landmark_file import LandmarkWriter
+from testkit.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
 from tests.conftest import REAL_USER_DATA, REPO
 from tests.kill_writer import fake_snapshot
 

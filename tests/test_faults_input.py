@@ -24,9 +24,9 @@ import pytest
 from coach.cli import main
 from coach.config import Config, load_config
 from coach.history.session_log import SessionLog
-from coach.landmark_file import LandmarkReader, LandmarkWriter
-from coach.outputs import dumps
-from coach.redact import redact
+from coach.pose.landmark_file import LandmarkReader, LandmarkWriter
+from coach.safe.outputs import dumps
+from coach.safe.redact import redact
 from coach.source import parse_source
 from tests.conftest import REPO, make_pose, sample_clip, sample_of
 from tests.mjpeg_camera import SteadyCamera

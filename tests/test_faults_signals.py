@@ -23,7 +23,7 @@ import pytest
 
 from coach.cli import main
 from coach.history.session_log import SessionLog
-from coach.landmark_file import LandmarkReader, LandmarkWriter
+from coach.pose.landmark_file import LandmarkReader, LandmarkWriter
 from tests.conftest import make_pose, sample_clip, sample_of
 from tests.mjpeg_camera import start_coach, wait_for
 

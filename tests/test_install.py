@@ -1,8 +1,8 @@
 """Installs like a tool: the wheel, installed into a fresh venv, runs `coach` outside the checkout.
 
 How, and why this way: the wheel is built from a copy of the sources (pyproject.toml, README.md,
-coach/) with `pip wheel --no-deps`, so the checkout is neither read at run time nor littered
-with build/ and egg-info. It goes into a fresh `python -m venv --without-pip` in a temp folder
+coach/, and testkit/ to prove it stays out) with `pip wheel --no-deps`, so the checkout is
+neither read at run time nor littered with build/ and egg-info. It goes into a fresh `python -m venv --without-pip` in a temp folder
 with `pip --python VENV install --no-deps --no-index`: that venv's site-packages holds our
 wheel and nothing else. Its dependencies (OpenCV, LiteRT, NumPy, matplotlib: ~300 MB) are not
 downloaded again: one `deps.pth` line appends the test interpreter's site-packages to the
@@ -52,7 +52,10 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     source.mkdir()
     shutil.copy(REPO / "pyproject.toml", source)
     shutil.copy(REPO / "README.md", source)
-    shutil.copytree(REPO / "coach", source / "coach", ignore=shutil.ignore_patterns("__pycache__"))
+    for package in ("coach", "testkit"):  # testkit/ beside it, as in the checkout: it must stay out
+        shutil.copytree(
+            REPO / package, source / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
     built = _run(
         [
             sys.executable,
@@ -118,7 +121,10 @@ def test_the_wheel_holds_every_module_and_the_data_read_at_run_time(wheel):
     assert "coach/data/movements.toml" in names  # read with importlib.resources
     modules = {p.relative_to(REPO).as_posix() for p in (REPO / "coach").rglob("*.py")}
     assert modules <= names, sorted(modules - names)
-    assert not [n for n in names if n.startswith(("tests/", "models/", "sample_videos/"))]
+    assert not [
+        n for n in names if n.startswith(("tests/", "testkit/", "models/", "sample_videos/"))
+    ]
+    assert not [n for n in names if n.endswith(("/synthetic.py", "/evaluation.py"))]
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     assert "coach = coach.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
@@ -202,7 +208,7 @@ def test_a_models_folder_in_site_packages_is_not_taken_for_a_checkout(venv, priv
             [
                 str(venv / "bin" / "python"),
                 "-c",
-                "from coach.model_store import default_models_dir; print(default_models_dir())",
+                "from coach.pose.model_store import default_models_dir; print(default_models_dir())",
             ],
             tmp_path,
             _outside_env(private_home),

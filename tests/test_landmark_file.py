@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from coach.errors import LandmarkFileError
-from coach.landmark_file import LandmarkReader, LandmarkWriter
+from coach.pose.landmark_file import LandmarkReader, LandmarkWriter
 from coach.records import Tracking
 from tests.conftest import make_pose, sample_of
 

@@ -1,4 +1,4 @@
-"""Tests for coach.model_store: .task bundling, validation and reuse, and the built model."""
+"""Tests for coach.pose.model_store: .task bundling, validation and reuse, and the built model."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from typing import Any
 import matplotlib
 import pytest
 
-from coach import model_store
 from coach.errors import ModelError
-from coach.model_store import (
+from coach.pose import model_store
+from coach.pose.model_store import (
     DEFAULT_MODEL_NAME,
     build_task_file,
     default_models_dir,
@@ -312,7 +312,7 @@ def test_built_model_finds_grace_hoppers_pose(built_models_dir: Path) -> None:
     import cv2
 
     from coach.config import Config
-    from coach.pose import PoseEstimator
+    from coach.pose.estimator import PoseEstimator
     from coach.records import Frame
 
     image = cv2.imread(str(GRACE_HOPPER_JPG))

@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coach.model_store import TASK_DETECTOR_NAME, TASK_LANDMARKS_NAME
-from coach.pose_graph import (
+from coach.pose.graph import (
     ANCHOR_COUNT,
     Detection,
     Region,
@@ -24,6 +23,7 @@ from coach.pose_graph import (
     unletterbox,
     weighted_nms,
 )
+from coach.pose.model_store import TASK_DETECTOR_NAME, TASK_LANDMARKS_NAME
 from tests.conftest import REPO, sample_clip
 
 COACH = [sys.executable, "-m", "coach"]

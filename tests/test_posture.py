@@ -11,7 +11,7 @@ import pytest
 from coach.config import SlouchConfig
 from coach.features.posture import PostureCues, measure_cues, median_cues, posture_metrics
 from coach.features.view import classify_view, shoulder_yaw_deg
-from coach.synthetic import BodyPose, Camera, synthetic_pose
+from testkit.synthetic import BodyPose, Camera, synthetic_pose
 
 VIEWS = {"front": 0.0, "oblique": 45.0, "side": 90.0}
 

@@ -25,7 +25,7 @@ from coach.features.rep_signals import (
     view_context,
 )
 from coach.records import Landmark, Pose
-from coach.synthetic import BodyPose, Camera, synthetic_pose
+from testkit.synthetic import BodyPose, Camera, synthetic_pose
 from tests.conftest import MODEL, sample_clip
 
 REPO = Path(__file__).resolve().parent.parent

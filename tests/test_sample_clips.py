@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 from coach.config import Config, LoopConfig, NudgeConfig, PromptConfig
-from coach.evaluation import inside, load_truth, slouch_agreement
 from coach.features.geometry import roll_deg
 from coach.offline import OfflineRun, analyze_file
-from coach.pose import PoseEstimator
+from coach.pose.estimator import PoseEstimator
 from coach.records import Frame, Landmark, Tracking
+from testkit.evaluation import inside, load_truth, slouch_agreement
 from tests.conftest import MODEL, sample_clip
 
 pytestmark = pytest.mark.slow

@@ -12,11 +12,11 @@ from coach.actions.controls import Command, Controls, pausable
 from coach.analyzer import Analyzer, Snapshot
 from coach.config import Config
 from coach.decisions.prompts import within_working_hours
-from coach.evaluation import DaySegment, activity_timeline, simulate_day
 from coach.features.user import UserSelector
 from coach.movements import load_library
 from coach.records import Landmark, Pose, PoseSample
-from coach.synthetic import (
+from testkit.evaluation import DaySegment, activity_timeline, simulate_day
+from testkit.synthetic import (
     BodyPose,
     Camera,
     jitter_landmarks,

@@ -11,7 +11,7 @@ import pytest
 
 from coach.config import Config, SourceConfig
 from coach.errors import StreamUnreachable
-from coach.pose import PoseEstimator
+from coach.pose.estimator import PoseEstimator
 from coach.source import LiveSource, SourceSpec
 from tests.mjpeg_camera import SteadyCamera
 

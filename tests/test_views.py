@@ -16,7 +16,7 @@ from coach.config import Config, SlouchConfig
 from coach.events import Nudge
 from coach.movements import load_library
 from coach.records import Frame, PoseSample, Tracking
-from coach.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
+from testkit.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
 
 
 def snapshot_after(bodies: list[BodyPose], fps: float = 5.0) -> Snapshot:

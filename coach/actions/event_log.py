@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from coach.events import Event, Nudge, PromptResolved, SetCompleted
-from coach.outputs import json_safe
 from coach.private_files import open_private
+from coach.safe.outputs import json_safe
 
 if TYPE_CHECKING:
     from coach.analyzer import Snapshot

@@ -118,7 +118,7 @@ class Tray:
         from dbus_fast.aio import MessageBus
 
         from coach.actions.tray_sni import ITEM_PATH, MENU_PATH, DBusMenu, StatusNotifierItem
-        from coach.desktop_probe import WATCHER, WATCHER_PATH, call, find_watcher
+        from coach.desktop.probe import WATCHER, WATCHER_PATH, call, find_watcher
 
         bus = self._bus = await MessageBus(bus_type=BusType.SESSION).connect()
         watcher = await find_watcher(bus)

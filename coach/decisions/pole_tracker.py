@@ -1,15 +1,14 @@
-"""Provides the pole tracker: neutral, hysteresis and minimum durations on one movement's signal."""
+"""Provides the pole tracker: one movement's signal, its neutral and tracking gaps, fed to the zones."""
 
 from __future__ import annotations
 
-import itertools
 import math
 import statistics
 from collections import deque
-from dataclasses import dataclass
 
 import numpy as np
 
+from coach.decisions.pole_zones import ExcursionSample, PoleZones
 from coach.decisions.rep_config import RepConfig
 from coach.decisions.rep_table import Evidence, RepMovement, Visit
 from coach.features.posture import PostureCues, measure_cues
@@ -23,38 +22,24 @@ _RESEED_GAP_S = 0.25
 _UNJUDGED_S = 30.0
 # Samples the noise estimate looks at (about a second at 15 poses/s).
 _NOISE_WINDOW_FRAMES = 15
-# A signal this close (in time, at its speed) to a pole when tracking stops was entering it.
-_HEADING_S = 0.2
 
 
-@dataclass
-class _Sample:
-    t_s: float
-    value: float
-    """Signal minus the neutral in force at that time."""
+class PoleTracker(PoleZones):
+    """Baseline, hysteresis and minimum durations on one movement's signal: emits pole visits.
 
-
-class PoleTracker:
-    """Baseline, hysteresis and minimum durations on one movement's signal: emits pole visits."""
+    This side reads the pose (view, visibility, smoothing, gaps) and takes and follows the
+    neutral; the hysteresis on the excursion from it is `PoleZones`'.
+    """
 
     def __init__(self, spec: RepMovement, config: RepConfig) -> None:
-        self.spec = spec
-        self.config = config
-        self.gate = spec.gate(config)
+        super().__init__(spec, config)
         self.quiet = spec.quiet(config)
         self.neutral_limit = spec.neutral_limit(config)
         self.context: ViewContext | None = None
         self.locks = 0
         """How many times the view (and so the units) was taken afresh."""
-        self.baseline: float | None = None
         self.baseline_turn: float | None = None
         self.baseline_evidence: Evidence | None = None
-        self.visit: Visit | None = None
-        self.peaks: dict[int, deque[float]] = {
-            1: deque(maxlen=config.usual_window_reps),
-            -1: deque(maxlen=config.usual_window_reps),
-        }
-        self.samples: deque[_Sample] = deque()
         self._raw: deque[float] = deque(maxlen=max(1, config.smoothing_samples))
         self._recent: deque[tuple[float, float, Evidence]] = deque()  # (t_s, smoothed, evidence)
         # Before a plausible neutral is known: (t_s, smoothed, evidence, gap_s), judged once
@@ -70,37 +55,9 @@ class PoleTracker:
         self._smoothed: float | None = None
         self._waiting_since_s: float | None = None
         self._head_away = False
-        self.noise = 0.0
-        """Spread of the raw signal at rest (standard deviation, signal units)."""
         self._raw_recent: deque[float] = deque(maxlen=_NOISE_WINDOW_FRAMES)
-        self._armed: dict[int, bool] = {1: True, -1: True}
         self.quiet_cues: deque[tuple[float, PostureCues]] = deque()
         self.want_cues = False
-
-    # --- thresholds -------------------------------------------------------------------------
-
-    def usual(self, pole: int) -> float | None:
-        """The user's usual excursion toward a pole (median of recent peaks), if known."""
-        own = self.peaks[pole]
-        if own:
-            return float(statistics.median(own))
-        other = self.peaks[-pole]
-        return float(statistics.median(other)) if other else None
-
-    @property
-    def gate_now(self) -> float:
-        """The absolute gate, raised when the landmarks are noisier than usual."""
-        return max(self.gate, self.config.noise_gate_factor * self.noise)
-
-    def enter_level(self, pole: int) -> float:
-        usual = self.usual(pole)
-        gate = self.gate_now
-        return max(gate, self.config.enter_fraction * usual) if usual else gate
-
-    def exit_level(self, pole: int) -> float:
-        usual = self.usual(pole)
-        floor = self.config.exit_gate_fraction * self.gate_now
-        return max(floor, self.config.exit_fraction * usual) if usual else floor
 
     # --- input ------------------------------------------------------------------------------
 
@@ -170,7 +127,7 @@ class PoleTracker:
         """Judge one smoothed signal value against the neutral; returns the visits that ended."""
         assert self.baseline is not None and self.baseline_evidence is not None
         excursion = smoothed - self.baseline
-        self.samples.append(_Sample(t_s, excursion))
+        self.samples.append(ExcursionSample(t_s, excursion))
         while self.samples and self.samples[0].t_s < t_s - 60.0:
             self.samples.popleft()
         ended = self._zones(excursion, t_s, gap_s)
@@ -324,137 +281,10 @@ class PoleTracker:
         while self.quiet_cues and self.quiet_cues[0][0] < t_s - 2.0 * self.config.baseline_window_s:
             self.quiet_cues.popleft()
 
-    # --- hysteresis -------------------------------------------------------------------------
-
-    def _zones(self, excursion: float, t_s: float, gap_s: float) -> list[Visit]:
-        ended: list[Visit] = []
-        visit = self.visit
-        min_phase_s = self.config.min_phase_s
-        left_pole = 0
-        if visit is not None:
-            visit.hidden_s += gap_s
-            pole = visit.pole
-            # Time in the pole, counting half of any tracking gap (it may have left earlier).
-            dwell_s = t_s - visit.enter_s - 0.5 * visit.hidden_s
-            exit_level = self.exit_level(pole)
-            return_fraction = self.spec.return_fraction(self.config)
-            if return_fraction is not None:
-                exit_level = max(exit_level, return_fraction * abs(visit.peak))
-            if pole * excursion < exit_level:
-                if visit.confirmed or (visit.hidden_s > 0.0 and dwell_s >= min_phase_s):
-                    visit.confirmed = True
-                    visit.exit_s = t_s
-                    self._finish_visit(visit)
-                    ended.append(visit)
-                self.visit = visit = None
-                left_pole = pole
-                gap_s = 0.0  # the gap belonged to the visit that just ended
-            else:
-                if pole * excursion > pole * visit.peak:
-                    visit.peak, visit.peak_s = excursion, t_s
-                if not visit.confirmed and dwell_s >= min_phase_s:
-                    visit.confirmed = True
-                if visit.confirmed and dwell_s > self.config.max_phase_s:
-                    # Held far too long for a rep: this is where the user now rests.
-                    self.visit = None
-                    self._rebase(excursion)
-                    return ended
-        for pole in (1, -1):
-            # A pole left early (cat-cow leaves at a fraction of its peak) re-arms only
-            # once the signal is back inside the usual exit band.
-            if pole == left_pole:
-                self._armed[pole] = False
-            elif pole * excursion < self.exit_level(pole):
-                self._armed[pole] = True
-        if visit is None and gap_s >= min_phase_s:
-            hidden = self._hidden_peak(excursion, t_s, gap_s)
-            if hidden is not None and hidden.exit_s > 0.0:
-                self._finish_visit(hidden)
-                ended.append(hidden)
-                return ended
-            if hidden is not None:
-                self.visit = hidden
-                return ended
-        if visit is None:
-            for pole in (1, -1):
-                if not self._armed[pole]:
-                    continue
-                if pole * excursion > self.enter_level(pole):
-                    # Entered during a tracking gap: it may have happened any time in it.
-                    self.visit = Visit(
-                        pole=pole,
-                        enter_s=t_s - gap_s,
-                        peak=excursion,
-                        peak_s=t_s,
-                        hidden_s=gap_s,
-                    )
-                    self.visit.confirmed = 0.5 * gap_s >= min_phase_s
-                    break
-        return ended
-
-    def _hidden_peak(self, excursion: float, t_s: float, gap_s: float) -> Visit | None:
-        """A pole the signal was entering when tracking stopped, visited unseen.
-
-        Before the gap the signal was outside the neutral band and moving fast enough to pass
-        the enter level within a fifth of a second. If it is still out on that side after the
-        gap, the visit goes on; if it is back in the band, the visit ended unseen (exit_s set).
-        """
-        if len(self.samples) < 3:
-            return None
-        before, last = self.samples[-3], self.samples[-2]
-        dt_s = last.t_s - before.t_s
-        if dt_s <= 0.0:
-            return None
-        for pole in (1, -1):
-            speed = pole * (last.value - before.value) / dt_s
-            heading_in = pole * last.value + speed * _HEADING_S > self.enter_level(pole)
-            if not heading_in or pole * last.value <= self.exit_level(pole):
-                continue
-            visit = Visit(
-                pole=pole,
-                enter_s=t_s - gap_s,
-                peak=pole * max(self.usual(pole) or 0.0, self.enter_level(pole)),
-                peak_s=t_s - 0.5 * gap_s,
-                confirmed=True,
-                hidden_s=gap_s,
-            )
-            if pole * excursion > self.exit_level(pole):
-                return visit  # still out there: the visit goes on
-            if gap_s >= 2.0 * self.config.min_phase_s:
-                # Back already: there and back unseen (time enough for both).
-                visit.exit_s = visit.down_s = t_s
-                visit.up_s = visit.enter_s
-                return visit
-        return None
-
     def gap_within(self, start_s: float, end_s: float) -> tuple[float, float] | None:
         """The longest tracking gap that began between two times, if any."""
         inside = [g for g in self.gaps if start_s - 1e-9 <= g[0] <= end_s]
         return max(inside, key=lambda g: g[1] - g[0]) if inside else None
-
-    def _finish_visit(self, visit: Visit) -> None:
-        # Phase boundaries are where the signal crosses half the peak (midpoints of the moves).
-        half = 0.5 * abs(visit.peak)
-        pole = visit.pole
-        before = [s for s in self.samples if visit.enter_s - 30.0 <= s.t_s <= visit.peak_s]
-        visit.up_s = visit.enter_s
-        for a, b in reversed(list(itertools.pairwise(before))):
-            if pole * a.value < half <= pole * b.value:
-                visit.up_s = _interpolate(a, b, half, pole)
-                break
-        after = [s for s in self.samples if visit.peak_s <= s.t_s <= visit.exit_s]
-        visit.down_s = visit.exit_s
-        for a, b in itertools.pairwise(after):
-            if pole * a.value >= half > pole * b.value:
-                visit.down_s = _interpolate(a, b, half, pole)
-                break
-
-    def _rebase(self, shift: float) -> None:
-        """Move the neutral by `shift`, keeping stored excursions relative to it."""
-        assert self.baseline is not None
-        self.baseline += shift
-        for sample in self.samples:
-            sample.value -= shift
 
     def _follow_baseline(self, pose: Pose, context: ViewContext, t_s: float) -> None:
         """Take or follow the neutral while the user rests between reps (never mid-rep)."""
@@ -485,11 +315,3 @@ class PoleTracker:
                 n if math.isnan(v) else (v if math.isnan(n) else n + alpha * (v - n))
                 for v, n in zip(level_evidence, self.baseline_evidence, strict=True)
             )
-
-
-def _interpolate(a: _Sample, b: _Sample, level: float, pole: int) -> float:
-    va, vb = pole * a.value, pole * b.value
-    if vb == va:
-        return b.t_s
-    frac = (level - va) / (vb - va)
-    return a.t_s + min(1.0, max(0.0, frac)) * (b.t_s - a.t_s)

@@ -120,7 +120,7 @@ def simulate_day(
     from coach.analyzer import Analyzer
     from coach.config import Config, LoopConfig
     from coach.movements import load_library
-    from coach.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
+    from testkit.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
 
     start = dt.datetime.fromisoformat(f"{day}T{segments[0].start}")
     finish = dt.datetime.fromisoformat(f"{day}T{end}")

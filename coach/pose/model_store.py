@@ -63,7 +63,7 @@ def _no_log(_message: str) -> None:
 
 def default_models_dir() -> Path:
     """Return the repo's models/ dir in a source checkout, else the user data dir."""
-    checkout = Path(__file__).resolve().parent.parent
+    checkout = Path(__file__).resolve().parents[2]  # coach/pose/ -> the checkout
     checkout_dir = checkout / "models"
     # pyproject.toml marks a checkout: an installed coach sits in site-packages, where a
     # models/ folder would be another package's, not the place for ours.
@@ -181,6 +181,7 @@ def _build_stamp() -> str:
     A model whose comment differs (older recipe, other pins, or a file someone
     else put there) is rebuilt instead of silently reused.
     """
+    # The stamp keeps the module's old name: a new one would rebuild every user's model.
     return (
         f"coach.model_store recipe {BUILD_RECIPE_VERSION} from {SOURCE_PACKAGE}; "
         f"pose_detection.tflite sha256 {DETECTOR_SHA256}; "
@@ -298,7 +299,9 @@ def _read_pinned_tflites(wheel: Path) -> tuple[bytes, bytes]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Build (or reuse) the default pose model and print its path."""
-    parser = argparse.ArgumentParser(prog="python -m coach.model_store", description=main.__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m coach.pose.model_store", description=main.__doc__
+    )
     parser.add_argument("--models-dir", type=Path, default=None, help="where to keep the model")
     parser.add_argument("--wheel", type=Path, default=None, help="a local mediapipe 0.10.21 wheel")
     args = parser.parse_args(argv)

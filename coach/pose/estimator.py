@@ -2,7 +2,7 @@
 
 MediaPipe's own runtime (1.2.x) reports usage to Google whenever a model runs, and the
 coach promises to stay offline; so the same two .tflite models run here on LiteRT, which
-opens no socket, with the detector-to-landmarks tracking of `coach.pose_graph`.
+opens no socket, with the detector-to-landmarks tracking of `coach.pose.graph`.
 """
 
 from __future__ import annotations
@@ -23,8 +23,7 @@ from coach.closing import ClosesOnExit
 from coach.config import PoseConfig
 from coach.errors import ModelError
 from coach.features.user import UserSelector
-from coach.model_store import TASK_DETECTOR_NAME, TASK_LANDMARKS_NAME, validate_model
-from coach.pose_graph import (
+from coach.pose.graph import (
     ANCHOR_COUNT,
     DETECTOR_INPUT_PX,
     DETECTOR_MEAN,
@@ -43,6 +42,7 @@ from coach.pose_graph import (
     ssd_anchors,
     unletterbox,
 )
+from coach.pose.model_store import TASK_DETECTOR_NAME, TASK_LANDMARKS_NAME, validate_model
 from coach.records import UPPER_BODY, Frame, Pose, PoseSample, Tracking
 
 # While someone is tracked but fewer people than `max_people`, the detector looks for

@@ -22,7 +22,7 @@ import numpy as np
 
 from coach.config import Config, PoseConfig, SourceConfig
 from coach.errors import CoachError, ModelError, one_line
-from coach.model_store import DEFAULT_MODEL_NAME, default_models_dir
+from coach.pose.model_store import DEFAULT_MODEL_NAME, default_models_dir
 
 CAMERA_TIMEOUT_S: Final = 5.0
 """How long the camera or stream gets to deliver its first frame."""
@@ -97,7 +97,7 @@ def check_camera(
 
 def check_model(model: Path | None, pose: PoseConfig) -> CheckResult:
     """The pose model is there, loads on the runtime, has the right tensors and runs once."""
-    from coach.pose import PoseEstimator
+    from coach.pose.estimator import PoseEstimator
     from coach.records import Frame
 
     path = model.expanduser() if model is not None else default_models_dir() / DEFAULT_MODEL_NAME
@@ -159,7 +159,7 @@ def check_history(db: Path | None) -> CheckResult:
 
 def check_notifications(env: Mapping[str, str], platform: str = sys.platform) -> CheckResult:
     """Linux: a session bus, and a daemon owning org.freedesktop.Notifications on it."""
-    from coach import desktop_probe
+    from coach.desktop import probe
 
     if not platform.startswith("linux"):
         return CheckResult("notifications", Status.OK, "provided by the system")
@@ -172,8 +172,8 @@ def check_notifications(env: Mapping[str, str], platform: str = sys.platform) ->
             "run the coach inside your desktop session",
         )
     try:
-        server = desktop_probe.notification_server(address)
-    except desktop_probe.ProbeFailed as exc:
+        server = probe.notification_server(address)
+    except probe.ProbeFailed as exc:
         return CheckResult(
             "notifications",
             Status.WARN,
@@ -224,7 +224,7 @@ def check_sound() -> CheckResult:
 
 def check_tray(env: Mapping[str, str], platform: str = sys.platform) -> CheckResult:
     """Linux: a StatusNotifierWatcher on the session bus, or an XEmbed tray on the display."""
-    from coach import desktop_probe
+    from coach.desktop import probe
 
     if not platform.startswith("linux"):
         return CheckResult("tray", Status.OK, "provided by the system")
@@ -233,8 +233,8 @@ def check_tray(env: Mapping[str, str], platform: str = sys.platform) -> CheckRes
     address = env.get("DBUS_SESSION_BUS_ADDRESS")
     sni = "StatusNotifierWatcher"
     try:
-        watcher = desktop_probe.status_notifier_watcher(address) if address else None
-    except desktop_probe.ProbeFailed as exc:
+        watcher = probe.status_notifier_watcher(address) if address else None
+    except probe.ProbeFailed as exc:
         missing.append(f"{sni} (session bus: {exc})")
     else:
         if watcher is not None and watcher.host_registered:
@@ -245,11 +245,11 @@ def check_tray(env: Mapping[str, str], platform: str = sys.platform) -> CheckRes
             missing.append(f"a {sni} on the session bus" if address else "a session bus")
     display = env.get("DISPLAY")
     try:
-        if display and desktop_probe.xembed_tray(display):
+        if display and probe.xembed_tray(display):
             found.append(f"an XEmbed tray on {display}")
         else:
             missing.append(f"an XEmbed tray on {display}" if display else "an X display")
-    except desktop_probe.ProbeFailed as exc:
+    except probe.ProbeFailed as exc:
         missing.append(f"an XEmbed tray ({exc})")
     if found:
         return CheckResult("tray", Status.OK, " and ".join(found))

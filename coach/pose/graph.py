@@ -4,7 +4,7 @@ The two-model pose graph (a person detector, then a landmark model on a rotated 
 follows the person from frame to frame) re-implemented from MediaPipe's published graph
 settings (`pose_detector_graph.cc`, `pose_landmarks_detector_graph.cc`), so the coach can run
 the same .tflite models on a plain TFLite runtime. Pixel work (crops) and inference stay in
-`coach.pose`; everything here is arithmetic on arrays and is tested without a model.
+`coach.pose.estimator`; everything here is arithmetic on arrays and is tested without a model.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Final
 
 from coach.errors import ConfigError
-from coach.outputs import AtomicFile
+from coach.safe.outputs import AtomicFile
 
 START_VERB: Final = "start"
 """The no-terminal mode a login starts (`coach start` = `coach run --tray`)."""

@@ -31,9 +31,9 @@ import numpy as np
 
 from coach.closing import ClosesOnExit
 from coach.errors import LandmarkFileError
-from coach.outputs import AtomicFile, dumps
 from coach.records import LANDMARK_COUNT, Pose, PoseSample, Tracking
-from coach.redact import redact
+from coach.safe.outputs import AtomicFile, dumps
+from coach.safe.redact import redact
 
 FORMAT = "coach-landmarks"
 VERSION = 1

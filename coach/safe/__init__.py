@@ -1,0 +1,1 @@
+"""Provides the safeguards every stage shares: outputs written whole, credentials redacted."""

@@ -1,0 +1,1 @@
+"""Test and benchmark scaffolding kept out of the installed package: synthetic bodies, scoring."""
