@@ -25,12 +25,20 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from coach.decisions.reps import RepConfig, RepCounter
+from coach.config import RepConfig
+from coach.decisions.rep_table import COUNTABLE as MOVEMENTS
+from coach.decisions.reps import RepCounter
 from coach.decisions.set_recognition import SetRecognizer
-from coach.events import SetCompleted
-from coach.features.rep_signals import CAT_COW, LATERAL_FLEXION, MOVEMENTS
 from coach.features.smoothing import LandmarkSmoother
-from coach.records import LANDMARK_COUNT, Landmark, Pose, PoseSample, Tracking
+from coach.records import (
+    LANDMARK_COUNT,
+    CountableMovement,
+    Landmark,
+    Pose,
+    PoseSample,
+    SetCompleted,
+    Tracking,
+)
 from coach.synthetic import (
     HEAD_LANDMARKS,
     BodyPose,
@@ -40,6 +48,7 @@ from coach.synthetic import (
     synthetic_pose,
 )
 
+CAT_COW, LATERAL_FLEXION = CountableMovement.CAT_COW, CountableMovement.LATERAL_FLEXION
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "sample_videos"
 MODEL = REPO / "models" / "pose_landmarker_full.task"

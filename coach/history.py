@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from coach.records import Activity, Reason
 from coach.session_log import OUTCOMES, STATES
 
-POSTURE_REASONS = ("forward_head", "thoracic_rounding")
+POSTURE_REASONS = (Reason.FORWARD_HEAD, Reason.THORACIC_ROUNDING)
 """Prompt reasons that are posture nudges (their correction time is reported)."""
 OPEN_OUTCOME = "open"
 """How a prompt without a recorded outcome is counted."""
@@ -352,7 +353,7 @@ def _add_samples(
         for state_name, seconds in zip(STATES, (up_s, sl_s, aw_s, un_s), strict=True):
             b.state_s[state_name] += seconds
         _append_run(b.posture, local_hour(t), window_s / 3600, state)
-        if activity != "still":
+        if activity != Activity.STILL:
             stretch = None
             continue
         continues = (

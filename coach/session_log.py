@@ -27,11 +27,12 @@ from typing import Any, Final
 from coach.closing import ClosesOnExit
 from coach.errors import CoachError
 from coach.private_files import PRIVATE_FILE_MODE, create_private_file, private_dir
+from coach.records import Activity, Outcome, PostureState
 
 DB_FILENAME: Final = "coach.sqlite3"
-STATES: Final = ("upright", "slouched", "away", "unknown")
-OUTCOMES: Final = ("done", "snoozed", "skipped", "ignored")
-ACTIVITIES: Final = ("still", "moving", "away")
+STATES: Final = tuple(PostureState)
+OUTCOMES: Final = tuple(Outcome)
+ACTIVITIES: Final = tuple(Activity)
 SET_SOURCES: Final = ("camera", "manual")
 TABLES: Final = ("sessions", "posture_samples", "prompts", "sets", "reps", "fatigue", "notes")
 """Every table, parents before children (the order export and delete walk them)."""

@@ -21,9 +21,9 @@ from rich.console import Console
 from coach.actions.report import print_report, render_charts, write_report
 from coach.actions.session_recorder import SessionRecorder
 from coach.errors import CoachError, ConfigError
-from coach.events import Event, Nudge, PromptResolved
 from coach.history import load_history
 from coach.history_cli import add_history_commands
+from coach.records import Event, Nudge, PromptResolved
 from coach.session_log import TABLES, SessionLog, SetRecord, open_database
 from tests.kill_writer import fake_set, fake_snapshot
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from coach.actions.session_recorder import SessionRecorder
-from coach.events import Nudge, PromptResolved
+from coach.records import Nudge, PromptResolved
 from coach.session_log import (
     MIGRATIONS,
     SCHEMA_VERSION,

@@ -9,10 +9,11 @@ from coach.config import NudgeConfig, PromptConfig, SlouchConfig, StationaryConf
 from coach.decisions.hysteresis import DebouncedSwitch
 from coach.decisions.nudge import PostureNudger
 from coach.decisions.prompts import PromptPolicy
-from coach.decisions.slouch import PostureState, Reason, SlouchDetector
-from coach.decisions.stationary import Activity, ActivityStatus
+from coach.decisions.slouch import SlouchDetector
+from coach.decisions.stationary import ActivityStatus
 from coach.features.posture import PostureMetrics
 from coach.movements import load_library
+from coach.records import Activity, PostureState, Reason
 
 FPS = 5.0
 

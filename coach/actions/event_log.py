@@ -27,9 +27,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from coach.events import Event, Nudge, PromptResolved, SetCompleted
 from coach.outputs import json_safe
 from coach.private_files import open_private
+from coach.records import Event, Nudge, PromptResolved, SetCompleted
 
 if TYPE_CHECKING:
     from coach.analyzer import Snapshot

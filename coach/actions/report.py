@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from coach.history import DaySummary, History, WeekSummary
 from coach.private_files import open_private, open_private_binary, private_dir
+from coach.records import Outcome, PostureState
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -149,16 +150,16 @@ def daily_data(history: History, *, compact: bool = False) -> TableData:
             )
             continue
         outcomes = d.prompts_by_outcome
-        done = outcomes.get("done", 0)
+        done = outcomes.get(Outcome.DONE, 0)
         prompt_cells = (
             (Cell(f"{done}/{d.prompts}") if d.prompts else Cell("0", "dim"),)
             if compact
             else (
                 _count(d.prompts),
                 _count(done),
-                _count(outcomes.get("snoozed", 0)),
-                _count(outcomes.get("skipped", 0)),
-                _count(outcomes.get("ignored", 0)),
+                _count(outcomes.get(Outcome.SNOOZED, 0)),
+                _count(outcomes.get(Outcome.SKIPPED, 0)),
+                _count(outcomes.get(Outcome.IGNORED, 0)),
             )
         )
         rows.append(
@@ -632,10 +633,10 @@ def _html_table(data: TableData) -> str:
 def _cards(history: History) -> str:
     days = [d for d in history.days if d.has_data]
     sitting_s = sum(d.sitting_s for d in days)
-    upright_s = sum(d.state_s.get("upright", 0.0) for d in days)
+    upright_s = sum(d.state_s.get(PostureState.UPRIGHT, 0.0) for d in days)
     watched = [d for d in days if d.recorded_s > 0]
     prompts = sum(d.prompts for d in days)
-    done = sum(d.prompts_by_outcome.get("done", 0) for d in days)
+    done = sum(d.prompts_by_outcome.get(Outcome.DONE, 0) for d in days)
     reps = sum(d.reps for d in days)
     longest_s = max((d.longest_still_s for d in days), default=0.0)
     cards = (

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from coach.config import NudgeConfig
-from coach.decisions.slouch import PostureState, SlouchStatus
+from coach.decisions.slouch import SlouchStatus
 from coach.movements import Movement
+from coach.records import PostureState, Reason
 
 _WHAT_WAS_SEEN = {
-    "forward_head": "Your head has drifted forward of your shoulders",
-    "thoracic_rounding": "Your upper back is rounding and your shoulders are rolling forward",
+    Reason.FORWARD_HEAD: "Your head has drifted forward of your shoulders",
+    Reason.THORACIC_ROUNDING: "Your upper back is rounding and your shoulders are rolling forward",
 }
 
 
-def nudge_text(reason: str, held_s: float, movement: Movement) -> tuple[str, str]:
+def nudge_text(reason: Reason, held_s: float, movement: Movement) -> tuple[str, str]:
     """Title and message of a posture nudge."""
     minutes = max(1, round(held_s / 60.0))
     seen = _WHAT_WAS_SEEN.get(reason, "Your posture has changed")

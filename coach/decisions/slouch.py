@@ -3,27 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 
 from coach.config import SlouchConfig
 from coach.decisions.hysteresis import DebouncedSwitch
 from coach.features.posture import PostureMetrics
-
-
-class PostureState(Enum):
-    """The decided posture state (after hysteresis, before any nudge hold time)."""
-
-    UPRIGHT = "upright"
-    SLOUCHED = "slouched"
-    AWAY = "away"
-    UNKNOWN = "unknown"
-
-
-class Reason(Enum):
-    """Which problem a slouch is."""
-
-    FORWARD_HEAD = "forward_head"
-    THORACIC_ROUNDING = "thoracic_rounding"
+from coach.records import PostureState, Reason
 
 
 @dataclass(frozen=True)
@@ -34,7 +18,7 @@ class SlouchStatus:
     since_s: float
     """When the current state began (stream time)."""
     reason: Reason | None
-    """While slouched: the worse of the two problems, relative to its threshold."""
+    """While slouched: the worse of the two posture problems, relative to its threshold."""
 
 
 class SlouchDetector:
