@@ -129,7 +129,7 @@ class Analyzer:
         if neutral is not None:
             self._start_from(neutral)
         self._cue_median = CueSmoother(config.slouch.median_window_s)
-        self._detector = SlouchDetector(config.slouch)
+        self._detector = SlouchDetector(config.slouch, config.stationary.away_after_s)
         self._identity = UserIdentity(
             config.stationary.user_scale_tolerance, config.stationary.user_shift_widths
         )

@@ -358,7 +358,7 @@ def _demo_timings(config: Config) -> Config:
     """Shorter holds and intervals, so a two-minute sample clip shows nudges and prompts."""
     return dataclasses.replace(
         config,
-        nudge=dataclasses.replace(config.nudge, hold_s=10.0, cooldown_s=60.0),
+        nudge=dataclasses.replace(config.nudge, hold_s=10.0),
         prompts=dataclasses.replace(config.prompts, cooldown_s=60.0, working_hours=""),
         stationary=dataclasses.replace(config.stationary, still_minutes=1.0),
     )

@@ -48,6 +48,12 @@ def from_mapping(cls: type[T], data: dict[str, Any], where: str) -> T:
     hints = typing.get_type_hints(cls)
     fields = dataclasses.fields(cls)  # type: ignore[arg-type]
     known = {f.name for f in fields}
+    for name in data:
+        moved = _MOVED.get((cls.__name__, name))
+        if moved is not None:
+            raise ConfigError(
+                f"{where}: {name!r} has moved: set {moved} instead (one setting for both)"
+            )
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(
@@ -64,6 +70,12 @@ def from_mapping(cls: type[T], data: dict[str, Any], where: str) -> T:
     _check_section(cls.__name__, merged, where)
     return cls(**values)
 
+
+# Settings that once lived in two sections and now live in one: an old file is told where.
+_MOVED = {
+    ("NudgeConfig", "cooldown_s"): "[prompts] cooldown_s",
+    ("SlouchConfig", "away_after_s"): "[stationary] away_after_s",
+}
 
 # Every number must be finite and not negative. Beyond that, by setting name:
 # rates, sizes, windows and time constants must be above 0 (0 would stall or divide by zero);

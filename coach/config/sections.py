@@ -156,8 +156,6 @@ class SlouchConfig:
     glance_s: float = 3.0
     """...so while the head is nodded the slouch must last this long before the state turns
     slouched (a glance is over by then; a head kept down is a slouch however it is pitched)."""
-    away_after_s: float = 3.0
-    """Seconds with nobody in view before the state is "away" (brief misses are held)."""
     unknown_after_s: float = 3.0
     """Seconds of untrusted landmarks before the state is "unknown"."""
 
@@ -180,8 +178,6 @@ class NudgeConfig:
 
     hold_s: float = 45.0
     """Continuous slouched time before a nudge."""
-    cooldown_s: float = 300.0
-    """Minimum time between two posture nudges."""
     desktop: bool = True
     """Send a desktop notification (skipped quietly where there is no notification service)."""
     chime: bool = False
@@ -209,7 +205,8 @@ class StationaryConfig:
     still_after_s: float = 1.5
     """Calm must last this long before the state turns "still" again."""
     away_after_s: float = 3.0
-    """Seconds without the user before "away" (a missed detection or brief occlusion is held)."""
+    """Seconds without the user before "away", for the activity and the posture state alike (a
+    missed detection or brief occlusion is held)."""
     away_break_s: float = 60.0
     """Time away that counts as a break and resets the sitting timer."""
     moving_break_s: float = 10.0
@@ -229,7 +226,7 @@ class PromptConfig:
     """The movement coach's prompt policy."""
 
     cooldown_s: float = 300.0
-    """Minimum time between any two prompts."""
+    """Minimum time between any two prompts, posture nudges included."""
     respond_s: float = 300.0
     """A prompt nobody answers (done, snoozed, skipped) within this long counts as ignored."""
     snooze_s: float = 900.0

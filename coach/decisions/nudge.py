@@ -28,8 +28,10 @@ def nudge_text(reason: Reason, held_s: float, movement: Movement) -> tuple[str, 
 class PostureNudger:
     """Times posture nudges: due once a slouch has lasted `hold_s`, not again within `cooldown_s`."""
 
-    def __init__(self, config: NudgeConfig) -> None:
+    def __init__(self, config: NudgeConfig, cooldown_s: float) -> None:
+        """`cooldown_s` is the prompts' ([prompts] cooldown_s): a posture nudge is a prompt."""
         self.config = config
+        self.cooldown_s = cooldown_s
         self._last_nudge_s: float | None = None
 
     def next_in_s(self, status: SlouchStatus, t_s: float) -> float | None:
@@ -38,7 +40,7 @@ class PostureNudger:
             return None
         due_s = status.since_s + self.config.hold_s
         if self._last_nudge_s is not None:
-            due_s = max(due_s, self._last_nudge_s + self.config.cooldown_s)
+            due_s = max(due_s, self._last_nudge_s + self.cooldown_s)
         return max(0.0, due_s - t_s)
 
     def due(self, status: SlouchStatus, t_s: float) -> bool:

@@ -144,7 +144,7 @@ class PromptPolicy:
         self.config = prompts
         self.stationary = stationary
         self.chooser = MovementChooser(library)
-        self._posture = PostureNudger(nudge)
+        self._posture = PostureNudger(nudge, prompts.cooldown_s)
         self._clock = clock
         # Parsed once: the working hours are asked about on every live frame.
         self._hours = working_hours(prompts.working_hours)

@@ -24,8 +24,11 @@ class SlouchStatus:
 class SlouchDetector:
     """Separate enter/exit thresholds plus minimum durations: a glance or a cough never flips it."""
 
-    def __init__(self, config: SlouchConfig) -> None:
+    def __init__(self, config: SlouchConfig, away_after_s: float) -> None:
+        """`away_after_s` is the stationary tracker's ([stationary] away_after_s), so the posture
+        state and the activity turn "away" together."""
         self.config = config
+        self.away_after_s = away_after_s
         self._slouched = DebouncedSwitch(config.enter_after_s, config.exit_after_s)
         self._state = PostureState.UNKNOWN
         self._since_s = 0.0
@@ -79,7 +82,7 @@ class SlouchDetector:
             self._reason = self._worse(metrics) if slouched else None
             self._set(PostureState.SLOUCHED if slouched else PostureState.UPRIGHT, t_s)
         elif not person_seen and (
-            self._last_seen_s is None or t_s - self._last_seen_s >= c.away_after_s
+            self._last_seen_s is None or t_s - self._last_seen_s >= self.away_after_s
         ):
             self._slouched.reset(False, t_s)
             self._reason = None
