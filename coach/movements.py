@@ -15,6 +15,7 @@ import platformdirs
 
 from coach.decisions.rep_table import COUNTABLE, is_countable
 from coach.errors import ConfigError
+from coach.records import Reason
 
 REGIONS: tuple[str, ...] = (
     "neck",
@@ -31,8 +32,8 @@ REGIONS: tuple[str, ...] = (
 """Body regions a movement can belong to."""
 
 PROBLEMS: tuple[str, ...] = (
-    "forward_head",
-    "thoracic_rounding",
+    Reason.FORWARD_HEAD,
+    Reason.THORACIC_ROUNDING,
     "stationary_lower_body",
     "stationary_upper_body",
     "wrists_hands",
