@@ -105,7 +105,7 @@ class Activity(StrEnum):
 
 
 class Reason(StrEnum):
-    """Why a prompt fires: a posture problem (which a slouch is) or sitting still."""
+    """Why a prompt fires: a posture problem (a slouch's reason) or sitting still."""
 
     FORWARD_HEAD = "forward_head"
     THORACIC_ROUNDING = "thoracic_rounding"
