@@ -27,10 +27,9 @@ if __package__ in (None, ""):
 
 from coach.analyzer import Analyzer, Snapshot
 from coach.config import Config
-from coach.events import SetCompleted
 from coach.movements import load_library
 from coach.pipeline import LoopStats, RateGate, run
-from coach.records import Frame, Look, PoseSample
+from coach.records import Frame, Look, PoseSample, SetCompleted
 from testkit.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
 
 CAMERA_FPS = 30.0

@@ -24,7 +24,7 @@ MARGIN_S = 3.0
 # Short hold so nudges fire inside the clip's ~25 s episodes.
 EVAL_CONFIG = dataclasses.replace(
     Config(),
-    nudge=NudgeConfig(hold_s=10.0, cooldown_s=60.0),
+    nudge=NudgeConfig(hold_s=10.0),
     prompts=PromptConfig(cooldown_s=60.0),
 )
 

@@ -29,12 +29,20 @@ from rich.table import Table
 if __package__ in (None, ""):  # run as a script: the repo root holds testkit/
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from coach.decisions.reps import RepConfig, RepCounter
+from coach.config import RepConfig
+from coach.decisions.rep_table import COUNTABLE as MOVEMENTS
+from coach.decisions.reps import RepCounter
 from coach.decisions.set_recognition import SetRecognizer
-from coach.events import SetCompleted
-from coach.features.rep_signals import CAT_COW, LATERAL_FLEXION, MOVEMENTS
 from coach.features.smoothing import LandmarkSmoother
-from coach.records import LANDMARK_COUNT, Landmark, Pose, PoseSample, Tracking
+from coach.records import (
+    LANDMARK_COUNT,
+    CountableMovement,
+    Landmark,
+    Pose,
+    PoseSample,
+    SetCompleted,
+    Tracking,
+)
 from testkit.synthetic import (
     HEAD_LANDMARKS,
     BodyPose,
@@ -44,6 +52,7 @@ from testkit.synthetic import (
     synthetic_pose,
 )
 
+CAT_COW, LATERAL_FLEXION = CountableMovement.CAT_COW, CountableMovement.LATERAL_FLEXION
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "sample_videos"
 MODEL = REPO / "models" / "pose_landmarker_full.task"

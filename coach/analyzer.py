@@ -13,9 +13,8 @@ from coach.decisions.exercise import ExerciseTracker, ExerciseUpdate
 from coach.decisions.prompts import Clock, PlannedPrompt, PromptPolicy
 from coach.decisions.reps import CounterStatus
 from coach.decisions.setup import SetupWatcher
-from coach.decisions.slouch import PostureState, SlouchDetector, SlouchStatus
-from coach.decisions.stationary import Activity, ActivityStatus, StationaryTracker
-from coach.events import Event, Nudge, RepDetail, SetCompleted
+from coach.decisions.slouch import SlouchDetector, SlouchStatus
+from coach.decisions.stationary import ActivityStatus, StationaryTracker
 from coach.features.motion import MotionMeter
 from coach.features.posture import (
     CueSmoother,
@@ -28,7 +27,16 @@ from coach.features.smoothing import LandmarkSmoother
 from coach.features.user import UserIdentity
 from coach.features.view import ViewDetector
 from coach.movements import MovementLibrary
-from coach.records import PoseSample, Tracking
+from coach.records import (
+    Activity,
+    Event,
+    Nudge,
+    PoseSample,
+    PostureState,
+    RepDetail,
+    SetCompleted,
+    Tracking,
+)
 
 COMMANDS = ("snooze", "skip", "done", "pause", "resume")
 # A guided set (`coach count`, or one started from the tray) ends after this long without a rep.
@@ -121,7 +129,7 @@ class Analyzer:
         if neutral is not None:
             self._start_from(neutral)
         self._cue_median = CueSmoother(config.slouch.median_window_s)
-        self._detector = SlouchDetector(config.slouch)
+        self._detector = SlouchDetector(config.slouch, config.stationary.away_after_s)
         self._identity = UserIdentity(
             config.stationary.user_scale_tolerance, config.stationary.user_shift_widths
         )

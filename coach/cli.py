@@ -19,11 +19,11 @@ from coach import __version__
 from coach.actions.controls import Controls, TerminalKeys
 from coach.analyzer import Analyzer, Snapshot
 from coach.config import Config, load_config
+from coach.decisions.rep_table import COUNTABLE
 from coach.errors import CalibrationError, CameraUnavailable, CoachError, ConfigError, HistoryError
-from coach.events import SetCompleted
 from coach.history.commands import add_history_commands, rating
 from coach.pipeline import LoopStats, Sink
-from coach.records import Frame
+from coach.records import CountableMovement, Frame, SetCompleted
 from coach.safe.outputs import check_output, dumps
 from coach.session import History, Session, print_error, profiles_dir, resolve_model
 from coach.stopping import StopRequested, stop_on_signals
@@ -173,9 +173,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="a guided set of seated cat-cow or lateral flexion: counts reps and coaches form",
     )
     _source_argument(count, landmarks=True)
-    count.add_argument(
-        "--movement", required=True, choices=("cat-cow", "lateral-flexion"), help="what to count"
-    )
+    count.add_argument("--movement", required=True, choices=COUNTABLE, help="what to count")
     count.add_argument(
         "--reps", type=int, default=None, help="target reps (per side for lateral flexion)"
     )
@@ -360,7 +358,7 @@ def _demo_timings(config: Config) -> Config:
     """Shorter holds and intervals, so a two-minute sample clip shows nudges and prompts."""
     return dataclasses.replace(
         config,
-        nudge=dataclasses.replace(config.nudge, hold_s=10.0, cooldown_s=60.0),
+        nudge=dataclasses.replace(config.nudge, hold_s=10.0),
         prompts=dataclasses.replace(config.prompts, cooldown_s=60.0, working_hours=""),
         stationary=dataclasses.replace(config.stationary, still_minutes=1.0),
     )
@@ -567,7 +565,7 @@ def _log_guided_set(
 def set_json(movement: str, done: SetCompleted | None) -> dict[str, object]:
     """The published `coach count --json` object."""
     result: dict[str, object] = {"movement": movement, "reps": done.reps if done else 0}
-    if movement == "lateral-flexion":
+    if movement == CountableMovement.LATERAL_FLEXION:
         sides = (done.per_side if done else None) or {}
         result["per_side"] = {
             "left": int(sides.get("left", 0)),

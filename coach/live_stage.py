@@ -7,11 +7,11 @@ from collections.abc import Callable
 from coach.actions.controls import Command
 from coach.analyzer import COMMANDS, Analyzer, Snapshot
 from coach.decisions.analysis_rate import LookPlan
-from coach.records import PoseSample
+from coach.records import CountableMovement, PoseSample
 
 GUIDED_SETS = {
-    Command.START_CAT_COW: "cat-cow",
-    Command.START_LATERAL_FLEXION: "lateral-flexion",
+    Command.START_CAT_COW: CountableMovement.CAT_COW,
+    Command.START_LATERAL_FLEXION: CountableMovement.LATERAL_FLEXION,
 }
 
 

@@ -13,7 +13,9 @@ from typing import Any
 
 import platformdirs
 
+from coach.decisions.rep_table import COUNTABLE, is_countable
 from coach.errors import ConfigError
+from coach.records import Reason
 
 REGIONS: tuple[str, ...] = (
     "neck",
@@ -30,8 +32,8 @@ REGIONS: tuple[str, ...] = (
 """Body regions a movement can belong to."""
 
 PROBLEMS: tuple[str, ...] = (
-    "forward_head",
-    "thoracic_rounding",
+    Reason.FORWARD_HEAD,
+    Reason.THORACIC_ROUNDING,
     "stationary_lower_body",
     "stationary_upper_body",
     "wrists_hands",
@@ -67,7 +69,7 @@ class Movement:
     answers: tuple[str, ...]
     """Problems (from PROBLEMS) it helps with."""
     countable: bool
-    """The camera can count its reps."""
+    """The camera can count its reps: only a movement in the rep table (the loader checks)."""
     leg_focused: bool
     """It gets the legs moving."""
     mistakes: tuple[str, ...]
@@ -165,6 +167,7 @@ def load_library(user_file: Path | None = None) -> MovementLibrary:
     for entry in _read_entries(text, where):
         _require_complete(entry, where, ())
         merged[entry["id"]] = entry
+    origin = dict.fromkeys(merged, where)
     if user_file is not None and user_file.exists():
         user_where = str(user_file)
         try:
@@ -178,6 +181,15 @@ def load_library(user_file: Path | None = None) -> MovementLibrary:
             else:
                 _require_complete(entry, user_where, packaged)
                 merged[entry["id"]] = entry
+            if "countable" in entry:
+                origin[entry["id"]] = user_where
+    for movement_id, entry in merged.items():
+        if entry["countable"] and not is_countable(movement_id):
+            # A prompt would wait for a counted set that never starts.
+            raise ConfigError(
+                f"{origin[movement_id]}: {movement_id} is marked countable but coach cannot "
+                f"count it; countable: {', '.join(COUNTABLE)}"
+            )
     return MovementLibrary(tuple(_build(e) for e in merged.values() if e.get("enabled", True)))
 
 

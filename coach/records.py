@@ -1,9 +1,9 @@
-"""Provides the frozen records that cross stage boundaries: frames and poses."""
+"""Provides the records that cross stage boundaries: frames, poses, the vocabulary and the events."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from enum import Enum, IntEnum
+from enum import Enum, IntEnum, StrEnum
 
 import numpy as np
 import numpy.typing as npt
@@ -81,6 +81,55 @@ SKELETON_EDGES: tuple[tuple[Landmark, Landmark], ...] = (
     (Landmark.LEFT_KNEE, Landmark.LEFT_ANKLE),
     (Landmark.RIGHT_KNEE, Landmark.RIGHT_ANKLE),
 )
+
+
+# The vocabulary the stages share. StrEnum: each member is its string, so the JSON, SQLite
+# and CLI spellings stay exactly as they were.
+
+
+class PostureState(StrEnum):
+    """The decided posture state (after hysteresis, before any nudge hold time)."""
+
+    UPRIGHT = "upright"
+    SLOUCHED = "slouched"
+    AWAY = "away"
+    UNKNOWN = "unknown"
+
+
+class Activity(StrEnum):
+    """What the user is doing, moment by moment."""
+
+    STILL = "still"
+    MOVING = "moving"
+    AWAY = "away"
+
+
+class Reason(StrEnum):
+    """Why a prompt fires: a posture problem (a slouch's reason) or sitting still."""
+
+    FORWARD_HEAD = "forward_head"
+    THORACIC_ROUNDING = "thoracic_rounding"
+    STATIONARY = "stationary"
+
+
+class Outcome(StrEnum):
+    """What became of a prompt."""
+
+    DONE = "done"
+    SNOOZED = "snoozed"
+    SKIPPED = "skipped"
+    IGNORED = "ignored"
+
+
+class CountableMovement(StrEnum):
+    """The movements coach can count (values are the library ids the CLI and the JSON use).
+
+    Which of them count is the rep table's (coach.decisions.rep_table.COUNTABLE); the
+    movement library's entries are `coach.movements.Movement`.
+    """
+
+    CAT_COW = "cat-cow"
+    LATERAL_FLEXION = "lateral-flexion"
 
 
 @dataclass(frozen=True, eq=False)
@@ -174,6 +223,74 @@ class Pose:
     def with_landmarks(self, image_xyz: FloatArray, world_xyz: FloatArray) -> Pose:
         """Return a copy with new coordinates (e.g. after smoothing)."""
         return replace(self, image_xyz=image_xyz, world_xyz=world_xyz)
+
+
+# The events the decisions emit (prompts, outcomes, sets) for the views and the session log.
+
+
+@dataclass(frozen=True)
+class Nudge:
+    """A prompt to the user: what was seen and which movement answers it."""
+
+    t_s: float
+    reason: Reason
+    movement: str
+    """The movement's id in the library."""
+    title: str
+    message: str
+    prompt_id: int = 0
+    """Numbers prompts within a run, so outcomes and sets can refer back to them."""
+    extra_movements: tuple[str, ...] = ()
+    """Further movements suggested with this prompt (e.g. a lower-body one after stillness)."""
+
+
+@dataclass(frozen=True)
+class PromptResolved:
+    """What happened after a prompt."""
+
+    t_s: float
+    prompt_id: int
+    outcome: Outcome
+    correction_s: float | None = None
+    """After a posture nudge: seconds until the user was upright again."""
+
+
+@dataclass(frozen=True)
+class RepDetail:
+    """One counted repetition."""
+
+    start_s: float
+    end_s: float
+    phase_s: tuple[float, ...]
+    """Duration of each phase (e.g. cow, cat; or lean, return), seconds."""
+    range: float
+    """Range of motion in the counter's own units (fraction of the user's usual range = 1)."""
+    partial: bool
+    side: str | None = None
+    """"left" or "right" for lateral flexion."""
+
+
+@dataclass(frozen=True)
+class SetCompleted:
+    """A set of a countable movement, finished (guided, prompted or recognised unprompted)."""
+
+    t_s: float
+    movement: str
+    """A `CountableMovement`."""
+    reps: int
+    start_s: float
+    end_s: float
+    per_side: dict[str, int] | None = None
+    reps_detail: tuple[RepDetail, ...] = ()
+    feedback: tuple[str, ...] = ()
+    prompt_id: int | None = None
+    """The prompt this set answered, if any."""
+    recognised: bool = False
+    """True when the set was done without a prompt and recognised from the movement."""
+
+
+Event = Nudge | PromptResolved | SetCompleted
+"""What the decisions emit for the views and the session log."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -10,6 +10,7 @@ from typing import Any
 
 from coach.actions.analysis_report import ActivityIntervals, IntervalTracker
 from coach.analyzer import Snapshot
+from coach.records import PostureState
 
 
 def load_truth(video: Path) -> dict[str, Any]:
@@ -51,7 +52,9 @@ def slouch_agreement(
         if snap.t_s < after_s or any(abs(snap.t_s - e) <= margin_s for e in edges):
             ignored += 1
             continue
-        expected = "slouched" if inside(snap.t_s, slouch_intervals_s) else "upright"
+        expected = (
+            PostureState.SLOUCHED if inside(snap.t_s, slouch_intervals_s) else PostureState.UPRIGHT
+        )
         scored += 1
         if snap.state == expected:
             agree += 1

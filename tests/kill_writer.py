@@ -8,10 +8,18 @@ import time
 from pathlib import Path
 
 from coach.analyzer import Snapshot
-from coach.decisions.slouch import PostureState, SlouchStatus
-from coach.events import Event, Nudge, PromptResolved, RepDetail, SetCompleted
+from coach.decisions.slouch import SlouchStatus
 from coach.features.posture import PostureMetrics
-from coach.records import PoseSample, Tracking
+from coach.records import (
+    Event,
+    Nudge,
+    PoseSample,
+    PostureState,
+    PromptResolved,
+    RepDetail,
+    SetCompleted,
+    Tracking,
+)
 
 
 def fake_snapshot(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from pathlib import Path
 
 import pytest
@@ -45,3 +47,32 @@ def test_invalid_files_name_the_problem(tmp_path: Path, text: str, message: str)
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "none.toml")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "[nudge]\ncooldown_s = 300\n",
+            "[nudge]: 'cooldown_s' has moved: set [prompts] cooldown_s instead",
+        ),
+        (
+            "[slouch]\naway_after_s = 3\n",
+            "[slouch]: 'away_after_s' has moved: set [stationary] away_after_s instead",
+        ),
+    ],
+)
+def test_a_setting_that_moved_names_its_new_place(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value) == f"{path} {message} (one setting for both)"
+
+
+def test_each_setting_lives_in_one_section() -> None:
+    sections = typing.get_type_hints(Config).values()
+    names = [f.name for section in sections for f in dataclasses.fields(section)]
+    # The pose model's trust in a frame and a rep signal's are separate thresholds.
+    shared = {"min_visibility"}
+    assert sorted({n for n in names if names.count(n) > 1} - shared) == []

@@ -9,8 +9,8 @@ import numpy as np
 
 from coach.analyzer import Analyzer, Snapshot
 from coach.config import Config, PromptConfig, StationaryConfig
-from coach.events import Nudge, PromptResolved, SetCompleted
 from coach.movements import load_library
+from coach.records import Nudge, PromptResolved, SetCompleted
 from testkit.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
 
 FPS = 15.0

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from coach.decisions.rep_table import COUNTABLE
 from coach.errors import ConfigError
 from coach.movements import (
     PROBLEMS,
@@ -16,6 +17,7 @@ from coach.movements import (
     default_user_movements_file,
     load_library,
 )
+from tests.test_cli import assert_one_line_error, coach
 
 REQUIRED_IDS = (
     "cat-cow",
@@ -322,3 +324,39 @@ def test_invalid_user_file_structure(tmp_path: Path, text: str, problem: str) ->
     assert "\n" not in message
     assert message.startswith(f"{path}: ")
     assert problem in message
+
+
+# --- Countable movements come from the rep table ------------------------------------------
+
+
+def test_countable_movements_are_the_rep_tables(library: MovementLibrary) -> None:
+    assert {m.id for m in library if m.countable} == set(COUNTABLE)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        NEW_MOVEMENT.replace("countable = false", "countable = true"),
+        '[[movement]]\nid = "chin-tuck"\ncountable = true\n',
+    ],
+)
+def test_a_movement_coach_cannot_count_is_not_countable(tmp_path: Path, text: str) -> None:
+    path = _write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_library(path)
+    movement = "shoulder-roll" if "shoulder-roll" in text else "chin-tuck"
+    assert str(info.value) == (
+        f"{path}: {movement} is marked countable but coach cannot count it; "
+        "countable: cat-cow, lateral-flexion"
+    )
+
+
+def test_the_cli_rejects_a_countable_movement_it_cannot_count(tmp_path: Path) -> None:
+    user_file = default_user_movements_file()
+    user_file.parent.mkdir(parents=True, exist_ok=True)
+    user_file.write_text('[[movement]]\nid = "chin-tuck"\ncountable = true\n', encoding="utf-8")
+    result = coach("log", "chin-tuck", "--reps", "3", "--db", str(tmp_path / "coach.sqlite3"))
+    assert_one_line_error(
+        result, "movements.toml: chin-tuck is marked countable but coach cannot count it"
+    )
+    assert not (tmp_path / "coach.sqlite3").exists()

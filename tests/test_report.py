@@ -20,7 +20,6 @@ from rich.console import Console
 
 from coach.actions.session_recorder import SessionRecorder
 from coach.errors import CoachError, ConfigError
-from coach.events import Event, Nudge, PromptResolved
 from coach.history.commands import add_history_commands
 from coach.history.queries import load_history
 from coach.history.report.charts import render_charts
@@ -30,6 +29,7 @@ from coach.history.rows import SetRecord
 from coach.history.schema import TABLES
 from coach.history.session_log import SessionLog
 from coach.history.store import open_database
+from coach.records import Event, Nudge, PromptResolved
 from tests.kill_writer import fake_set, fake_snapshot
 
 TODAY = datetime.date(2026, 3, 11)  # a Wednesday

@@ -12,22 +12,22 @@ import pytest
 from rich.console import Console
 
 from coach.actions.count_view import render_count, summary_table
-from coach.decisions.reps import CounterStatus, RepConfig, RepCounter
+from coach.config import RepConfig
+from coach.decisions.reps import CounterStatus, RepCounter
 from coach.decisions.set_recognition import SetRecognizer
-from coach.events import RepDetail, SetCompleted
+from coach.errors import ConfigError
 from coach.features.posture import measure_cues, median_cues
 from coach.features.rep_signals import (
-    CAT_COW,
-    LATERAL_FLEXION,
     cat_cow_signal,
     lateral_signal,
     trunk_signal,
     view_context,
 )
-from coach.records import Landmark, Pose
+from coach.records import CountableMovement, Landmark, Pose, RepDetail, SetCompleted
 from testkit.synthetic import BodyPose, Camera, synthetic_pose
 from tests.conftest import MODEL, sample_clip
 
+CAT_COW, LATERAL_FLEXION = CountableMovement.CAT_COW, CountableMovement.LATERAL_FLEXION
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -324,7 +324,7 @@ def test_the_recogniser_ignores_fidgeting_and_a_single_stretch(kind: str) -> Non
 
 
 def test_unknown_movement_is_refused() -> None:
-    with pytest.raises(ValueError, match="unknown countable movement"):
+    with pytest.raises(ConfigError, match="coach cannot count 'push-up'; countable: cat-cow, "):
         RepCounter("push-up", CONFIG)
 
 

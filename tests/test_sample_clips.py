@@ -34,7 +34,7 @@ def analysed(name: str, fps: float | None = None, hold_s: float = 45.0) -> Offli
     config = dataclasses.replace(
         Config(),
         loop=LoopConfig() if fps is None else LoopConfig(idle_fps=fps, posture_fps=fps),
-        nudge=NudgeConfig(hold_s=hold_s, cooldown_s=60.0),
+        nudge=NudgeConfig(hold_s=hold_s),
         prompts=PromptConfig(cooldown_s=60.0),
     )
     return analyze_file(sample_clip(name), config, model=MODEL, calibrate_s=CALIBRATE_S)

@@ -19,11 +19,11 @@ import pytest
 from coach.actions.session_recorder import SessionRecorder
 from coach.cli import main
 from coach.errors import CoachError, HistoryError
-from coach.events import Nudge, PromptResolved
 from coach.history.rows import PostureSampleRow, SetRecord
 from coach.history.schema import MIGRATIONS, SCHEMA_VERSION, TABLES, migrate
 from coach.history.session_log import SessionLog
 from coach.history.store import connect, open_database
+from coach.records import Nudge, PromptResolved
 from tests.conftest import REPO
 from tests.kill_writer import fake_set, fake_snapshot
 

@@ -9,12 +9,14 @@ from coach.config import NudgeConfig, PromptConfig, SlouchConfig, StationaryConf
 from coach.decisions.hysteresis import DebouncedSwitch
 from coach.decisions.nudge import PostureNudger
 from coach.decisions.prompts import PromptPolicy
-from coach.decisions.slouch import PostureState, Reason, SlouchDetector
-from coach.decisions.stationary import Activity, ActivityStatus
+from coach.decisions.slouch import SlouchDetector
+from coach.decisions.stationary import ActivityStatus
 from coach.features.posture import PostureMetrics
 from coach.movements import load_library
+from coach.records import Activity, PostureState, Reason
 
 FPS = 5.0
+AWAY_AFTER_S = StationaryConfig().away_after_s
 
 
 def m(forward: float = 0.0, rounding: float = 0.0, pitch: float = 0.0) -> PostureMetrics:
@@ -48,7 +50,7 @@ def test_debounced_switch_needs_continuous_evidence() -> None:
 
 
 def test_enter_and_exit_thresholds_with_minimum_durations() -> None:
-    detector = SlouchDetector(SlouchConfig())
+    detector = SlouchDetector(SlouchConfig(), AWAY_AFTER_S)
     frames = list(
         script(
             (10, m(), True), (20, m(forward=25), True), (10, m(forward=15), True), (10, m(), True)
@@ -64,19 +66,19 @@ def test_enter_and_exit_thresholds_with_minimum_durations() -> None:
 
 
 def test_a_glance_at_the_keyboard_never_counts() -> None:
-    detector = SlouchDetector(SlouchConfig())
+    detector = SlouchDetector(SlouchConfig(), AWAY_AFTER_S)
     frames = script((10, m(), True), (3, m(forward=20, pitch=0.35), True), (10, m(), True))
     assert all(s is PostureState.UPRIGHT for _, s in states(detector, frames))
 
 
 def test_a_brief_spike_is_ignored() -> None:
-    detector = SlouchDetector(SlouchConfig())
+    detector = SlouchDetector(SlouchConfig(), AWAY_AFTER_S)
     frames = script((10, m(), True), (1.5, m(rounding=30), True), (10, m(), True))
     assert all(s is PostureState.UPRIGHT for _, s in states(detector, frames))
 
 
 def test_away_after_a_while_and_brief_misses_are_held() -> None:
-    detector = SlouchDetector(SlouchConfig())
+    detector = SlouchDetector(SlouchConfig(), AWAY_AFTER_S)
     frames = list(
         script(
             (10, m(forward=30), True), (1, None, False), (5, m(forward=30), True), (10, None, False)
@@ -91,7 +93,7 @@ def test_away_after_a_while_and_brief_misses_are_held() -> None:
 
 
 def test_reason_names_the_worse_problem() -> None:
-    detector = SlouchDetector(SlouchConfig())
+    detector = SlouchDetector(SlouchConfig(), AWAY_AFTER_S)
     for t, mm, seen in script((5, m(rounding=40, forward=16), True)):
         status = detector.update(mm, seen, t)
     assert status.reason is Reason.THORACIC_ROUNDING
@@ -104,12 +106,12 @@ def seated(t_s: float) -> ActivityStatus:
 
 def test_nudge_after_hold_then_cooldown_and_rotation() -> None:
     policy = PromptPolicy(
-        NudgeConfig(hold_s=30.0, cooldown_s=60.0),
+        NudgeConfig(hold_s=30.0),
         PromptConfig(cooldown_s=60.0, working_hours=""),
         StationaryConfig(),
         load_library(),
     )
-    detector = SlouchDetector(SlouchConfig())
+    detector = SlouchDetector(SlouchConfig(), AWAY_AFTER_S)
     nudges = []
     for t, mm, seen in script((5, m(), True), (200, m(forward=30), True)):
         status = detector.update(mm, seen, t)
@@ -127,8 +129,8 @@ def test_nudge_after_hold_then_cooldown_and_rotation() -> None:
 
 
 def test_next_nudge_countdown() -> None:
-    nudger = PostureNudger(NudgeConfig(hold_s=45.0))
-    detector = SlouchDetector(SlouchConfig())
+    nudger = PostureNudger(NudgeConfig(hold_s=45.0), PromptConfig().cooldown_s)
+    detector = SlouchDetector(SlouchConfig(), AWAY_AFTER_S)
     for t, mm, seen in script((10, m(rounding=30), True)):
         status = detector.update(mm, seen, t)
     wait = nudger.next_in_s(status, t)
@@ -136,7 +138,7 @@ def test_next_nudge_countdown() -> None:
 
 
 def test_a_glance_at_the_keyboard_does_not_flip_the_state() -> None:
-    detector = SlouchDetector(SlouchConfig())
+    detector = SlouchDetector(SlouchConfig(), AWAY_AFTER_S)
     nod = m(forward=25, rounding=15, pitch=0.2)
     frames = list(script((10, m(), True), (2.5, nod, True), (10, m(), True)))
     assert all(s is PostureState.UPRIGHT for _, s in states(detector, frames))
@@ -144,7 +146,7 @@ def test_a_glance_at_the_keyboard_does_not_flip_the_state() -> None:
 
 def test_a_head_kept_down_is_a_slouch_however_it_is_pitched() -> None:
     config = SlouchConfig()
-    detector = SlouchDetector(config)
+    detector = SlouchDetector(config, AWAY_AFTER_S)
     nod = m(forward=25, rounding=15, pitch=0.2)
     frames = list(script((10, m(), True), (30, nod, True)))
     slouched = [t for t, s in states(detector, frames) if s is PostureState.SLOUCHED]

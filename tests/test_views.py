@@ -13,9 +13,8 @@ from coach.actions.notify import NotifyButton, NudgeAnnouncer, chime_waveform
 from coach.actions.preview import draw_preview
 from coach.analyzer import Analyzer, Snapshot
 from coach.config import Config, SlouchConfig
-from coach.events import Nudge
 from coach.movements import load_library
-from coach.records import Frame, PoseSample, Tracking
+from coach.records import Frame, Nudge, PoseSample, Tracking
 from testkit.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
 
 

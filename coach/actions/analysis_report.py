@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from coach.analyzer import Snapshot
-from coach.events import SetCompleted
-from coach.records import Frame
+from coach.records import Activity, CountableMovement, Frame, PostureState, SetCompleted
+
+CAT_COW, LATERAL_FLEXION = CountableMovement.CAT_COW, CountableMovement.LATERAL_FLEXION
 
 
 def _round(value: float | None, digits: int = 2) -> float | None:
@@ -42,7 +43,7 @@ class ActivityIntervals:
     """Still and away intervals from the backdated activity changes of the snapshots."""
 
     def __init__(self) -> None:
-        self.intervals: dict[str, list[list[float]]] = {"still": [], "moving": [], "away": []}
+        self.intervals: dict[str, list[list[float]]] = {a: [] for a in Activity}
         self._current: str | None = None
         self._start_s = 0.0
         self._last_s = 0.0
@@ -78,11 +79,11 @@ class AnalysisReport:
         self._next_sample_s: float | None = None
         self._slouch = IntervalTracker()
         self._nudges: list[dict[str, Any]] = []
-        self._reps: dict[str, Any] = {"cat-cow": 0, "lateral-flexion": {"left": 0, "right": 0}}
+        self._reps: dict[str, Any] = {CAT_COW: 0, LATERAL_FLEXION: {"left": 0, "right": 0}}
 
     def update(self, snapshot: Snapshot, frame: Frame | None) -> None:
         """Track intervals on every snapshot; keep the first snapshot of each sample period."""
-        self._slouch.update(snapshot.state == "slouched", snapshot.t_s)
+        self._slouch.update(snapshot.state == PostureState.SLOUCHED, snapshot.t_s)
         self._activity.update(snapshot.activity, snapshot.activity_since_s, snapshot.t_s)
         if snapshot.nudge is not None:
             n = snapshot.nudge
@@ -112,12 +113,12 @@ class AnalysisReport:
 
     def add_set(self, done: SetCompleted) -> None:
         """Count a finished set's reps (also called for a set still open when the file ends)."""
-        if done.movement == "lateral-flexion":
+        if done.movement == LATERAL_FLEXION:
             sides = done.per_side or {}
             for side in ("left", "right"):
-                self._reps["lateral-flexion"][side] += int(sides.get(side, 0))
-        elif done.movement == "cat-cow":
-            self._reps["cat-cow"] += done.reps
+                self._reps[LATERAL_FLEXION][side] += int(sides.get(side, 0))
+        elif done.movement == CAT_COW:
+            self._reps[CAT_COW] += done.reps
 
     def close(self) -> None:
         """Nothing to release."""
@@ -130,10 +131,10 @@ class AnalysisReport:
         activity = self._activity.finish()
         still = [
             [round(a, 2), round(b, 2)]
-            for a, b in activity["still"]
+            for a, b in activity[Activity.STILL]
             if b - a >= self.min_still_interval_s
         ]
-        away = [[round(a, 2), round(b, 2)] for a, b in activity["away"]]
+        away = [[round(a, 2), round(b, 2)] for a, b in activity[Activity.AWAY]]
         return {
             "frames": frames,
             "duration_s": round(duration_s, 3),

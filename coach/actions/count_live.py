@@ -11,9 +11,8 @@ from rich.live import Live
 from coach.actions.count_view import render_count
 from coach.analyzer import Snapshot
 from coach.decisions.reps import CounterStatus
-from coach.events import SetCompleted
 from coach.movements import Movement
-from coach.records import Frame
+from coach.records import Frame, SetCompleted
 
 
 class GuidedSetView:

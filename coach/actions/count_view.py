@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from coach.decisions.reps import CounterStatus
-from coach.events import SetCompleted
+from coach.records import SetCompleted
 
 # Digits drawn 5 rows tall so the count reads from across the desk.
 _BIG_DIGITS: dict[str, tuple[str, ...]] = {

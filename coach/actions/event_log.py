@@ -27,8 +27,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from coach.events import Event, Nudge, PromptResolved, SetCompleted
 from coach.private_files import open_private
+from coach.records import Event, Nudge, PromptResolved, SetCompleted
 from coach.safe.outputs import json_safe
 
 if TYPE_CHECKING:

@@ -11,16 +11,16 @@ import numpy as np
 
 from coach.actions.recent import RecentNudge
 from coach.analyzer import Snapshot
-from coach.records import SKELETON_EDGES, Frame, ImageArray, Landmark
+from coach.records import SKELETON_EDGES, Frame, ImageArray, Landmark, PostureState
 
 WINDOW_TITLE = "coach preview"
 _QUIT_KEYS = (ord("q"), 27)  # q or Esc
 
-_STATE_COLOUR_BGR = {
-    "upright": (80, 200, 80),
-    "slouched": (60, 60, 230),
-    "away": (160, 160, 160),
-    "unknown": (0, 200, 230),
+_STATE_COLOUR_BGR: dict[str, tuple[int, int, int]] = {
+    PostureState.UPRIGHT: (80, 200, 80),
+    PostureState.SLOUCHED: (60, 60, 230),
+    PostureState.AWAY: (160, 160, 160),
+    PostureState.UNKNOWN: (0, 200, 230),
 }
 
 

@@ -11,10 +11,10 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from coach.events import Nudge, PromptResolved, SetCompleted
 from coach.history.rows import PostureSampleRow, RepRecord, SessionRef, SetRecord
 from coach.history.schema import ACTIVITIES, STATES
 from coach.history.session_log import SessionLog
+from coach.records import Nudge, PostureState, PromptResolved, SetCompleted
 
 if TYPE_CHECKING:
     from coach.analyzer import Snapshot
@@ -52,10 +52,10 @@ class _Window:
             t=wall_t,
             window_s=self.covered_s,
             state=state,
-            upright_s=self.state_s["upright"],
-            slouched_s=self.state_s["slouched"],
-            away_s=self.state_s["away"],
-            unknown_s=self.state_s["unknown"],
+            upright_s=self.state_s[PostureState.UPRIGHT],
+            slouched_s=self.state_s[PostureState.SLOUCHED],
+            away_s=self.state_s[PostureState.AWAY],
+            unknown_s=self.state_s[PostureState.UNKNOWN],
             forward_head_mean=statistics.fmean(self.forward_head) if self.forward_head else None,
             thoracic_rounding_mean=(
                 statistics.fmean(self.thoracic_rounding) if self.thoracic_rounding else None
@@ -154,12 +154,12 @@ class SessionRecorder:
             known_end_s = min(end_s, credited_until_s)
             if known_end_s > start_s:
                 # A state or activity the log does not know (a newer analyzer) is "unknown".
-                state = snapshot.state if snapshot.state in STATES else "unknown"
+                state = snapshot.state if snapshot.state in STATES else PostureState.UNKNOWN
                 window.state_s[state] += known_end_s - start_s
                 if snapshot.activity in ACTIVITIES:
                     window.activity_s[snapshot.activity] += known_end_s - start_s
             if end_s > max(start_s, credited_until_s):
-                window.state_s["unknown"] += end_s - max(start_s, credited_until_s)
+                window.state_s[PostureState.UNKNOWN] += end_s - max(start_s, credited_until_s)
             start_s = end_s
             if end_s >= window.start_s + self._window_len_s:
                 self._emit(window)

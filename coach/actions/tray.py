@@ -13,7 +13,7 @@ from coach.actions.controls import Command, Controls
 from coach.actions.loop_thread import LoopThread
 from coach.actions.tray_icons import TrayState, argb_pixmap, draw_icon
 from coach.analyzer import Snapshot
-from coach.records import Frame
+from coach.records import Activity, Frame, PostureState
 
 if TYPE_CHECKING:
     from dbus_fast.aio import MessageBus
@@ -41,11 +41,11 @@ def state_of(snapshot: Snapshot) -> TrayState:
         return TrayState.SET
     if snapshot.paused_until_s is not None:
         return TrayState.PAUSED
-    if snapshot.activity == "away" or snapshot.state == "away":
+    if snapshot.activity == Activity.AWAY or snapshot.state == PostureState.AWAY:
         return TrayState.AWAY
-    if snapshot.state == "slouched":
+    if snapshot.state == PostureState.SLOUCHED:
         return TrayState.SLOUCHED
-    if snapshot.state == "upright":
+    if snapshot.state == PostureState.UPRIGHT:
         return TrayState.UPRIGHT
     return TrayState.STARTING
 

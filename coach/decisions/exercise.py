@@ -5,15 +5,13 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from coach.decisions.reps import CounterStatus, RepConfig, RepCounter
+from coach.config import RepConfig
+from coach.decisions.rep_table import is_countable
+from coach.decisions.reps import CounterStatus, RepCounter
 from coach.decisions.set_recognition import SetRecognizer
-from coach.events import Nudge, RepDetail, SetCompleted
 from coach.features.posture import PostureCues
-from coach.features.rep_signals import MOVEMENTS
 from coach.movements import MovementLibrary
-from coach.records import Pose
-
-COUNTABLE = MOVEMENTS
+from coach.records import Nudge, Pose, RepDetail, SetCompleted
 
 
 @dataclass
@@ -72,7 +70,7 @@ class ExerciseTracker:
     def arm_for(self, nudge: Nudge, t_s: float) -> None:
         """Arm a counter if the prompt names a countable movement."""
         for movement in (nudge.movement, *nudge.extra_movements):
-            if movement in COUNTABLE:
+            if is_countable(movement):
                 self._arm(
                     movement,
                     t_s,

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from coach.config import NudgeConfig
-from coach.decisions.slouch import PostureState, SlouchStatus
+from coach.decisions.slouch import SlouchStatus
 from coach.movements import Movement
+from coach.records import PostureState, Reason
 
 _WHAT_WAS_SEEN = {
-    "forward_head": "Your head has drifted forward of your shoulders",
-    "thoracic_rounding": "Your upper back is rounding and your shoulders are rolling forward",
+    Reason.FORWARD_HEAD: "Your head has drifted forward of your shoulders",
+    Reason.THORACIC_ROUNDING: "Your upper back is rounding and your shoulders are rolling forward",
 }
 
 
-def nudge_text(reason: str, held_s: float, movement: Movement) -> tuple[str, str]:
+def nudge_text(reason: Reason, held_s: float, movement: Movement) -> tuple[str, str]:
     """Title and message of a posture nudge."""
     minutes = max(1, round(held_s / 60.0))
     seen = _WHAT_WAS_SEEN.get(reason, "Your posture has changed")
@@ -27,8 +28,10 @@ def nudge_text(reason: str, held_s: float, movement: Movement) -> tuple[str, str
 class PostureNudger:
     """Times posture nudges: due once a slouch has lasted `hold_s`, not again within `cooldown_s`."""
 
-    def __init__(self, config: NudgeConfig) -> None:
+    def __init__(self, config: NudgeConfig, cooldown_s: float) -> None:
+        """`cooldown_s` is the prompts' ([prompts] cooldown_s): a posture nudge is a prompt."""
         self.config = config
+        self.cooldown_s = cooldown_s
         self._last_nudge_s: float | None = None
 
     def next_in_s(self, status: SlouchStatus, t_s: float) -> float | None:
@@ -37,7 +40,7 @@ class PostureNudger:
             return None
         due_s = status.since_s + self.config.hold_s
         if self._last_nudge_s is not None:
-            due_s = max(due_s, self._last_nudge_s + self.config.cooldown_s)
+            due_s = max(due_s, self._last_nudge_s + self.cooldown_s)
         return max(0.0, due_s - t_s)
 
     def due(self, status: SlouchStatus, t_s: float) -> bool:

@@ -8,8 +8,8 @@ from collections import deque
 
 import numpy as np
 
+from coach.config import RepConfig
 from coach.decisions.pole_zones import ExcursionSample, PoleZones
-from coach.decisions.rep_config import RepConfig
 from coach.decisions.rep_table import Evidence, RepMovement, Visit
 from coach.features.posture import PostureCues, measure_cues
 from coach.features.rep_signals import ViewContext, head_turn, landmarks_visible, view_context

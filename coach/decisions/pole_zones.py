@@ -7,7 +7,7 @@ import statistics
 from collections import deque
 from dataclasses import dataclass
 
-from coach.decisions.rep_config import RepConfig
+from coach.config import RepConfig
 from coach.decisions.rep_table import RepMovement, Visit
 
 # A signal this close (in time, at its speed) to a pole when tracking stops was entering it.

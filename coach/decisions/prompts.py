@@ -16,18 +16,32 @@ from coach.config import (
     working_hours,
 )
 from coach.decisions.nudge import PostureNudger, nudge_text
-from coach.decisions.slouch import PostureState, SlouchStatus
-from coach.decisions.stationary import Activity, ActivityStatus
-from coach.events import Nudge, PromptResolved, SetCompleted
+from coach.decisions.rep_table import is_countable
+from coach.decisions.slouch import SlouchStatus
+from coach.decisions.stationary import ActivityStatus
 from coach.movements import Movement, MovementLibrary
+from coach.records import (
+    Activity,
+    CountableMovement,
+    Nudge,
+    Outcome,
+    PostureState,
+    PromptResolved,
+    Reason,
+    SetCompleted,
+)
 
 # The movements that answer each posture problem most directly, in the order offered.
-PRIMARY_MOVEMENTS: dict[str, tuple[str, ...]] = {
-    "forward_head": ("neck-waves", "chin-tuck"),
-    "thoracic_rounding": ("cat-cow", "scapular-retraction", "thoracic-extension"),
+PRIMARY_MOVEMENTS: dict[Reason, tuple[str, ...]] = {
+    Reason.FORWARD_HEAD: ("neck-waves", "chin-tuck"),
+    Reason.THORACIC_ROUNDING: (
+        CountableMovement.CAT_COW,
+        "scapular-retraction",
+        "thoracic-extension",
+    ),
 }
 # After long stillness: one lower-body movement plus one of these spine movements.
-STILLNESS_SPINE = ("cat-cow", "lateral-flexion")
+STILLNESS_SPINE = (CountableMovement.CAT_COW, CountableMovement.LATERAL_FLEXION)
 
 Clock = Callable[[float], dt.datetime]
 """Maps stream time to local wall-clock time (live sessions only)."""
@@ -62,7 +76,7 @@ class MovementChooser:
         self._previous = {m.id for m in movements}
         return movements
 
-    def for_posture(self, problem: str, t_s: float) -> Movement:
+    def for_posture(self, problem: Reason, t_s: float) -> Movement:
         """The movement for a posture problem (its primary movements, rotated)."""
         answering = list(self.library.for_problem(problem))
         primary = [m for m in answering if m.id in PRIMARY_MOVEMENTS.get(problem, ())]
@@ -130,7 +144,7 @@ class PromptPolicy:
         self.config = prompts
         self.stationary = stationary
         self.chooser = MovementChooser(library)
-        self._posture = PostureNudger(nudge)
+        self._posture = PostureNudger(nudge, prompts.cooldown_s)
         self._clock = clock
         # Parsed once: the working hours are asked about on every live frame.
         self._hours = working_hours(prompts.working_hours)
@@ -149,7 +163,7 @@ class PromptPolicy:
     def snooze(self, t_s: float) -> list[PromptResolved]:
         """Snooze prompts for `snooze_s`; the open prompt counts as snoozed."""
         self._snoozed_until_s = t_s + self.config.snooze_s
-        return self._resolve_all(t_s, "snoozed")
+        return self._resolve_all(t_s, Outcome.SNOOZED)
 
     def pause(self, t_s: float, duration_s: float | None = None) -> None:
         """Meeting mode: no prompts until the pause ends by itself."""
@@ -161,11 +175,11 @@ class PromptPolicy:
 
     def skip(self, t_s: float) -> list[PromptResolved]:
         """The user skipped the open prompt."""
-        return self._resolve_all(t_s, "skipped")
+        return self._resolve_all(t_s, Outcome.SKIPPED)
 
     def confirm(self, t_s: float) -> list[PromptResolved]:
         """The user says they did the movement."""
-        return self._resolve_all(t_s, "done")
+        return self._resolve_all(t_s, Outcome.DONE)
 
     def paused_until_s(self, t_s: float) -> float | None:
         """When the pause ends, if paused now."""
@@ -228,7 +242,7 @@ class PromptPolicy:
         ]
         posture_in = self._posture.next_in_s(slouch, t_s)
         if posture_in is not None and slouch.reason is not None:
-            due.append(PlannedPrompt(posture_in, slouch.reason.value.replace("_", " ")))
+            due.append(PlannedPrompt(posture_in, slouch.reason.replace("_", " ")))
         planned = min(due, key=lambda p: p.in_s)
         blocked_until = max(
             self.paused_until_s(t_s) or t_s,
@@ -262,10 +276,7 @@ class PromptPolicy:
             nudge = self._posture_prompt(t_s, slouch)
         if nudge is not None:
             self._last_prompt_s = t_s
-            countable = any(
-                self.chooser.library.get(m).countable
-                for m in (nudge.movement, *nudge.extra_movements)
-            )
+            countable = any(is_countable(m) for m in (nudge.movement, *nudge.extra_movements))
             self._open.append(_OpenPrompt(nudge, countable))
         return nudge, resolved
 
@@ -275,7 +286,7 @@ class PromptPolicy:
 
     def _posture_prompt(self, t_s: float, slouch: SlouchStatus) -> Nudge:
         assert slouch.reason is not None
-        reason = slouch.reason.value
+        reason = slouch.reason
         movement = self.chooser.for_posture(reason, t_s)
         title, message = nudge_text(reason, t_s - slouch.since_s, movement)
         return Nudge(t_s, reason, movement.id, title, message, prompt_id=self._new_id())
@@ -291,7 +302,7 @@ class PromptPolicy:
         )
         return Nudge(
             t_s,
-            "stationary",
+            Reason.STATIONARY,
             legs.id,
             title,
             message,
@@ -299,7 +310,7 @@ class PromptPolicy:
             extra_movements=(spine.id,),
         )
 
-    def _resolve_all(self, t_s: float, outcome: str) -> list[PromptResolved]:
+    def _resolve_all(self, t_s: float, outcome: Outcome) -> list[PromptResolved]:
         out = [PromptResolved(t_s, p.nudge.prompt_id, outcome, p.correction_s) for p in self._open]
         self._open.clear()
         return out
@@ -316,7 +327,7 @@ class PromptPolicy:
         for prompt in list(self._open):
             nudge = prompt.nudge
             if (
-                nudge.reason != "stationary"
+                nudge.reason != Reason.STATIONARY
                 and slouch.state is PostureState.UPRIGHT
                 and prompt.correction_s is None
             ):
@@ -329,15 +340,15 @@ class PromptPolicy:
             # Movements the camera cannot count are "done" once it sees the user moving
             # for a few seconds after the prompt; countable ones need the counted set.
             seen_moving = (
-                (not prompt.countable or nudge.reason == "stationary")
+                (not prompt.countable or nudge.reason == Reason.STATIONARY)
                 and moving_since_s is not None
                 and t_s - max(moving_since_s, nudge.t_s) >= self.config.seen_moving_s
             )
-            outcome: str | None = None
+            outcome: Outcome | None = None
             if counted or seen_moving:
-                outcome = "done"
+                outcome = Outcome.DONE
             elif t_s - nudge.t_s >= self.config.respond_s:
-                outcome = "ignored"
+                outcome = Outcome.IGNORED
             if outcome is not None:
                 self._open.remove(prompt)
                 resolved.append(PromptResolved(t_s, nudge.prompt_id, outcome, prompt.correction_s))

@@ -1,23 +1,24 @@
-"""Provides the table of countable movements: each one's signal, confirmation and coaching text."""
+"""Provides the registry of countable movements: each one's signal, confirmation and coaching text."""
 
 from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 
+from coach.config import RepConfig
 from coach.decisions.rep_coaching import (
     CAT_COW_TEXT,
     LATERAL_FLEXION_TEXT,
     NECK_ONLY,
     CoachingText,
 )
-from coach.decisions.rep_config import RepConfig
+from coach.errors import ConfigError
 from coach.features.rep_signals import (
-    Movement,
     ViewContext,
     cat_cow_landmarks,
     cat_cow_signal,
@@ -29,7 +30,7 @@ from coach.features.rep_signals import (
     trunk_signal,
     trunk_tilt_deg,
 )
-from coach.records import Landmark, Pose
+from coach.records import CountableMovement, Landmark, Pose
 
 Evidence = tuple[float, ...]
 """Per-pose measurements that confirm a pole visit (NaN where not measurable)."""
@@ -63,7 +64,7 @@ class Visit:
 class RepMovement:
     """One countable movement: how it is measured, confirmed and coached."""
 
-    movement: Movement
+    movement: CountableMovement
     text: CoachingText
     signal: Callable[[Pose, ViewContext], float | None]
     """The signed rep signal: + toward one pole, - toward the other."""
@@ -172,7 +173,7 @@ def _lateral_confirms(visit: Visit, config: RepConfig) -> bool:
 
 
 CAT_COW_MOVEMENT = RepMovement(
-    movement=Movement.CAT_COW,
+    movement=CountableMovement.CAT_COW,
     text=CAT_COW_TEXT,
     signal=cat_cow_signal,
     landmarks=cat_cow_landmarks,
@@ -191,7 +192,7 @@ CAT_COW_MOVEMENT = RepMovement(
 )
 
 LATERAL_FLEXION_MOVEMENT = RepMovement(
-    movement=Movement.LATERAL_FLEXION,
+    movement=CountableMovement.LATERAL_FLEXION,
     text=LATERAL_FLEXION_TEXT,
     signal=lateral_signal,
     landmarks=lateral_landmarks,
@@ -209,14 +210,28 @@ LATERAL_FLEXION_MOVEMENT = RepMovement(
 )
 
 
-def movement_table() -> dict[str, RepMovement]:
-    """Every countable movement by name."""
-    return {m.movement.value: m for m in (CAT_COW_MOVEMENT, LATERAL_FLEXION_MOVEMENT)}
+# The one registry of what coach can count: the movement library, the prompts, the exercise
+# tracker and the CLI all ask it. To add a countable movement, add its RepMovement here.
+_TABLE: Mapping[str, RepMovement] = MappingProxyType(
+    {m.movement: m for m in (CAT_COW_MOVEMENT, LATERAL_FLEXION_MOVEMENT)}
+)
+
+COUNTABLE: tuple[CountableMovement, ...] = tuple(m.movement for m in _TABLE.values())
+"""The movements coach can count, in table order."""
+
+
+def movement_table() -> Mapping[str, RepMovement]:
+    """Every countable movement's table entry, by name."""
+    return _TABLE
+
+
+def is_countable(movement_id: str) -> bool:
+    """Whether coach can count this movement (a library id)."""
+    return movement_id in _TABLE
 
 
 def rep_movement(name: str) -> RepMovement:
-    """The table entry of a countable movement; ValueError for any other name."""
-    table = movement_table()
-    if name not in table:
-        raise ValueError(f"unknown countable movement {name!r}; expected one of {tuple(table)}")
-    return table[name]
+    """The table entry of a countable movement; ConfigError for any other name."""
+    if name not in _TABLE:
+        raise ConfigError(f"coach cannot count {name!r}; countable: {', '.join(COUNTABLE)}")
+    return _TABLE[name]

@@ -7,17 +7,15 @@ import statistics
 from collections import deque
 from dataclasses import dataclass
 
+from coach.config import RepConfig
 from coach.decisions.pole_tracker import PoleTracker
 from coach.decisions.rep_coaching import RESET_TO_NEUTRAL, rep_remarks, set_summary
-from coach.decisions.rep_config import RepConfig
 from coach.decisions.rep_table import Visit, rep_movement
-from coach.events import RepDetail, SetCompleted
 from coach.features.posture import PostureCues, median_cues, posture_metrics
-from coach.records import Pose
+from coach.records import Pose, RepDetail, SetCompleted
 
 __all__ = [
     "CounterStatus",
-    "RepConfig",
     "RepCounter",
     "judged_phases",
     "per_side_counts",

@@ -5,12 +5,10 @@ from __future__ import annotations
 import itertools
 import statistics
 
-from coach.decisions.rep_config import RepConfig
-from coach.decisions.rep_table import movement_table
+from coach.config import RepConfig
+from coach.decisions.rep_table import COUNTABLE, movement_table
 from coach.decisions.reps import CounterStatus, RepCounter, per_side_counts, summarise
-from coach.events import RepDetail, SetCompleted
-from coach.features.rep_signals import MOVEMENTS
-from coach.records import Pose
+from coach.records import Pose, RepDetail, SetCompleted
 
 
 class SetRecognizer:
@@ -98,8 +96,8 @@ class SetRecognizer:
         return self._complete(t_s) if self._active is not None else None
 
     def _reset(self) -> None:
-        self._detectors = {m: RepCounter(m, self.config, armed=True) for m in MOVEMENTS}
-        self._runs = {m: [] for m in MOVEMENTS}
+        self._detectors = {m: RepCounter(m, self.config, armed=True) for m in COUNTABLE}
+        self._runs = {m: [] for m in COUNTABLE}
         self._active = None
 
     def _on_rep(self, movement: str, rep: RepDetail, raw: float) -> None:

@@ -3,27 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 
 from coach.config import SlouchConfig
 from coach.decisions.hysteresis import DebouncedSwitch
 from coach.features.posture import PostureMetrics
-
-
-class PostureState(Enum):
-    """The decided posture state (after hysteresis, before any nudge hold time)."""
-
-    UPRIGHT = "upright"
-    SLOUCHED = "slouched"
-    AWAY = "away"
-    UNKNOWN = "unknown"
-
-
-class Reason(Enum):
-    """Which problem a slouch is."""
-
-    FORWARD_HEAD = "forward_head"
-    THORACIC_ROUNDING = "thoracic_rounding"
+from coach.records import PostureState, Reason
 
 
 @dataclass(frozen=True)
@@ -34,14 +18,17 @@ class SlouchStatus:
     since_s: float
     """When the current state began (stream time)."""
     reason: Reason | None
-    """While slouched: the worse of the two problems, relative to its threshold."""
+    """While slouched: the worse of the two posture problems, relative to its threshold."""
 
 
 class SlouchDetector:
     """Separate enter/exit thresholds plus minimum durations: a glance or a cough never flips it."""
 
-    def __init__(self, config: SlouchConfig) -> None:
+    def __init__(self, config: SlouchConfig, away_after_s: float) -> None:
+        """`away_after_s` is the stationary tracker's ([stationary] away_after_s), so the posture
+        state and the activity turn "away" together."""
         self.config = config
+        self.away_after_s = away_after_s
         self._slouched = DebouncedSwitch(config.enter_after_s, config.exit_after_s)
         self._state = PostureState.UNKNOWN
         self._since_s = 0.0
@@ -95,7 +82,7 @@ class SlouchDetector:
             self._reason = self._worse(metrics) if slouched else None
             self._set(PostureState.SLOUCHED if slouched else PostureState.UPRIGHT, t_s)
         elif not person_seen and (
-            self._last_seen_s is None or t_s - self._last_seen_s >= c.away_after_s
+            self._last_seen_s is None or t_s - self._last_seen_s >= self.away_after_s
         ):
             self._slouched.reset(False, t_s)
             self._reason = None

@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 
 from coach.config import StationaryConfig
 from coach.decisions.hysteresis import DebouncedSwitch
 from coach.features.motion import MotionMetrics
-
-
-class Activity(Enum):
-    """What the user is doing, moment by moment."""
-
-    STILL = "still"
-    MOVING = "moving"
-    AWAY = "away"
+from coach.records import Activity
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from enum import StrEnum
 
 import numpy as np
 
@@ -14,17 +13,6 @@ from coach.records import Landmark, Pose
 
 L = Landmark
 
-
-class Movement(StrEnum):
-    """The countable movements (their values are the names the CLI and the JSON use)."""
-
-    CAT_COW = "cat-cow"
-    LATERAL_FLEXION = "lateral-flexion"
-
-
-CAT_COW = Movement.CAT_COW
-LATERAL_FLEXION = Movement.LATERAL_FLEXION
-MOVEMENTS: tuple[str, ...] = tuple(m.value for m in Movement)
 
 # Oblique shoulder widths are foreshortened by cos(yaw); past this the correction would
 # amplify noise more than it removes bias (side views use other scales anyway).

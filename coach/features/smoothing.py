@@ -8,6 +8,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from coach.errors import ConfigError
 from coach.records import Pose, PoseSample
 
 Array = npt.NDArray[np.float64]
@@ -27,7 +28,9 @@ class OneEuroFilter:
 
     def __init__(self, min_cutoff_hz: float, beta: float, d_cutoff_hz: float = 1.0) -> None:
         if min_cutoff_hz <= 0:
-            raise ValueError("min_cutoff_hz must be positive")
+            raise ConfigError(
+                f"[pose] smoothing_min_cutoff_hz must be more than 0, got {min_cutoff_hz!r}"
+            )
         self.min_cutoff_hz = min_cutoff_hz
         self.beta = beta
         self.d_cutoff_hz = d_cutoff_hz

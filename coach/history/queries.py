@@ -13,8 +13,9 @@ from coach.history.local_time import day_start, local_day, local_hour, week_star
 from coach.history.salvage import LostRows, readable_columns, readable_rows
 from coach.history.schema import OUTCOMES, STATES
 from coach.history.summaries import DaySummary, HistorySummary, Segment, WeekSummary
+from coach.records import Activity, Reason
 
-POSTURE_REASONS = ("forward_head", "thoracic_rounding")
+POSTURE_REASONS = (Reason.FORWARD_HEAD, Reason.THORACIC_ROUNDING)
 """Prompt reasons that are posture nudges (their correction time is reported)."""
 OPEN_OUTCOME = "open"
 """How a prompt without a recorded outcome is counted."""
@@ -137,7 +138,7 @@ def _add_samples(
         for state_name, seconds in zip(STATES, (up_s, sl_s, aw_s, un_s), strict=True):
             b.state_s[state_name] += seconds
         _append_run(b.posture, local_hour(t), window_s / 3600, state)
-        if activity != "still":
+        if activity != Activity.STILL:
             stretch = None
             continue
         continues = (

@@ -10,10 +10,11 @@ from typing import Final
 
 from coach.errors import HistoryError
 from coach.history.failures import describe_failure, history_error, is_damage
+from coach.records import Activity, Outcome, PostureState
 
-STATES: Final = ("upright", "slouched", "away", "unknown")
-OUTCOMES: Final = ("done", "snoozed", "skipped", "ignored")
-ACTIVITIES: Final = ("still", "moving", "away")
+STATES: Final = tuple(PostureState)
+OUTCOMES: Final = tuple(Outcome)
+ACTIVITIES: Final = tuple(Activity)
 SET_SOURCES: Final = ("camera", "manual")
 TABLES: Final = ("sessions", "posture_samples", "prompts", "sets", "reps", "fatigue", "notes")
 """Every table, parents before children (the order export and delete walk them)."""

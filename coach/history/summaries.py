@@ -7,6 +7,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from coach.history.salvage import LostRows
+from coach.records import Outcome, PostureState
 
 
 @dataclass(frozen=True)
@@ -51,12 +52,12 @@ class DaySummary:
     @property
     def sitting_s(self) -> float:
         """Seconds at the desk with a measurable posture (upright or slouched)."""
-        return self.state_s.get("upright", 0.0) + self.state_s.get("slouched", 0.0)
+        return self.state_s.get(PostureState.UPRIGHT, 0.0) + self.state_s.get(PostureState.SLOUCHED, 0.0)
 
     @property
     def upright_share(self) -> float | None:
         """Share (0..1) of sitting time spent upright; None without sitting time."""
-        return self.state_s.get("upright", 0.0) / self.sitting_s if self.sitting_s > 0 else None
+        return self.state_s.get(PostureState.UPRIGHT, 0.0) / self.sitting_s if self.sitting_s > 0 else None
 
     @property
     def prompts(self) -> int:
@@ -117,7 +118,7 @@ class DaysSummary:
     def upright_share(self) -> float | None:
         """Share of the days' sitting time spent upright."""
         sitting_s = sum(d.sitting_s for d in self.days)
-        upright_s = sum(d.state_s.get("upright", 0.0) for d in self.days)
+        upright_s = sum(d.state_s.get(PostureState.UPRIGHT, 0.0) for d in self.days)
         return upright_s / sitting_s if sitting_s > 0 else None
 
     @property
@@ -128,7 +129,7 @@ class DaysSummary:
     @property
     def prompts_done(self) -> int:
         """Prompts acted on."""
-        return sum(d.prompts_by_outcome.get("done", 0) for d in self.days)
+        return sum(d.prompts_by_outcome.get(Outcome.DONE, 0) for d in self.days)
 
     @property
     def done_share(self) -> float | None:

@@ -6,6 +6,7 @@ import datetime
 from dataclasses import dataclass
 
 from coach.history.summaries import HistorySummary, WeekSummary
+from coach.records import Outcome
 
 # The notes' schedule asks for a movement at least every 30 min: longer still stretches stand out.
 STILL_GUIDE_MIN = 30.0
@@ -94,16 +95,16 @@ def daily_data(history: HistorySummary, *, compact: bool = False) -> TableData:
             )
             continue
         outcomes = d.prompts_by_outcome
-        done = outcomes.get("done", 0)
+        done = outcomes.get(Outcome.DONE, 0)
         prompt_cells = (
             (Cell(f"{done}/{d.prompts}") if d.prompts else Cell("0", "dim"),)
             if compact
             else (
                 _count(d.prompts),
                 _count(done),
-                _count(outcomes.get("snoozed", 0)),
-                _count(outcomes.get("skipped", 0)),
-                _count(outcomes.get("ignored", 0)),
+                _count(outcomes.get(Outcome.SNOOZED, 0)),
+                _count(outcomes.get(Outcome.SKIPPED, 0)),
+                _count(outcomes.get(Outcome.IGNORED, 0)),
             )
         )
         rows.append(

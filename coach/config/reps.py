@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class RepConfig:
-    """How reps are counted, judged and recognised (a later [reps] config section)."""
+    """How reps are counted, judged and recognised (the [reps] config section)."""
 
     enter_fraction: float = 0.35
     """A pole (cow, cat, left, right) is entered at this fraction of the user's usual excursion."""
