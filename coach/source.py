@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
 import re
 import threading
 import time
@@ -17,7 +16,6 @@ import numpy as np
 from coach.closing import ClosesOnExit
 from coach.config import SourceConfig
 from coach.errors import CameraUnavailable, StreamUnreachable, VideoUnreadable
-from coach.mjpeg_stream import MjpegStream, open_mjpeg
 from coach.pose.landmark_file import SUFFIXES
 from coach.records import Frame, ImageArray, Look, SkippedFrame
 from coach.safe.redact import redact
@@ -270,9 +268,6 @@ class LiveSource(ClosesOnExit):
             # A one-frame driver buffer keeps latency low where the backend honours it.
             capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)
             return capture
-        stream = self._open_mjpeg()
-        if stream is not None:
-            return stream
         # FFmpeg gives up a read after the stall timeout, so a reader on a stream that
         # stalls with its connection open leaves read() about when the stall is noticed.
         capture = cv2.VideoCapture(
@@ -296,20 +291,6 @@ class LiveSource(ClosesOnExit):
         if _fourcc(capture) == "MJPG" and capture.set(cv2.CAP_PROP_FORMAT, -1):
             return _JpegPackets(capture)
         return capture
-
-    def _open_mjpeg(self) -> MjpegStream | None:
-        """An HTTP MJPEG stream read off the socket (None: not HTTP MJPEG, FFmpeg reads it)."""
-        try:
-            return open_mjpeg(
-                self.spec.target,
-                self._config.stream_open_timeout_s,
-                self._config.stream_read_timeout_s,
-            )
-        except (OSError, http.client.HTTPException, ValueError) as error:
-            raise StreamUnreachable(
-                f"stream {self.spec} cannot be reached ({error.__class__.__name__}); check the "
-                "URL, that the camera is on and on this network"
-            ) from None
 
     def _start_reader(self, capture: Any) -> None:
         with self._cond:
