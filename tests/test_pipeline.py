@@ -10,6 +10,7 @@ from coach.decisions.analysis_rate import LookPlan
 from coach.movements import load_library
 from coach.pipeline import LoopStats, RateGate, replayed_samples, run
 from coach.records import Frame, Look
+from testkit.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
 from tests.conftest import make_pose, sample_of
 
 
@@ -111,3 +112,41 @@ def test_gate_without_thumbnails_or_not_quiet_analyses_at_the_plans_rate() -> No
     assert sum(quiet_replay.admit(i / 30) is Look.ANALYSE for i in range(300)) == 10
     busy = RateGate(lambda: LookPlan(5.0))
     assert sum(busy.admit(i / 30, _thumb()) is Look.ANALYSE for i in range(300)) == 50
+
+
+def _creep_flip_s(gated: bool) -> tuple[float, int]:
+    """A slow creep into a slouch, fed at 30 fps through the gate and the analyzer; the time
+    the state flips and the pose inferences it took. With `gated`, the thumbnail never
+    changes (the worst case: a creep too slow for the change detector)."""
+    config = Config()
+    analyzer = Analyzer(config, load_library(), calibrate_s=3.0)
+    gate = RateGate(lambda: analyzer.look_plan, LoopConfig(glance=gated))
+    thumb = _thumb()
+    last = None
+    inferences = 0
+    for i in range(30 * 150):
+        t_s = i / 30
+        if not gate.is_due(t_s):
+            continue
+        look = gate.admit(t_s, thumb if gated else None)
+        if look is Look.SKIP:
+            continue
+        if look is Look.ANALYSE or last is None:
+            # Upright for 30 s, then the head drifts forward and the back rounds over 90 s.
+            creep = min(max((t_s - 30.0) / 90.0, 0.0), 1.0)
+            body = BodyPose(forward_head_m=0.09 * creep, rounding=0.7 * creep)
+            last = synthetic_sample(synthetic_pose(body, Camera(), t_s=t_s), t_s)
+            inferences += 1
+        snapshot = analyzer.update(last.at(t_s))
+        if snapshot.state == "slouched":
+            return t_s, inferences
+    raise AssertionError("the creep never flipped the state")
+
+
+def test_a_creep_too_slow_for_the_thumbnail_is_caught_as_soon_as_looking_closely() -> None:
+    # Once the score leaves the upright band the plan is no longer quiet, so the coach looks
+    # once a second from there and the periodic look only has to notice the band is left.
+    closely_s, closely_n = _creep_flip_s(gated=False)
+    glancing_s, glancing_n = _creep_flip_s(gated=True)
+    assert glancing_s - closely_s <= 2.0, (closely_s, glancing_s)
+    assert glancing_n < closely_n / 2, (closely_n, glancing_n)

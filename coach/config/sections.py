@@ -81,9 +81,10 @@ class LoopConfig:
     """While nothing happens (the user upright and still, or away), how often a tiny grey
     thumbnail of the picture is compared with the one at the last look (microseconds each);
     the pose model runs only when the user's part of it changed, at most `idle_fps`."""
-    quiet_look_s: float = 5.0
+    quiet_look_s: float = 10.0
     """While nothing happens, the longest time without running the pose model: it catches
-    a change too slow for the thumbnail (a slow creep into a slouch)."""
+    a change too slow for the thumbnail. A slow creep into a slouch is then caught on time
+    all the same: once the score leaves the upright band the coach looks every second."""
     change_fraction: float = 0.12
     """A thumbnail has changed when this share of its pixels around the user's head and
     shoulders (the whole picture when nobody is seen) differs from the last look."""
