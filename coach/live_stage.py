@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from coach.actions.controls import Command
-from coach.analyzer import COMMANDS, Analyzer, Snapshot
+from coach.analyzer import COMMANDS, Analyzer
 from coach.decisions.analysis_rate import LookPlan
-from coach.records import PoseSample
+from coach.records import PoseSample, Snapshot
 
 GUIDED_SETS = {
     Command.START_CAT_COW: "cat-cow",
@@ -52,10 +52,8 @@ class LiveStage:
             if command is Command.CALIBRATE:
                 self.analyzer = self._recalibrating()
                 self._calibrating = True
-            elif command in GUIDED_SETS and self.analyzer.exercise.status is None:
-                movement = GUIDED_SETS[command]
-                target = self.analyzer.library.get(movement).reps
-                self.analyzer.start_guided(movement, target, sample.t_s)
+            elif command in GUIDED_SETS and not self.analyzer.counting:
+                self.analyzer.start_guided(GUIDED_SETS[command], sample.t_s)
         self._pending.clear()
         snapshot = self.analyzer.update(sample)
         if self._calibrating and snapshot.calibrating is None:

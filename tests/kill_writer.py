@@ -7,11 +7,10 @@ import sys
 import time
 from pathlib import Path
 
-from coach.analyzer import Snapshot
 from coach.decisions.slouch import PostureState, SlouchStatus
 from coach.events import Event, Nudge, PromptResolved, RepDetail, SetCompleted
 from coach.features.posture import PostureMetrics
-from coach.records import PoseSample, Tracking
+from coach.records import PoseSample, Snapshot, Tracking
 
 
 def fake_snapshot(

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 
 from coach.actions.controls import Command, Controls, pausable
-from coach.analyzer import Analyzer, Snapshot
+from coach.analyzer import Analyzer
 from coach.config import Config
 from coach.decisions.prompts import within_working_hours
 from coach.evaluation import DaySegment, activity_timeline, simulate_day
 from coach.features.user import UserSelector
 from coach.movements import load_library
-from coach.records import Landmark, Pose, PoseSample
+from coach.records import Landmark, Pose, PoseSample, Snapshot
 from coach.synthetic import (
     BodyPose,
     Camera,

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from coach.analyzer import Snapshot
 from coach.events import SetCompleted
-from coach.records import Frame
+from coach.records import Frame, Snapshot
 
 
 def _round(value: float | None, digits: int = 2) -> float | None:

@@ -32,8 +32,7 @@ from coach.outputs import json_safe
 from coach.private_files import open_private
 
 if TYPE_CHECKING:
-    from coach.analyzer import Snapshot
-    from coach.records import Frame
+    from coach.records import Frame, Snapshot
 
 
 def event_json(event: Event) -> dict[str, Any]:
