@@ -74,7 +74,7 @@ class Analyzer:
         self._prompts = PromptPolicy(
             config.nudge, config.prompts, config.stationary, library, clock=clock
         )
-        self._commands: list[str] = []
+        self._commands: list[tuple[str, float | None]] = []
         self._rate = AnalysisRate(config.loop)
         self._guided = guided
         self._until_calibrated = until_calibrated
@@ -128,15 +128,16 @@ class Analyzer:
         """Count a guided set of `movement` from `t_s`, to its dose (a set from the tray)."""
         start_guided(self._exercise, movement, self._library.get(movement).reps, t_s)
 
-    def command(self, name: str) -> None:
-        """Queue a user command ("snooze", "skip", "done", "pause", "resume") for the next frame."""
+    def command(self, name: str, for_s: float | None = None) -> None:
+        """Queue a user command ("snooze", "skip", "done", "pause", "resume") for the next
+        frame; `for_s`: how long a pause lasts (default: the configured pause)."""
         if name not in COMMANDS:
             raise ValueError(f"unknown command {name!r}")
-        self._commands.append(name)
+        self._commands.append((name, for_s))
 
     def _apply_commands(self, t_s: float) -> list[Event]:
         events: list[Event] = []
-        for name in self._commands:
+        for name, for_s in self._commands:
             if name == "snooze":
                 events.extend(self._prompts.snooze(t_s))
             elif name == "skip":
@@ -144,7 +145,7 @@ class Analyzer:
             elif name == "done":
                 events.extend(self._prompts.confirm(t_s))
             elif name == "pause":
-                self._prompts.pause(t_s)
+                self._prompts.pause(t_s, for_s)
             else:
                 self._prompts.resume()
         self._commands.clear()

@@ -27,8 +27,11 @@ class LiveStage:
         analyzer: Analyzer,
         recalibrating: Callable[[], Analyzer],
         on_calibrated: Callable[[Analyzer, PoseSample], None],
+        pause_for_s: Callable[[], float | None] = lambda: None,
     ) -> None:
+        """`pause_for_s`: how long a pause asked now lasts (None: the configured pause)."""
         self.analyzer = analyzer
+        self._pause_for_s = pause_for_s
         self._recalibrating = recalibrating
         self._on_calibrated = on_calibrated
         self._calibrating = False
@@ -41,7 +44,9 @@ class LiveStage:
 
     def command(self, name: str) -> None:
         """Queue a command: the analyzer's own go straight to it, the rest wait for a sample."""
-        if name in COMMANDS:
+        if name == Command.PAUSE:
+            self.analyzer.command(name, for_s=self._pause_for_s())
+        elif name in COMMANDS:
             self.analyzer.command(name)
         else:
             self._pending.append(Command(name))

@@ -170,15 +170,30 @@ def _limited(items: Iterable[T], max_seconds: float | None) -> Iterator[T]:
 
 @dataclass
 class _Tally:
-    """Sink the session keeps for its result: the sets that ended, the frame size."""
+    """Sink the session keeps for its result (the sets that ended, the frame size) and
+    for meeting mode (the pause the analysis decided, on stream time)."""
 
     sets: list[SetCompleted] = field(default_factory=list)
     image_size: tuple[int, int] | None = None
+    paused_until_s: float | None = None
+    last_t_s: float = 0.0
+    last_at_s: float = 0.0
+    """When (monotonic seconds) the last snapshot came: stream time runs on from it."""
 
     def update(self, snapshot: Snapshot, frame: Frame | None) -> None:
         if snapshot.sample.pose is not None:
             self.image_size = snapshot.sample.pose.image_size
         self.sets.extend(e for e in snapshot.events if isinstance(e, SetCompleted))
+        self.paused_until_s = snapshot.paused_until_s
+        self.last_t_s, self.last_at_s = snapshot.t_s, time.monotonic()
+
+    def paused_for_s(self) -> float:
+        """Seconds of pause left: a live stream's time runs with the clock while no frame
+        comes (the camera is released)."""
+        if self.paused_until_s is None:
+            return 0.0
+        now_s = self.last_t_s + (time.monotonic() - self.last_at_s)
+        return max(0.0, self.paused_until_s - now_s)
 
     def close(self) -> None:
         """Nothing to release."""
@@ -286,9 +301,9 @@ class Session:
         Ctrl-C, SIGTERM and SIGHUP stop the loop; the result then says so (`stopped`)."""
         analyzer = self._analyzer()
         holder = [analyzer]  # a recalibration in a running coach swaps in a fresh analyzer
+        tally = _Tally()
         stage = self._stage(holder, controls)
         stats = LoopStats()
-        tally = _Tally()
         label, fps = str(self.spec), 0.0
         stopped: KeyboardInterrupt | None = None
         try:
@@ -336,6 +351,7 @@ class Session:
 
         def opened(label: str, paced: bool, live: bool = False) -> list[Sink]:
             self._say_note()
+
             def rate() -> float:
                 return stage.look_plan.fps
 
@@ -377,7 +393,12 @@ class Session:
             if paced:
                 frames = _paced(frames)
             if controls is not None and isinstance(source, LiveSource):
-                frames = pausable(frames, source, controls, self._say_paused)
+                live = controls
+
+                def paused_for_s() -> float:
+                    return 0.0 if live.resuming() else tally.paused_for_s()
+
+                frames = pausable(frames, source, paused_for_s, lambda: live.quit, self._say_paused)
             stream = analysed_frames(_limited(frames, max_seconds), estimator, stats)
             sinks = opened(source.description, paced, source.live)
             run(stream, stage, sinks, stats, on_sample, commands, stop)
@@ -397,7 +418,10 @@ class Session:
             holder.append(self._analyzer(calibrate_s=self._config.calibration.calibrate_s))
             return holder[-1]
 
-        return LiveStage(holder[0], recalibrating, self._save_calibration)
+        def pause_for_s() -> float:
+            return controls.pause_for_s
+
+        return LiveStage(holder[0], recalibrating, self._save_calibration, pause_for_s)
 
     def _save_calibration(self, analyzer: Analyzer, sample: PoseSample) -> None:
         """Keep a neutral recorded in a running coach as its profile (default: "default")."""
