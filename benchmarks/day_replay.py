@@ -30,7 +30,8 @@ from coach.events import SetCompleted
 from coach.movements import load_library
 from coach.pipeline import Sink
 from coach.records import Frame, Look, PoseSample, SkippedFrame, Snapshot
-from coach.session import Mode, Opened, Session, SessionOptions
+from coach.session import Session
+from coach.session_options import Mode, Opened, SessionOptions
 from coach.source import FrameGate
 from coach.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
 

@@ -14,7 +14,8 @@ from coach.config import Config, NudgeConfig, PromptConfig
 from coach.evaluation import inside, load_truth, slouch_agreement, transitions
 from coach.model_store import ensure_default_model
 from coach.movements import load_library
-from coach.session import Mode, SessionOptions, collected
+from coach.session import collected
+from coach.session_options import Mode, SessionOptions
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_videos"
 CALIBRATE_S = 5.0

@@ -11,7 +11,8 @@ from coach.config import Config
 from coach.evaluation import activity_timeline, load_truth
 from coach.model_store import ensure_default_model
 from coach.movements import load_library
-from coach.session import Mode, SessionOptions, collected
+from coach.session import collected
+from coach.session_options import Mode, SessionOptions
 from coach.synthetic import scenario
 
 SCRIPTS = {

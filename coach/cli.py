@@ -17,7 +17,8 @@ from coach.commands.common import print_error
 from coach.config import Config, load_config
 from coach.errors import CoachError, ConfigError
 from coach.history_cli import add_history_commands
-from coach.session import Guided, Mode, SessionOptions, resolve_model
+from coach.session import resolve_model
+from coach.session_options import Guided, Mode, SessionOptions
 from coach.stopping import StopRequested, stop_on_signals
 
 DEFAULT_CAMERA = "0"

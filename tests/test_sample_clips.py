@@ -18,7 +18,8 @@ from coach.features.geometry import roll_deg
 from coach.movements import load_library
 from coach.pose import PoseEstimator
 from coach.records import Frame, Landmark, Tracking
-from coach.session import Collected, Mode, SessionOptions, collected
+from coach.session import Collected, collected
+from coach.session_options import Mode, SessionOptions
 from tests.conftest import MODEL, sample_clip
 
 pytestmark = pytest.mark.slow

@@ -12,7 +12,7 @@ from rich.markup import escape
 
 from coach.config import Config
 from coach.pipeline import Sink
-from coach.session import Opened
+from coach.session_options import Opened
 from coach.stopping import StopRequested
 
 if TYPE_CHECKING:

@@ -16,7 +16,8 @@ from coach.movements import MovementLibrary
 from coach.outputs import check_output, dumps
 from coach.pipeline import Sink
 from coach.records import Frame
-from coach.session import Opened, Session, SessionOptions
+from coach.session import Session
+from coach.session_options import Opened, SessionOptions
 
 
 def cmd_analyze(

@@ -18,7 +18,8 @@ from coach.history_cli import rating
 from coach.movements import MovementLibrary
 from coach.outputs import dumps
 from coach.pipeline import Sink
-from coach.session import Opened, Session, SessionOptions
+from coach.session import Session
+from coach.session_options import Opened, SessionOptions
 from coach.stopping import StopRequested
 
 

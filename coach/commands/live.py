@@ -16,7 +16,8 @@ from coach.errors import CameraUnavailable, ConfigError
 from coach.movements import MovementLibrary
 from coach.outputs import check_output
 from coach.pipeline import Sink
-from coach.session import Opened, Session, SessionOptions
+from coach.session import Session
+from coach.session_options import Opened, SessionOptions
 
 if TYPE_CHECKING:
     from coach.actions.tray import Tray
