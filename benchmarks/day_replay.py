@@ -3,8 +3,8 @@
 The day is scripted (testkit/synthetic.py's seated body): mostly sitting still and typing,
 slouch episodes, breaks away from the desk (a longer one at lunch), and two sets of cat-cow.
 A 30 fps camera is simulated: each frame's timestamp goes through the same rate gate as
-`coach analyze` wires it (coach/offline.py: Analyzer, RateGate on `wanted_fps`, the loop),
-and a pose is made only for the frames the gate admits, so the replay costs what the
+`coach analyze` runs it (coach/session.py, with this scripted camera as its source), and a
+pose is made only for the frames the gate admits, so the replay costs what the
 coach's decisions cost and no more. Prints how many pose inferences the day asked for,
 against an every-frame loop.
 """
@@ -16,7 +16,7 @@ import math
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,11 +25,13 @@ import numpy as np
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from coach.analyzer import Analyzer, Snapshot
 from coach.config import Config
 from coach.movements import load_library
-from coach.pipeline import LoopStats, RateGate, run
-from coach.records import Frame, Look, PoseSample, SetCompleted
+from coach.pipeline import Sink
+from coach.records import Frame, Look, PoseSample, SetCompleted, SkippedFrame, Snapshot
+from coach.session import Session
+from coach.session_options import Mode, Opened, SessionOptions
+from coach.source import FrameGate
 from testkit.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
 
 CAMERA_FPS = 30.0
@@ -145,42 +147,69 @@ class _Tally:
         pass
 
 
+class _ScriptedDay:
+    """A 30 fps camera on the scripted day: a pose is made only for the frames the gate admits."""
+
+    description = "a scripted working day"
+    fps = CAMERA_FPS
+
+    def __init__(self, segments: list[Segment], result: DayResult, seed: int) -> None:
+        self._segments = segments
+        self._starts = list(np.cumsum([0.0] + [s for _, s in segments]))
+        self._result = result
+        self._rng = np.random.default_rng(seed)
+        self._camera = Camera()
+        self._blank = np.zeros((1, 1, 3), dtype=np.uint8)
+        self.rate: Callable[[], float] = lambda: 0.0
+        """The rate the coach wants (set once the session opens)."""
+
+    def frames(self, gate: FrameGate) -> Iterator[Frame | SkippedFrame]:
+        for i in range(round(self._starts[-1] * CAMERA_FPS)):
+            t_s = i / CAMERA_FPS
+            if gate.admit(t_s) is not Look.ANALYSE:
+                yield SkippedFrame(t_s=t_s, index=i)
+                continue
+            yield Frame(image=self._blank, t_s=t_s, index=i)
+
+    def estimate(self, frame: Frame) -> PoseSample:
+        t_s, result = frame.t_s, self._result
+        rate = self.rate()  # the gate only reads the analyzer's plan
+        part = bisect.bisect_right(self._starts, t_s) - 1
+        kind = self._segments[part][0]
+        b = body(kind, t_s, t_s - self._starts[part])
+        pose = (
+            synthetic_pose(b, self._camera, noise_px=0.7, rng=self._rng) if b is not None else None
+        )
+        result.inferences += 1
+        result.by_kind[kind] += 1
+        result.by_rate[rate] += 1
+        result.by_kind_rate[kind, rate] += 1
+        return synthetic_sample(pose, t_s)
+
+
 def replay_day(
     segments: list[Segment], config: Config | None = None, *, seed: int = 0
 ) -> DayResult:
-    """Run the day through the analyzer, making a pose only for the frames the gate admits."""
+    """Run the day through the session `coach analyze` runs, making a pose only for the
+    frames the gate admits."""
     config = config or Config()
-    analyzer = Analyzer(config, load_library())
-    gate = RateGate(lambda: analyzer.look_plan, config.loop)
-    starts = list(np.cumsum([0.0] + [s for _, s in segments]))
-    total_s = starts[-1]
+    total_s = sum(s for _, s in segments)
     result = DayResult(seconds=total_s, inferences=0)
     for kind, seconds in segments:
         result.seconds_by_kind[kind] += seconds
-    rng = np.random.default_rng(seed)
-    camera = Camera()
-
-    def stream() -> Iterator[tuple[Frame | None, PoseSample]]:
-        for i in range(round(total_s * CAMERA_FPS)):
-            t_s = i / CAMERA_FPS
-            if gate.admit(t_s) is not Look.ANALYSE:
-                continue
-            rate = analyzer.wanted_fps  # the gate only reads the analyzer's plan
-            part = bisect.bisect_right(starts, t_s) - 1
-            kind = segments[part][0]
-            b = body(kind, t_s, t_s - starts[part])
-            pose = synthetic_pose(b, camera, noise_px=0.7, rng=rng) if b is not None else None
-            result.inferences += 1
-            result.by_kind[kind] += 1
-            result.by_rate[rate] += 1
-            result.by_kind_rate[kind, rate] += 1
-            yield None, synthetic_sample(pose, t_s)
-
+    day = _ScriptedDay(segments, result, seed)
     tally = _Tally(result)
+
+    def sinks_for(opened: Opened) -> list[Sink]:
+        day.rate = opened.rate
+        return [tally]
+
     started = time.perf_counter()
-    run(stream(), analyzer, [tally], LoopStats())
-    done = analyzer.finish(total_s)
-    if done is not None:
-        result.sets.append(done)
+    options = SessionOptions(Mode.ANALYZE, day.description)
+    done = Session(options, config, load_library(), feed=day).run(sinks_for)
+    if done.stopped is not None:
+        raise done.stopped
+    if done.unfinished_set is not None:
+        result.sets.append(done.unfinished_set)
     result.wall_s = time.perf_counter() - started
     return result

@@ -14,8 +14,10 @@ if __package__ in (None, ""):  # run as a script: the repo root holds testkit/
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from coach.config import Config, NudgeConfig, PromptConfig
-from coach.offline import analyze_file
+from coach.movements import load_library
 from coach.pose.model_store import ensure_default_model
+from coach.session import collected
+from coach.session_options import Mode, SessionOptions
 from testkit.evaluation import inside, load_truth, slouch_agreement, transitions
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_videos"
@@ -38,7 +40,11 @@ def main() -> int:
 
     slouch = SAMPLES / "slouch.mp4"
     truth = load_truth(slouch)
-    result = analyze_file(slouch, EVAL_CONFIG, model=model, calibrate_s=CALIBRATE_S)
+    result = collected(
+        SessionOptions(Mode.ANALYZE, str(slouch), model=model, calibrate_s=CALIBRATE_S),
+        EVAL_CONFIG,
+        load_library(),
+    )
     score = slouch_agreement(
         result.snapshots, truth["slouch_intervals_s"], after_s=CALIBRATE_S, margin_s=MARGIN_S
     )
@@ -64,7 +70,11 @@ def main() -> int:
 
     grades = SAMPLES / "forward_head_grades.mp4"
     truth = load_truth(grades)
-    result = analyze_file(grades, Config(), model=model, calibrate_s=CALIBRATE_S)
+    result = collected(
+        SessionOptions(Mode.ANALYZE, str(grades), model=model, calibrate_s=CALIBRATE_S),
+        Config(),
+        load_library(),
+    )
     table = Table(title="forward_head_grades.mp4: forward_head by grade (calibrated on 5 s)")
     for column in ("grade", "head scale", "mean forward_head", "share slouched"):
         table.add_column(column, justify="right")
@@ -88,7 +98,11 @@ def main() -> int:
     console.print(f"  looking up: mean forward_head {np.mean(look_up):.1f}")
 
     neutral = SAMPLES / "neutral.mp4"
-    result = analyze_file(neutral, Config(), model=model, calibrate_s=CALIBRATE_S)
+    result = collected(
+        SessionOptions(Mode.ANALYZE, str(neutral), model=model, calibrate_s=CALIBRATE_S),
+        Config(),
+        load_library(),
+    )
     after = [s for s in result.snapshots if s.t_s >= CALIBRATE_S]
     console.print(
         f"[bold]neutral.mp4[/bold]: slouched in {np.mean([s.state == 'slouched' for s in after]):.1%} "

@@ -11,6 +11,7 @@ The clips go through the real MediaPipe model (PoseEstimator + LandmarkSmoother)
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import math
@@ -576,26 +577,18 @@ def _count_error(spec: SetSpec, out: Outcome) -> int:
 
 
 def clip_poses(name: str) -> list[tuple[float, Pose | None]]:
-    """Every frame of a sample clip at 15 frames/s through PoseEstimator + LandmarkSmoother."""
-    from coach.config import Config
-    from coach.pose.estimator import PoseEstimator
-    from coach.source import VideoFileSource
+    """Every frame of a sample clip (15 frames/s) through the session `coach analyze` runs:
+    the real pose model, the app's smoothing and the user's identity, at 15 frames/s."""
+    from coach.config import Config, LoopConfig
+    from coach.movements import load_library
+    from coach.session import collected
+    from coach.session_options import Mode, SessionOptions
 
-    config = Config()
-    smoother = LandmarkSmoother(config.pose.smoothing_min_cutoff_hz, config.pose.smoothing_beta)
-    out: list[tuple[float, Pose | None]] = []
-    next_s = 0.0
-    with (
-        VideoFileSource(SAMPLES / f"{name}.mp4") as source,
-        PoseEstimator(MODEL, config.pose) as estimator,
-    ):
-        for frame in source.frames():
-            if frame.t_s + 1e-6 < next_s:
-                continue
-            next_s = frame.t_s + 1.0 / FPS
-            sample = smoother.update(estimator.estimate(frame))
-            out.append((frame.t_s, sample.pose))
-    return out
+    every = LoopConfig(idle_fps=FPS, posture_fps=FPS, exercise_fps=FPS, away_fps=FPS, glance=False)
+    config = dataclasses.replace(Config(), loop=every)
+    options = SessionOptions(Mode.ANALYZE, str(SAMPLES / f"{name}.mp4"), model=MODEL)
+    run = collected(options, config, load_library())
+    return [(s.t_s, s.sample.pose) for s in run.snapshots]
 
 
 def clip_truth(name: str) -> Truth:

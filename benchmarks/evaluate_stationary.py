@@ -12,8 +12,9 @@ if __package__ in (None, ""):  # run as a script: the repo root holds testkit/
 from coach.analyzer import Analyzer
 from coach.config import Config
 from coach.movements import load_library
-from coach.offline import analyze_file
 from coach.pose.model_store import ensure_default_model
+from coach.session import collected
+from coach.session_options import Mode, SessionOptions
 from testkit.evaluation import activity_timeline, load_truth
 from testkit.synthetic import scenario
 
@@ -67,7 +68,11 @@ def main() -> int:
         print("sample clips missing: run `make setup`")
         return 1
     truth = load_truth(clip)
-    run = analyze_file(clip, Config(), model=ensure_default_model(), calibrate_s=5.0)
+    run = collected(
+        SessionOptions(Mode.ANALYZE, str(clip), model=ensure_default_model(), calibrate_s=5.0),
+        Config(),
+        load_library(),
+    )
     found = activity_timeline(run.snapshots)
     print("\nReal-photo clip still_moving_away.mp4 (real pose model, 5 fps):")
     for kind in ("still", "moving", "away"):

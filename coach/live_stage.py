@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from coach.actions.controls import Command
-from coach.analyzer import COMMANDS, Analyzer, Snapshot
+from coach.analyzer import COMMANDS, Analyzer
 from coach.decisions.analysis_rate import LookPlan
-from coach.records import CountableMovement, PoseSample
+from coach.records import CountableMovement, PoseSample, Snapshot
 
 GUIDED_SETS = {
     Command.START_CAT_COW: CountableMovement.CAT_COW,
@@ -27,8 +27,11 @@ class LiveStage:
         analyzer: Analyzer,
         recalibrating: Callable[[], Analyzer],
         on_calibrated: Callable[[Analyzer, PoseSample], None],
+        pause_for_s: Callable[[], float | None] = lambda: None,
     ) -> None:
+        """`pause_for_s`: how long a pause asked now lasts (None: the configured pause)."""
         self.analyzer = analyzer
+        self._pause_for_s = pause_for_s
         self._recalibrating = recalibrating
         self._on_calibrated = on_calibrated
         self._calibrating = False
@@ -41,7 +44,9 @@ class LiveStage:
 
     def command(self, name: str) -> None:
         """Queue a command: the analyzer's own go straight to it, the rest wait for a sample."""
-        if name in COMMANDS:
+        if name == Command.PAUSE:
+            self.analyzer.command(name, for_s=self._pause_for_s())
+        elif name in COMMANDS:
             self.analyzer.command(name)
         else:
             self._pending.append(Command(name))
@@ -52,10 +57,8 @@ class LiveStage:
             if command is Command.CALIBRATE:
                 self.analyzer = self._recalibrating()
                 self._calibrating = True
-            elif command in GUIDED_SETS and self.analyzer.exercise.status is None:
-                movement = GUIDED_SETS[command]
-                target = self.analyzer.library.get(movement).reps
-                self.analyzer.start_guided(movement, target, sample.t_s)
+            elif command in GUIDED_SETS and not self.analyzer.counting:
+                self.analyzer.start_guided(GUIDED_SETS[command], sample.t_s)
         self._pending.clear()
         snapshot = self.analyzer.update(sample)
         if self._calibrating and snapshot.calibrating is None:

@@ -5,22 +5,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from coach.config import LoopConfig
 from coach.decisions.analysis_rate import LookPlan
 from coach.features.scene_change import changed_fraction
-from coach.records import Frame, ImageArray, Look, PoseSample, SkippedFrame
-
-if TYPE_CHECKING:
-    from coach.analyzer import Snapshot
+from coach.records import Frame, ImageArray, Look, PoseSample, Reply, SkippedFrame, Snapshot
 
 
 class Sink(Protocol):
     """Receives every snapshot (and its frame when there is one)."""
 
-    def update(self, snapshot: Snapshot, frame: Frame | None) -> None:
-        """Take one snapshot."""
+    def update(self, snapshot: Snapshot, frame: Frame | None) -> Reply | None:
+        """Take one snapshot; `Reply.STOP` ends the run (a closed window), None goes on."""
 
     def close(self) -> None:
         """Finish (flush files, close windows)."""
@@ -218,11 +215,10 @@ def run(
             t0 = time.perf_counter()
             snapshot = analyzer.update(sample)
             t1 = time.perf_counter()
-            for sink in sinks:
-                sink.update(snapshot, frame)
+            replies = [sink.update(snapshot, frame) for sink in sinks]
             stats.rest_s += t1 - t0
             stats.sinks_s += time.perf_counter() - t1
-            if any(getattr(sink, "wants_stop", False) for sink in sinks):
+            if snapshot.reply is Reply.STOP or Reply.STOP in replies:
                 break
             if stop is not None and stop():
                 break

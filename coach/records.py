@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from enum import Enum, IntEnum, StrEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:  # the records of later stages, named only in annotations (no import cycle)
+    from coach.decisions.prompts import PlannedPrompt
+    from coach.decisions.reps import CounterStatus
+    from coach.decisions.slouch import SlouchStatus
+    from coach.features.posture import PostureMetrics
 
 FloatArray = npt.NDArray[np.float32]
 ImageArray = npt.NDArray[np.uint8]
@@ -316,3 +323,65 @@ class PoseSample:
     def usable(self) -> bool:
         """Whether later stages may measure this sample."""
         return self.pose is not None and self.tracking is Tracking.OK
+
+
+class Reply(Enum):
+    """What a stage or a sink asks of the loop after one snapshot."""
+
+    CONTINUE = "continue"
+    STOP = "stop"
+    """End the run here (a finished guided set, a recorded neutral, a closed window)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Snapshot:
+    """Everything the analysis knows at one timestamp: what sinks draw, log and report."""
+
+    t_s: float
+    sample: PoseSample
+    """The user's (smoothed) pose, or why there is none."""
+    view: str | None
+    """"front", "oblique" or "side" once a pose has been seen."""
+    metrics: PostureMetrics | None
+    """Forward head and thoracic rounding against neutral; None when not measurable."""
+    slouch: SlouchStatus
+    calibrating: float | None
+    """Calibration progress 0..1 while the neutral is being recorded, else None."""
+    next_nudge_in_s: float | None
+    """If the slouch goes on, seconds until the next posture nudge."""
+    recalibrate: bool
+    """The camera or seat seems to have moved: the user should recalibrate."""
+    events: tuple[Event, ...] = ()
+    """Everything that happened at this moment (prompts, outcomes, sets), for the log."""
+    activity: str | None = None
+    """"still", "moving" or "away" (None until the user is seen): the stationary estimate."""
+    activity_since_s: float = 0.0
+    """When the current activity began (backdated to its first evidence)."""
+    seated_s: float = 0.0
+    """Time seated since the last real movement break, seconds."""
+    since_movement_s: float = 0.0
+    """Time since the user last moved, seconds."""
+    next_prompt: PlannedPrompt | None = None
+    """The next planned prompt and why."""
+    open_prompt: Nudge | None = None
+    """The prompt awaiting an outcome (shown with its movement's cues)."""
+    paused_until_s: float | None = None
+    """Meeting mode: no prompts (and no camera) until then."""
+    snoozed_until_s: float | None = None
+    """Prompts snoozed until then."""
+    counter: CounterStatus | None = None
+    """The rep counter of a set in progress (guided, prompted or recognised)."""
+    rep: RepDetail | None = None
+    """A rep counted at this moment."""
+    reply: Reply = Reply.CONTINUE
+    """What the analysis asks of the loop (STOP: the session's goal is met)."""
+
+    @property
+    def nudge(self) -> Nudge | None:
+        """The prompt that fired at this moment, if any."""
+        return next((e for e in self.events if isinstance(e, Nudge)), None)
+
+    @property
+    def state(self) -> str:
+        """The decided posture state as published ("upright", "slouched", "away", "unknown")."""
+        return self.slouch.state.value

@@ -1,41 +1,30 @@
-"""Provides a session: one pass over a source (frames or landmarks) through every stage, for the CLI."""
+"""Provides the one session wiring: options in, source → pose → analyzer → sinks, a result out."""
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import datetime as dt
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from rich.console import Console
 from rich.markup import escape
 
-from coach.actions.controls import Controls, pausable
 from coach.analyzer import Analyzer
 from coach.config import Config
-from coach.decisions.prompts import Clock
+from coach.decisions.stages import GuidedSet
 from coach.errors import CalibrationError, ConfigError
+from coach.movements import MovementLibrary
 from coach.pipeline import LoopStats, RateGate, Sink, SnapshotStage, replayed_samples, run
-from coach.records import Frame, PoseSample, SkippedFrame
+from coach.records import Frame, PoseSample, SetCompleted, SkippedFrame, Snapshot
+from coach.session_options import Feed, Mode, Opened, SessionOptions, SessionResult
 
 if TYPE_CHECKING:
-    from coach.history.session_log import SessionLog
-
-
-def resolve_model(path: Path | None, console: Console, rebuild: bool = False) -> Path:
-    from coach.pose import model_store
-
-    if path is not None:
-        return model_store.validate_model(path.expanduser())
-    models_dir = model_store.default_models_dir()
-    if rebuild:
-        (models_dir / model_store.DEFAULT_MODEL_NAME).unlink(missing_ok=True)
-    return model_store.ensure_default_model(
-        models_dir, log=lambda m: console.print(f"[dim]{escape(m)}[/dim]")
-    )
+    from coach.actions.controls import Controls
+    from coach.source import SourceSpec
 
 
 class _Timestamped(Protocol):
@@ -69,151 +58,260 @@ def _limited(items: Iterable[T], max_seconds: float | None) -> Iterator[T]:
         yield item
 
 
+@dataclass
+class _Tally:
+    """Sink the session keeps for its result (the sets that ended, the frame size) and
+    for meeting mode (the pause the analysis decided, on stream time)."""
+
+    sets: list[SetCompleted] = field(default_factory=list)
+    image_size: tuple[int, int] | None = None
+    paused_until_s: float | None = None
+    last_t_s: float = 0.0
+    last_at_s: float = 0.0
+    """When (monotonic seconds) the last snapshot came: stream time runs on from it."""
+
+    def update(self, snapshot: Snapshot, frame: Frame | None) -> None:
+        if snapshot.sample.pose is not None:
+            self.image_size = snapshot.sample.pose.image_size
+        self.sets.extend(e for e in snapshot.events if isinstance(e, SetCompleted))
+        self.paused_until_s = snapshot.paused_until_s
+        self.last_t_s, self.last_at_s = snapshot.t_s, time.monotonic()
+
+    def paused_for_s(self) -> float:
+        """Seconds of pause left: a live stream's time runs with the clock while no frame
+        comes (the camera is released)."""
+        if self.paused_until_s is None:
+            return 0.0
+        now_s = self.last_t_s + (time.monotonic() - self.last_at_s)
+        return max(0.0, self.paused_until_s - now_s)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
 class Session:
-    """One pass over a source: frames or a landmark recording, through every stage."""
+    """One pass over a source (frames or a landmark recording) through every stage."""
 
-    def __init__(self, args: argparse.Namespace, config: Config, console: Console) -> None:
-        from coach.source import parse_source
+    def __init__(
+        self,
+        options: SessionOptions,
+        config: Config,
+        library: MovementLibrary,
+        console: Console | None = None,
+        profiles: Path | None = None,
+        feed: Feed | None = None,
+    ) -> None:
+        """`library`: the movements, loaded once (with the user's file); `profiles`: where
+        calibration profiles live (needed for `options.profile` and live recalibration);
+        `feed`: a scripted source run instead of opening `options.source`."""
+        from coach.source import parse_source  # cv2 loads only for commands that read frames
 
-        self.args = args
-        self.config = config
-        self.console = console
-        self.spec = parse_source(str(args.source))
-        self.source_fps = 0.0
-        self.label = str(self.spec)
+        self.options = options
+        self.spec: SourceSpec = parse_source(options.source)
+        self._config = config
+        self._library = library
+        self._console = console or Console(quiet=True)
+        self._profiles = profiles
+        self._feed = feed
         self._note: str | None = None
-        self.analyzer: Analyzer | None = None
-        """The running analyzer, kept so a stopped run can still finish its set."""
-        self.stats = LoopStats()
+        self._started_at: dt.datetime | None = None
+        self._last_pause_minute: int | None = None
         self.pause_listeners: list[Callable[[float], None]] = []
         """Told, while the loop waits in meeting mode, how many seconds are left (the tray)."""
 
-    def _say_note(self) -> None:
-        """Say how the neutral is set, once the source has opened (errors come first)."""
-        if self._note:
-            self.console.print(self._note)
-            self._note = None
+    def _anchor(self) -> dt.datetime:
+        """The wall-clock time of the source's opening, taken once."""
+        if self._started_at is None:
+            self._started_at = dt.datetime.now().astimezone()
+        return self._started_at
 
-    def make_analyzer(self) -> Analyzer:
+    def _analyzer(self, calibrate_s: float | None = None) -> Analyzer:
         """The analyzer with the neutral the options ask for."""
         from coach.calibration import load_profile, profile_path
-        from coach.movements import default_user_movements_file, load_library
 
-        library = load_library(default_user_movements_file())
-        # `coach calibrate --profile NAME` writes that profile; it must not read it.
-        profile = getattr(self.args, "profile", None) if self.args.command != "calibrate" else None
-        seconds = getattr(self.args, "calibrate_seconds", None)
-        if seconds is not None and seconds <= 0:
+        options, config = self.options, self._config
+        if options.calibrate_s is not None and options.calibrate_s <= 0:
             raise ConfigError("--calibrate-seconds must be more than 0")
         guided = None
-        if self.args.command == "count":
-            target = (
-                self.args.reps
-                if self.args.reps is not None
-                else library.get(self.args.movement).reps
-            )
+        if options.guided is not None:
+            target = options.guided.target_reps
+            if target is None:
+                target = self._library.get(options.guided.movement).reps
             if target is not None and target <= 0:
                 raise ConfigError("--reps must be more than 0")
-            guided = (self.args.movement, target)
-        if profile is not None:
-            loaded = load_profile(profile_path(profile, profiles_dir()))
+            guided = GuidedSet(options.guided.movement, target)
+        # Working hours map stream time to local time for live sources; files have no clock.
+        clock = self._clock if self.spec.is_live else None
+        until_calibrated = options.mode is Mode.CALIBRATE
+        if options.profile is not None and calibrate_s is None:
+            loaded = load_profile(profile_path(options.profile, self._profiles_dir()))
             self._note = f"[dim]Using calibration profile {escape(repr(loaded.name))}.[/dim]"
             return Analyzer(
-                self.config,
-                library,
+                config,
+                self._library,
                 neutral=loaded.neutral,
                 noise=loaded.noise,
-                clock=self._clock(),
+                clock=clock,
                 guided=guided,
+                until_calibrated=until_calibrated,
             )
-        if seconds is None and self.args.command in ("run", "start", "analyze"):
+        seconds = calibrate_s if calibrate_s is not None else options.calibrate_s
+        if seconds is None and options.mode in (Mode.RUN, Mode.ANALYZE):
             self._note = (
                 f"[cyan]No calibration profile given: calibrating from the first "
-                f"{self.config.calibration.calibrate_s:g} s. Sit tall and look at the screen.[/cyan]"
+                f"{config.calibration.calibrate_s:g} s. Sit tall and look at the screen.[/cyan]"
             )
         return Analyzer(
-            self.config, library, calibrate_s=seconds, clock=self._clock(), guided=guided
+            config,
+            self._library,
+            calibrate_s=seconds,
+            clock=clock,
+            guided=guided,
+            until_calibrated=until_calibrated,
         )
 
-    def _clock(self) -> Clock | None:
-        """Live sessions map stream time to local time (working hours); files do not."""
-        if not self.spec.is_live:
-            return None
-        started = dt.datetime.now().astimezone()
+    def _clock(self, t_s: float) -> dt.datetime:
+        """Local time of a live stream's timestamp (stream time 0 is the source's opening)."""
+        return self._anchor() + dt.timedelta(seconds=t_s)
 
-        def clock(t_s: float) -> dt.datetime:
-            return started + dt.timedelta(seconds=t_s)
-
-        return clock
+    def _profiles_dir(self) -> Path:
+        if self._profiles is None:
+            raise ConfigError("no calibration profile folder given")
+        return self._profiles
 
     def run(
         self,
-        sinks_for: Callable[[LoopStats], list[Sink]],
+        sinks_for: Callable[[Opened], list[Sink]],
+        *,
         on_sample: Callable[[PoseSample], None] | None = None,
-        realtime: bool = False,
         controls: Controls | None = None,
-    ) -> tuple[Analyzer, LoopStats]:
-        """Run the loop; returns the analyzer (for its summaries) and the loop counters."""
+    ) -> SessionResult:
+        """Open the source, run the loop to its end (or a stop), close everything.
+
+        Ctrl-C, SIGTERM and SIGHUP stop the loop; the result then says so (`stopped`)."""
+        analyzer = self._analyzer()
+        holder = [analyzer]  # a recalibration in a running coach swaps in a fresh analyzer
+        tally = _Tally()
+        stage = self._stage(holder, controls)
+        stats = LoopStats()
+        label, fps = str(self.spec), 0.0
+        stopped: KeyboardInterrupt | None = None
+        try:
+            label, fps = self._loop(stage, stats, sinks_for, tally, on_sample, controls)
+        except KeyboardInterrupt as stop:
+            stopped = stop
+        current = holder[-1]
+        unfinished = current.finish(stats.last_t_s)
+        last = unfinished if unfinished is not None else (tally.sets[-1] if tally.sets else None)
+        return SessionResult(
+            stats=stats,
+            label=label,
+            source_fps=fps,
+            started_at=self._anchor(),
+            view=current.overall_view,
+            last_set=last,
+            unfinished_set=unfinished,
+            neutral=current.calibrated_neutral,
+            noise=current.calibrated_noise,
+            image_size=tally.image_size,
+            stopped=stopped,
+        )
+
+    def _loop(
+        self,
+        stage: SnapshotStage,
+        stats: LoopStats,
+        sinks_for: Callable[[Opened], list[Sink]],
+        tally: _Tally,
+        on_sample: Callable[[PoseSample], None] | None,
+        controls: Controls | None,
+    ) -> tuple[str, float]:
+        """The loop over the opened source; returns its label and frame rate."""
         # Imported here: cv2 and mediapipe load only for commands that read frames.
+        from coach.actions.controls import pausable
         from coach.pipeline import analysed_frames
         from coach.pose.estimator import PoseEstimator
         from coach.pose.landmark_file import LandmarkReader
         from coach.source import LiveSource, open_frames
 
-        self.analyzer = self.make_analyzer()
-        stage = self._stage(self.analyzer, controls)
-        stats = self.stats = LoopStats()
         wake = None if controls is None else controls.has_pending
-        gate = RateGate(lambda: stage.look_plan, self.config.loop, wake=wake)
-        max_seconds = self.args.max_seconds
+        gate = RateGate(lambda: stage.look_plan, self._config.loop, wake=wake)
+        max_seconds = self.options.max_seconds
+        commands, stop = _loop_controls(controls)
+
+        def opened(label: str, paced: bool, live: bool = False) -> list[Sink]:
+            self._say_note()
+
+            def rate() -> float:
+                return stage.look_plan.fps
+
+            context = Opened(stats, label, self._anchor(), paced or live, live, rate)
+            return [tally, *sinks_for(context)]
+
+        if self._feed is not None:
+            self._anchor()
+            stream = analysed_frames(
+                _limited(self._feed.frames(gate), max_seconds), self._feed, stats
+            )
+            run(
+                stream,
+                stage,
+                opened(self._feed.description, False),
+                stats,
+                on_sample,
+                commands,
+                stop,
+            )
+            return self._feed.description, self._feed.fps
         if self.spec.kind == "landmarks":
             reader = LandmarkReader(Path(self.spec.target).expanduser(), warn=self._say_warning)
-            self.source_fps = reader.fps
-            self.label = reader.description
+            self._anchor()
             stream = replayed_samples(_limited(reader.samples(), max_seconds), gate, stats)
-            self._say_note()
-            run(stream, stage, sinks_for(stats), stats, on_sample, *loop_controls(controls))
+            sinks = opened(reader.description, False)
+            run(stream, stage, sinks, stats, on_sample, commands, stop)
             if reader.skipped_note is not None:
                 self._say_warning(reader.skipped_note)
-            return self.analyzer, stats
-        model = resolve_model(self.args.model, self.console)
+            return reader.description, reader.fps
+        model = resolve_model(self.options.model, self._console)
         with contextlib.ExitStack() as stack:
-            source = open_frames(self.spec, self.config.source, on_notice=self._say_source)
+            source = open_frames(self.spec, self._config.source, on_notice=self._say_source)
             stack.enter_context(source)
-            estimator = stack.enter_context(PoseEstimator(model, self.config.pose))
-            self.source_fps = source.fps
-            self.label = source.description
+            self._anchor()  # before the model loads: a live source's stream time starts here
+            estimator = stack.enter_context(PoseEstimator(model, self._config.pose))
             frames: Iterable[Frame | SkippedFrame] = source.frames(gate)
-            if realtime and not source.live:
+            paced = self.options.paced and not source.live
+            if paced:
                 frames = _paced(frames)
             if controls is not None and isinstance(source, LiveSource):
-                frames = pausable(frames, source, controls, self._say_paused)
-            stream = analysed_frames(_limited(frames, max_seconds), estimator, stats)
-            self._say_note()
-            run(stream, stage, sinks_for(stats), stats, on_sample, *loop_controls(controls))
-        return self.analyzer, stats
+                live = controls
 
-    def _stage(self, analyzer: Analyzer, controls: Controls | None) -> SnapshotStage:
+                def paused_for_s() -> float:
+                    return 0.0 if live.resuming() else tally.paused_for_s()
+
+                frames = pausable(frames, source, paused_for_s, lambda: live.quit, self._say_paused)
+            stream = analysed_frames(_limited(frames, max_seconds), estimator, stats)
+            sinks = opened(source.description, paced, source.live)
+            run(stream, stage, sinks, stats, on_sample, commands, stop)
+            return source.description, source.fps
+
+    def _stage(self, holder: list[Analyzer], controls: Controls | None) -> SnapshotStage:
         """The analyzer; with live controls, wrapped to take the tray's commands too."""
         if controls is None:
-            return analyzer
+            return holder[0]
         from coach.live_stage import LiveStage
 
         def recalibrating() -> Analyzer:
-            self.console.print(
+            self._console.print(
                 f"[cyan]Calibrating: sit tall and look at the screen for "
-                f"{self.config.calibration.calibrate_s:g} s.[/cyan]"
+                f"{self._config.calibration.calibrate_s:g} s.[/cyan]"
             )
-            fresh = Analyzer(
-                self.config,
-                analyzer.library,
-                calibrate_s=self.config.calibration.calibrate_s,
-                clock=self._clock(),
-            )
-            self.analyzer = fresh
-            return fresh
+            holder.append(self._analyzer(calibrate_s=self._config.calibration.calibrate_s))
+            return holder[-1]
 
-        return LiveStage(analyzer, recalibrating, self._save_calibration)
+        def pause_for_s() -> float:
+            return controls.pause_for_s
+
+        return LiveStage(holder[0], recalibrating, self._save_calibration, pause_for_s)
 
     def _save_calibration(self, analyzer: Analyzer, sample: PoseSample) -> None:
         """Keep a neutral recorded in a running coach as its profile (default: "default")."""
@@ -222,27 +320,33 @@ class Session:
         neutral = analyzer.calibrated_neutral
         if neutral is None:
             return
-        name = getattr(self.args, "profile", None) or "default"
+        name = self.options.save_profile_as
         size = sample.pose.image_size if sample.pose is not None else (640, 480)
         profile = new_profile(Path(name).stem, neutral, size, noise=analyzer.calibrated_noise)
         try:
-            path = save_profile(profile, profile_path(name, profiles_dir()))
+            path = save_profile(profile, profile_path(name, self._profiles_dir()))
         except CalibrationError as exc:  # a full disk must not stop the coaching
             self._say_warning(str(exc))
             return
-        self.console.print(
+        self._console.print(
             f"[cyan]Calibrated; saved as profile {escape(repr(profile.name))} ({escape(str(path))}).[/cyan]"
         )
 
+    def _say_note(self) -> None:
+        """Say how the neutral is set, once the source has opened (errors come first)."""
+        if self._note:
+            self._console.print(self._note)
+            self._note = None
+
     def _say_warning(self, message: str) -> None:
         """One line; the message is plain text (a path with brackets is not markup)."""
-        self.console.print(
+        self._console.print(
             f"[yellow]coach: warning: {escape(message)}[/yellow]", highlight=False, soft_wrap=True
         )
 
     def _say_source(self, message: str) -> None:
         """A camera or stream that stalls, drops or comes back: one line above the dashboard."""
-        self.console.print(
+        self._console.print(
             f"[yellow]{message[:1].upper()}{message[1:]}[/yellow]", highlight=False, soft_wrap=True
         )
 
@@ -251,71 +355,15 @@ class Session:
         for listener in self.pause_listeners:
             listener(left_s)
         minute = int(left_s // 60)
-        if minute != getattr(self, "_last_pause_minute", None):
+        if minute != self._last_pause_minute:
             self._last_pause_minute = minute
-            self.console.print(
+            self._console.print(
                 f"[yellow]Paused (meeting mode): camera released, resuming in {minute + 1} min; "
                 "press r to resume now.[/yellow]"
             )
 
 
-def print_error(console: Console, message: str) -> None:
-    """The one error line: plain text, so a "[section]" or a path with brackets is not markup."""
-    console.print(
-        f"[bold red]coach: error:[/bold red] {escape(message)}", highlight=False, soft_wrap=True
-    )
-
-
-class History:
-    """The session log for `coach run`: a recorder sink, a live status, one line on failure."""
-
-    def __init__(self, console: Console, db: Path | None, enabled: bool = True) -> None:
-        self._console = console
-        self._db = db
-        self._log: SessionLog | None = None
-        self._saved: bool | None = None
-        self.enabled = enabled
-
-    def sinks(self, label: str, *, live: bool = True) -> list[Sink]:
-        """The recorder; `live` False for a file read faster than real time (a replay)."""
-        from coach.actions.session_recorder import SessionRecorder
-        from coach.history.session_log import SessionLog
-
-        if not self.enabled:
-            return []
-        # keep_trying: a history that cannot be written must not stop the coaching; the
-        # dashboard shows why, and the records wait in memory for the disk.
-        self._log = SessionLog(self._db, keep_trying=True)
-        if live:  # stream time runs with the clock from the first snapshot on
-            return [SessionRecorder(self._log, label, None)]
-        return [SessionRecorder(self._log, label, dt.datetime.now().astimezone(), replay=True)]
-
-    def status(self) -> str | None:
-        """Why the history cannot be written just now (for the dashboard), or None."""
-        return None if self._log is None else self._log.status
-
-    def close(self) -> bool:
-        """Close the log (idempotent); False, said in one line, when anything was not written."""
-        from coach.errors import HistoryError
-
-        if self._log is None:
-            return True
-        if self._saved is None:
-            try:
-                self._log.close()
-                self._saved = True
-                if self._log.imported:
-                    self._console.print(
-                        f"[dim]Added {self._log.imported} records an earlier run could not "
-                        "write to the history.[/dim]"
-                    )
-            except HistoryError as exc:
-                self._saved = False
-                print_error(self._console, f"history: {exc}")
-        return self._saved
-
-
-def loop_controls(
+def _loop_controls(
     controls: Controls | None,
 ) -> tuple[Callable[[], Sequence[str]] | None, Callable[[], bool] | None]:
     if controls is None:
@@ -323,8 +371,47 @@ def loop_controls(
     return controls.drain, lambda: controls.quit
 
 
-def profiles_dir() -> Path:
-    """Where calibration profiles live (the user's data directory)."""
-    import platformdirs
+def resolve_model(path: Path | None, console: Console, rebuild: bool = False) -> Path:
+    """The pose model: the given file checked, or the built-in one (built once)."""
+    from coach.pose import model_store
 
-    return platformdirs.user_data_path("coach", appauthor=False) / "profiles"
+    if path is not None:
+        return model_store.validate_model(path.expanduser())
+    models_dir = model_store.default_models_dir()
+    if rebuild:
+        (models_dir / model_store.DEFAULT_MODEL_NAME).unlink(missing_ok=True)
+    return model_store.ensure_default_model(
+        models_dir, log=lambda m: console.print(f"[dim]{escape(m)}[/dim]")
+    )
+
+
+class SnapshotCollector:
+    """Sink that keeps every snapshot (for evaluation and tests)."""
+
+    def __init__(self) -> None:
+        self.snapshots: list[Snapshot] = []
+
+    def update(self, snapshot: Snapshot, frame: Frame | None) -> None:
+        """Keep the snapshot."""
+        self.snapshots.append(snapshot)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+@dataclass(frozen=True)
+class Collected:
+    """Every snapshot of a session, and its result."""
+
+    snapshots: list[Snapshot]
+    result: SessionResult
+
+
+def collected(options: SessionOptions, config: Config, library: MovementLibrary) -> Collected:
+    """Run a session on a file, unpaced, keeping every snapshot (the acceptance tests,
+    evaluations and benchmarks run the code the commands run this way)."""
+    collector = SnapshotCollector()
+    result = Session(options, config, library).run(lambda _opened: [collector])
+    if result.stopped is not None:
+        raise result.stopped
+    return Collected(collector.snapshots, result)

@@ -13,11 +13,11 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
-from coach.closing import ClosesOnExit
 from coach.config import SourceConfig
 from coach.errors import CameraUnavailable, StreamUnreachable, VideoUnreadable
 from coach.pose.landmark_file import SUFFIXES
 from coach.records import Frame, ImageArray, Look, SkippedFrame
+from coach.safe.closing import ClosesOnExit
 from coach.safe.redact import redact
 
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)

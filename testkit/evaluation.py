@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from coach.actions.analysis_report import ActivityIntervals, IntervalTracker
-from coach.analyzer import Snapshot
-from coach.records import PostureState
+from coach.records import PostureState, Snapshot
 
 
 def load_truth(video: Path) -> dict[str, Any]:

@@ -7,7 +7,6 @@ import sys
 import time
 from pathlib import Path
 
-from coach.analyzer import Snapshot
 from coach.decisions.slouch import SlouchStatus
 from coach.features.posture import PostureMetrics
 from coach.records import (
@@ -18,6 +17,7 @@ from coach.records import (
     PromptResolved,
     RepDetail,
     SetCompleted,
+    Snapshot,
     Tracking,
 )
 

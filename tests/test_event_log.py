@@ -14,6 +14,7 @@ import numpy as np
 from coach.actions.event_log import EventLog, read_event_log
 from coach.analyzer import Analyzer
 from coach.config import Config
+from coach.decisions.stages import GuidedSet
 from coach.movements import load_library
 from coach.pose.landmark_file import LandmarkWriter
 from coach.records import PoseSample
@@ -40,7 +41,7 @@ def script(parts: list[tuple[BodyPose | None, float]], seed: int = 0) -> list[Po
 
 
 def replay(
-    samples: list[PoseSample], path: Path, guided: tuple[str, int] | None = None
+    samples: list[PoseSample], path: Path, guided: GuidedSet | None = None
 ) -> list[dict[str, object]]:
     """Every sample through the analyzer and the event log; the wall clock is stream time + 1000."""
     analyzer = Analyzer(Config(), load_library(), calibrate_s=3.0, guided=guided)
@@ -113,7 +114,7 @@ def test_reps_and_a_recognised_set_are_logged(tmp_path: Path) -> None:
 
 def test_each_rep_of_a_guided_set_is_an_event(tmp_path: Path) -> None:
     samples = script([(BodyPose(), 4.0), (cat_cow_body, 4 * 4.0), (BodyPose(), 3.0)], seed=3)  # type: ignore[list-item]
-    lines = replay(samples, tmp_path / "events.jsonl", guided=("cat-cow", 4))
+    lines = replay(samples, tmp_path / "events.jsonl", guided=GuidedSet("cat-cow", 4))
     events = [e for line in lines for e in line["events"]]  # type: ignore[attr-defined]
     assert [e["reps"] for e in events if e["type"] == "rep"] == [1, 2, 3, 4]
     assert [e["reps"] for e in events if e["type"] == "set"] == [4]

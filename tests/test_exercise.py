@@ -7,10 +7,11 @@ import math
 
 import numpy as np
 
-from coach.analyzer import Analyzer, Snapshot
+from coach.analyzer import Analyzer
 from coach.config import Config, PromptConfig, StationaryConfig
+from coach.decisions.stages import GuidedSet
 from coach.movements import load_library
-from coach.records import Nudge, PromptResolved, SetCompleted
+from coach.records import Nudge, PromptResolved, SetCompleted, Snapshot
 from testkit.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
 
 FPS = 15.0
@@ -105,7 +106,7 @@ def test_an_armed_counter_nobody_starts_lets_go() -> None:
 
 
 def test_a_guided_set_counts_from_the_first_phase() -> None:
-    analyzer = Analyzer(Config(), load_library(), calibrate_s=3.0, guided=("cat-cow", 4))
+    analyzer = Analyzer(Config(), load_library(), calibrate_s=3.0, guided=GuidedSet("cat-cow", 4))
     rng = np.random.default_rng(3)
     moves = [cat_cow_body(i / FPS) for i in range(int(4 * 4.0 * FPS))]
     snaps, _ = stream(

@@ -60,3 +60,18 @@ def test_calibrate_from_the_tray_records_a_new_neutral_and_saves_it() -> None:
         snapshot = stage.update(sample_of(make_pose(t, shoulder_y=0.7), t))
     assert snapshot.calibrating is None
     assert saved == [stage.analyzer] and stage.analyzer.calibrated_neutral is not None
+
+
+def test_a_pause_from_the_tray_lasts_as_long_as_asked_on_stream_time() -> None:
+    config = Config()
+    analyzer = Analyzer(config, load_library(), calibrate_s=CALIBRATE_S)
+    stage = LiveStage(analyzer, lambda: analyzer, lambda _a, _s: None, lambda: 900.0)
+    t = 0.0
+    for _ in range(20):
+        stage.update(sample_of(make_pose(t), t))
+        t += 0.2
+    stage.command(Command.PAUSE)
+    snapshot = stage.update(sample_of(make_pose(t), t))
+    assert snapshot.paused_until_s == t + 900.0
+    later = t + 900.0
+    assert stage.update(sample_of(make_pose(later), later)).paused_until_s is None

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from coach.analyzer import Analyzer, Snapshot
+from coach.analyzer import Analyzer
 from coach.config import Config, LoopConfig
 from coach.decisions.analysis_rate import LookPlan
 from coach.movements import load_library
 from coach.pipeline import LoopStats, RateGate, replayed_samples, run
-from coach.records import Frame, Look
+from coach.records import Frame, Look, Snapshot
 from testkit.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
 from tests.conftest import make_pose, sample_of
 

@@ -14,9 +14,11 @@ import pytest
 
 from coach.config import Config, LoopConfig, NudgeConfig, PromptConfig
 from coach.features.geometry import roll_deg
-from coach.offline import OfflineRun, analyze_file
+from coach.movements import load_library
 from coach.pose.estimator import PoseEstimator
 from coach.records import Frame, Landmark, Tracking
+from coach.session import Collected, collected
+from coach.session_options import Mode, SessionOptions
 from testkit.evaluation import inside, load_truth, slouch_agreement
 from tests.conftest import MODEL, sample_clip
 
@@ -26,8 +28,9 @@ CALIBRATE_S = 5.0
 
 
 @cache
-def analysed(name: str, fps: float | None = None, hold_s: float = 45.0) -> OfflineRun:
-    """Each clip is analysed once per test session (the model is the slow part).
+def analysed(name: str, fps: float | None = None, hold_s: float = 45.0) -> Collected:
+    """Each clip is analysed once per test session (the model is the slow part), by the
+    session `coach run` runs, on the file as fast as it decodes.
 
     `fps` None: the coach's own adaptive rate; else analysed at that rate throughout.
     """
@@ -37,7 +40,8 @@ def analysed(name: str, fps: float | None = None, hold_s: float = 45.0) -> Offli
         nudge=NudgeConfig(hold_s=hold_s),
         prompts=PromptConfig(cooldown_s=60.0),
     )
-    return analyze_file(sample_clip(name), config, model=MODEL, calibrate_s=CALIBRATE_S)
+    options = SessionOptions(Mode.RUN, str(sample_clip(name)), model=MODEL, calibrate_s=CALIBRATE_S)
+    return collected(options, config, load_library())
 
 
 def test_the_model_finds_grace_hopper_in_the_real_photo(model_path: Path) -> None:

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from coach.actions.controls import Command, Controls, pausable
-from coach.analyzer import Analyzer, Snapshot
+from coach.analyzer import Analyzer
 from coach.config import Config
 from coach.decisions.prompts import within_working_hours
 from coach.features.user import UserSelector
 from coach.movements import load_library
-from coach.records import Landmark, Pose, PoseSample
+from coach.records import Landmark, Pose, PoseSample, Snapshot
 from testkit.evaluation import DaySegment, activity_timeline, simulate_day
 from testkit.synthetic import (
     BodyPose,
@@ -318,7 +318,7 @@ class FakeLive:
 
 def test_pause_releases_the_camera_and_resumes_by_itself() -> None:
     clock = [0.0]
-    controls = Controls(pause_s=2.0, now=lambda: clock[0])
+    paused_until = [0.0]  # the pause the analysis decided, on stream time
     source = FakeLive()
     frames = iter(range(100))
     seen = []
@@ -326,15 +326,28 @@ def test_pause_releases_the_camera_and_resumes_by_itself() -> None:
     def on_pause(left_s: float) -> None:
         clock[0] += 1.0  # time passes while paused
 
-    for i, frame in enumerate(pausable(frames, source, controls, on_pause, poll_s=0.0)):
+    def paused_for_s() -> float:
+        return max(0.0, paused_until[0] - clock[0])
+
+    for i, frame in enumerate(pausable(frames, source, paused_for_s, lambda: False, on_pause, 0.0)):
         seen.append(frame)
         if i == 3:
-            controls.push(Command.PAUSE)
+            paused_until[0] = clock[0] + 2.0
         if i == 8:
             break
     assert source.calls == ["suspend", "resume"]
-    assert controls.drain() == [Command.PAUSE, Command.RESUME]
+    assert clock[0] == 2.0  # waited out the pause, and no longer
     assert len(seen) == 9
+
+
+def test_a_pause_asked_for_carries_its_length_and_nothing_resumes_it_behind_the_loop() -> None:
+    controls = Controls(pause_s=60.0)
+    controls.push(Command.PAUSE, for_s=900.0)
+    assert controls.pause_for_s == 900.0 and not controls.resuming()
+    assert controls.drain() == [Command.PAUSE]
+    controls.push(Command.RESUME)
+    assert controls.resuming()
+    assert controls.drain() == [Command.RESUME] and controls.drain() == []
 
 
 def test_keys_map_to_commands() -> None:
@@ -349,7 +362,7 @@ def test_keys_map_to_commands() -> None:
         Command.START_LATERAL_FLEXION,
     ]
     assert controls.quit
-    assert np.isfinite(controls.paused_for_s())
+    assert np.isfinite(controls.pause_for_s)
 
 
 def test_a_user_turned_sideways_after_a_gap_is_still_the_user() -> None:

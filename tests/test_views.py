@@ -11,10 +11,10 @@ from rich.console import Console
 from coach.actions.dashboard import DashboardView, light_problem, render
 from coach.actions.notify import NotifyButton, NudgeAnnouncer, chime_waveform
 from coach.actions.preview import draw_preview
-from coach.analyzer import Analyzer, Snapshot
+from coach.analyzer import Analyzer
 from coach.config import Config, SlouchConfig
 from coach.movements import load_library
-from coach.records import Frame, Nudge, PoseSample, Tracking
+from coach.records import Frame, Nudge, PoseSample, Snapshot, Tracking
 from testkit.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
 
 

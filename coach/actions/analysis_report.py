@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from coach.analyzer import Snapshot
-from coach.records import Activity, CountableMovement, Frame, PostureState, SetCompleted
+from coach.records import Activity, CountableMovement, Frame, PostureState, SetCompleted, Snapshot
 
 CAT_COW, LATERAL_FLEXION = CountableMovement.CAT_COW, CountableMovement.LATERAL_FLEXION
 

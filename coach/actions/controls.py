@@ -42,14 +42,18 @@ KEYMAP: dict[str, Command] = {
 
 
 class Controls:
-    """A thread-safe queue of commands, plus the pause state the frame source obeys."""
+    """A thread-safe queue of commands for the loop.
 
-    def __init__(self, pause_s: float, now: Callable[[], float] = time.monotonic) -> None:
+    The pause itself is the prompt policy's, on stream time (`Snapshot.paused_until_s`):
+    a PAUSE asked here only carries how long it should last.
+    """
+
+    def __init__(self, pause_s: float) -> None:
         self.pause_s = pause_s
-        self._now = now
+        self.pause_for_s = pause_s
+        """How long the last PAUSE asked should last (default `pause_s`)."""
         self._lock = threading.Lock()
         self._pending: list[Command] = []
-        self._paused_until: float | None = None
         self.quit = False
 
     def push(self, command: Command, for_s: float | None = None) -> None:
@@ -59,9 +63,7 @@ class Controls:
                 self.quit = True
                 return
             if command is Command.PAUSE:
-                self._paused_until = self._now() + (self.pause_s if for_s is None else for_s)
-            elif command is Command.RESUME:
-                self._paused_until = None
+                self.pause_for_s = self.pause_s if for_s is None else for_s
             self._pending.append(command)
 
     def key(self, char: str) -> None:
@@ -75,23 +77,16 @@ class Controls:
         with self._lock:
             return bool(self._pending) or self.quit
 
+    def resuming(self) -> bool:
+        """Whether a RESUME waits for the loop (a paused camera opens again for it)."""
+        with self._lock:
+            return Command.RESUME in self._pending
+
     def drain(self) -> list[Command]:
         """Take the queued commands (the loop gives them to the analyzer)."""
         with self._lock:
             out, self._pending = self._pending, []
             return out
-
-    def paused_for_s(self) -> float:
-        """Seconds of pause left (0 when not paused); a pause ends by itself."""
-        with self._lock:
-            if self._paused_until is None:
-                return 0.0
-            left = self._paused_until - self._now()
-            if left <= 0:
-                self._paused_until = None
-                self._pending.append(Command.RESUME)
-                return 0.0
-            return left
 
 
 class Suspendable(Protocol):
@@ -110,20 +105,22 @@ T = TypeVar("T")
 def pausable(
     frames: Iterable[T],
     source: Suspendable,
-    controls: Controls,
+    paused_for_s: Callable[[], float],
+    stopped: Callable[[], bool],
     on_pause: Callable[[float], None] = lambda _s: None,
     poll_s: float = 0.5,
 ) -> Iterator[T]:
-    """Yield frames; while paused, release the camera (meeting mode) and wait, then resume."""
+    """Yield frames; while `paused_for_s()` is above 0, release the camera (meeting mode)
+    and wait, then take it back."""
     iterator = iter(frames)
-    while not controls.quit:
-        left_s = controls.paused_for_s()
+    while not stopped():
+        left_s = paused_for_s()
         if left_s > 0:
             source.suspend()
-            while (left_s := controls.paused_for_s()) > 0 and not controls.quit:
+            while (left_s := paused_for_s()) > 0 and not stopped():
                 on_pause(left_s)
                 time.sleep(min(poll_s, left_s))
-            if controls.quit:
+            if stopped():
                 return
             source.resume()
             iterator = iter(frames)

@@ -1,4 +1,4 @@
-"""Provides the live guided-set sink: the big count in the terminal, and the set's end."""
+"""Provides the live guided-set sink: the big count in the terminal."""
 
 from __future__ import annotations
 
@@ -9,35 +9,32 @@ from rich.console import Console
 from rich.live import Live
 
 from coach.actions.count_view import render_count
-from coach.analyzer import Snapshot
 from coach.decisions.reps import CounterStatus
 from coach.movements import Movement
-from coach.records import Frame, SetCompleted
+from coach.records import Frame, SetCompleted, Snapshot
 
 
 class GuidedSetView:
-    """Shows the count live and stops the loop once the set is done."""
+    """Shows the count live, and the final count once the set is done."""
 
     def __init__(self, console: Console, movement: Movement, refresh_hz: float = 8.0) -> None:
         self._movement = movement
         self._period_s = 1.0 / refresh_hz
         self._last_draw = 0.0
         self._first_t_s: float | None = None
-        self.finished: SetCompleted | None = None
         self._last: CounterStatus | None = None
-        self.wants_stop = False
         self._live = Live(console=console, auto_refresh=False, transient=False)
         self._live.start()
 
     def update(self, snapshot: Snapshot, frame: Frame | None) -> None:
-        """Redraw the count; note the set's end."""
+        """Redraw the count (at once for a rep or the set's end)."""
         if self._first_t_s is None:
             self._first_t_s = snapshot.t_s
         counter = snapshot.counter
+        ended = False
         for event in snapshot.events:
             if isinstance(event, SetCompleted):
-                self.finished = event
-                self.wants_stop = True
+                ended = True
                 if self._last is not None:  # show the final count, back at neutral
                     counter = dataclasses.replace(
                         self._last, reps=event.reps, per_side=event.per_side, phase="neutral"
@@ -46,7 +43,7 @@ class GuidedSetView:
             return
         self._last = counter
         now = time.perf_counter()
-        if now - self._last_draw < self._period_s and snapshot.rep is None and not self.wants_stop:
+        if now - self._last_draw < self._period_s and snapshot.rep is None and not ended:
             return
         self._last_draw = now
         view = render_count(

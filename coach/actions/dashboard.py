@@ -14,11 +14,10 @@ from rich.table import Table
 from rich.text import Text
 
 from coach.actions.recent import RecentNudge
-from coach.analyzer import Snapshot
 from coach.config import SlouchConfig
 from coach.movements import MovementLibrary
 from coach.pipeline import LoopStats
-from coach.records import Frame, Tracking
+from coach.records import Frame, Snapshot, Tracking
 
 KEY_HELP = (
     "d done · s snooze · k skip · p pause (meeting) · r resume · "

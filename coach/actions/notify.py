@@ -17,8 +17,7 @@ from dbus_fast.errors import DBusError
 
 from coach.actions.controls import Command
 from coach.actions.loop_thread import LoopThread
-from coach.analyzer import Snapshot
-from coach.records import Frame
+from coach.records import Frame, Snapshot
 
 RECALIBRATE_TITLE = "Camera or seat moved?"
 RECALIBRATE_MESSAGE = (

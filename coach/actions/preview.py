@@ -10,8 +10,7 @@ import cv2
 import numpy as np
 
 from coach.actions.recent import RecentNudge
-from coach.analyzer import Snapshot
-from coach.records import SKELETON_EDGES, Frame, ImageArray, Landmark, PostureState
+from coach.records import SKELETON_EDGES, Frame, ImageArray, Landmark, PostureState, Reply, Snapshot
 
 WINDOW_TITLE = "coach preview"
 _QUIT_KEYS = (ord("q"), 27)  # q or Esc
@@ -202,7 +201,6 @@ class PreviewWindow:
         self.skeleton_only = skeleton_only
         self.thresholds = thresholds
         self._recent = RecentNudge(message_s)
-        self.wants_stop = False
         _point_qt_at_system_fonts()
         # GUI_NORMAL hides Qt's toolbar: the preview is a picture, not an image editor.
         cv2.namedWindow(
@@ -211,8 +209,8 @@ class PreviewWindow:
         cv2.resizeWindow(WINDOW_TITLE, 640, 480)
         self._opened = False
 
-    def update(self, snapshot: Snapshot, frame: Frame | None) -> None:
-        """Draw one snapshot and poll the keyboard."""
+    def update(self, snapshot: Snapshot, frame: Frame | None) -> Reply:
+        """Draw one snapshot and poll the keyboard; q, Esc or a closed window: STOP."""
         image = draw_preview(
             snapshot,
             frame,
@@ -222,13 +220,13 @@ class PreviewWindow:
         )
         cv2.imshow(WINDOW_TITLE, image)
         key = cv2.waitKey(1) & 0xFF
-        if key in _QUIT_KEYS:
-            self.wants_stop = True
-        elif key != 0xFF and self._on_key is not None:
+        reply = Reply.STOP if key in _QUIT_KEYS else Reply.CONTINUE
+        if key != 0xFF and key not in _QUIT_KEYS and self._on_key is not None:
             self._on_key(chr(key))
         if self._opened and cv2.getWindowProperty(WINDOW_TITLE, cv2.WND_PROP_VISIBLE) < 1:
-            self.wants_stop = True
+            reply = Reply.STOP
         self._opened = True
+        return reply
 
     def close(self) -> None:
         """Close the window."""

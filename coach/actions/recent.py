@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from coach.analyzer import Snapshot
+from coach.records import Snapshot
 
 
 class RecentNudge:

@@ -17,8 +17,7 @@ from coach.history.session_log import SessionLog
 from coach.records import Nudge, PostureState, PromptResolved, SetCompleted
 
 if TYPE_CHECKING:
-    from coach.analyzer import Snapshot
-    from coach.records import Frame
+    from coach.records import Frame, Snapshot
 
 # A gap longer than this between two snapshots (a stalled camera) is not credited to the
 # state before it: the excess counts as "unknown".

@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING
 from coach.actions.controls import Command, Controls
 from coach.actions.loop_thread import LoopThread
 from coach.actions.tray_icons import TrayState, argb_pixmap, draw_icon
-from coach.analyzer import Snapshot
-from coach.records import Activity, Frame, PostureState
+from coach.records import Activity, Frame, PostureState, Snapshot
 
 if TYPE_CHECKING:
     from dbus_fast.aio import MessageBus

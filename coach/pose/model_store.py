@@ -183,7 +183,7 @@ def _build_stamp() -> str:
     """
     # The stamp keeps the module's old name: a new one would rebuild every user's model.
     return (
-        f"coach.model_store recipe {BUILD_RECIPE_VERSION} from {SOURCE_PACKAGE}; "
+        f"coach.pose.model_store recipe {BUILD_RECIPE_VERSION} from {SOURCE_PACKAGE}; "
         f"pose_detection.tflite sha256 {DETECTOR_SHA256}; "
         f"pose_landmark_full.tflite sha256 {LANDMARKS_SHA256}"
     )

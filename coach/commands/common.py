@@ -1,0 +1,124 @@
+"""Provides what the session commands share: the history sink, the preview, error lines."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.markup import escape
+
+from coach.config import Config
+from coach.pipeline import Sink
+from coach.session_options import Opened
+from coach.stopping import StopRequested
+
+if TYPE_CHECKING:
+    from coach.history.session_log import SessionLog
+
+
+def print_error(console: Console, message: str) -> None:
+    """The one error line: plain text, so a "[section]" or a path with brackets is not markup."""
+    console.print(
+        f"[bold red]coach: error:[/bold red] {escape(message)}", highlight=False, soft_wrap=True
+    )
+
+
+def profiles_dir() -> Path:
+    """Where calibration profiles live (the user's data directory)."""
+    import platformdirs
+
+    return platformdirs.user_data_path("coach", appauthor=False) / "profiles"
+
+
+def by_signal(stop: KeyboardInterrupt) -> str:
+    """Which signal stopped the command (" by SIGTERM"); empty for Ctrl-C."""
+    return f" by {stop}" if isinstance(stop, StopRequested) else ""
+
+
+def inputs(args: argparse.Namespace) -> list[str | Path]:
+    """The files a command reads (its source, model and config): no output may replace them."""
+    return [p for p in (args.source, args.model, args.config) if p is not None]
+
+
+def preview_sinks(
+    config: Config,
+    console: Console,
+    *,
+    hidden: bool,
+    skeleton_only: bool = False,
+    on_key: Callable[[str], None] | None = None,
+) -> list[Sink]:
+    """The preview window, unless hidden or there is no display to open it on."""
+    if not config.preview.show_window or hidden:
+        return []
+    from coach.actions.preview import PreviewWindow, display_available
+
+    if not display_available():
+        console.print("[dim]No display found; running without the preview window.[/dim]")
+        return []
+    window = PreviewWindow(
+        skeleton_only=skeleton_only or config.preview.skeleton_only,
+        thresholds=(config.slouch.forward_head_enter, config.slouch.rounding_enter),
+        message_s=config.nudge.show_s,
+        on_key=on_key,
+    )
+    return [window]
+
+
+class History:
+    """The session log for `coach run`: a recorder sink, a live status, one line on failure."""
+
+    def __init__(self, console: Console, db: Path | None, enabled: bool = True) -> None:
+        self._console = console
+        self._db = db
+        self._log: SessionLog | None = None
+        self._saved: bool | None = None
+        self.enabled = enabled
+
+    def sinks(self, opened: Opened) -> list[Sink]:
+        """The recorder; a file read faster than real time is logged as a replay."""
+        from coach.actions.session_recorder import SessionRecorder
+        from coach.history.session_log import SessionLog
+
+        if not self.enabled:
+            return []
+        # keep_trying: a history that cannot be written must not stop the coaching; the
+        # dashboard shows why, and the records wait in memory for the disk.
+        self._log = SessionLog(self._db, keep_trying=True)
+        if opened.live:
+            # A live stream's time starts when the source opened: its first snapshot's wall
+            # time is the session's one anchor plus its stream time (read as it arrives).
+            def first_wall_s() -> float:
+                return opened.wall_s(opened.stats.last_t_s)
+
+            return [SessionRecorder(self._log, opened.label, None, clock=first_wall_s)]
+        if opened.paced:  # a file at its own speed runs with the clock from its first frame
+            return [SessionRecorder(self._log, opened.label, None)]
+        return [SessionRecorder(self._log, opened.label, opened.started_at, replay=True)]
+
+    def status(self) -> str | None:
+        """Why the history cannot be written just now (for the dashboard), or None."""
+        return None if self._log is None else self._log.status
+
+    def close(self) -> bool:
+        """Close the log (idempotent); False, said in one line, when anything was not written."""
+        from coach.errors import HistoryError
+
+        if self._log is None:
+            return True
+        if self._saved is None:
+            try:
+                self._log.close()
+                self._saved = True
+                if self._log.imported:
+                    self._console.print(
+                        f"[dim]Added {self._log.imported} records an earlier run could not "
+                        "write to the history.[/dim]"
+                    )
+            except HistoryError as exc:
+                self._saved = False
+                print_error(self._console, f"history: {exc}")
+        return self._saved
