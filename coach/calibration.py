@@ -12,8 +12,8 @@ from pathlib import Path
 
 from coach.errors import CalibrationError
 from coach.features.posture import PostureCues, median_cues, spread_cues
-from coach.private_files import private_dir, tighten
 from coach.safe.outputs import atomic_text
+from coach.safe.private_files import private_dir, tighten
 
 PROFILE_FORMAT = "coach-profile"
 PROFILE_VERSION = 2

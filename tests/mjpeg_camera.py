@@ -15,7 +15,7 @@ from typing import BinaryIO
 import cv2
 
 from benchmarks.mjpeg_server import mjpeg_handler, mjpeg_part
-from coach.closing import ClosesOnExit
+from coach.safe.closing import ClosesOnExit
 from tests.conftest import REPO, sample_clip
 
 COACH = [sys.executable, "-m", "coach"]

@@ -27,9 +27,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from coach.private_files import open_private
 from coach.records import Event, Nudge, PromptResolved, SetCompleted
 from coach.safe.outputs import json_safe
+from coach.safe.private_files import open_private
 
 if TYPE_CHECKING:
     from coach.analyzer import Snapshot

@@ -41,7 +41,7 @@ class _LogStream:
 
 def file_console(folder: Path | None = None) -> tuple[Console, Path]:
     """A console that writes to LOG_NAME in `folder` (default: the user log folder), rotated."""
-    from coach.private_files import private_dir
+    from coach.safe.private_files import private_dir
 
     folder = log_dir() if folder is None else folder
     private_dir(folder)

@@ -189,8 +189,8 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
     from coach.history.salvage import LostRows, readable_columns, readable_rows
     from coach.history.schema import TABLES
     from coach.history.store import open_for_reading
-    from coach.private_files import private_dir
     from coach.safe.outputs import atomic_text, check_output
+    from coach.safe.private_files import private_dir
     from coach.safe.redact import redact
 
     path = _db_path(args)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Final
 
 from coach.errors import HistoryDamaged, HistoryError
-from coach.private_files import PRIVATE_FILE_MODE
+from coach.safe.private_files import PRIVATE_FILE_MODE
 
 # Less free space than this on the history's disk counts as a full disk.
 _LOW_SPACE_BYTES: Final = 1 << 20

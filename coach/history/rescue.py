@@ -29,7 +29,7 @@ from coach.history.rows import (
     SetRecord,
     StartSession,
 )
-from coach.private_files import open_private_exclusive
+from coach.safe.private_files import open_private_exclusive
 
 RESCUE_FORMAT: Final = "coach-history-rescue"
 

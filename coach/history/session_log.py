@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from coach.closing import ClosesOnExit
 from coach.errors import HistoryError
 from coach.history.failures import (
     SQLITE_BUSY,
@@ -40,6 +39,7 @@ from coach.history.rows import (
 from coach.history.schema import migrate
 from coach.history.store import close_dangling_sessions, connect, default_db_path, open_database
 from coach.history.writer import BatchWriter
+from coach.safe.closing import ClosesOnExit
 
 # Records waiting for the disk (queued or kept after a failed write) are bounded: about
 # three days of posture windows. Past that, data rows are dropped, and the user is told.

@@ -16,7 +16,7 @@ from coach.errors import HistoryDamaged, HistoryError
 from coach.history.failures import as_history_error, errno_problem, history_error
 from coach.history.local_time import day_start
 from coach.history.schema import TABLES, migrate
-from coach.private_files import create_private_file, private_dir
+from coach.safe.private_files import create_private_file, private_dir
 
 DB_FILENAME: Final = "coach.sqlite3"
 # How long SQLite waits for another process's write lock before reporting "locked".

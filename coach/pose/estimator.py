@@ -19,7 +19,6 @@ from typing import Any, Final
 import cv2
 import numpy as np
 
-from coach.closing import ClosesOnExit
 from coach.config import PoseConfig
 from coach.errors import ModelError
 from coach.features.user import UserSelector
@@ -44,6 +43,7 @@ from coach.pose.graph import (
 )
 from coach.pose.model_store import TASK_DETECTOR_NAME, TASK_LANDMARKS_NAME, validate_model
 from coach.records import UPPER_BODY, Frame, Pose, PoseSample, Tracking
+from coach.safe.closing import ClosesOnExit
 
 # While someone is tracked but fewer people than `max_people`, the detector looks for
 # others at most this often (MediaPipe runs it on every frame: a third of the cost).

@@ -29,9 +29,9 @@ from typing import IO, Any
 
 import numpy as np
 
-from coach.closing import ClosesOnExit
 from coach.errors import LandmarkFileError
 from coach.records import LANDMARK_COUNT, Pose, PoseSample, Tracking
+from coach.safe.closing import ClosesOnExit
 from coach.safe.outputs import AtomicFile, dumps
 from coach.safe.redact import redact
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from coach.errors import ConfigError
-from coach.private_files import PRIVATE_FILE_MODE
+from coach.safe.private_files import PRIVATE_FILE_MODE
 
 
 def _same_file(a: Path, b: Path) -> bool:

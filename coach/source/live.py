@@ -9,10 +9,10 @@ from typing import Any
 
 import cv2
 
-from coach.closing import ClosesOnExit
 from coach.config import SourceConfig
 from coach.errors import CameraUnavailable, StreamUnreachable
 from coach.records import Frame, ImageArray, SkippedFrame
+from coach.safe.closing import ClosesOnExit
 from coach.safe.redact import redact
 from coach.source.gate import EveryFrame, FrameGate, skipped_frame, thumbnail
 from coach.source.jpeg import JpegPackets, decoded_jpeg, fourcc, jpeg_thumbnail

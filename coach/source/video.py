@@ -8,9 +8,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from coach.closing import ClosesOnExit
 from coach.errors import VideoUnreadable
 from coach.records import Frame, ImageArray, SkippedFrame
+from coach.safe.closing import ClosesOnExit
 from coach.source.gate import FrameGate, skipped_frame, thumbnail
 
 # A video that stops this far short of its container's frame count is truncated.

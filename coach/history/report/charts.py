@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from coach.history.report.tables import STILL_GUIDE_MIN, day_label
-from coach.private_files import open_private_binary, private_dir
+from coach.safe.private_files import open_private_binary, private_dir
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

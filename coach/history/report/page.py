@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from coach.history.report.charts import render_charts
 from coach.history.report.tables import EN_DASH, TableData, daily_data, movement_data, weekly_data
-from coach.private_files import open_private
+from coach.safe.private_files import open_private
 
 if TYPE_CHECKING:
     from coach.history.summaries import HistorySummary
