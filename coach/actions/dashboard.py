@@ -18,18 +18,18 @@ from coach.analyzer import Snapshot
 from coach.config import SlouchConfig
 from coach.movements import MovementLibrary
 from coach.pipeline import LoopStats
-from coach.records import Frame, Tracking
+from coach.records import Frame, PostureState, Tracking
 
 KEY_HELP = (
     "d done · s snooze · k skip · p pause (meeting) · r resume · "
     "c cat-cow set · l side-bend set · Ctrl+C stop"
 )
 
-STATE_STYLE = {
-    "away": "dim",
-    "unknown": "yellow",
-    "upright": "bold green",
-    "slouched": "bold red",
+STATE_STYLE: dict[PostureState, str] = {
+    PostureState.AWAY: "dim",
+    PostureState.UNKNOWN: "yellow",
+    PostureState.UPRIGHT: "bold green",
+    PostureState.SLOUCHED: "bold red",
 }
 
 _TRACKING_TEXT = {
@@ -51,7 +51,7 @@ class DashboardView:
 
     source: str
     t_s: float
-    state: str
+    state: PostureState
     state_for_s: float
     tracking: Tracking
     people: int
@@ -259,7 +259,7 @@ class Dashboard:
         return DashboardView(
             source=self._source,
             t_s=snapshot.t_s - (stats.first_t_s or 0.0),
-            state=snapshot.state,
+            state=PostureState(snapshot.state),
             state_for_s=snapshot.t_s - snapshot.slouch.since_s,
             tracking=snapshot.sample.tracking,
             people=snapshot.sample.people,

@@ -47,17 +47,23 @@ class DaySummary:
     @property
     def slouched_min(self) -> float:
         """Minutes slouched."""
-        return self.state_s.get("slouched", 0.0) / 60
+        return self.state_s.get(PostureState.SLOUCHED, 0.0) / 60
 
     @property
     def sitting_s(self) -> float:
         """Seconds at the desk with a measurable posture (upright or slouched)."""
-        return self.state_s.get(PostureState.UPRIGHT, 0.0) + self.state_s.get(PostureState.SLOUCHED, 0.0)
+        return self.state_s.get(PostureState.UPRIGHT, 0.0) + self.state_s.get(
+            PostureState.SLOUCHED, 0.0
+        )
 
     @property
     def upright_share(self) -> float | None:
         """Share (0..1) of sitting time spent upright; None without sitting time."""
-        return self.state_s.get(PostureState.UPRIGHT, 0.0) / self.sitting_s if self.sitting_s > 0 else None
+        return (
+            self.state_s.get(PostureState.UPRIGHT, 0.0) / self.sitting_s
+            if self.sitting_s > 0
+            else None
+        )
 
     @property
     def prompts(self) -> int:
