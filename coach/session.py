@@ -263,7 +263,9 @@ class Session:
                 stop,
             )
             return self._feed.description, self._feed.fps
-        if self.spec.kind == "landmarks":
+        from coach.source import SourceKind
+
+        if self.spec.kind is SourceKind.LANDMARKS:
             reader = LandmarkReader(Path(self.spec.target).expanduser(), warn=self._say_warning)
             self._anchor()
             stream = replayed_samples(_limited(reader.samples(), max_seconds), gate, stats)

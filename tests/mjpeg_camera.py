@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 import cv2
-from coach.safe.closing import ClosesOnExit
 
 from benchmarks.mjpeg_server import mjpeg_handler, mjpeg_part
+from coach.safe.closing import ClosesOnExit
 from tests.conftest import REPO, sample_clip
 
 COACH = [sys.executable, "-m", "coach"]

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from coach.config import SourceConfig
-from coach.source import LiveSource, SourceSpec
+from coach.source import LiveSource, SourceKind, SourceSpec
 from tests.mjpeg_camera import MjpegCamera, start_coach, wait_for
 
 
@@ -111,7 +111,7 @@ def test_a_reader_stuck_in_read_is_abandoned_never_released_under_it(monkeypatch
     monkeypatch.setattr(LiveSource, "_open", lambda self: opened.pop(0))
     notices: list[str] = []
     config = SourceConfig(stream_read_timeout_s=0.5, reconnect_s=5.0)
-    source = LiveSource(SourceSpec("stream", "http://cam"), config, notices.append)
+    source = LiveSource(SourceSpec(SourceKind.STREAM, "http://cam"), config, notices.append)
     frames = source.frames()
     values = [int(next(frames).image[0, 0, 0]) for _ in range(5)]
     assert values[0] == 1 and values[-1] == 2  # the stall was noticed and the stream reopened

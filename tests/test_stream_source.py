@@ -12,7 +12,7 @@ import pytest
 from coach.config import Config, SourceConfig
 from coach.errors import StreamUnreachable
 from coach.pose.estimator import PoseEstimator
-from coach.source import LiveSource, SourceSpec
+from coach.source import LiveSource, SourceKind, SourceSpec
 from tests.mjpeg_camera import SteadyCamera
 
 pytestmark = pytest.mark.slow
@@ -32,7 +32,7 @@ def test_a_slow_consumer_gets_the_newest_frames(mjpeg_url, model_path) -> None:
     url, _ = mjpeg_url
     indices, stamps = [], []
     with (
-        LiveSource(SourceSpec("stream", url), SourceConfig()) as source,
+        LiveSource(SourceSpec(SourceKind.STREAM, url), SourceConfig()) as source,
         PoseEstimator(model_path, Config().pose) as estimator,
     ):
         for frame in source.frames():
@@ -52,7 +52,10 @@ def test_a_slow_consumer_gets_the_newest_frames(mjpeg_url, model_path) -> None:
 def test_a_stream_that_stops_is_reported(mjpeg_url) -> None:
     url, stop = mjpeg_url
     config = SourceConfig(stream_read_timeout_s=2.0, reconnect_s=2.0)
-    with LiveSource(SourceSpec("stream", url), config) as source, pytest.raises(StreamUnreachable):
+    with (
+        LiveSource(SourceSpec(SourceKind.STREAM, url), config) as source,
+        pytest.raises(StreamUnreachable),
+    ):
         for i, _frame in enumerate(source.frames()):
             if i == 3:
                 stop.set()
@@ -63,7 +66,7 @@ def test_a_dropped_stream_is_reopened(mjpeg_url) -> None:
     url, _ = mjpeg_url
     indices, stamps = [], []
     config = SourceConfig(stream_read_timeout_s=2.0, reconnect_s=10.0)
-    with LiveSource(SourceSpec("stream", url), config) as source:
+    with LiveSource(SourceSpec(SourceKind.STREAM, url), config) as source:
         for frame in source.frames():
             indices.append(frame.index)
             stamps.append(frame.t_s)

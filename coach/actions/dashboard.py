@@ -17,18 +17,18 @@ from coach.actions.recent import RecentNudge
 from coach.config import SlouchConfig
 from coach.movements import MovementLibrary
 from coach.pipeline import LoopStats
-from coach.records import Frame, Snapshot, Tracking
+from coach.records import Frame, PostureState, Snapshot, Tracking
 
 KEY_HELP = (
     "d done · s snooze · k skip · p pause (meeting) · r resume · "
     "c cat-cow set · l side-bend set · Ctrl+C stop"
 )
 
-STATE_STYLE = {
-    "away": "dim",
-    "unknown": "yellow",
-    "upright": "bold green",
-    "slouched": "bold red",
+STATE_STYLE: dict[PostureState, str] = {
+    PostureState.AWAY: "dim",
+    PostureState.UNKNOWN: "yellow",
+    PostureState.UPRIGHT: "bold green",
+    PostureState.SLOUCHED: "bold red",
 }
 
 _TRACKING_TEXT = {
@@ -50,7 +50,7 @@ class DashboardView:
 
     source: str
     t_s: float
-    state: str
+    state: PostureState
     state_for_s: float
     tracking: Tracking
     people: int
@@ -258,7 +258,7 @@ class Dashboard:
         return DashboardView(
             source=self._source,
             t_s=snapshot.t_s - (stats.first_t_s or 0.0),
-            state=snapshot.state,
+            state=PostureState(snapshot.state),
             state_for_s=snapshot.t_s - snapshot.slouch.since_s,
             tracking=snapshot.sample.tracking,
             people=snapshot.sample.people,

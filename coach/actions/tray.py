@@ -31,6 +31,13 @@ _STATE_WORDS = {
     TrayState.SET: "set in progress",
 }
 
+# The tray state for each posture state; "unknown" (not measurable yet) shows as starting.
+_POSTURE_TRAY_STATES: dict[PostureState, TrayState] = {
+    PostureState.UPRIGHT: TrayState.UPRIGHT,
+    PostureState.SLOUCHED: TrayState.SLOUCHED,
+    PostureState.AWAY: TrayState.AWAY,
+}
+
 
 def state_of(snapshot: Snapshot) -> TrayState:
     """The tray state a snapshot shows: a set or calibration first, then pause, then posture."""
@@ -40,13 +47,9 @@ def state_of(snapshot: Snapshot) -> TrayState:
         return TrayState.SET
     if snapshot.paused_until_s is not None:
         return TrayState.PAUSED
-    if snapshot.activity == Activity.AWAY or snapshot.state == PostureState.AWAY:
+    if snapshot.activity == Activity.AWAY:
         return TrayState.AWAY
-    if snapshot.state == PostureState.SLOUCHED:
-        return TrayState.SLOUCHED
-    if snapshot.state == PostureState.UPRIGHT:
-        return TrayState.UPRIGHT
-    return TrayState.STARTING
+    return _POSTURE_TRAY_STATES.get(PostureState(snapshot.state), TrayState.STARTING)
 
 
 def menu_entries(

@@ -70,7 +70,7 @@ def cmd_record(
     """Save the pose stream of a camera, stream or video to a landmark file."""
     from coach.actions.dashboard import Dashboard
     from coach.pose.landmark_file import SUFFIXES, LandmarkWriter
-    from coach.source import open_frames
+    from coach.source import SourceKind, open_frames
 
     # A recording is for replaying: it keeps the posture rate throughout, not the live
     # coach's rest rate, so a replay can be analysed at any rate up to it.
@@ -79,7 +79,7 @@ def cmd_record(
     )
     config = dataclasses.replace(config, loop=loop)
     session = Session(options, config, library, console)
-    if session.spec.kind == "landmarks":
+    if session.spec.kind is SourceKind.LANDMARKS:
         raise ConfigError("`coach record` reads a camera, stream or video, not a landmark file")
     if not args.landmarks.name.lower().endswith(SUFFIXES):
         raise ConfigError(

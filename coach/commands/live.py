@@ -120,10 +120,10 @@ def _with_fallback(
     args: argparse.Namespace, options: SessionOptions, config: Config, console: Console
 ) -> tuple[SessionOptions, Config]:
     """With no webcam and a --fallback-video: that video, with demo timings (and say so)."""
-    from coach.source import open_frames, parse_source
+    from coach.source import SourceKind, open_frames, parse_source
 
     spec = parse_source(options.source)
-    if spec.kind != "camera" or args.fallback_video is None:
+    if spec.kind is not SourceKind.CAMERA or args.fallback_video is None:
         return options, config
     try:
         open_frames(spec, config.source).close()

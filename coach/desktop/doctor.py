@@ -65,10 +65,10 @@ def check_camera(
 ) -> CheckResult:
     """Open the camera or stream briefly and read one frame (no reconnecting)."""
     from coach.records import Frame
-    from coach.source import open_frames, parse_source
+    from coach.source import SourceKind, open_frames, parse_source
 
     spec = parse_source(source)
-    if spec.kind == "landmarks":
+    if spec.kind is SourceKind.LANDMARKS:
         return CheckResult("camera", Status.OK, f"{spec} is a landmark recording: no camera used")
     quick = dataclasses.replace(
         config,

@@ -150,7 +150,7 @@ def _add_samples(
         length_s = stretch[3] + window_s if continues and stretch is not None else window_s
         stretch = (session_id, day, t + window_s, length_s)
         b.longest_still_s = max(b.longest_still_s, stretch[3])
-        _append_run(b.still, local_hour(t), window_s / 3600, "still")
+        _append_run(b.still, local_hour(t), window_s / 3600, Activity.STILL)
 
 
 def _days(first: datetime.date, last: datetime.date) -> list[datetime.date]:

@@ -125,6 +125,19 @@ def write_rescue(path: Path, sessions: Sessions, batch: list[Record]) -> Path:
     raise error
 
 
+def rescue_or_lose(path: Path, sessions: Sessions, batch: list[Record], what: str) -> str:
+    """Save `batch` to a rescue file; returns the one line that says so, after `what` (the loss)."""
+    try:
+        target = write_rescue(path, sessions, batch)
+    except OSError as exc:
+        detail = exc.strerror or str(exc)
+        return f"{what}, and could not be saved to a rescue file either ({detail}): they are lost"
+    return (
+        f"{what}; they were saved to {target}, and the next `coach run` or "
+        "`coach log` that can write the history adds them to it"
+    )
+
+
 def _op_from_json(data: dict[str, Any]) -> Record:
     kind = data.pop("op")
     if kind == "sample":

@@ -22,7 +22,7 @@ from coach.history.failures import (
     filesystem_problem,
     primary_code,
 )
-from coach.history.rescue import read_rescue, rescue_files, write_rescue
+from coach.history.rescue import read_rescue, rescue_files, rescue_or_lose
 from coach.history.rows import (
     AddNote,
     AddPrompt,
@@ -37,7 +37,13 @@ from coach.history.rows import (
     StartSession,
 )
 from coach.history.schema import migrate
-from coach.history.store import close_dangling_sessions, connect, default_db_path, open_database
+from coach.history.store import (
+    close_dangling_sessions,
+    connect,
+    default_db_path,
+    file_identity,
+    open_database,
+)
 from coach.history.writer import BatchWriter
 from coach.safe.closing import ClosesOnExit
 
@@ -303,7 +309,7 @@ class SessionLog(ClosesOnExit):
         try:
             migrate(conn)
             close_dangling_sessions(conn)
-            identity = _file_identity(self.path)
+            identity = file_identity(self.path)
             if self._writer is None:
                 self._writer = BatchWriter(conn)
             else:
@@ -355,17 +361,7 @@ class SessionLog(ClosesOnExit):
         if self.dropped:
             what += f" and {self.dropped} were dropped"
         sessions = [] if self._writer is None else self._writer.sessions_before(batch)
-        try:
-            target = write_rescue(self.path, sessions, batch)
-        except OSError as exc:
-            detail = exc.strerror or str(exc)
-            return (
-                f"{what}, and could not be saved to a rescue file either ({detail}): they are lost"
-            )
-        return (
-            f"{what}; they were saved to {target}, and the next `coach run` or "
-            "`coach log` that can write the history adds them to it"
-        )
+        return rescue_or_lose(self.path, sessions, batch, what)
 
     def _import_rescues(self, conn: sqlite3.Connection) -> None:
         """Add the rescue files earlier runs left for this database, then delete them."""
@@ -393,11 +389,3 @@ class SessionLog(ClosesOnExit):
 
 def _records(n: int) -> str:
     return f"{n} record{'' if n == 1 else 's'}"
-
-
-def _file_identity(path: Path) -> tuple[int, int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return st.st_dev, st.st_ino

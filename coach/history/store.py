@@ -49,6 +49,15 @@ def _make_private(path: Path) -> None:
                 aux.chmod(mode)
 
 
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """The (device, inode) of a file, to tell it from one put in its place; None if missing."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """A connection in autocommit mode (transactions are explicit) with our pragmas."""
     try:

@@ -47,7 +47,7 @@ class DaySummary:
     @property
     def slouched_min(self) -> float:
         """Minutes slouched."""
-        return self.state_s.get("slouched", 0.0) / 60
+        return self.state_s.get(PostureState.SLOUCHED, 0.0) / 60
 
     @property
     def sitting_s(self) -> float:

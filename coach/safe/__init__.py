@@ -1,1 +1,1 @@
-"""Provides the safeguards every stage shares: outputs written whole, credentials redacted."""
+"""Provides the shared safeguards: whole outputs, private files, redacted credentials, closing on exit."""

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from coach.history.report.tables import STILL_GUIDE_MIN, day_label
+from coach.records import PostureState
 from coach.safe.private_files import open_private_binary, private_dir
 
 if TYPE_CHECKING:
@@ -19,17 +20,17 @@ MAX_TIMELINE_DAYS = 31
 # Bar charts label at most about this many days on the x axis.
 MAX_DAY_LABELS = 14
 
-STATE_COLOURS = {
-    "upright": "#2f9e6e",
-    "slouched": "#e8743b",
-    "away": "#dfe3e8",
-    "unknown": "#b4bac3",
+STATE_COLOURS: dict[PostureState, str] = {
+    PostureState.UPRIGHT: "#2f9e6e",
+    PostureState.SLOUCHED: "#e8743b",
+    PostureState.AWAY: "#dfe3e8",
+    PostureState.UNKNOWN: "#b4bac3",
 }
-STATE_LABELS = {
-    "upright": "Upright",
-    "slouched": "Slouched",
-    "away": "Away",
-    "unknown": "Not measurable",
+STATE_LABELS: dict[PostureState, str] = {
+    PostureState.UPRIGHT: "Upright",
+    PostureState.SLOUCHED: "Slouched",
+    PostureState.AWAY: "Away",
+    PostureState.UNKNOWN: "Not measurable",
 }
 _INK = "#1f2933"
 _MUTED = "#6b7785"

@@ -1,206 +1,22 @@
-"""Provides frame sources: webcam index, video file and stream URL, each yielding timestamped frames."""
+"""Provides the live source: a webcam or stream read on a thread that keeps only the newest frame."""
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import cv2
-import numpy as np
 
 from coach.config import SourceConfig
-from coach.errors import CameraUnavailable, StreamUnreachable, VideoUnreadable
-from coach.pose.landmark_file import SUFFIXES
-from coach.records import Frame, ImageArray, Look, SkippedFrame
+from coach.errors import CameraUnavailable, StreamUnreachable
+from coach.records import Frame, ImageArray, SkippedFrame
 from coach.safe.closing import ClosesOnExit
 from coach.safe.redact import redact
-
-_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
-
-# A video that stops this far short of its container's frame count is truncated.
-_TRUNCATED_FRACTION = 0.95
-
-
-@dataclass(frozen=True)
-class SourceSpec:
-    """What the user asked to read: a camera index, a video path, a stream URL or landmarks."""
-
-    kind: str
-    """One of "camera", "video", "stream", "landmarks"."""
-    target: str
-    """The index, path or URL as given: only the capture opens it (it may hold a password)."""
-
-    @property
-    def is_live(self) -> bool:
-        """Live sources run in real time and drop stale frames."""
-        return self.kind in ("camera", "stream")
-
-    def __str__(self) -> str:
-        """What may be shown, logged or stored: a stream's credentials are redacted."""
-        return f"camera {self.target}" if self.kind == "camera" else redact(self.target)
-
-
-def parse_source(text: str) -> SourceSpec:
-    """Classify a SOURCE argument: "0" is a webcam, "rtsp://..." a stream, else a file."""
-    if text.isdigit():
-        return SourceSpec("camera", text)
-    if _URL.match(text):
-        return SourceSpec("stream", text)
-    lower = text.lower()
-    if lower.endswith(SUFFIXES):
-        return SourceSpec("landmarks", text)
-    return SourceSpec("video", text)
-
-
-class VideoFileSource(ClosesOnExit):
-    """Reads every frame of a video file; timestamps come from the frame rate, not the clock."""
-
-    live = False
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        if not path.exists():
-            raise VideoUnreadable(f"video file {path} does not exist; check the path")
-        if path.is_dir():
-            raise VideoUnreadable(f"{path} is a folder, not a video file")
-        self._capture = cv2.VideoCapture(str(path))
-        if not self._capture.isOpened():
-            raise VideoUnreadable(
-                f"{path} is not a readable video (corrupt, truncated or an unknown format); "
-                "try re-encoding it, e.g. with ffmpeg -i IN -c:v libx264 OUT.mp4"
-            )
-        fps = float(self._capture.get(cv2.CAP_PROP_FPS) or 0.0)
-        # Some containers report 0 or absurd rates; 30 fps is the common default.
-        self.fps = fps if 1.0 <= fps <= 240.0 else 30.0
-        self.frame_count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-
-    @property
-    def description(self) -> str:
-        """A short label for views and logs."""
-        return self.path.name
-
-    def frames(self, gate: FrameGate | None = None) -> Iterator[Frame | SkippedFrame]:
-        """Yield each frame in order with its stream timestamp.
-
-        With a `gate`, a frame that is not due is read past without being decoded, and a
-        due one it does not admit (its thumbnail unchanged) is not analysed: both come as
-        a `SkippedFrame`. Decoding is most of the cost of reading a video.
-        """
-        index = 0
-        while True:
-            t_s = index / self.fps
-            if gate is not None and not gate.is_due(t_s):
-                if not self._capture.grab():
-                    break
-                yield SkippedFrame(t_s=t_s, index=index)
-                index += 1
-                continue
-            ok, decoded = self._capture.read()
-            if not ok or decoded is None:
-                break
-            image: ImageArray = np.ascontiguousarray(decoded, dtype=np.uint8)
-            skipped = None if gate is None else _skipped(gate, t_s, index, thumbnail(image))
-            yield skipped or Frame(image=image, t_s=t_s, index=index)
-            index += 1
-        if index == 0:
-            raise VideoUnreadable(
-                f"{self.path} has no decodable frames (corrupt or truncated); "
-                "check the file plays, or re-encode it"
-            )
-        if self.frame_count > 0 and index < _TRUNCATED_FRACTION * self.frame_count:
-            raise VideoUnreadable(
-                f"{self.path} stopped decoding at frame {index} of {self.frame_count} "
-                "(truncated or corrupt); re-encode or re-record the file"
-            )
-
-    def close(self) -> None:
-        """Release the decoder."""
-        self._capture.release()
-
-
-class FrameGate(Protocol):
-    """The loop's rate, asked by a source before it decodes a frame."""
-
-    def is_due(self, t_s: float) -> bool:
-        """Whether a frame at `t_s` would be looked at (not yet taken)."""
-
-    def admit(self, t_s: float, thumb: ImageArray | None = None) -> Look:
-        """Take the frame at `t_s`: whether it is analysed (decoded in full)."""
-
-
-class _EveryFrame:
-    """No gate: every frame is analysed."""
-
-    def is_due(self, t_s: float) -> bool:
-        return True
-
-    def admit(self, t_s: float, thumb: ImageArray | None = None) -> Look:
-        return Look.ANALYSE
-
-
-# Thumbnails are an eighth of the picture each way (80 x 60 from 640 x 480): JPEG decodes
-# straight to that size for a fraction of a full decode.
-_THUMB_SHRINK = 8
-
-
-def thumbnail(image: ImageArray) -> ImageArray:
-    """A tiny grey copy of a decoded frame, for the change detector."""
-    height, width = image.shape[:2]
-    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-    size = (max(width // _THUMB_SHRINK, 1), max(height // _THUMB_SHRINK, 1))
-    small = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
-    return np.asarray(small, dtype=np.uint8)
-
-
-def _skipped(gate: FrameGate, t_s: float, index: int, thumb: ImageArray) -> SkippedFrame | None:
-    """Hand the frame at `t_s` to the gate: None when it is to be analysed (decoded)."""
-    look = gate.admit(t_s, thumb)
-    if look is Look.ANALYSE:
-        return None
-    return SkippedFrame(t_s=t_s, index=index, unchanged=look is Look.UNCHANGED)
-
-
-def _jpeg_thumbnail(packet: ImageArray) -> ImageArray | None:
-    small = cv2.imdecode(packet, cv2.IMREAD_REDUCED_GRAYSCALE_8)
-    return None if small is None else np.asarray(small, dtype=np.uint8)
-
-
-def _decoded_jpeg(packet: ImageArray) -> ImageArray | None:
-    image = cv2.imdecode(packet, cv2.IMREAD_COLOR)
-    return None if image is None else np.asarray(image, dtype=np.uint8)
-
-
-def _fourcc(capture: Any) -> str:
-    code = int(capture.get(cv2.CAP_PROP_FOURCC) or 0)
-    return code.to_bytes(4, "little").decode("ascii", errors="replace")
-
-
-class _JpegPackets:
-    """An FFmpeg MJPEG capture in raw mode: grab() takes a JPEG, retrieve() hands it over
-    undecoded (a 1-D byte array), to be decoded by whoever analyses it."""
-
-    def __init__(self, capture: Any) -> None:
-        self._capture = capture
-
-    def get(self, prop: int) -> float:
-        return float(self._capture.get(prop))
-
-    def grab(self) -> bool:
-        return bool(self._capture.grab())
-
-    def retrieve(self) -> tuple[bool, Any]:
-        ok, packet = self._capture.retrieve()
-        if not ok or packet is None or packet.size == 0:
-            return False, None
-        return True, packet.reshape(-1)
-
-    def release(self) -> None:
-        self._capture.release()
+from coach.source.gate import EveryFrame, FrameGate, skipped_frame, thumbnail
+from coach.source.jpeg import JpegPackets, decoded_jpeg, fourcc, jpeg_thumbnail
+from coach.source.spec import SourceKind, SourceSpec
 
 
 class LiveSource(ClosesOnExit):
@@ -240,7 +56,7 @@ class LiveSource(ClosesOnExit):
         self._next_index = 0
         self._waiting = False
         """The loop waits for a frame: the reader hands over the next due one."""
-        self._gate: FrameGate = _EveryFrame()
+        self._gate: FrameGate = EveryFrame()
         self._last_grab_s = time.monotonic()
         capture = self._open()
         # Read before the reader starts: from then on only the reader touches the capture.
@@ -255,7 +71,7 @@ class LiveSource(ClosesOnExit):
         return str(self.spec)
 
     def _open(self) -> Any:
-        if self.spec.kind == "camera":
+        if self.spec.kind is SourceKind.CAMERA:
             capture = cv2.VideoCapture(int(self.spec.target))
             if not capture.isOpened():
                 raise CameraUnavailable(
@@ -288,8 +104,8 @@ class LiveSource(ClosesOnExit):
             )
         # FFmpeg decodes every frame in grab(); an MJPEG stream's packets are whole JPEG
         # pictures, so take them undecoded and decode only the frames the loop analyses.
-        if _fourcc(capture) == "MJPG" and capture.set(cv2.CAP_PROP_FORMAT, -1):
-            return _JpegPackets(capture)
+        if fourcc(capture) == "MJPG" and capture.set(cv2.CAP_PROP_FORMAT, -1):
+            return JpegPackets(capture)
         return capture
 
     def _start_reader(self, capture: Any) -> None:
@@ -355,10 +171,10 @@ class LiveSource(ClosesOnExit):
         """
         last_index = -1
         timeout_s = self._config.stream_read_timeout_s
-        what = "camera" if self.spec.kind == "camera" else "stream"
+        what = "camera" if self.spec.kind is SourceKind.CAMERA else "stream"
         where = f"{what} {redact(self.spec.target)}"  # said to the user: no password
         reconnected = False
-        self._gate = gate if gate is not None else _EveryFrame()
+        self._gate = gate if gate is not None else EveryFrame()
         while True:
             with self._cond:
                 self._waiting = True
@@ -394,7 +210,7 @@ class LiveSource(ClosesOnExit):
             if self._reconnect():
                 reconnected = True
                 continue
-            error = CameraUnavailable if self.spec.kind == "camera" else StreamUnreachable
+            error = CameraUnavailable if self.spec.kind is SourceKind.CAMERA else StreamUnreachable
             raise error(
                 f"{where} {reason} and could not be reopened for "
                 f"{self._config.reconnect_s:g} s (unplugged, or taken by another app?); "
@@ -404,15 +220,15 @@ class LiveSource(ClosesOnExit):
     def _decode(self, raw: ImageArray, t_s: float, index: int) -> Frame | SkippedFrame | None:
         """The frame the gate admits, decoded; a skipped one; None: it does not decode."""
         if raw.ndim > 1:  # the capture decoded it already
-            skipped = _skipped(self._gate, t_s, index, thumbnail(raw))
+            skipped = skipped_frame(self._gate, t_s, index, thumbnail(raw))
             return skipped or Frame(image=raw, t_s=t_s, index=index)
-        thumb = _jpeg_thumbnail(raw)  # an undecoded JPEG
+        thumb = jpeg_thumbnail(raw)  # an undecoded JPEG
         if thumb is None:
             return None
-        skipped = _skipped(self._gate, t_s, index, thumb)
+        skipped = skipped_frame(self._gate, t_s, index, thumb)
         if skipped is not None:
             return skipped
-        image = _decoded_jpeg(raw)
+        image = decoded_jpeg(raw)
         return None if image is None else Frame(image=image, t_s=t_s, index=index)
 
     def _say(self, message: str) -> None:
@@ -450,17 +266,3 @@ class LiveSource(ClosesOnExit):
     def resume(self) -> None:
         """Take the camera back; timestamps carry on from the same origin."""
         self._start_reader(self._open())
-
-
-FrameSource = VideoFileSource | LiveSource
-
-
-def open_frames(
-    spec: SourceSpec, config: SourceConfig, on_notice: Callable[[str], None] | None = None
-) -> FrameSource:
-    """Open a camera, stream or video file for reading frames (`on_notice`: stall messages)."""
-    if spec.kind == "video":
-        return VideoFileSource(Path(spec.target).expanduser())
-    if spec.kind in ("camera", "stream"):
-        return LiveSource(spec, config, on_notice)
-    raise ValueError(f"not a frame source: {spec.kind}")
