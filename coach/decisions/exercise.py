@@ -95,9 +95,14 @@ class ExerciseTracker:
 
     @property
     def active(self) -> bool:
-        """A counter is armed or a set is gathering: analyse at the exercise rate."""
+        """A set is under way or gathering: analyse at the exercise rate.
+
+        A guided set is under way from the start (the user just asked for it). A prompted
+        one only once the user begins: the prompt may be ignored for minutes, and the open
+        prompt keeps the posture rate, which sees the first phase (2 s long) in time.
+        """
         if self._armed is not None:
-            return True
+            return self._armed.prompt_id is None or self._armed.counter.started
         return self._recognizer is not None and self._recognizer.wants_exercise_rate
 
     @property
