@@ -21,7 +21,9 @@ from coach.features.user import UserIdentity
 from coach.features.view import ViewDetector
 from coach.movements import MovementLibrary
 from coach.records import (
+    PROMPT_COMMANDS,
     Activity,
+    Command,
     Event,
     PoseSample,
     PostureState,
@@ -30,8 +32,6 @@ from coach.records import (
     Snapshot,
     Tracking,
 )
-
-COMMANDS = ("snooze", "skip", "done", "pause", "resume")
 
 
 class Analyzer:
@@ -80,7 +80,7 @@ class Analyzer:
         self._prompts = PromptPolicy(
             config.nudge, config.prompts, config.stationary, library, clock=clock
         )
-        self._commands: list[tuple[str, float | None]] = []
+        self._commands: list[tuple[Command, float | None]] = []
         self._rate = AnalysisRate(config.loop)
         self._guided = guided
         self._until_calibrated = until_calibrated
@@ -134,23 +134,23 @@ class Analyzer:
         """Count a guided set of `movement` from `t_s`, to its dose (a set from the tray)."""
         start_guided(self._exercise, movement, self._library.get(movement).reps, t_s)
 
-    def command(self, name: str, for_s: float | None = None) -> None:
-        """Queue a user command ("snooze", "skip", "done", "pause", "resume") for the next
-        frame; `for_s`: how long a pause lasts (default: the configured pause)."""
-        if name not in COMMANDS:
-            raise ValueError(f"unknown command {name!r}")
-        self._commands.append((name, for_s))
+    def command(self, command: Command, for_s: float | None = None) -> None:
+        """Queue a prompt command (`PROMPT_COMMANDS`) for the next frame; `for_s`: how long a
+        pause lasts (default: the configured pause). Others are the live stage's."""
+        if command not in PROMPT_COMMANDS:
+            raise ValueError(f"not a prompt command: {command}")
+        self._commands.append((command, for_s))
 
     def _apply_commands(self, t_s: float) -> list[Event]:
         events: list[Event] = []
-        for name, for_s in self._commands:
-            if name == "snooze":
+        for command, for_s in self._commands:
+            if command is Command.SNOOZE:
                 events.extend(self._prompts.snooze(t_s))
-            elif name == "skip":
+            elif command is Command.SKIP:
                 events.extend(self._prompts.skip(t_s))
-            elif name == "done":
+            elif command is Command.DONE:
                 events.extend(self._prompts.confirm(t_s))
-            elif name == "pause":
+            elif command is Command.PAUSE:
                 self._prompts.pause(t_s, for_s)
             else:
                 self._prompts.resume()

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from coach.actions.controls import Command
-from coach.analyzer import COMMANDS, Analyzer
+from coach.analyzer import Analyzer
 from coach.decisions.analysis_rate import LookPlan
-from coach.records import CountableMovement, PoseSample, Snapshot
+from coach.records import PROMPT_COMMANDS, Command, CountableMovement, PoseSample, Snapshot
 
 GUIDED_SETS = {
     Command.START_CAT_COW: CountableMovement.CAT_COW,
@@ -42,14 +41,14 @@ class LiveStage:
         """The analyzer's plan; a set or calibration asked for here looks closely at once."""
         return self.analyzer.look_plan
 
-    def command(self, name: str) -> None:
+    def command(self, command: Command) -> None:
         """Queue a command: the analyzer's own go straight to it, the rest wait for a sample."""
-        if name == Command.PAUSE:
-            self.analyzer.command(name, for_s=self._pause_for_s())
-        elif name in COMMANDS:
-            self.analyzer.command(name)
+        if command is Command.PAUSE:
+            self.analyzer.command(command, for_s=self._pause_for_s())
+        elif command in PROMPT_COMMANDS:
+            self.analyzer.command(command)
         else:
-            self._pending.append(Command(name))
+            self._pending.append(command)
 
     def update(self, sample: PoseSample) -> Snapshot:
         """Apply waiting commands at this sample's time, then analyse it."""

@@ -10,7 +10,16 @@ from typing import Protocol
 from coach.config import LoopConfig
 from coach.decisions.analysis_rate import LookPlan
 from coach.features.scene_change import changed_fraction
-from coach.records import Frame, ImageArray, Look, PoseSample, Reply, SkippedFrame, Snapshot
+from coach.records import (
+    Command,
+    Frame,
+    ImageArray,
+    Look,
+    PoseSample,
+    Reply,
+    SkippedFrame,
+    Snapshot,
+)
 
 
 class Sink(Protocol):
@@ -186,7 +195,7 @@ class SnapshotStage(Protocol):
     def update(self, sample: PoseSample) -> Snapshot:
         """Advance to one sample."""
 
-    def command(self, name: str) -> None:
+    def command(self, command: Command) -> None:
         """Queue a user command for the next sample."""
 
 
@@ -196,7 +205,7 @@ def run(
     sinks: list[Sink],
     stats: LoopStats,
     on_sample: Callable[[PoseSample], None] | None = None,
-    commands: Callable[[], Sequence[str]] | None = None,
+    commands: Callable[[], Sequence[Command]] | None = None,
     stop: Callable[[], bool] | None = None,
 ) -> LoopStats:
     """The one loop: every analysed sample goes through the analyzer and on to every sink.
@@ -210,8 +219,8 @@ def run(
             if on_sample is not None:
                 on_sample(sample)
             if commands is not None:
-                for name in commands():
-                    analyzer.command(name)
+                for command in commands():
+                    analyzer.command(command)
             t0 = time.perf_counter()
             snapshot = analyzer.update(sample)
             t1 = time.perf_counter()

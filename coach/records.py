@@ -159,6 +159,30 @@ class Frame:
         return int(self.image.shape[1]), int(self.image.shape[0])
 
 
+class Command(StrEnum):
+    """What the user asks of a running coach, from a key, the tray or a notification button.
+
+    The keys, the tray and the notification buttons make them (`coach.actions`); the
+    analyzer takes the prompt ones (`PROMPT_COMMANDS`), the live stage the rest.
+    """
+
+    DONE = "done"
+    SNOOZE = "snooze"
+    SKIP = "skip"
+    PAUSE = "pause"
+    RESUME = "resume"
+    QUIT = "quit"
+    START_CAT_COW = "start-cat-cow"
+    START_LATERAL_FLEXION = "start-lateral-flexion"
+    CALIBRATE = "calibrate"
+
+
+PROMPT_COMMANDS = frozenset(
+    {Command.DONE, Command.SNOOZE, Command.SKIP, Command.PAUSE, Command.RESUME}
+)
+"""The commands the analyzer's prompt policy answers."""
+
+
 class Look(Enum):
     """What the loop does with a frame the source is about to decode."""
 

@@ -19,7 +19,7 @@ from coach.decisions.stages import GuidedSet
 from coach.errors import CalibrationError, ConfigError
 from coach.movements import MovementLibrary
 from coach.pipeline import LoopStats, RateGate, Sink, SnapshotStage, replayed_samples, run
-from coach.records import Frame, PoseSample, SetCompleted, SkippedFrame, Snapshot
+from coach.records import Command, Frame, PoseSample, SetCompleted, SkippedFrame, Snapshot
 from coach.session_options import Feed, Mode, Opened, SessionOptions, SessionResult
 
 if TYPE_CHECKING:
@@ -367,7 +367,7 @@ class Session:
 
 def _loop_controls(
     controls: Controls | None,
-) -> tuple[Callable[[], Sequence[str]] | None, Callable[[], bool] | None]:
+) -> tuple[Callable[[], Sequence[Command]] | None, Callable[[], bool] | None]:
     if controls is None:
         return None, None
     return controls.drain, lambda: controls.quit

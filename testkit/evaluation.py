@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from coach.actions.analysis_report import ActivityIntervals, IntervalTracker
-from coach.records import PostureState, Snapshot
+from coach.records import Command, PostureState, Snapshot
 
 
 def load_truth(video: Path) -> dict[str, Any]:
@@ -86,7 +86,7 @@ class DaySegment:
     """Local time "HH:MM" the segment starts."""
     kind: str
     """"sit", "slouch_head", "slouch_back", "stretch", "away", "passer_by"."""
-    command: str | None = None
+    command: Command | None = None
     """A command given at the segment's start ("snooze", "pause", ...)."""
 
 

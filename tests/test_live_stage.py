@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from coach.actions.controls import Command
 from coach.analyzer import Analyzer
 from coach.config import Config
 from coach.live_stage import LiveStage
 from coach.movements import load_library
-from coach.records import PoseSample
+from coach.records import Command, PoseSample
 from tests.conftest import make_pose, sample_of
 
 CALIBRATE_S = 2.0

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from coach.actions.controls import Command
 from coach.actions.notify import NotifyButton, NudgeAnnouncer
-from coach.records import Nudge
+from coach.records import Command, Nudge
 from tests.conftest import sample_clip
 from tests.dbus_session import DesktopServices, private_bus
 from tests.kill_writer import fake_snapshot

@@ -8,13 +8,13 @@ import itertools
 import numpy as np
 import pytest
 
-from coach.actions.controls import Command, Controls, pausable
+from coach.actions.controls import Controls, pausable
 from coach.analyzer import Analyzer
 from coach.config import Config
 from coach.decisions.prompts import within_working_hours
 from coach.features.user import UserSelector
 from coach.movements import load_library
-from coach.records import Landmark, Pose, PoseSample, Snapshot
+from coach.records import Command, Landmark, Pose, PoseSample, Snapshot
 from testkit.evaluation import DaySegment, activity_timeline, simulate_day
 from testkit.synthetic import (
     BodyPose,
@@ -210,11 +210,11 @@ DAY = [
     DaySegment("12:20", "passer_by"),
     DaySegment("12:22", "away"),
     DaySegment("13:00", "sit"),
-    DaySegment("13:31", "sit", command="snooze"),
+    DaySegment("13:31", "sit", command=Command.SNOOZE),
     DaySegment("14:05", "slouch_head"),
     DaySegment("14:12", "sit"),
-    DaySegment("14:40", "sit", command="done"),
-    DaySegment("15:30", "sit", command="pause"),
+    DaySegment("14:40", "sit", command=Command.DONE),
+    DaySegment("15:30", "sit", command=Command.PAUSE),
     DaySegment("16:00", "sit"),
     DaySegment("17:20", "slouch_back"),
     DaySegment("17:30", "sit"),

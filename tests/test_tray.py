@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coach.actions.controls import Command, Controls
+from coach.actions.controls import Controls
 from coach.actions.tray import ICON_SIZES_PX, Tray
 from coach.actions.tray_icons import TrayState, draw_icon
+from coach.records import Command
 from tests.dbus_session import DesktopServices, private_bus
 from tests.mjpeg_camera import SteadyCamera, start_coach, wait_for
 

@@ -8,26 +8,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from enum import StrEnum
 from typing import Protocol, TypeVar
 
-
-class Command(StrEnum):
-    """What the user asks of a running coach, from a key, the tray or a notification button.
-
-    The values are the analyzer's command names, so a Command is handed on as it is.
-    """
-
-    DONE = "done"
-    SNOOZE = "snooze"
-    SKIP = "skip"
-    PAUSE = "pause"
-    RESUME = "resume"
-    QUIT = "quit"
-    START_CAT_COW = "start-cat-cow"
-    START_LATERAL_FLEXION = "start-lateral-flexion"
-    CALIBRATE = "calibrate"
-
+from coach.records import Command
 
 KEYMAP: dict[str, Command] = {
     "d": Command.DONE,

@@ -15,9 +15,8 @@ from typing import Protocol
 import numpy as np
 from dbus_fast.errors import DBusError
 
-from coach.actions.controls import Command
 from coach.actions.loop_thread import LoopThread
-from coach.records import Frame, Snapshot
+from coach.records import Command, Frame, Snapshot
 
 RECALIBRATE_TITLE = "Camera or seat moved?"
 RECALIBRATE_MESSAGE = (

@@ -9,10 +9,10 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from coach.actions.controls import Command, Controls
+from coach.actions.controls import Controls
 from coach.actions.loop_thread import LoopThread
 from coach.actions.tray_icons import TrayState, argb_pixmap, draw_icon
-from coach.records import Activity, Frame, PostureState, Snapshot
+from coach.records import Activity, Command, Frame, PostureState, Snapshot
 
 if TYPE_CHECKING:
     from dbus_fast.aio import MessageBus
