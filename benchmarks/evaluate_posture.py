@@ -64,7 +64,7 @@ def main() -> int:
         states = {s.state for s in result.snapshots if inside(s.t_s, truth[name])}
         console.print(f"  states during {name[:-12]}: {sorted(states)}")
     console.print(
-        f"  nudges (hold 10 s): {[(round(n.t_s, 1), n.reason, n.movement) for n in nudges]}; "
+        f"  nudges (hold 10 s): {[(round(n.t_s, 1), n.reason.value, n.movement) for n in nudges]}; "
         f"outside an episode: {len(outside)}"
     )
 

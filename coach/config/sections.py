@@ -81,10 +81,12 @@ class LoopConfig:
     """While nothing happens (the user upright and still, or away), how often a tiny grey
     thumbnail of the picture is compared with the one at the last look (microseconds each);
     the pose model runs only when the user's part of it changed, at most `idle_fps`."""
-    quiet_look_s: float = 10.0
+    quiet_look_s: float = 5.0
     """While nothing happens, the longest time without running the pose model: it catches
-    a change too slow for the thumbnail. A slow creep into a slouch is then caught on time
-    all the same: once the score leaves the upright band the coach looks every second."""
+    a change too small or slow for the thumbnail. Once the slouch score leaves the upright
+    band the coach looks every second, so a slow creep flips the state on time. (10 s halves
+    the cost at rest but misses small steps of the head for longer: on the forward-head
+    grades clip, grade 2 went from 60% to 0% flagged.)"""
     change_fraction: float = 0.12
     """A thumbnail has changed when this share of its pixels around the user's head and
     shoulders (the whole picture when nobody is seen) differs from the last look."""
