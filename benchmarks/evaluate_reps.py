@@ -751,7 +751,7 @@ def main() -> int:
                 want,
                 got,
                 str(out.armed_reps),
-                str(list(out.recognised)),
+                str([(str(movement), reps) for movement, reps in out.recognised]),
                 "yes" if ok else "NO",
             )
         console.print(clip_table)
