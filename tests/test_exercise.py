@@ -51,8 +51,7 @@ def test_a_prompted_set_is_counted_and_recorded_against_the_prompt() -> None:
     (nudge,) = events(snaps, Nudge)
     assert nudge.reason == "stationary"
     movement = nudge.extra_movements[0]
-    # The counter is armed; until the set begins the open prompt's rate is enough.
-    assert analyzer.wanted_fps == config.loop.posture_fps
+    assert analyzer.wanted_fps == config.loop.exercise_fps  # the counter is armed
     body = cat_cow_body if movement == "cat-cow" else lateral_body
     period = 4.0 if movement == "cat-cow" else 8.0
     reps = load_library().get(movement).reps or 5
@@ -99,10 +98,10 @@ def test_an_armed_counter_nobody_starts_lets_go() -> None:
     analyzer = Analyzer(config, load_library(), calibrate_s=3.0)
     rng = np.random.default_rng(2)
     snaps, t = stream(analyzer, [BodyPose()] * int(20 * FPS), 0.0, rng)
-    assert events(snaps, Nudge) and analyzer.exercise.status is not None  # armed
-    assert not analyzer.exercise.active  # waiting for the set, not yet at the exercise rate
+    assert events(snaps, Nudge) and analyzer.exercise.active
     snaps, t = stream(analyzer, [BodyPose()] * int(25 * FPS), t, rng)
-    assert analyzer.exercise.status is None  # let go
+    assert not analyzer.exercise.active
+    assert analyzer.wanted_fps <= config.loop.posture_fps  # back from the exercise rate
     assert [r.outcome for r in events(snaps, PromptResolved)] == ["ignored"]
 
 

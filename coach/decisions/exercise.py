@@ -95,14 +95,9 @@ class ExerciseTracker:
 
     @property
     def active(self) -> bool:
-        """A set is under way or gathering: analyse at the exercise rate.
-
-        A guided set is under way from the start (the user just asked for it). A prompted
-        one only once the user begins: the prompt may be ignored for minutes, and the open
-        prompt keeps the posture rate, which sees the first phase (2 s long) in time.
-        """
+        """A counter is armed or a set is gathering: analyse at the exercise rate."""
         if self._armed is not None:
-            return self._armed.prompt_id is None or self._armed.counter.started
+            return True
         return self._recognizer is not None and self._recognizer.wants_exercise_rate
 
     @property
