@@ -121,11 +121,6 @@ class Analyzer:
         return self._exercise.finish(t_s)
 
     @property
-    def wanted_fps(self) -> float:
-        """How often the loop should analyse a frame right now."""
-        return self._rate.plan.fps
-
-    @property
     def look_plan(self) -> LookPlan:
         """How the loop should look at frames right now (rate, and whether only on change)."""
         return self._rate.plan
@@ -212,7 +207,7 @@ class Analyzer:
             next_nudge_in_s=self._prompts.posture_next_in_s(status, t_s),
             recalibrate=measured.recalibrate,
             events=tuple(events),
-            activity=activity.activity.value if activity.activity is not None else None,
+            activity=activity.activity,
             activity_since_s=activity.since_s,
             seated_s=activity.seated_s,
             since_movement_s=activity.since_movement_s,

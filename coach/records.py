@@ -377,8 +377,8 @@ class Snapshot:
     """The camera or seat seems to have moved: the user should recalibrate."""
     events: tuple[Event, ...] = ()
     """Everything that happened at this moment (prompts, outcomes, sets), for the log."""
-    activity: str | None = None
-    """"still", "moving" or "away" (None until the user is seen): the stationary estimate."""
+    activity: Activity | None = None
+    """Still, moving or away (None until the user is seen): the stationary estimate."""
     activity_since_s: float = 0.0
     """When the current activity began (backdated to its first evidence)."""
     seated_s: float = 0.0
@@ -406,6 +406,6 @@ class Snapshot:
         return next((e for e in self.events if isinstance(e, Nudge)), None)
 
     @property
-    def state(self) -> str:
-        """The decided posture state as published ("upright", "slouched", "away", "unknown")."""
-        return self.slouch.state.value
+    def state(self) -> PostureState:
+        """The decided posture state (a StrEnum: published as "upright", "slouched", ...)."""
+        return self.slouch.state

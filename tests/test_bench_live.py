@@ -185,7 +185,7 @@ def _scripted_log(tmp_path: Path) -> tuple[list[dict[str, Any]], dict[str, Any],
     analyzer = Analyzer(fixed_rate(10.0), load_library(), calibrate_s=3.0)
     now = [0.0]
     log = EventLog(
-        tmp_path / "events.jsonl", rate=lambda: analyzer.wanted_fps, clock=lambda: now[0]
+        tmp_path / "events.jsonl", rate=lambda: analyzer.look_plan.fps, clock=lambda: now[0]
     )
     gate = RateGate(lambda: analyzer.look_plan)
     rng = np.random.default_rng(4)

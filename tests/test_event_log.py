@@ -46,7 +46,7 @@ def replay(
     """Every sample through the analyzer and the event log; the wall clock is stream time + 1000."""
     analyzer = Analyzer(Config(), load_library(), calibrate_s=3.0, guided=guided)
     now = [0.0]
-    log = EventLog(path, rate=lambda: analyzer.wanted_fps, clock=lambda: now[0])
+    log = EventLog(path, rate=lambda: analyzer.look_plan.fps, clock=lambda: now[0])
     for sample in samples:
         now[0] = 1000.0 + sample.t_s
         log.update(analyzer.update(sample), None)

@@ -51,7 +51,7 @@ def test_a_prompted_set_is_counted_and_recorded_against_the_prompt() -> None:
     (nudge,) = events(snaps, Nudge)
     assert nudge.reason == "stationary"
     movement = nudge.extra_movements[0]
-    assert analyzer.wanted_fps == config.loop.exercise_fps  # the counter is armed
+    assert analyzer.look_plan.fps == config.loop.exercise_fps  # the counter is armed
     body = cat_cow_body if movement == "cat-cow" else lateral_body
     period = 4.0 if movement == "cat-cow" else 8.0
     reps = load_library().get(movement).reps or 5
@@ -101,7 +101,7 @@ def test_an_armed_counter_nobody_starts_lets_go() -> None:
     assert events(snaps, Nudge) and analyzer.exercise.active
     snaps, t = stream(analyzer, [BodyPose()] * int(25 * FPS), t, rng)
     assert not analyzer.exercise.active
-    assert analyzer.wanted_fps <= config.loop.posture_fps  # back from the exercise rate
+    assert analyzer.look_plan.fps <= config.loop.posture_fps  # back from the exercise rate
     assert [r.outcome for r in events(snaps, PromptResolved)] == ["ignored"]
 
 

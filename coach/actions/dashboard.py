@@ -258,7 +258,7 @@ class Dashboard:
         return DashboardView(
             source=self._source,
             t_s=snapshot.t_s - (stats.first_t_s or 0.0),
-            state=PostureState(snapshot.state),
+            state=snapshot.state,
             state_for_s=snapshot.t_s - snapshot.slouch.since_s,
             tracking=snapshot.sample.tracking,
             people=snapshot.sample.people,

@@ -49,7 +49,7 @@ def state_of(snapshot: Snapshot) -> TrayState:
         return TrayState.PAUSED
     if snapshot.activity == Activity.AWAY:
         return TrayState.AWAY
-    return _POSTURE_TRAY_STATES.get(PostureState(snapshot.state), TrayState.STARTING)
+    return _POSTURE_TRAY_STATES.get(snapshot.state, TrayState.STARTING)
 
 
 def menu_entries(
