@@ -111,6 +111,32 @@ class Activity(StrEnum):
     AWAY = "away"
 
 
+class Condition(StrEnum):
+    """What a live coach is doing besides judging posture: coaching, or why it is not."""
+
+    COACHING = "coaching"
+    PAUSED = "paused"
+    """Meeting mode, asked by the user: the camera is released until it ends."""
+    LOCKED = "locked"
+    """The screen is locked: the camera is released, the time is a break."""
+    ASLEEP = "asleep"
+    """The machine sleeps: the same as locked."""
+    NO_CAMERA = "no_camera"
+    """The camera is missing, busy in another app or lost: the coach retries by itself."""
+
+
+@dataclass(frozen=True)
+class LiveStatus:
+    """A live coach's condition, told to the views as it changes (no snapshot comes while
+    the camera is released)."""
+
+    condition: Condition
+    detail: str
+    """One line for the tray's tooltip, the dashboard and the log."""
+    retry_in_s: float | None = None
+    """With NO_CAMERA: seconds until the next try."""
+
+
 class Reason(StrEnum):
     """Why a prompt fires: a posture problem (a slouch's reason) or sitting still."""
 
