@@ -57,22 +57,22 @@ def cmd_run(
 
         sinks: list[Sink] = []
         if tray is None:
-            sinks.append(
-                Dashboard(
-                    console,
-                    opened.label,
-                    opened.stats,
-                    config.slouch,
-                    config.nudge.show_s,
-                    library=library,
-                    history_status=history.status,
-                )
+            dashboard = Dashboard(
+                console,
+                opened.label,
+                opened.stats,
+                config.slouch,
+                config.nudge.show_s,
+                library=library,
+                history_status=history.status,
             )
+            session.status_listeners.append(dashboard.status)
+            sinks.append(dashboard)
         else:
             from coach.actions.tray import TrayStatus
 
             status = TrayStatus(tray)
-            session.pause_listeners.append(status.paused)
+            session.status_listeners.append(status.status)
             sinks.append(status)
         sinks.extend(history.sinks(opened))
         notifier: Notifier = NullNotifier()
