@@ -69,7 +69,7 @@ def test_a_locked_hour_is_a_break_not_a_still_stretch() -> None:
 def test_a_suspend_that_nobody_announced_is_a_break_too() -> None:
     # The coach was stopped (SIGSTOP) or the machine slept without a word: 3 hours pass
     # between two frames. That must not become a 3-hour sitting stretch and a nudge.
-    first, second = replay(120.0, 3 * 3600.0, 60.0, None)
+    _, second = replay(120.0, 3 * 3600.0, 60.0, None)
     assert second[-1].seated_s <= 61.0
     assert stillness_nudges(second) == []
     told = [e for e in second[0].events if isinstance(e, Interruption)]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import deque
 from collections.abc import Callable
-import dataclasses
 from dataclasses import dataclass
 
 from rich.console import Console, Group, RenderableType
