@@ -111,6 +111,13 @@ class Activity(StrEnum):
     AWAY = "away"
 
 
+class Hold(StrEnum):
+    """Why the desktop pauses the coach: the screen is locked, or the machine is going to sleep."""
+
+    LOCKED = "locked"
+    ASLEEP = "asleep"
+
+
 class Reason(StrEnum):
     """Why a prompt fires: a posture problem (a slouch's reason) or sitting still."""
 

@@ -21,7 +21,7 @@ NOTIFICATIONS: Final = "org.freedesktop.Notifications"
 WATCHER: Final = "org.kde.StatusNotifierWatcher"
 WATCHER_PATH: Final = "/StatusNotifierWatcher"
 XEMBED_TRAY_SELECTION: Final = "_NET_SYSTEM_TRAY_S{screen}"
-_BUS: Final = ("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus")
+BUS: Final = ("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus")
 
 
 class ProbeFailed(Exception):
@@ -73,7 +73,7 @@ async def call(
 
 
 async def _has_owner(bus: Any, name: str) -> bool:
-    return bool((await call(bus, *_BUS, "NameHasOwner", "s", [name]))[0])
+    return bool((await call(bus, *BUS, "NameHasOwner", "s", [name]))[0])
 
 
 async def _notifications(bus: Any) -> NotificationServer | None:
