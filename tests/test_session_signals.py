@@ -5,7 +5,10 @@ awake and let go once the camera is released, and missing buses or services are 
 from __future__ import annotations
 
 import logging
+import os
 import queue
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -281,3 +284,35 @@ def _wait_for(condition, timeout_s: float = WITHIN_S) -> None:
     while not condition():
         assert time.monotonic() < deadline, "not within the time"
         time.sleep(0.02)
+
+
+CHILD = """
+import sys, time
+from coach.desktop.session_signals import DesktopWatcher
+watcher = DesktopWatcher(lambda hold, held: print(hold.value, held, flush=True))
+print(*watcher.start(), sep=";", flush=True)
+sys.stdin.readline()
+watcher.stop()
+"""
+
+
+def test_a_coach_in_another_process_hears_the_stand_ins_through_their_env(desk):
+    env = {**os.environ, **desk.env}
+    with subprocess.Popen(
+        [sys.executable, "-c", CHILD],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as child:
+        assert child.stdin is not None and child.stdout is not None
+        assert child.stdout.readline().strip().split(";")[:2] == [LOGIND_SLEEP, LOGIND_SESSION]
+        assert desk.inhibitors_open() == 1
+        desk.screensaver_active(True, service="gnome")
+        assert child.stdout.readline() == "locked True\n"
+        desk.prepare_for_sleep(True)
+        assert child.stdout.readline() == "asleep True\n"
+        _wait_for(lambda: desk.inhibitors_open() == 0)
+        child.stdin.write("\n")
+        child.stdin.close()
+        assert child.wait(timeout=10) == 0

@@ -112,6 +112,8 @@ class DesktopWatcher:
             return
 
         async def close() -> None:
+            for task in self._tasks:
+                task.cancel()  # a resume's inhibitor still on its way
             self._release_inhibitor()
             for bus in (self._system, self._session):
                 if bus is not None and bus.connected:
@@ -261,8 +263,9 @@ class DesktopWatcher:
 
         if msg.message_type is not MessageType.SIGNAL:
             return
-        if msg.path == LOGIND_PATH and msg.interface == MANAGER and msg.member == "PrepareForSleep":
-            self._on_prepare_for_sleep(bool(msg.body[0]))
+        if msg.path == LOGIND_PATH and msg.interface == MANAGER:
+            if msg.member == "PrepareForSleep" and msg.signature == "b":
+                self._on_prepare_for_sleep(bool(msg.body[0]))
         elif msg.path != self._session_path or self._session_path is None:
             return
         elif msg.interface == SESSION and msg.member == "Lock":
