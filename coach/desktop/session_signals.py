@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
@@ -98,6 +99,9 @@ class DesktopWatcher:
         """Connect and subscribe; the names of what is listened to (empty: nothing to hear)."""
         if self._runner is not None:
             raise RuntimeError("DesktopWatcher.start() called twice")
+        if not sys.platform.startswith("linux"):  # logind and these screensavers are Linux's
+            log.info("lock and sleep are watched on Linux only")
+            return []
         self._runner = LoopThread("coach-desktop-signals")
         try:
             return self._runner.submit(self._start()).result(4 * self._timeout_s)
