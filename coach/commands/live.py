@@ -78,9 +78,11 @@ def cmd_run(
         notifier: Notifier = NullNotifier()
         if config.nudge.desktop and notification_service_available():
             notifier = DesktopNotifier()
-        sinks.append(
-            NudgeAnnouncer(notifier, Chime() if config.nudge.chime else None, answer=controls.push)
+        announcer = NudgeAnnouncer(
+            notifier, Chime() if config.nudge.chime else None, answer=controls.push
         )
+        session.status_listeners.append(announcer.status)
+        sinks.append(announcer)
         sinks.extend(
             preview_sinks(
                 config,
