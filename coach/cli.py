@@ -36,6 +36,16 @@ def _source_argument(parser: argparse.ArgumentParser, *, landmarks: bool) -> Non
     )
 
 
+def _camera_wait_argument(parser: argparse.ArgumentParser) -> None:
+    """A bounded wait for the camera, for scripts (a coach left running never gives up)."""
+    parser.add_argument(
+        "--give-up-after",
+        type=float,
+        metavar="SECONDS",
+        help="exit 1 after this long without a camera (default: wait for it, however long)",
+    )
+
+
 def _history_arguments(parser: argparse.ArgumentParser, what: str) -> None:
     """Where a command records into the history, or not at all."""
     parser.add_argument(
@@ -124,6 +134,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="no terminal view: a tray icon and menu, notifications with buttons, a log file",
     )
     _history_arguments(run, "session")
+    _camera_wait_argument(run)
 
     start = sub.add_parser(
         "start",
@@ -132,6 +143,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _source_argument(start, landmarks=True)
     _history_arguments(start, "session")
+    _camera_wait_argument(start)
     start.set_defaults(
         tray=True,
         no_window=True,
@@ -272,6 +284,7 @@ _POSITIVE_OPTIONS = {
     "calibrate_seconds": "--calibrate-seconds",
     "seconds": "--seconds",
     "reps": "--reps",
+    "give_up_after": "--give-up-after",
 }
 
 
@@ -286,6 +299,11 @@ def _with_overrides(config: Config, args: argparse.Namespace) -> Config:
         config = dataclasses.replace(
             config,
             stationary=dataclasses.replace(config.stationary, still_minutes=still_minutes),
+        )
+    give_up_s = getattr(args, "give_up_after", None)
+    if give_up_s is not None:
+        config = dataclasses.replace(
+            config, source=dataclasses.replace(config.source, give_up_s=give_up_s)
         )
     return config
 

@@ -21,6 +21,7 @@ from coach.session_options import Opened, SessionOptions
 
 if TYPE_CHECKING:
     from coach.actions.tray import Tray
+    from coach.desktop.session_signals import DesktopWatcher
 
 
 def cmd_run(
@@ -98,6 +99,7 @@ def cmd_run(
             sinks.append(EventLog(events, rate=opened.rate))
         return sinks
 
+    watcher = _desktop_watcher(controls, console)
     if tray is None:
         keys.start()
     try:
@@ -106,6 +108,8 @@ def cmd_run(
             console.print(f"[dim]Stopped{by_signal(result.stopped)}.[/dim]")
     finally:
         keys.stop()
+        if watcher is not None:
+            watcher.stop()
         if tray is not None:
             tray.stop()
         saved = history.close()  # not saved: said in one line, exit status 1
@@ -116,6 +120,18 @@ def cmd_run(
             f"over {stats.duration_s:.1f} s of {escape(result.label)}."
         )
     return 0 if saved else 1
+
+
+def _desktop_watcher(controls: Controls, console: Console) -> DesktopWatcher | None:
+    """Listen to the desktop's lock and sleep signals: they release the camera and stop the
+    clocks until unlock or wake-up (None where the source is not live: nothing to hold)."""
+    from coach.desktop.session_signals import DesktopWatcher
+
+    watcher = DesktopWatcher(controls.hold)
+    heard = watcher.start()
+    if heard:
+        console.print(f"[dim]Pausing on screen lock and sleep ({escape(', '.join(heard))}).[/dim]")
+    return watcher
 
 
 def _with_fallback(

@@ -77,7 +77,7 @@ class DesktopWatcher:
 
     def __init__(
         self,
-        on_change: Callable[[Hold, bool], None],
+        on_change: Callable[[Hold, bool], object],
         *,
         env: Mapping[str, str] | None = None,
         timeout_s: float = 3.0,

@@ -135,27 +135,30 @@ class CameraKeeper:
     # -- the loop's side -----------------------------------------------------------------
 
     def frames(self, gate: FrameGate | None = None) -> Iterator[Frame | SkippedFrame]:
-        """Frames from the camera for as long as the loop runs, through every absence."""
-        while not self._stopped():
-            status = self._held()
-            if status is not None:
-                self._wait_while_held(status)
-                continue
-            source = self._open()
-            if source is None:
-                continue
-            try:
-                for item in source.frames(_FreshLook(gate), self._interrupt):
-                    self._end_gap(item.t_s)
-                    yield item
-                    if self._stopped():
-                        return
-            except SourceError as exc:
+        """Frames from the camera for as long as the loop runs, through every absence; the
+        camera is released whenever they end (a stop, an error, the loop closing them)."""
+        try:
+            while not self._stopped():
+                status = self._held()
+                if status is not None:
+                    self._wait_while_held(status)
+                    continue
+                source = self._open()
+                if source is None:
+                    continue
+                try:
+                    for item in source.frames(_FreshLook(gate), self._interrupt):
+                        self._end_gap(item.t_s)
+                        yield item
+                        if self._interrupt():
+                            break
+                except SourceError as exc:
+                    self._release()
+                    self._lost(exc, self._backoff.first_s)
+                    continue
                 self._release()
-                self._lost(exc, self._backoff.first_s)
-                continue
+        finally:
             self._release()
-        self._release()
 
     # -- inside ----------------------------------------------------------------------------
 

@@ -223,11 +223,14 @@ class LiveSource(ClosesOnExit):
                 if dropped
                 else f"stalled (no frame for {timeout_s:g} s)"
             )
+            error = CameraUnavailable if self.spec.kind is SourceKind.CAMERA else StreamUnreachable
+            if self._config.reconnect_s <= 0:  # the caller reopens it (the camera keeper)
+                self.close()
+                raise error(f"{where} {reason} (unplugged, or taken by another app?)")
             self._say(f"{where} {reason}; reconnecting (for up to {self._config.reconnect_s:g} s)…")
             if self._reconnect():
                 reconnected = True
                 continue
-            error = CameraUnavailable if self.spec.kind is SourceKind.CAMERA else StreamUnreachable
             raise error(
                 f"{where} {reason} and could not be reopened for "
                 f"{self._config.reconnect_s:g} s (unplugged, or taken by another app?); "
