@@ -127,20 +127,44 @@ def holder_pid(folder: Path) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-async def serve(sock: socket.socket, handle: Handler, timeout_s: float) -> asyncio.Server:
-    """Answer each connection's one JSON request with `handle`'s reply (on the running loop)."""
+class ControlServer:
+    """The socket served on an event loop: each connection's one JSON request gets `handle`'s reply."""
 
-    async def connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, handle: Handler, timeout_s: float) -> None:
+        self._handle = handle
+        self._timeout_s = timeout_s
+        self._server: asyncio.Server | None = None
+        self._connections: set[asyncio.Task[None]] = set()
+
+    async def start(self, sock: socket.socket) -> None:
+        """Serve on the bound socket (call on the loop that will serve it)."""
+        self._server = await asyncio.start_unix_server(
+            self._connected, sock=sock, limit=MAX_LINE_BYTES
+        )
+
+    async def _connected(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._connections.add(task)
         try:
-            line = await asyncio.wait_for(reader.readline(), timeout_s)
-            writer.write(_encode(_answer(line, handle)))
-            await asyncio.wait_for(writer.drain(), timeout_s)
+            line = await asyncio.wait_for(reader.readline(), self._timeout_s)
+            writer.write(_encode(_answer(line, self._handle)))
+            await asyncio.wait_for(writer.drain(), self._timeout_s)
         except (TimeoutError, OSError, ValueError):
             pass  # a client that stalls, hangs up or floods gets nothing; the coach runs on
         finally:
             writer.close()
+            if task is not None:
+                self._connections.discard(task)
 
-    return await asyncio.start_unix_server(connected, sock=sock, limit=MAX_LINE_BYTES)
+    async def close(self) -> None:
+        """Stop listening and end the connections still open."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        for task in list(self._connections):
+            task.cancel()
+        await asyncio.gather(*self._connections, return_exceptions=True)
 
 
 def _answer(line: bytes, handle: Handler) -> Reply:

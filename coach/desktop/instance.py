@@ -133,7 +133,7 @@ class InstanceLock:
         self._socket: SocketLock | None = None
         self._runner: LoopThread | None = None
         self._bus: MessageBus | None = None
-        self._server: asyncio.Server | None = None
+        self._server: control_socket.ControlServer | None = None
         self.notes: list[str] = []
         """Why a channel could not be served (the coach runs on without it)."""
 
@@ -197,9 +197,9 @@ class InstanceLock:
     def _serve_socket(self, lock: SocketLock) -> None:
         try:
             sock = lock.bind()
-            self._server = self._on_loop(
-                control_socket.serve(sock, _handler(self._target), self._timeout_s)
-            )
+            server = control_socket.ControlServer(_handler(self._target), self._timeout_s)
+            self._server = server
+            self._on_loop(server.start(sock))
         except (SocketUnavailable, OSError, TimeoutError) as exc:
             self.notes.append(f"no control socket: {one_line(exc)}")
 
@@ -221,7 +221,8 @@ class InstanceLock:
         self._disconnect_bus()
         server, self._server = self._server, None
         if server is not None and self._runner is not None:
-            server.close()
+            with contextlib.suppress(Exception):  # stopping: a slow close is not waited for
+                self._runner.submit(server.close()).result(self._timeout_s)
         if self._runner is not None:
             self._runner.stop()
             self._runner = None
