@@ -215,7 +215,19 @@ def _build_parser() -> argparse.ArgumentParser:
 
     autostart = sub.add_parser("autostart", help="start the coach at login: on, off or status")
     autostart.add_argument("action", choices=("on", "off", "status"), help="what to do")
+    _remote_commands(sub)
     return parser
+
+
+def _remote_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`coach pause`, `resume` and `status`: ask the running coach (for a desktop shortcut)."""
+    pause = sub.add_parser("pause", help="pause the running coach and release the camera")
+    pause.add_argument(
+        "minutes", nargs="?", metavar="MINUTES", help="how long (default: [prompts] pause_s)"
+    )
+    sub.add_parser("resume", help="resume the running coach now")
+    status = sub.add_parser("status", help="say whether a coach runs, since when, and its state")
+    status.add_argument("--json", action="store_true", help="print its status as one JSON object")
 
 
 def _options(args: argparse.Namespace) -> SessionOptions:
@@ -262,6 +274,16 @@ def _cmd_doctor(args: argparse.Namespace, config: Config, console: Console) -> i
     )
     print(report.verdict(symbols=symbols))
     return 0 if report.can_coach else 1
+
+
+_REMOTE = ("pause", "resume", "status")
+
+
+def _remote(args: argparse.Namespace, console: Console) -> int:
+    from coach.commands.remote import cmd_pause, cmd_resume, cmd_status
+
+    handlers = {"pause": cmd_pause, "resume": cmd_resume, "status": cmd_status}
+    return handlers[args.command](args, console)
 
 
 def _cmd_autostart(action: str) -> int:
@@ -349,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
             return int(args.history_commands[args.command](args, console))
         if args.command == "autostart":  # touches one login file; reads no settings
             return _cmd_autostart(args.action)
+        if args.command in _REMOTE:  # asks the running coach, which has its own settings
+            return _remote(args, console)
         config = _with_overrides(load_config(args.config), args)
         if args.command in tools:
             return tools[args.command](args, config, console)

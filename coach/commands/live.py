@@ -12,7 +12,7 @@ from rich.markup import escape
 from coach.actions.controls import Controls, TerminalKeys
 from coach.commands.common import History, by_signal, inputs, preview_sinks, profiles_dir
 from coach.config import Config
-from coach.errors import CameraUnavailable, ConfigError
+from coach.errors import AlreadyRunning, CameraUnavailable, ConfigError
 from coach.movements import MovementLibrary
 from coach.pipeline import Sink
 from coach.safe.outputs import check_output
@@ -21,6 +21,7 @@ from coach.session_options import Opened, SessionOptions
 
 if TYPE_CHECKING:
     from coach.actions.tray import Tray
+    from coach.commands.remote import RemoteStatus
     from coach.desktop.session_signals import DesktopWatcher
 
 
@@ -31,14 +32,44 @@ def cmd_run(
     library: MovementLibrary,
     console: Console,
 ) -> int:
-    """Coach until the source ends or the user stops; 1 when the history was not saved."""
+    """Coach until the source ends or the user stops; 1 when the history was not saved.
+
+    A second `coach start` finds the first one and says so, with status 0; a second live
+    `coach run` says so as an error."""
+    from coach.commands.remote import RemoteStatus, LiveTarget, claim
+    from coach.safe.redact import redact
+
+    controls = Controls(config.prompts.pause_s)
+    status = RemoteStatus(redact(options.source), config.prompts.pause_s)
+    try:  # before the camera is opened (a fallback probe included)
+        instance = claim(options, LiveTarget(controls, status.report), console, tray=args.tray)
+    except AlreadyRunning as exc:
+        if not args.tray:
+            raise
+        console.print(f"{escape(str(exc))}.", highlight=False)
+        return 0
+    try:
+        return _run(args, options, config, library, console, controls, status)
+    finally:
+        if instance is not None:
+            instance.stop()
+
+
+def _run(
+    args: argparse.Namespace,
+    options: SessionOptions,
+    config: Config,
+    library: MovementLibrary,
+    console: Console,
+    controls: Controls,
+    remote_status: RemoteStatus,
+) -> int:
     from coach.actions.dashboard import Dashboard
 
     options, config = _with_fallback(args, options, config, console)
     events = args.events
     if events is not None:
         events = check_output(events, option="--events", inputs=inputs(args))
-    controls = Controls(config.prompts.pause_s)
     tray: Tray | None = None
     if args.tray:
         tray, console, options = _tray_or_terminal(args, options, console, controls)
@@ -56,7 +87,7 @@ def cmd_run(
             notification_service_available,
         )
 
-        sinks: list[Sink] = []
+        sinks: list[Sink] = [remote_status.opened(opened)]
         if tray is None:
             dashboard = Dashboard(
                 console,
