@@ -36,7 +36,7 @@ def cmd_run(
 
     A second `coach start` finds the first one and says so, with status 0; a second live
     `coach run` says so as an error."""
-    from coach.commands.remote import RemoteStatus, LiveTarget, claim
+    from coach.commands.remote import LiveTarget, RemoteStatus, claim
     from coach.safe.redact import redact
 
     controls = Controls(config.prompts.pause_s)
@@ -88,6 +88,7 @@ def _run(
         )
 
         sinks: list[Sink] = [remote_status.opened(opened)]
+        session.status_listeners.append(remote_status.live)
         if tray is None:
             dashboard = Dashboard(
                 console,

@@ -15,7 +15,7 @@ from rich.console import Console
 from coach.actions.controls import Controls
 from coach.desktop.instance import MAX_PAUSE_MIN, NOT_RUNNING, InstanceLock, RemoteClient
 from coach.errors import AlreadyRunning, NotRunning
-from coach.records import Command, Frame, Snapshot
+from coach.records import Command, Condition, Frame, LiveStatus, Snapshot
 from coach.session_options import Opened, SessionOptions
 
 BAD_INPUT = 2
@@ -54,6 +54,8 @@ class RemoteStatus:
             "since": started.isoformat(timespec="seconds"),
             "source": source,
             "state": "starting",
+            "condition": Condition.COACHING.value,
+            "detail": None,
             "paused": False,
             "paused_until": None,
             "pause_default_min": pause_s / 60.0,
@@ -77,6 +79,13 @@ class RemoteStatus:
             self._fields["state"] = snapshot.state.value
             self._fields["paused"] = snapshot.paused_until_s is not None
             self._fields["paused_until"] = until
+
+    def live(self, status: LiveStatus) -> None:
+        """The coach waits (no camera, locked, asleep, paused) or coaches again."""
+        with self._lock:
+            self._fields["condition"] = status.condition.value
+            coaching = status.condition is Condition.COACHING
+            self._fields["detail"] = None if coaching else status.detail
 
     def close(self) -> None:
         """The loop has ended; the coach is closing."""
@@ -171,6 +180,9 @@ def describe(status: dict[str, object]) -> str:
     pid = status.get("pid")
     head = "coach is running" + (f" since {since}" if since else "")
     head += f" (pid {pid})" if isinstance(pid, int) else ""
+    detail = status.get("detail")
+    if isinstance(detail, str) and detail and not status.get("paused"):
+        return f"{head}: waiting ({detail})"
     if status.get("paused"):
         until = _local_clock(status.get("paused_until"))
         return f"{head}: paused{f' until {until}' if until else ''} (camera released)"
