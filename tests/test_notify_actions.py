@@ -81,8 +81,11 @@ class _Recorder:
     def __init__(self) -> None:
         self.sent: list[tuple[str, tuple[NotifyButton, ...]]] = []
 
-    def notify(self, title: str, message: str, buttons=()) -> None:
+    def notify(self, title: str, message: str, buttons=(), tag=None) -> None:
         self.sent.append((title, tuple(buttons)))
+
+    def withdraw(self, tag: str) -> None:
+        pass
 
     def close(self) -> None:
         pass

@@ -79,7 +79,12 @@ def cmd_run(
         if config.nudge.desktop and notification_service_available():
             notifier = DesktopNotifier()
         sinks.append(
-            NudgeAnnouncer(notifier, Chime() if config.nudge.chime else None, answer=controls.push)
+            NudgeAnnouncer(
+                notifier,
+                Chime() if config.nudge.chime else None,
+                answer=controls.push,
+                summaries=tray is not None,  # no dashboard: sets and calibration announced
+            )
         )
         sinks.extend(
             preview_sinks(
