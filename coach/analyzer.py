@@ -141,7 +141,11 @@ class Analyzer:
         events: list[Event] = []
         for command, for_s in self._commands:
             if command in (Command.SNOOZE, Command.SKIP):
-                put_off = self._prompts.snooze(t_s) if command is Command.SNOOZE else self._prompts.skip(t_s)
+                put_off = (
+                    self._prompts.snooze(t_s)
+                    if command is Command.SNOOZE
+                    else self._prompts.skip(t_s)
+                )
                 for resolved in put_off:
                     self._exercise.drop_prompted(resolved.prompt_id)
                 events.extend(put_off)

@@ -11,14 +11,13 @@ import sys
 import threading
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from importlib.resources import files
-from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 from dbus_fast.errors import DBusError
 
 from coach.actions.loop_thread import LoopThread
+from coach.desktop.icon import icon_path
 from coach.records import Command, Frame, PromptResolved, SetCompleted, Snapshot
 
 RECALIBRATE_TITLE = "Camera or seat moved?"
@@ -30,12 +29,6 @@ RECALIBRATE_MESSAGE = (
 
 CALIBRATED_TITLE = "Calibrated"
 CALIBRATED_MESSAGE = "Your posture is now measured against how you sat just now."
-
-
-def icon_path() -> Path:
-    """The coach's own icon (a PNG shipped in the package), for notifications and the
-    start-at-login entry."""
-    return Path(str(files("coach") / "data" / "coach.png"))
 
 
 # A prompt's notification answers it as the keys d, s and k do.

@@ -80,7 +80,9 @@ def detail_of(snapshot: Snapshot, state: TrayState, countdown: _Countdown) -> st
             count = ", ".join(f"{side} {n}" for side, n in sorted(counter.per_side.items()))
             goal = f" (of {counter.target_reps} each)" if counter.target_reps else ""
         else:
-            count = f"{counter.reps}" + (f" of {counter.target_reps}" if counter.target_reps else "")
+            count = f"{counter.reps}" + (
+                f" of {counter.target_reps}" if counter.target_reps else ""
+            )
             goal = " reps"
         unseen = " · cannot see you" if counter.paused else ""
         return f"{counter.movement}: {count}{goal}{unseen}"
@@ -186,14 +188,18 @@ class Tray:
         from dbus_fast.aio import MessageBus
 
         from coach.actions.tray_sni import ITEM_PATH, MENU_PATH, DBusMenu, StatusNotifierItem
-        from coach.desktop.probe import WATCHER, WATCHER_PATH, call, find_watcher
+        from coach.desktop.probe import (
+            WATCHER,
+            WATCHER_PATH,
+            call,
+            find_watcher,
+            tray_host_problem,
+        )
 
         bus = self._bus = await MessageBus(bus_type=BusType.SESSION).connect()
-        watcher = await find_watcher(bus)
-        if watcher is None:
-            return "no StatusNotifierWatcher on the session bus (no tray area in this desktop)"
-        if not watcher.host_registered:
-            return "the StatusNotifierWatcher has no tray host registered"
+        problem = tray_host_problem(await find_watcher(bus))
+        if problem is not None:
+            return problem
         self._item = StatusNotifierItem("Posture coach")
         self._menu = DBusMenu(self._entries())
         self._draw()
