@@ -112,7 +112,10 @@ def _run(
         if config.nudge.desktop and notification_service_available():
             notifier = DesktopNotifier()
         announcer = NudgeAnnouncer(
-            notifier, Chime() if config.nudge.chime else None, answer=controls.push
+            notifier,
+            Chime() if config.nudge.chime else None,
+            answer=controls.push,
+            summaries=tray is not None,  # no dashboard: sets and calibration announced
         )
         session.status_listeners.append(announcer.status)
         sinks.append(announcer)
