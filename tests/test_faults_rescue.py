@@ -1,0 +1,118 @@
+"""Fault matrix, history after a fault: rescue round trip, damage, delete while running, count.
+
+What a fault kept out of the history must reach it later exactly as an unfaulted run
+would have written it; a damaged database is never written into; deleting the history
+while a session runs does not end that session; `coach count` keeps its set as it goes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from coach.actions.session_recorder import SessionRecorder
+from coach.cli import main
+from coach.errors import HistoryError
+from coach.history.session_log import SessionLog
+from tests.kill_writer import fake_set, fake_snapshot
+from tests.test_faults_history import (
+    RUN,
+    SAMPLE_COLUMNS,
+    Damaged,
+    FullDisk,
+    assert_one_line_error,
+    coach,
+    damaged,
+    desk,
+    full_disk,
+    rescue_dir,
+    rows,
+)
+
+__all__ = ["damaged", "desk", "full_disk", "rescue_dir"]  # fixtures shared with the matrix
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="file modes and mounts are POSIX")
+
+START = datetime.datetime(2026, 3, 2, 9, 0).astimezone()
+SESSION_ROWS = f"SELECT t, {SAMPLE_COLUMNS} FROM posture_samples ORDER BY t"
+
+
+def live_session(log: SessionLog, seconds: int, *, on_second: Any = None) -> None:
+    """`seconds` of a live session at 10 snapshots a second (checkpoints every 0.5 s)."""
+    recorder = SessionRecorder(log, "desk", START)
+    for i in range(seconds * 10):
+        t_s = i / 10
+        if on_second is not None and i % 10 == 0:
+            on_second(int(t_s))
+        state = "slouched" if 10 <= t_s < 20 else "upright"
+        events = (fake_set(t_s),) if i == 150 else ()
+        recorder.update(fake_snapshot(t_s, state, activity="still", events=events), None)
+    recorder.close()
+
+
+@pytest.fixture(scope="module")
+def unfaulted(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Any, ...]]:
+    """The posture rows of a 30-s live session written to a healthy disk."""
+    db = tmp_path_factory.mktemp("unfaulted") / "coach.sqlite3"
+    with SessionLog(db, commit_interval_s=0.05) as log:
+        live_session(log, 30)
+    written = rows(db, SESSION_ROWS)
+    assert len(written) == 6 and sum(r[2] for r in written) == pytest.approx(29.9)
+    return written
+
+
+# 1. The rescue round trip: fault, rescue file, import.
+
+
+def test_a_session_rescued_whole_is_imported_as_written(
+    unfaulted: list[tuple[Any, ...]], tmp_path: Path, rescue_dir: Path
+) -> None:
+    folder = tmp_path / "history"
+    folder.write_text("not a folder")  # nothing can be written there
+    db = folder / "coach.sqlite3"
+    log = SessionLog(db, commit_interval_s=0.05, keep_trying=True)
+    live_session(log, 30)
+    with pytest.raises(HistoryError, match="were saved to"):
+        log.close()
+    (rescue,) = rescue_dir.glob("coach-rescue-*.jsonl")
+    assert '"replace": true' in rescue.read_text(encoding="utf-8")  # the checkpoints
+
+    folder.unlink()
+    folder.mkdir()
+    with SessionLog(db) as again:
+        pass
+    assert again.imported > 0 and not rescue.exists()
+    assert rows(db, SESSION_ROWS) == unfaulted  # 6 rows over 30 s, not one per checkpoint
+    assert rows(db, "SELECT reps FROM sets") == [(2,)]
+
+
+def test_a_disk_that_fills_mid_session_imports_the_rest_exactly(
+    unfaulted: list[tuple[Any, ...]], full_disk: FullDisk, rescue_dir: Path
+) -> None:
+    if not full_disk.tmpfs:
+        pytest.skip("needs a tmpfs to fill in process (root)")
+    db = full_disk.folder / "coach.sqlite3"
+    log = SessionLog(db, commit_interval_s=0.01, retry_interval_s=60, keep_trying=True)
+
+    def fill_at_12_s(second: int) -> None:
+        if second == 12:  # a window half-written to the database when the disk fills
+            log.flush()
+            full_disk.fill()
+
+    live_session(log, 30, on_second=fill_at_12_s)
+    with pytest.raises(HistoryError, match="were saved to"):
+        log.close()
+    full_disk.free()
+    with SessionLog(db) as again:
+        pass
+    assert again.imported > 0
+    assert rows(db, SESSION_ROWS) == unfaulted
+    assert rows(db, "SELECT closed_cleanly FROM sessions") == [(1,)]
