@@ -33,6 +33,7 @@ from tests.test_faults_history import (
     damaged,
     desk,
     full_disk,
+    plain,
     rescue_dir,
     rows,
 )
@@ -116,3 +117,55 @@ def test_a_disk_that_fills_mid_session_imports_the_rest_exactly(
     assert again.imported > 0
     assert rows(db, SESSION_ROWS) == unfaulted
     assert rows(db, "SELECT closed_cleanly FROM sessions") == [(1,)]
+
+
+# 5. A damaged database is never written into; `coach data --delete` still deletes it.
+
+
+def file_state(db: Path) -> list[tuple[str, bytes]]:
+    """The database's files and their bytes (a write anywhere shows)."""
+    return sorted((p.name, p.read_bytes()) for p in db.parent.glob(f"{db.name}*"))
+
+
+def test_a_damaged_database_is_never_written_into(
+    desk: Path, damaged: Damaged, tmp_path: Path
+) -> None:
+    db = damaged.db
+    before = file_state(db)
+
+    ran = coach(*RUN, desk, "--db", db)
+    assert_one_line_error(ran, "is damaged", "coach export --csv DIR", "were saved to")
+    logged = coach("log", "chin-tuck", "--reps", "3", "--db", db)
+    assert_one_line_error(logged, "is damaged", "move it aside", "were saved to")
+    assert "Logged" not in logged.stdout + logged.stderr
+    rescues = sorted(db.parent.glob("coach.sqlite3.rescue-*.jsonl"))
+    assert len(rescues) == 2
+    assert [(n, b) for n, b in file_state(db) if ".rescue-" not in n] == before
+
+    # Only some of it cannot be picked out; all of it can be deleted.
+    some = coach("data", "--delete", "--before", "2030-01-01", "--yes", "--db", db)
+    assert_one_line_error(some, "is damaged", "nothing was deleted", "without --before")
+    assert [(n, b) for n, b in file_state(db) if ".rescue-" not in n] == before
+    deleted = coach("data", "--delete", "--yes", "--db", db)
+    assert deleted.returncode == 0, deleted.stderr
+    assert "Traceback" not in deleted.stderr
+    assert "whole file was deleted" in " ".join(plain(deleted.stderr).split())
+    assert not db.exists() and not Path(f"{db}-wal").exists()
+
+    # The rescued session and set reach the new history.
+    again = coach("log", "cat-cow", "--reps", "2", "--db", db)
+    assert again.returncode == 0, again.stderr
+    assert not list(db.parent.glob("*.rescue-*"))
+    assert rows(db, "SELECT movement, reps FROM sets ORDER BY id") == [
+        ("chin-tuck", 3),
+        ("cat-cow", 2),
+    ]
+    assert rows(db, "SELECT count(*) FROM sessions") == [(1,)]
+
+
+def test_delete_leaves_a_file_that_is_not_a_database_alone(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my own notes\n" * 100)
+    result = coach("data", "--delete", "--yes", "--db", notes)
+    assert_one_line_error(result, "not a", str(notes))
+    assert notes.read_text() == "my own notes\n" * 100

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from rich.markup import escape
 
-from coach.errors import ConfigError, HistoryError
+from coach.errors import ConfigError, HistoryDamaged, HistoryError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -284,7 +284,9 @@ def cmd_log(args: argparse.Namespace, console: Console) -> int:
         raise ConfigError("--note must not be empty")
     now = time.time()
     path = _db_path(args)
-    with SessionLog(path) as log:
+    # keep_trying: a history that cannot take the set (read-only, full, damaged) gets it
+    # in a rescue file, as `coach run` does, and the error line says where.
+    with SessionLog(path, keep_trying=True) as log:
         log.add_set(
             None,
             SetRecord(
@@ -318,7 +320,7 @@ def _parse_day(text: str) -> datetime.date:
 
 def cmd_data(args: argparse.Namespace, console: Console) -> int:
     """`coach data --path` prints where the history is; `--delete` removes all or older data."""
-    from coach.history.store import delete_history, describe_path
+    from coach.history.store import delete_damaged, delete_history, describe_path
 
     path = _db_path(args)
     if args.path:
@@ -341,7 +343,21 @@ def cmd_data(args: argparse.Namespace, console: Console) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             console.print("Nothing deleted.")
             return 1
-    deleted = delete_history(path, before)
+    try:
+        deleted = delete_history(path, before)
+    except HistoryDamaged:
+        if before is not None:
+            raise HistoryDamaged(
+                f"{path} is damaged, so what was recorded before {before} cannot be picked "
+                "out of it; nothing was deleted. Save what it holds with `coach export --csv "
+                "DIR`, then `coach data --delete` (without --before) deletes the whole file"
+            ) from None
+        removed_b = delete_damaged(path)
+        console.print(
+            f"{escape(str(path))} was damaged, so it could not be emptied row by row: the "
+            f"whole file was deleted ({removed_b / 1024:.0f} KiB)."
+        )
+        return 0
     summary = ", ".join(f"{n} {table}" for table, n in deleted.items() if n) or "no rows"
     console.print(f"Deleted {summary} ({scope}) from {escape(str(path))}.")
     return 0

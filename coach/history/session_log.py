@@ -38,6 +38,7 @@ from coach.history.rows import (
 )
 from coach.history.schema import migrate
 from coach.history.store import (
+    check_intact,
     close_dangling_sessions,
     connect,
     default_db_path,
@@ -307,6 +308,7 @@ class SessionLog(ClosesOnExit):
             self._failure = str(exc)
             return False
         try:
+            check_intact(conn, self.path)
             migrate(conn)
             close_dangling_sessions(conn)
             identity = file_identity(self.path)

@@ -13,7 +13,12 @@ from pathlib import Path
 from typing import Final
 
 from coach.errors import HistoryDamaged, HistoryError
-from coach.history.failures import as_history_error, errno_problem, history_error
+from coach.history.failures import (
+    as_history_error,
+    damaged_message,
+    errno_problem,
+    history_error,
+)
 from coach.history.local_time import day_start
 from coach.history.schema import TABLES, migrate
 from coach.safe.private_files import create_private_file, private_dir
@@ -82,6 +87,24 @@ def connect(path: Path) -> sqlite3.Connection:
         conn.close()
         raise history_error(path, exc) from None
     return conn
+
+
+def check_intact(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse a damaged database before anything is written into it (writing there could
+    spread the damage, or put new rows where no export finds them).
+
+    Raises:
+        HistoryDamaged: a page or row of the file is damaged.
+    """
+    try:
+        found = conn.execute("PRAGMA quick_check(1)").fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise history_error(path, exc) from None
+    if found != [("ok",)]:
+        # One line: SQLite's report starts "*** in database main ***" and spans lines.
+        report = str(found[0][0]) if found else "no answer"
+        detail = " ".join(report.replace("*** in database main ***", "").split())
+        raise HistoryDamaged(damaged_message(path, detail[:120]))
 
 
 def _process_alive(pid: int) -> bool:
@@ -157,6 +180,7 @@ def open_database(
     where = default_db_path() if path is None else path
     conn = connect(where)
     try:
+        check_intact(conn, where)
         try:
             migrate(conn)
             if recover:
@@ -212,32 +236,85 @@ def delete_history(path: Path, before: datetime.date | None = None) -> dict[str,
 
     Deleted rows are overwritten (secure_delete) and the file compacted, so nothing
     deleted stays readable in free pages or in the write-ahead log.
+
+    Raises:
+        HistoryDamaged: the file is damaged (see `delete_damaged`); HistoryError: it
+            cannot be opened or written.
     """
     cutoff = None if before is None else day_start(before)
     with open_database(path) as conn:
-        conn.execute("PRAGMA secure_delete = ON")
-        counts_before = {t: _count(conn, t) for t in TABLES}
-        conn.execute("BEGIN IMMEDIATE")
         try:
-            if cutoff is None:
-                for table in reversed(TABLES):
-                    conn.execute(f"DELETE FROM {table}")  # our own table names
-            else:
-                # Children first where they carry their own time; whole sessions that ended
-                # before the cutoff go with everything they own (ON DELETE CASCADE).
-                for table in ("posture_samples", "prompts", "fatigue", "notes"):
-                    conn.execute(f"DELETE FROM {table} WHERE t < ?", (cutoff,))
-                conn.execute("DELETE FROM sets WHERE t < ?", (cutoff,))
-                conn.execute(
-                    "DELETE FROM sessions WHERE ended_at IS NOT NULL AND ended_at < ?", (cutoff,)
-                )
-            conn.execute("COMMIT")
-        except BaseException:
+            return _delete_rows(conn, cutoff)
+        except sqlite3.Error as exc:
+            raise history_error(path, exc) from None
+
+
+def _delete_rows(conn: sqlite3.Connection, cutoff: float | None) -> dict[str, int]:
+    conn.execute("PRAGMA secure_delete = ON")
+    counts_before = {t: _count(conn, t) for t in TABLES}
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if cutoff is None:
+            for table in reversed(TABLES):
+                conn.execute(f"DELETE FROM {table}")  # our own table names
+        else:
+            # Children first where they carry their own time; whole sessions that ended
+            # before the cutoff go with everything they own (ON DELETE CASCADE).
+            for table in ("posture_samples", "prompts", "fatigue", "notes"):
+                conn.execute(f"DELETE FROM {table} WHERE t < ?", (cutoff,))
+            conn.execute("DELETE FROM sets WHERE t < ?", (cutoff,))
+            conn.execute(
+                "DELETE FROM sessions WHERE ended_at IS NOT NULL AND ended_at < ?", (cutoff,)
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
             conn.execute("ROLLBACK")
-            raise
-        conn.execute("VACUUM")
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return {t: counts_before[t] - _count(conn, t) for t in TABLES}
+        raise
+    conn.execute("VACUUM")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return {t: counts_before[t] - _count(conn, t) for t in TABLES}
+
+
+_SQLITE_MAGIC: Final = b"SQLite format 3\x00"
+
+
+def delete_damaged(path: Path) -> int:
+    """Delete a damaged history file whole (with its -wal and -shm), its bytes overwritten
+    first; returns the bytes deleted. Rows cannot be picked out of a damaged file.
+
+    Raises:
+        HistoryError: the file is not an SQLite database (not ours to delete), or cannot
+            be deleted.
+    """
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(len(_SQLITE_MAGIC))
+    except OSError as exc:
+        raise HistoryError(f"cannot read {path} ({exc.strerror}); nothing was deleted") from None
+    if magic != _SQLITE_MAGIC:
+        raise HistoryError(
+            f"{path} is not a coach history database, so it was left alone; "
+            "check the --db path (`coach data --path` shows the history's)"
+        )
+    removed_b = 0
+    for target in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            size_b = target.stat().st_size
+            with target.open("r+b") as handle:  # what was deleted stays unreadable on disk
+                handle.write(bytes(size_b))
+                handle.flush()
+                os.fsync(handle.fileno())
+            target.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            cause = errno_problem(exc, path, f"the file {target}")
+            raise HistoryError(
+                cause or f"cannot delete {target} ({exc.strerror}); delete it by hand"
+            ) from None
+        removed_b += size_b
+    return removed_b
 
 
 def _count(conn: sqlite3.Connection, table: str) -> int:
