@@ -22,7 +22,9 @@ from coach.actions.session_recorder import SessionRecorder
 from coach.cli import main
 from coach.errors import HistoryError
 from coach.history.session_log import SessionLog
+from tests.conftest import sample_clip
 from tests.kill_writer import fake_set, fake_snapshot
+from tests.mjpeg_camera import start_coach, wait_for
 from tests.test_faults_history import (
     RUN,
     SAMPLE_COLUMNS,
@@ -169,3 +171,49 @@ def test_delete_leaves_a_file_that_is_not_a_database_alone(tmp_path: Path) -> No
     result = coach("data", "--delete", "--yes", "--db", notes)
     assert_one_line_error(result, "not a", str(notes))
     assert notes.read_text() == "my own notes\n" * 100
+
+
+# 6. `coach data --delete` while a session runs: the session goes on, in a new row.
+
+
+@pytest.mark.slow
+def test_deleting_the_history_during_a_running_session_does_not_end_it(tmp_path: Path) -> None:
+    db = tmp_path / "coach.sqlite3"
+    seed = coach("log", "cat-cow", "--reps", "5", "--note", "lower back pain", "--db", db)
+    assert seed.returncode == 0, seed.stderr
+    # A video played at its own speed is coached (and logged as it goes) like a camera.
+    args = ("run", str(sample_clip("neutral")), "--realtime", "--no-window", "--db", str(db))
+    proc = start_coach(tmp_path, *args)
+    try:
+        wait_for(lambda: _coaching(db) or proc.poll() is not None, 60, "the first rows")
+        assert proc.poll() is None, (tmp_path / "stderr.txt").read_text()
+        deleted = coach("data", "--delete", "--yes", "--db", db)
+        assert deleted.returncode == 0, deleted.stderr
+        deleted_at = time.time()
+        assert rows(db, "SELECT count(*) FROM notes") == [(0,)]
+        wait_for(lambda: _coaching(db) or proc.poll() is not None, 20, "rows after the delete")
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0, (tmp_path / "stderr.txt").read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    stderr = (tmp_path / "stderr.txt").read_text()
+    assert "FOREIGN KEY" not in stderr and "Traceback" not in stderr
+    ((started_at, ended_at, closed_cleanly),) = rows(
+        db, "SELECT started_at, ended_at, closed_cleanly FROM sessions"
+    )
+    assert closed_cleanly == 1 and ended_at > deleted_at - 1.0
+    assert started_at >= deleted_at - 6.0  # what came before the delete stays deleted
+    ((first_t, count),) = rows(db, "SELECT min(t), count(*) FROM posture_samples")
+    assert count >= 1 and first_t >= deleted_at - 6.0  # at most the window then filling
+    assert rows(db, "SELECT count(*) FROM sets") == [(0,)]
+
+
+def _coaching(db: Path) -> bool:
+    """Whether the session has posture rows committed."""
+    try:
+        return bool(db.exists() and rows(db, "SELECT count(*) FROM posture_samples")[0][0])
+    except sqlite3.OperationalError:  # the schema is not written yet, or locked
+        return False
