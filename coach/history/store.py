@@ -14,10 +14,10 @@ from typing import Final
 
 from coach.errors import HistoryDamaged, HistoryError
 from coach.history.failures import (
-    as_history_error,
     damaged_message,
     errno_problem,
     history_error,
+    is_damage,
 )
 from coach.history.local_time import day_start
 from coach.history.schema import TABLES, migrate
@@ -194,41 +194,66 @@ def open_database(
 
 @contextlib.contextmanager
 def open_for_reading(path: Path) -> Iterator[sqlite3.Connection]:
-    """For report and export: the up-to-date database, or a damaged one as it is (read-only).
+    """For report and export: the up-to-date database; else, read-only, the file as it is.
+
+    A damaged file, a read-only file or folder, a full disk: none of these needs a write
+    to read the history, so each is read as it is (export then writes elsewhere).
 
     Raises:
-        HistoryError: the file cannot be opened at all.
+        HistoryError: the file cannot be read at all (HistoryDamaged: its list of tables
+            is damaged).
     """
     conn: sqlite3.Connection | None = None
     try:
         conn = connect(path)
         migrate(conn)
-    except (HistoryError, sqlite3.Error) as exc:
+    except (HistoryError, sqlite3.Error):
         if conn is not None:
             conn.close()
-        error = as_history_error(path, exc)
-        if not isinstance(error, HistoryDamaged):
-            raise error from None
         conn = None
     if conn is not None:
         with contextlib.suppress(sqlite3.Error):
             # Reading needs no recovery: a read-only or damaged file is read as it is.
             close_dangling_sessions(conn)
     else:
-        # Damaged: no migration, nothing written; read what can be read.
-        try:
-            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        except sqlite3.Error as exc:
-            raise history_error(path, exc) from None
-        try:
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlite3.Error as exc:
-            conn.close()
-            raise history_error(path, exc) from None
+        conn = _read_only(path)
     try:
         yield conn
     finally:
         conn.close()
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    """The file opened read-only: nothing migrated, recovered or written.
+
+    In a folder that takes no files SQLite cannot make the -shm file WAL needs, so the
+    file is then read as immutable (complete: the last writer folded the WAL back in).
+    """
+    uri = path.resolve().as_uri()
+    error: sqlite3.Error | None = None
+    for mode in ("mode=ro", "immutable=1"):
+        try:
+            conn = sqlite3.connect(f"{uri}?{mode}", uri=True)
+        except sqlite3.Error as exc:
+            error = exc
+            continue
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.Error as exc:
+            conn.close()
+            error = exc
+            if is_damage(exc):
+                break
+            continue
+        return conn
+    assert error is not None
+    if is_damage(error):
+        raise HistoryDamaged(
+            f"{path} is damaged where it lists its tables ({error}), so no table can be "
+            "found in it and nothing can be read; keep it (sqlite3's `.recover` may save "
+            "rows), move it aside and start afresh"
+        )
+    raise history_error(path, error) from None
 
 
 def delete_history(path: Path, before: datetime.date | None = None) -> dict[str, int]:
