@@ -6,14 +6,16 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 from pathlib import Path
 
 import pytest
 
+from coach.actions.session_recorder import SessionRecorder
 from coach.cli import main
-from coach.history.schema import TABLES
 from coach.history.session_log import SessionLog
+from tests.kill_writer import fake_snapshot
 from tests.test_faults_history import (
     FullDisk,
     Preexec,
@@ -122,3 +124,56 @@ def test_log_into_a_read_only_folder_rescues_the_set(
     SessionLog(db).close()
     assert not rescue.exists()
     assert rows(db, "SELECT movement FROM sets ORDER BY id") == [("cat-cow",), ("chin-tuck",)]
+
+
+# 3. Export reads every row around damage; a damaged table list is named, not sent in circles.
+
+
+def samples_over_pages(db: Path, count: int) -> None:
+    """`count` posture rows, written by the coach (they span a few pages)."""
+    start = datetime.datetime.now().astimezone() - datetime.timedelta(hours=2)
+    with SessionLog(db) as log:
+        recorder = SessionRecorder(log, "desk", start)
+        for i in range(count * 5):
+            recorder.update(fake_snapshot(float(i), "upright", activity="still"), None)
+        recorder.close()
+        log.add_note(start.timestamp() + 1, "lower back pain today")
+
+
+def test_export_reads_past_a_damaged_first_page(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "coach.sqlite3"
+    samples_over_pages(db, 126)
+    size, leaves = leaf_pages(db, "posture_samples")
+    assert len(leaves) >= 2
+    number, cells = leaves[0]
+    lost = {row_id for row_id, _ in cells}
+    overwrite(db, (number - 1) * size, b"\xde\xad\xbe\xef" * (size // 4))
+
+    assert main(["export", "--csv", str(tmp_path / "csv"), "--db", str(db)]) == 1
+    _, err = capsys.readouterr()
+    text = " ".join(plain(err).split())
+    assert f"posture_samples the rows before id {max(lost) + 1}" in text, text
+    assert "`coach export" not in text and "Traceback" not in text
+    lines = (tmp_path / "csv" / "posture_samples.csv").read_text(encoding="utf-8").splitlines()
+    assert {int(line.split(",")[0]) for line in lines[1:]} == set(range(1, 127)) - lost
+    assert "lower back pain today" in (tmp_path / "csv" / "notes.csv").read_text(encoding="utf-8")
+
+
+def test_a_damaged_table_list_is_named_and_export_is_not_advised_by_export(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "coach.sqlite3"
+    samples_over_pages(db, 40)
+    size = int.from_bytes(db.read_bytes()[16:18], "big")
+    overwrite(db, 100, b"\xde\xad\xbe\xef" * ((size - 100) // 4))  # page 1 past its header
+    before = db.read_bytes()
+
+    for argv in (["export", "--csv", str(tmp_path / "csv")], ["report"]):
+        result = coach(*argv, "--db", db)
+        line = assert_one_line_error(result, "is damaged where it lists its tables")
+        assert "coach export" not in line, line
+    assert_one_line_error(coach("log", "cat-cow", "--reps", "2", "--db", db), "is damaged")
+    assert db.read_bytes() == before
+    assert not (tmp_path / "csv").exists() or not any((tmp_path / "csv").iterdir())

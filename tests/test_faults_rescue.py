@@ -11,7 +11,6 @@ import datetime
 import os
 import signal
 import sqlite3
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,6 @@ from typing import Any
 import pytest
 
 from coach.actions.session_recorder import SessionRecorder
-from coach.cli import main
 from coach.errors import HistoryError
 from coach.history.session_log import SessionLog
 from tests.conftest import sample_clip

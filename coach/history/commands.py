@@ -55,6 +55,9 @@ def add_history_commands(
     report.add_argument(
         "--out", type=Path, metavar="DIR", help="also write charts and report.html into DIR"
     )
+    report.add_argument(
+        "--force", action="store_true", help="with --out: replace a report already in DIR"
+    )
     _db_option(report)
 
     export = subparsers.add_parser("export", help="export every history table to CSV files")
@@ -142,7 +145,7 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     from rich.console import Console
 
     from coach.history.queries import load_history
-    from coach.history.report.page import write_report
+    from coach.history.report.page import report_files, write_report
     from coach.history.report.terminal import print_report
     from coach.history.rescue import rescue_files
     from coach.history.store import open_for_reading
@@ -151,14 +154,24 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     path = _db_path(args)
     if not path.exists():
         return _no_history(path, console)
+    files = None
+    if args.out is not None:
+        # Checked before anything is read or written: a refusal changes nothing.
+        database = [path, Path(f"{path}-wal"), Path(f"{path}-shm")]
+        files = report_files(args.out.expanduser(), inputs=database, force=args.force)
+    elif args.force:
+        raise ConfigError("--force goes with --out (it replaces a report already there)")
     with open_for_reading(path) as conn:
         history = load_history(conn, days=days)
     out = Console(highlight=False)
     print_report(out, history)
     if not history.has_data:
         out.print(f"[dim]Nothing recorded in the last {days} days ({escape(str(path))}).[/dim]")
-    if args.out is not None:
-        files = write_report(history, args.out.expanduser())
+    if files is not None:
+        try:
+            write_report(history, files)
+        except OSError as exc:
+            raise HistoryError(_not_written(files.html.parent, exc)) from None
         console.print(f"Wrote {escape(str(files.html))} and {len(files.charts)} charts.")
     waiting = rescue_files(path)
     if waiting:
@@ -175,6 +188,19 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
         )
         return 1
     return 0
+
+
+def _not_written(folder: Path, error: OSError) -> str:
+    """One line: why the report's files could not be written (none is left cut off)."""
+    import errno
+
+    if error.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        cause = "the disk is full; free some space or choose another --out"
+    elif error.errno == errno.EFBIG:
+        cause = "the file size limit (ulimit -f) is too small; raise it"
+    else:
+        cause = error.strerror or str(error)
+    return f"the report could not be written into {folder} ({cause}); no file was left cut off"
 
 
 def cmd_export(args: argparse.Namespace, console: Console) -> int:

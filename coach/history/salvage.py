@@ -94,7 +94,9 @@ def _first_row_from(
 
 def _next_readable(conn: sqlite3.Connection, table: str, start: int) -> tuple[Any, ...] | None:
     """The first readable row after a damaged `start`, or None when none is left."""
-    bad, step = start, 1
+    # Our ids count up from 1: from the table's start (the lowest id), the gallop starts at
+    # 0, else doubling steps from -2**63 would reach past 0 only in one jump to the end.
+    bad, step = max(start, 0), 1
     while True:  # gallop past the damage...
         probe = bad + step
         if probe > _MAX_ROWID:

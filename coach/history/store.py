@@ -207,6 +207,7 @@ def open_for_reading(path: Path) -> Iterator[sqlite3.Connection]:
     try:
         conn = connect(path)
         migrate(conn)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # its list of tables
     except (HistoryError, sqlite3.Error):
         if conn is not None:
             conn.close()
