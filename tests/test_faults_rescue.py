@@ -7,6 +7,7 @@ while a session runs does not end that session; `coach count` keeps its set as i
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import os
 import signal
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 
 from coach.actions.session_recorder import SessionRecorder
+from coach.actions.set_recorder import GuidedSetRecorder
 from coach.errors import HistoryError
 from coach.history.session_log import SessionLog
 from tests.conftest import sample_clip
@@ -37,8 +39,15 @@ from tests.test_faults_history import (
     rescue_dir,
     rows,
 )
+from tests.test_faults_signals import cat_cow_from_5s
 
-__all__ = ["damaged", "desk", "full_disk", "rescue_dir"]  # fixtures shared with the matrix
+__all__ = [
+    "cat_cow_from_5s",
+    "damaged",
+    "desk",
+    "full_disk",
+    "rescue_dir",
+]  # fixtures shared with the matrix
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="file modes and mounts are POSIX")
 
@@ -215,3 +224,68 @@ def _coaching(db: Path) -> bool:
         return bool(db.exists() and rows(db, "SELECT count(*) FROM posture_samples")[0][0])
     except sqlite3.OperationalError:  # the schema is not written yet, or locked
         return False
+
+
+# 7. `coach count` keeps its set as it goes: kill -9 mid-set keeps the reps so far.
+
+
+@pytest.mark.slow
+def test_a_killed_coach_count_keeps_the_reps_so_far(tmp_path: Path, cat_cow_from_5s: Path) -> None:
+    db = tmp_path / "coach.sqlite3"
+    args = ("count", str(cat_cow_from_5s), "--movement", "cat-cow", "--reps", "6")
+    proc = start_coach(tmp_path, *args, "--no-window", "--fatigue-before", "2", "--db", str(db))
+
+    def counted() -> int:
+        try:
+            return int(rows(db, "SELECT coalesce(max(reps), 0) FROM sets")[0][0])
+        except sqlite3.OperationalError:  # not created yet, or locked
+            return 0
+
+    try:
+        wait_for(lambda: counted() >= 1 or proc.poll() is not None, 90, "the first rep saved")
+        assert proc.poll() is None, (tmp_path / "stderr.txt").read_text()
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    ((set_id, reps, movement, duration_s),) = rows(
+        db, "SELECT id, reps, movement, duration_s FROM sets"
+    )  # one set: each save replaced the last
+    assert movement == "cat-cow" and 1 <= reps < 6 and duration_s > 0
+    assert rows(db, f"SELECT count(*) FROM reps WHERE set_id = {set_id}")[0][0] >= reps
+    assert rows(db, "SELECT set_id, before, after FROM fatigue") == [(set_id, 2, None)]
+    with SessionLog(db):  # the next coach closes the session the killed one left open
+        pass
+    ((source, ended_at, closed_cleanly),) = rows(
+        db, "SELECT source, ended_at, closed_cleanly FROM sessions"
+    )
+    assert source.startswith("coach count: ") and closed_cleanly == 0 and ended_at is not None
+
+
+def test_a_guided_set_rescued_with_its_checkpoints_is_imported_once(
+    tmp_path: Path, rescue_dir: Path
+) -> None:
+    folder = tmp_path / "history"
+    folder.write_text("not a folder")
+    db = folder / "coach.sqlite3"
+    log = SessionLog(db, keep_trying=True)
+    recorder = GuidedSetRecorder(log, "cam", START.timestamp(), "cat-cow", fatigue_before=3)
+    done = fake_set(20.0, reps=4)  # three full reps and a partial one
+    for rep in done.reps_detail:
+        recorder.update(dataclasses.replace(fake_snapshot(rep.end_s), rep=rep), None)
+    recorder.finish(done, before=3, after=4)
+    with pytest.raises(HistoryError, match="were saved to"):
+        log.close()
+    (rescue,) = rescue_dir.glob("coach-rescue-*.jsonl")
+    saves = [line for line in rescue.read_text().splitlines() if '"op": "set"' in line]
+    assert len(saves) == 5  # one per rep, then the whole set
+
+    folder.unlink()
+    folder.mkdir()
+    SessionLog(db).close()
+    assert rows(db, "SELECT movement, reps, partial_reps FROM sets") == [("cat-cow", 3, 1)]
+    assert rows(db, "SELECT count(*) FROM reps") == [(4,)]
+    assert rows(db, "SELECT before, after FROM fatigue") == [(3, 4)]
+    assert rows(db, "SELECT closed_cleanly FROM sessions") == [(1,)]

@@ -151,7 +151,7 @@ def _op_from_json(data: dict[str, Any]) -> Record:
         raw["reps_detail"] = tuple(
             RepRecord(**{**rep, "phase_s": tuple(rep["phase_s"])}) for rep in raw["reps_detail"]
         )
-        return AddSet(data["ref"], SetRecord(**raw))
+        return AddSet(data["ref"], SetRecord(**raw), replace=bool(data.get("replace", False)))
     return _OPS[kind](**data)
 
 

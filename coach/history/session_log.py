@@ -208,6 +208,10 @@ class SessionLog(ClosesOnExit):
         """Record a set with its reps and any fatigue ratings (session None: logged by hand)."""
         self._put(AddSet(session, record))
 
+    def save_set(self, session: SessionRef, record: SetRecord) -> None:
+        """Record a set in progress, replacing this session's set logged before (its checkpoint)."""
+        self._put(AddSet(session, record, replace=True))
+
     def add_note(self, t: float, text: str) -> None:
         """Record a free-text note (discomfort, ease)."""
         self._put(AddNote(t, text))

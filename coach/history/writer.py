@@ -189,6 +189,14 @@ class BatchWriter:
     def _insert_set(self, op: AddSet) -> None:
         r = op.record
         session_id = None if op.ref is None else self._session(op.ref, r.t)
+        if op.replace and session_id is not None:
+            # The set's checkpoint goes with its reps and ratings (fatigue would only lose
+            # its set_id), before the newer one is written.
+            earlier = "SELECT id FROM sets WHERE session_id = ?"
+            for table, column in (("fatigue", "set_id"), ("reps", "set_id"), ("sets", "id")):
+                self.conn.execute(
+                    f"DELETE FROM {table} WHERE {column} IN ({earlier})", (session_id,)
+                )
         cur = self.conn.execute(
             """INSERT INTO sets (session_id, t, duration_s, movement, reps, per_side_left,
                    per_side_right, mean_phase_s, partial_reps, feedback, prompt_id, recognised,
