@@ -161,19 +161,45 @@ def test_export_reads_past_a_damaged_first_page(
     assert "lower back pain today" in (tmp_path / "csv" / "notes.csv").read_text(encoding="utf-8")
 
 
-def test_a_damaged_table_list_is_named_and_export_is_not_advised_by_export(
+def test_a_damaged_table_list_is_read_around_and_export_is_not_advised_by_export(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = tmp_path / "coach.sqlite3"
-    samples_over_pages(db, 40)
+    samples_over_pages(db, 126)
+    written = rows(db, "SELECT * FROM posture_samples ORDER BY id")
+    assert main(["report", "--db", str(db), "--days", "1"]) == 0
+    healthy_report, _ = capsys.readouterr()
     size = int.from_bytes(db.read_bytes()[16:18], "big")
     overwrite(db, 100, b"\xde\xad\xbe\xef" * ((size - 100) // 4))  # page 1 past its header
     before = db.read_bytes()
 
+    assert main(["export", "--csv", str(tmp_path / "csv"), "--db", str(db)]) == 1
+    _, err = capsys.readouterr()
+    text = " ".join(plain(err).split())
+    assert "its list of tables is damaged" in text and "coach export" not in text, text
+    lines = (tmp_path / "csv" / "posture_samples.csv").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1 + len(written)
+    assert [int(line.split(",")[0]) for line in lines[1:]] == [r[0] for r in written]
+    assert "lower back pain today" in (tmp_path / "csv" / "notes.csv").read_text(encoding="utf-8")
+
+    assert main(["report", "--db", str(db), "--days", "1"]) == 1
+    out, err = capsys.readouterr()
+    assert "its list of tables is damaged" in " ".join(err.split())
+    assert out == healthy_report  # every row was read
+    assert db.read_bytes() == before  # read from a private copy, the file untouched
+    assert_one_line_error(coach("log", "cat-cow", "--reps", "2", "--db", db), "is damaged")
+    assert db.read_bytes() == before
+
+
+def test_a_table_list_past_rebuilding_is_one_line_without_circular_advice(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "coach.sqlite3"
+    samples_over_pages(db, 40)
+    size = int.from_bytes(db.read_bytes()[16:18], "big")
+    overwrite(db, 100, b"\xde\xad\xbe\xef" * ((2 * size - 100) // 4))  # pages 1 and 2
     for argv in (["export", "--csv", str(tmp_path / "csv")], ["report"]):
         result = coach(*argv, "--db", db)
         line = assert_one_line_error(result, "is damaged where it lists its tables")
         assert "coach export" not in line, line
-    assert_one_line_error(coach("log", "cat-cow", "--reps", "2", "--db", db), "is damaged")
-    assert db.read_bytes() == before
     assert not (tmp_path / "csv").exists() or not any((tmp_path / "csv").iterdir())

@@ -161,7 +161,8 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
         files = report_files(args.out.expanduser(), inputs=database, force=args.force)
     elif args.force:
         raise ConfigError("--force goes with --out (it replaces a report already there)")
-    with open_for_reading(path) as conn:
+    notes: list[str] = []
+    with open_for_reading(path, notes) as conn:
         history = load_history(conn, days=days)
     out = Console(highlight=False)
     print_report(out, history)
@@ -179,8 +180,8 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
             f"[dim]{len(waiting)} rescue file(s) hold records an earlier run could not write "
             f"({escape(str(waiting[0]))}); the next `coach run` or `coach log` adds them.[/dim]"
         )
-    if history.unreadable:
-        lost = "; ".join(str(lost) for lost in history.unreadable)
+    if history.unreadable or notes:
+        lost = "; ".join([*notes, *(str(lost) for lost in history.unreadable)])
         _warn(
             console,
             f"part of {path} could not be read, so the report leaves it out: {lost}. "
@@ -240,7 +241,8 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
         raise HistoryError(f"cannot create the export folder {out_dir}: {exc.strerror}") from None
     epoch_columns = {"t", "started_at", "ended_at", "outcome_t"}
     lost: list[LostRows] = []
-    with open_for_reading(path) as conn:
+    notes: list[str] = []
+    with open_for_reading(path, notes) as conn:
         for table in TABLES:
             columns = readable_columns(conn, table, lost)
             if columns is None:
@@ -269,11 +271,12 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
                 raise HistoryError(f"cannot write {target}: {exc.strerror}") from None
             missing = " (some could not be read)" if len(lost) > lost_before else ""
             console.print(f"{escape(str(target))}: {count} rows{missing}")
-    if lost:
+    if lost or notes:
+        missed = f", but not {'; '.join(str(x) for x in lost)}" if lost else ""
         _warn(
             console,
-            f"{path} is damaged; every row that could be read was exported, but not "
-            f"{'; '.join(str(x) for x in lost)}",
+            f"{path} is damaged ({'; '.join(notes) or 'some rows cannot be read'}); "
+            f"every row that could be read was exported{missed}",
         )
         return 1
     return 0

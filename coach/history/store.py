@@ -8,6 +8,7 @@ import os
 import sqlite3
 import stat
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
@@ -20,6 +21,7 @@ from coach.history.failures import (
     is_damage,
 )
 from coach.history.local_time import day_start
+from coach.history.salvage import TABLE_LIST_NOTE, copy_with_table_list
 from coach.history.schema import TABLES, migrate
 from coach.safe.private_files import create_private_file, private_dir
 
@@ -193,68 +195,84 @@ def open_database(
 
 
 @contextlib.contextmanager
-def open_for_reading(path: Path) -> Iterator[sqlite3.Connection]:
+def open_for_reading(path: Path, notes: list[str] | None = None) -> Iterator[sqlite3.Connection]:
     """For report and export: the up-to-date database; else, read-only, the file as it is.
 
     A damaged file, a read-only file or folder, a full disk: none of these needs a write
-    to read the history, so each is read as it is (export then writes elsewhere).
+    to read the history, so each is read as it is (export then writes elsewhere). A file
+    whose list of tables is damaged is read from a private copy with the list this coach
+    writes; `notes` then says so.
 
     Raises:
-        HistoryError: the file cannot be read at all (HistoryDamaged: its list of tables
-            is damaged).
+        HistoryError: the file cannot be read at all (HistoryDamaged: not even its tables
+            can be found).
     """
-    conn: sqlite3.Connection | None = None
-    try:
-        conn = connect(path)
-        migrate(conn)
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # its list of tables
-    except (HistoryError, sqlite3.Error):
+    with contextlib.ExitStack() as stack:
+        conn: sqlite3.Connection | None = None
+        try:
+            conn = connect(path)
+            migrate(conn)
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # its list of tables
+        except (HistoryError, sqlite3.Error):
+            if conn is not None:
+                conn.close()
+            conn = None
         if conn is not None:
-            conn.close()
-        conn = None
-    if conn is not None:
-        with contextlib.suppress(sqlite3.Error):
-            # Reading needs no recovery: a read-only or damaged file is read as it is.
-            close_dangling_sessions(conn)
-    else:
-        conn = _read_only(path)
-    try:
+            with contextlib.suppress(sqlite3.Error):
+                # Reading needs no recovery: a read-only or damaged file is read as it is.
+                close_dangling_sessions(conn)
+        else:
+            conn = _read_only(path, stack, [] if notes is None else notes)
+        stack.callback(conn.close)
         yield conn
-    finally:
-        conn.close()
 
 
-def _read_only(path: Path) -> sqlite3.Connection:
+def _read_only(path: Path, stack: contextlib.ExitStack, notes: list[str]) -> sqlite3.Connection:
     """The file opened read-only: nothing migrated, recovered or written.
 
     In a folder that takes no files SQLite cannot make the -shm file WAL needs, so the
     file is then read as immutable (complete: the last writer folded the WAL back in).
     """
-    uri = path.resolve().as_uri()
     error: sqlite3.Error | None = None
     for mode in ("mode=ro", "immutable=1"):
-        try:
-            conn = sqlite3.connect(f"{uri}?{mode}", uri=True)
-        except sqlite3.Error as exc:
-            error = exc
-            continue
-        try:
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlite3.Error as exc:
-            conn.close()
-            error = exc
-            if is_damage(exc):
-                break
-            continue
-        return conn
+        conn = _readable(path, mode)
+        if isinstance(conn, sqlite3.Connection):
+            return conn
+        error = conn
+        if is_damage(error):
+            break
     assert error is not None
-    if is_damage(error):
-        raise HistoryDamaged(
-            f"{path} is damaged where it lists its tables ({error}), so no table can be "
-            "found in it and nothing can be read; keep it (sqlite3's `.recover` may save "
-            "rows), move it aside and start afresh"
-        )
-    raise history_error(path, error) from None
+    if not is_damage(error):
+        raise history_error(path, error) from None
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="coach-read-")))
+    try:
+        copy = copy_with_table_list(path, folder)
+    except (OSError, sqlite3.Error, ValueError):
+        copy = None
+    if copy is not None:
+        conn = _readable(copy, "mode=ro")
+        if isinstance(conn, sqlite3.Connection):
+            notes.append(TABLE_LIST_NOTE)
+            return conn
+    raise HistoryDamaged(
+        f"{path} is damaged where it lists its tables ({error}), so no table can be "
+        "found in it and nothing can be read; keep it (sqlite3's `.recover` may save "
+        "rows), move it aside and start afresh"
+    )
+
+
+def _readable(path: Path, mode: str) -> sqlite3.Connection | sqlite3.Error:
+    """A read-only connection whose list of tables reads, or why not."""
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True)
+    except sqlite3.Error as exc:
+        return exc
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as exc:
+        conn.close()
+        return exc
+    return conn
 
 
 def delete_history(path: Path, before: datetime.date | None = None) -> dict[str, int]:
