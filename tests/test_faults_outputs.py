@@ -28,12 +28,12 @@ __all__ = ["full_disk"]  # the fixture shared with the matrix
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="file modes and mounts are POSIX")
 
-REPORT_FILES = {"report.html", "posture.png", "still.png", "reps.png"}
+REPORT_FILES = {"report.html", "posture.svg", "still.svg", "reps.svg"}
 
 
 @pytest.fixture
 def report(capsys: pytest.CaptureFixture[str]) -> Any:
-    """`coach report ARGS` in process (fast: matplotlib loads once), as a finished process."""
+    """`coach report ARGS` in process (fast: no new interpreter per run), as a finished process."""
 
     def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
         code = main(["report", *map(str, args)])
@@ -76,20 +76,20 @@ def test_report_never_writes_through_a_link(db: Path, tmp_path: Path, report: An
     out.mkdir()
     elsewhere = tmp_path / "elsewhere.txt"
     elsewhere.write_text("keep me")
-    (out / "posture.png").symlink_to(db)  # a link at the history database...
-    (out / "still.png").symlink_to(elsewhere)  # ...and at a file outside the folder
+    (out / "posture.svg").symlink_to(db)  # a link at the history database...
+    (out / "still.svg").symlink_to(elsewhere)  # ...and at a file outside the folder
     before = digest(db)
     for force in ((), ("--force",)):
         result = report("--db", db, "--out", out, *force)
-        assert_one_line_error(result, "posture.png", "is the input itself")
+        assert_one_line_error(result, "posture.svg", "is the input itself")
         assert digest(db) == before
-    (out / "posture.png").unlink()
-    assert_one_line_error(report("--db", db, "--out", out), "still.png already exists")
+    (out / "posture.svg").unlink()
+    assert_one_line_error(report("--db", db, "--out", out), "still.svg already exists")
 
     forced = report("--db", db, "--out", out, "--force")
     assert forced.returncode == 0, forced.stderr
-    assert not (out / "still.png").is_symlink()  # the link itself was replaced
-    assert (out / "still.png").read_bytes()[:4] == b"\x89PNG"
+    assert not (out / "still.svg").is_symlink()  # the link itself was replaced
+    assert (out / "still.svg").read_bytes()[:5] == b"<svg "
     assert elsewhere.read_text() == "keep me" and digest(db) == before
 
 
