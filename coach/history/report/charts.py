@@ -34,6 +34,8 @@ TICK_STEPS_MIN = (5, 10, 15, 30, 60, 120, 180, 240, 360)
 # With no data at all the timeline shows an ordinary working day.
 EMPTY_WINDOW_H = (9.0, 17.0)
 
+# Bars are at most this wide (a one-day report is one bar, not a slab).
+MAX_BAR_PX = 56.0
 TITLE_PX = 15.0
 LABEL_PX = 12.0
 
@@ -84,7 +86,8 @@ class Chart:
 
 def time_window(history: HistorySummary) -> tuple[float, float]:
     """The hours of day the timeline spans: the data's, rounded out to the quarter hour."""
-    runs = [r for rs in history.posture.values() for r in rs]
+    shown = history.days[-MAX_TIMELINE_DAYS:]
+    runs = [r for day in shown for r in history.posture.get(day.day, ())]
     if not runs:
         return EMPTY_WINDOW_H
     first = min(r.start_h for r in runs)
@@ -228,7 +231,7 @@ def still_chart(history: HistorySummary) -> Chart:
     d = Drawing(BARS_PX, 270)
     d.text(0, 20, title, size=TITLE_PX, fill=INK, bold=True)
     frame = _day_bars(d, days, max([*minutes, STILL_GUIDE_MIN]) * 1.15, 44)
-    bar_px = frame.slot_px * 0.62
+    bar_px = min(frame.slot_px * 0.62, MAX_BAR_PX)
     for i, m in enumerate(minutes):
         colour = _STILL_LONG if m > STILL_GUIDE_MIN else _STILL_OK
         d.rect(frame.centre(i) - bar_px / 2, frame.y(m), bar_px, frame.y1 - frame.y(m), colour)
@@ -254,7 +257,7 @@ def reps_chart(history: HistorySummary) -> Chart:
     d.height = legend_y + 250
     totals = [float(day.reps) for day in days]
     frame = _day_bars(d, days, max([*totals, 10.0]) * 1.15, legend_y + 20)
-    bar_px = frame.slot_px * 0.62
+    bar_px = min(frame.slot_px * 0.62, MAX_BAR_PX)
     for i, day in enumerate(days):
         base = 0.0
         for movement, colour in colours.items():
