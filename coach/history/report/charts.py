@@ -153,7 +153,10 @@ def _posture_drawing(history: HistorySummary, width: float, chart_id: str, desc:
         d.rect(x0, y + 5, x1 - x0, row_px - 10, _TRACK)
         runs = history.posture.get(day.day, ())
         for run in runs:
-            colour = STATE_COLOURS.get(PostureState(run.kind), STATE_COLOURS[PostureState.UNKNOWN])
+            colour = next(
+                (c for state, c in STATE_COLOURS.items() if state == run.kind),
+                STATE_COLOURS[PostureState.UNKNOWN],
+            )
             d.rect(
                 x(run.start_h),
                 y + 5,
