@@ -285,7 +285,8 @@ def test_an_unreachable_stream_error_hides_the_password(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     url = f"rtsp://admin:{SECRET}@127.0.0.1:9/cam?token={TOKEN}"
-    line = one_line_error(coach(capsys, "run", url, "--no-window"), "cannot be reached")
+    args = ("run", url, "--no-window", "--give-up-after", "1")
+    line = one_line_error(coach(capsys, *args), "cannot be reached")
     assert "rtsp://***@127.0.0.1:9/cam?token=***" in line
 
 
