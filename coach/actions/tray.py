@@ -7,6 +7,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from coach.actions.controls import Controls
@@ -29,6 +30,7 @@ _STATE_WORDS = {
     TrayState.AWAY: "away",
     TrayState.PAUSED: "paused (camera released)",
     TrayState.SET: "set in progress",
+    TrayState.ERROR: "stopped by an error",
 }
 
 # The tray state for each posture state; "unknown" (not measurable yet) shows as starting.
@@ -84,6 +86,30 @@ def menu_entries(
     )
 
 
+@dataclass(frozen=True)
+class ErrorMenu:
+    """What the tray shows after an error ended the session, until the user chooses."""
+
+    message: str
+    """One line: the tooltip, and the menu's first line."""
+    retry: Callable[[], None]
+    open_log: Callable[[], None]
+
+
+def error_entries(controls: Controls, error: ErrorMenu) -> tuple[MenuEntry, ...]:
+    """The menu in the ERROR state: try again, open the log, or quit."""
+    from coach.actions.tray_sni import MenuEntry
+
+    return (
+        MenuEntry(f"Coach stopped: {error.message}", enabled=False),
+        MenuEntry(separator=True),
+        MenuEntry("Try again", error.retry),
+        MenuEntry("Open the log", error.open_log),
+        MenuEntry(separator=True),
+        MenuEntry("Quit", lambda: controls.push(Command.QUIT)),
+    )
+
+
 class Tray:
     """The StatusNotifierItem on the session bus, served from its own thread and event loop.
 
@@ -98,6 +124,7 @@ class Tray:
         self._bus: MessageBus | None = None
         self._item: StatusNotifierItem | None = None
         self._menu: DBusMenu | None = None
+        self._error: ErrorMenu | None = None
         self.state = TrayState.STARTING
 
     def start(self, timeout_s: float = 5.0) -> str | None:
@@ -139,22 +166,31 @@ class Tray:
         return None
 
     def _entries(self) -> tuple[MenuEntry, ...]:
+        if self.state is TrayState.ERROR and self._error is not None:
+            return error_entries(self._controls, self._error)
         return menu_entries(self._controls, self.state, self._open_report)
 
     def _draw(self) -> None:
         assert self._item is not None
         self._item.pixmaps = [argb_pixmap(draw_icon(self.state, px)) for px in ICON_SIZES_PX]
-        self._item.tooltip = _STATE_WORDS[self.state]
+        error = self._error if self.state is TrayState.ERROR else None
+        self._item.tooltip = _STATE_WORDS[self.state] if error is None else error.message
 
     def show(self, state: TrayState) -> None:
         """Show `state` (from any thread); nothing is sent when it did not change."""
         if state is not self.state and self._runner is not None and self._runner.loop.is_running():
             self._runner.loop.call_soon_threadsafe(self._show, state)
 
-    def _show(self, state: TrayState) -> None:
-        if self._item is None or self._menu is None or state is self.state:
+    def show_error(self, error: ErrorMenu) -> None:
+        """Show the ERROR state with `error`'s message and menu (from any thread)."""
+        if self._runner is not None and self._runner.loop.is_running():
+            self._runner.loop.call_soon_threadsafe(self._show, TrayState.ERROR, error)
+
+    def _show(self, state: TrayState, error: ErrorMenu | None = None) -> None:
+        if self._item is None or self._menu is None or (state is self.state and error is None):
             return
         self.state = state
+        self._error = error
         self._draw()
         self._item.NewIcon()
         self._item.NewToolTip()

@@ -4,20 +4,32 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import logging
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
 
+from coach.actions.activity_log import ActivityLog, set_line
 from coach.actions.controls import Controls, TerminalKeys
-from coach.commands.common import History, by_signal, inputs, preview_sinks, profiles_dir
+from coach.commands.common import (
+    History,
+    by_signal,
+    inputs,
+    preview_sinks,
+    print_error,
+    profiles_dir,
+)
 from coach.config import Config
-from coach.errors import CameraUnavailable, ConfigError
+from coach.errors import CameraUnavailable, CoachError, ConfigError
 from coach.movements import MovementLibrary
 from coach.pipeline import Sink
 from coach.safe.outputs import check_output
 from coach.session import Session
-from coach.session_options import Opened, SessionOptions
+from coach.session_options import Opened, SessionOptions, SessionResult
+from coach.stopping import StopRequested
 
 if TYPE_CHECKING:
     from coach.actions.tray import Tray
@@ -30,22 +42,138 @@ def cmd_run(
     library: MovementLibrary,
     console: Console,
 ) -> int:
-    """Coach until the source ends or the user stops; 1 when the history was not saved."""
-    from coach.actions.dashboard import Dashboard
+    """Coach until the source ends or the user stops; 1 when the history was not saved.
 
+    In the tray, an error that ends a session leaves the icon up in its error state (and
+    a notification) until the user chooses: try again (a new session), or quit (1; 70
+    after an unexpected error)."""
     options, config = _with_fallback(args, options, config, console)
     events = args.events
     if events is not None:
         events = check_output(events, option="--events", inputs=inputs(args))
     controls = Controls(config.prompts.pause_s)
     tray: Tray | None = None
+    terminal = console
     if args.tray:
         tray, console, options = _tray_or_terminal(args, options, console, controls)
-    session = Session(options, config, library, console, profiles=profiles_dir())
+    live = _Live(args, config, library, console, controls, tray, events)
+    _log_started(args, options, config, tray is not None)
     keys = TerminalKeys(controls)
-    history = History(console, args.db, enabled=not args.no_history)
+    if tray is None:
+        keys.start()
+    try:
+        while True:
+            try:
+                code, why = live.once(options)
+                break
+            except Exception as exc:
+                if tray is None or controls.quit:
+                    raise  # said in one line (a bug: logged with its traceback) by the CLI
+                stopped = _after_error(tray, controls, terminal, exc)
+                if stopped is not None:
+                    code, why = stopped
+                    break
+    finally:
+        keys.stop()
+        if tray is not None:
+            tray.stop()
+    logging.getLogger("coach.session").info("coach stopped: %s", why)
+    return code
 
-    def sinks_for(opened: Opened) -> list[Sink]:
+
+def _after_error(
+    tray: Tray, controls: Controls, terminal: Console, exc: Exception
+) -> tuple[int, str] | None:
+    """Log, notify and wait in the tray's error state: None to try again, or the exit
+    status and why the coach stopped."""
+    from coach.commands.fatal import EX_SOFTWARE, Choice, error_line, log_error, wait_after_error
+    from coach.desktop.app_log import current_log
+
+    log_error(exc)
+    message = error_line(exc)
+    print_error(terminal, f"{message} (the tray icon says so; quit or try again from its menu)")
+    if wait_after_error(tray, controls, message, current_log()) is Choice.RETRY:
+        return None
+    return (
+        1 if isinstance(exc, CoachError) else EX_SOFTWARE
+    ), f"user quit after an error ({message})"
+
+
+def _log_started(
+    args: argparse.Namespace, options: SessionOptions, config: Config, in_tray: bool
+) -> None:
+    """One line: which coach, on what, with which neutral and settings."""
+    from coach import __version__
+    from coach.source import parse_source
+
+    if options.profile is not None:
+        neutral = f"profile {options.profile}"
+    else:
+        seconds = options.calibrate_s or config.calibration.calibrate_s
+        neutral = f"calibrating from the first {seconds:g} s"
+    settings = "default settings" if args.config is None else f"config {args.config}"
+    logging.getLogger("coach.session").info(
+        "coach started: pid %d, version %s, %s, source %s, %s, %s",
+        os.getpid(),
+        __version__,
+        "in the tray" if in_tray else "in the terminal",
+        parse_source(options.source),
+        neutral,
+        settings,
+    )
+
+
+def _why(result: SessionResult, controls: Controls, options: SessionOptions) -> str:
+    """Why a session that returned ended: the user, a signal, or its source."""
+    if result.stopped is not None:
+        return f"signal {result.stopped}" if isinstance(result.stopped, StopRequested) else "Ctrl-C"
+    if controls.quit:
+        return "user quit"
+    limit = options.max_seconds
+    if limit is not None and result.stats.duration_s >= limit - 1.0:
+        return f"--max-seconds {limit:g} reached"
+    return "the source ended"
+
+
+@dataclasses.dataclass
+class _Live:
+    """What every session of one `coach run` shares; `once` runs one session."""
+
+    args: argparse.Namespace
+    config: Config
+    library: MovementLibrary
+    console: Console
+    controls: Controls
+    tray: Tray | None
+    events: Path | None
+
+    def once(self, options: SessionOptions) -> tuple[int, str]:
+        """One session to its end: (exit status, why it ended)."""
+        session = Session(options, self.config, self.library, self.console, profiles=profiles_dir())
+        history = History(self.console, self.args.db, enabled=not self.args.no_history)
+        try:
+            result = session.run(
+                lambda opened: self.sinks_for(opened, session, history), controls=self.controls
+            )
+            if result.stopped is not None:
+                self.console.print(f"[dim]Stopped{by_signal(result.stopped)}.[/dim]")
+        finally:
+            saved = history.close()  # not saved: said in one line, exit status 1
+        if result.unfinished_set is not None:
+            logging.getLogger("coach.activity").info(
+                "%s (ended with the session)", set_line(result.unfinished_set)
+            )
+        if result.stopped is None:
+            stats = result.stats
+            self.console.print(
+                f"Done: {stats.frames_analysed} of {stats.frames_read} frames analysed "
+                f"over {stats.duration_s:.1f} s of {escape(result.label)}."
+            )
+        return (0 if saved else 1), _why(result, self.controls, options)
+
+    def sinks_for(self, opened: Opened, session: Session, history: History) -> list[Sink]:
+        """The sinks of one session: its views, the history, notifications, the logs."""
+        from coach.actions.dashboard import Dashboard
         from coach.actions.notify import (
             Chime,
             DesktopNotifier,
@@ -55,8 +183,9 @@ def cmd_run(
             notification_service_available,
         )
 
-        sinks: list[Sink] = []
-        if tray is None:
+        config, console = self.config, self.console
+        sinks: list[Sink] = [ActivityLog(opened.label)]
+        if self.tray is None:
             sinks.append(
                 Dashboard(
                     console,
@@ -64,56 +193,36 @@ def cmd_run(
                     opened.stats,
                     config.slouch,
                     config.nudge.show_s,
-                    library=library,
+                    library=self.library,
                     history_status=history.status,
                 )
             )
         else:
             from coach.actions.tray import TrayStatus
 
-            status = TrayStatus(tray)
+            status = TrayStatus(self.tray)
             session.pause_listeners.append(status.paused)
             sinks.append(status)
         sinks.extend(history.sinks(opened))
         notifier: Notifier = NullNotifier()
         if config.nudge.desktop and notification_service_available():
             notifier = DesktopNotifier()
-        sinks.append(
-            NudgeAnnouncer(notifier, Chime() if config.nudge.chime else None, answer=controls.push)
-        )
+        chime = Chime() if config.nudge.chime else None
+        sinks.append(NudgeAnnouncer(notifier, chime, answer=self.controls.push))
         sinks.extend(
             preview_sinks(
                 config,
                 console,
-                hidden=args.no_window,
-                skeleton_only=args.skeleton_only,
-                on_key=controls.key,
+                hidden=self.args.no_window,
+                skeleton_only=self.args.skeleton_only,
+                on_key=self.controls.key,
             )
         )
-        if events is not None:
+        if self.events is not None:
             from coach.actions.event_log import EventLog
 
-            sinks.append(EventLog(events, rate=opened.rate))
+            sinks.append(EventLog(self.events, rate=opened.rate))
         return sinks
-
-    if tray is None:
-        keys.start()
-    try:
-        result = session.run(sinks_for, controls=controls)
-        if result.stopped is not None:
-            console.print(f"[dim]Stopped{by_signal(result.stopped)}.[/dim]")
-    finally:
-        keys.stop()
-        if tray is not None:
-            tray.stop()
-        saved = history.close()  # not saved: said in one line, exit status 1
-    if result.stopped is None:
-        stats = result.stats
-        console.print(
-            f"Done: {stats.frames_analysed} of {stats.frames_read} frames analysed "
-            f"over {stats.duration_s:.1f} s of {escape(result.label)}."
-        )
-    return 0 if saved else 1
 
 
 def _with_fallback(
