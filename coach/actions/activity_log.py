@@ -25,6 +25,10 @@ def at(t_s: float) -> str:
     return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
 
 
+def _lasting(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
 def nudge_line(nudge: Nudge) -> str:
     """ "nudge: forward_head → neck-waves (prompt 3)"."""
     extra = "".join(f" + {m}" for m in nudge.extra_movements)
@@ -108,15 +112,15 @@ class ActivityLog:
         t_s = snapshot.t_s
         paused_until_s = snapshot.paused_until_s
         if paused_until_s is not None and not self._paused:
-            minutes = (paused_until_s - t_s) / 60.0
-            self._say(logging.INFO, t_s, f"paused (meeting mode) for {minutes:.0f} min")
+            lasting = _lasting(paused_until_s - t_s)
+            self._say(logging.INFO, t_s, f"paused (meeting mode) for {lasting}")
         elif paused_until_s is None and self._paused:
             self._say(logging.INFO, t_s, "pause over: coaching again")
         self._paused = paused_until_s is not None
         snoozed_until_s = snapshot.snoozed_until_s
         if snoozed_until_s is not None and not self._snoozed:
-            minutes = (snoozed_until_s - t_s) / 60.0
-            self._say(logging.INFO, t_s, f"prompts snoozed for {minutes:.0f} min")
+            lasting = _lasting(snoozed_until_s - t_s)
+            self._say(logging.INFO, t_s, f"prompts snoozed for {lasting}")
         elif snoozed_until_s is None and self._snoozed:
             self._say(logging.INFO, t_s, "snooze over")
         self._snoozed = snoozed_until_s is not None
