@@ -372,3 +372,53 @@ def test_try_again_from_the_tray_runs_a_new_session(
     after = lines[lines.index("INFO coach.session: trying again (asked from the tray)") :]
     assert "INFO coach.activity: session started: later.jsonl" in after
     assert lines[-1] == "INFO coach.session: coach stopped: the source ended"
+
+
+def test_an_unexpected_error_in_the_tray_keeps_the_icon_and_quits_with_70(
+    tmp_path: Path,
+    bus: tuple[str, DesktopServices],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    address, services = bus
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
+    monkeypatch.setattr("coach.analyzer.Analyzer.finish", _boom)
+    recording = _record(tmp_path / "d.jsonl", script([(BodyPose(), 4.0)]))
+    status: list[int] = []
+    coach = threading.Thread(  # the coach in this process, so the bug can be planted
+        target=lambda: status.append(cli.main(["start", str(recording), "--no-history"]))
+    )
+    coach.start()
+    try:
+        assert services.watcher is not None
+        watcher = services.watcher
+        wait_for(lambda: watcher.items, 30, "the icon")
+        wait_for(lambda: services.notifications.received, 30, "the notification")
+        line = "unexpected error: RuntimeError: boom second line"
+        assert services.notifications.received[0].body == f"{line}; see the log"
+        item = watcher.items[0]
+        wait_for(lambda: services.item_property(item, "ToolTip")[3] == line, 10, "the tooltip")
+        assert coach.is_alive()
+        services.click(item, _entries(services, item)["Quit"])
+    finally:
+        coach.join(timeout=20)
+    assert status == [70]
+    text = (platformdirs.user_log_path("coach", appauthor=False) / LOG_NAME).read_text()
+    assert f"ERROR coach.session: session stopped by an {line}\nTraceback" in text
+    assert f"coach stopped: user quit after an error ({line})" in text
+
+
+def test_an_error_before_the_tray_is_up_is_a_notification_too(
+    tmp_path: Path, bus: tuple[str, DesktopServices]
+) -> None:
+    address, services = bus
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[nudge]\nhold_s = -1\n")
+    env = {"DBUS_SESSION_BUS_ADDRESS": address}
+    proc = start_coach(tmp_path, "start", "--config", str(bad), env=env)
+    assert proc.wait(timeout=30) == 1
+    stderr = (tmp_path / "stderr.txt").read_text().strip()
+    assert stderr.startswith("coach: error: ") and len(stderr.splitlines()) == 1
+    line = stderr.removeprefix("coach: error: ")
+    (notified,) = services.notifications.received
+    assert (notified.title, notified.body) == ("coach stopped", f"{line}; see the log")
+    assert _messages(_log_of(tmp_path)) == [f"ERROR coach.session: coach stopped: {line}"]
