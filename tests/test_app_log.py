@@ -6,6 +6,7 @@ import logging
 import os
 import stat
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,6 +42,7 @@ from coach.records import (
 from coach.session import Session
 from coach.session_options import Mode, SessionOptions
 from testkit.synthetic import BodyPose
+from tests.conftest import REPO
 from tests.dbus_session import DesktopServices, private_bus
 from tests.mjpeg_camera import COACH, private_env, start_coach, wait_for
 from tests.test_event_log import FPS, SLOUCHED, script
@@ -374,36 +376,54 @@ def test_try_again_from_the_tray_runs_a_new_session(
     assert lines[-1] == "INFO coach.session: coach stopped: the source ended"
 
 
+# `coach start` with a bug planted: Analyzer.finish raises at the end of the session.
+_PLANTED = """
+import sys
+import coach.analyzer
+from coach.cli import main
+
+def boom(*args):
+    raise RuntimeError("boom\\nsecond line")
+
+coach.analyzer.Analyzer.finish = boom
+raise SystemExit(main(sys.argv[1:]))
+"""
+
+
 def test_an_unexpected_error_in_the_tray_keeps_the_icon_and_quits_with_70(
-    tmp_path: Path,
-    bus: tuple[str, DesktopServices],
-    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, bus: tuple[str, DesktopServices]
 ) -> None:
     address, services = bus
-    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
-    monkeypatch.setattr("coach.analyzer.Analyzer.finish", _boom)
     recording = _record(tmp_path / "d.jsonl", script([(BodyPose(), 4.0)]))
-    status: list[int] = []
-    coach = threading.Thread(  # the coach in this process, so the bug can be planted
-        target=lambda: status.append(cli.main(["start", str(recording), "--no-history"]))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _PLANTED, "start", str(recording), "--no-history"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+        env={**private_env(tmp_path), "DBUS_SESSION_BUS_ADDRESS": address},
     )
-    coach.start()
     try:
         assert services.watcher is not None
         watcher = services.watcher
-        wait_for(lambda: watcher.items, 30, "the icon")
+        wait_for(lambda: watcher.items or proc.poll() is not None, 30, "the icon")
         wait_for(lambda: services.notifications.received, 30, "the notification")
         line = "unexpected error: RuntimeError: boom second line"
         assert services.notifications.received[0].body == f"{line}; see the log"
         item = watcher.items[0]
         wait_for(lambda: services.item_property(item, "ToolTip")[3] == line, 10, "the tooltip")
-        assert coach.is_alive()
+        assert proc.poll() is None
         services.click(item, _entries(services, item)["Quit"])
+        _out, err = proc.communicate(timeout=20)
     finally:
-        coach.join(timeout=20)
-    assert status == [70]
-    text = (platformdirs.user_log_path("coach", appauthor=False) / LOG_NAME).read_text()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 70
+    assert b"Traceback" not in err
+    text = _log_of(tmp_path).read_text()
     assert f"ERROR coach.session: session stopped by an {line}\nTraceback" in text
+    assert "in boom\n" in text
     assert f"coach stopped: user quit after an error ({line})" in text
 
 
@@ -422,3 +442,10 @@ def test_an_error_before_the_tray_is_up_is_a_notification_too(
     (notified,) = services.notifications.received
     assert (notified.title, notified.body) == ("coach stopped", f"{line}; see the log")
     assert _messages(_log_of(tmp_path)) == [f"ERROR coach.session: coach stopped: {line}"]
+
+
+def test_a_log_that_cannot_be_opened_is_an_oserror_not_a_hang(tmp_path: Path) -> None:
+    (tmp_path / LOG_NAME).symlink_to(tmp_path / "gone" / "coach.log")  # points nowhere
+    with pytest.raises(OSError):
+        open_app_log(tmp_path)
+    assert current_log() is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import logging
 import logging.handlers
@@ -41,19 +42,20 @@ def _open_append(path: str, encoding: str | None, errors: str | None) -> io.Text
     """Open the log for appending; a file this creates is 0600 whatever the umask, and an
     existing one keeps the mode it has (it is not ours to change)."""
     cloexec = getattr(os, "O_CLOEXEC", 0)
-    while True:
+    for _attempt in range(3):
         try:
             fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL | cloexec, 0o600)
         except FileExistsError:
             try:
                 fd = os.open(path, os.O_WRONLY | os.O_APPEND | cloexec)
             except FileNotFoundError:
-                continue  # removed in between (another coach rotating it): create it
-            break
+                continue  # removed in between (another coach rotated it): create it
+            return os.fdopen(fd, "a", encoding=encoding, errors=errors)
         if os.name == "posix":
             os.fchmod(fd, _LOG_FILE_MODE)  # the umask can only have taken bits off
-        break
-    return os.fdopen(fd, "a", encoding=encoding, errors=errors)
+        return os.fdopen(fd, "a", encoding=encoding, errors=errors)
+    # Only a dangling symlink in the log's place gets here: say so, do not follow it.
+    raise FileNotFoundError(errno.ENOENT, "the log's path points nowhere", path)
 
 
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
