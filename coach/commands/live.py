@@ -94,9 +94,8 @@ def _after_error(
     print_error(terminal, f"{message} (the tray icon says so; quit or try again from its menu)")
     if wait_after_error(tray, controls, message, current_log()) is Choice.RETRY:
         return None
-    return (
-        1 if isinstance(exc, CoachError) else EX_SOFTWARE
-    ), f"user quit after an error ({message})"
+    code = 1 if isinstance(exc, CoachError) else EX_SOFTWARE
+    return code, f"user quit after an error ({message})"
 
 
 def _log_started(
@@ -123,7 +122,9 @@ def _log_started(
     )
 
 
-def _why(result: SessionResult, controls: Controls, options: SessionOptions) -> str:
+def _why(
+    result: SessionResult, controls: Controls, options: SessionOptions, previewed: bool
+) -> str:
     """Why a session that returned ended: the user, a signal, or its source."""
     if result.stopped is not None:
         return f"signal {result.stopped}" if isinstance(result.stopped, StopRequested) else "Ctrl-C"
@@ -132,7 +133,8 @@ def _why(result: SessionResult, controls: Controls, options: SessionOptions) -> 
     limit = options.max_seconds
     if limit is not None and result.stats.duration_s >= limit - 1.0:
         return f"--max-seconds {limit:g} reached"
-    return "the source ended"
+    # q or Esc in the preview window ends the run the way the source's end does.
+    return "the source ended or the preview window was closed" if previewed else "the source ended"
 
 
 @dataclasses.dataclass
@@ -146,6 +148,8 @@ class _Live:
     controls: Controls
     tray: Tray | None
     events: Path | None
+    previewed: bool = False
+    """Whether the last session had a preview window (closing it ends the session)."""
 
     def once(self, options: SessionOptions) -> tuple[int, str]:
         """One session to its end: (exit status, why it ended)."""
@@ -169,7 +173,7 @@ class _Live:
                 f"Done: {stats.frames_analysed} of {stats.frames_read} frames analysed "
                 f"over {stats.duration_s:.1f} s of {escape(result.label)}."
             )
-        return (0 if saved else 1), _why(result, self.controls, options)
+        return (0 if saved else 1), _why(result, self.controls, options, self.previewed)
 
     def sinks_for(self, opened: Opened, session: Session, history: History) -> list[Sink]:
         """The sinks of one session: its views, the history, notifications, the logs."""
@@ -209,15 +213,15 @@ class _Live:
             notifier = DesktopNotifier()
         chime = Chime() if config.nudge.chime else None
         sinks.append(NudgeAnnouncer(notifier, chime, answer=self.controls.push))
-        sinks.extend(
-            preview_sinks(
-                config,
-                console,
-                hidden=self.args.no_window,
-                skeleton_only=self.args.skeleton_only,
-                on_key=self.controls.key,
-            )
+        previews = preview_sinks(
+            config,
+            console,
+            hidden=self.args.no_window,
+            skeleton_only=self.args.skeleton_only,
+            on_key=self.controls.key,
         )
+        self.previewed = bool(previews)
+        sinks.extend(previews)
         if self.events is not None:
             from coach.actions.event_log import EventLog
 
