@@ -73,6 +73,9 @@ bench: setup ## Time decoding, pose and the rest on the sample clips
 bench-live: setup ## Always-on cost: coach run on a live scripted stream beside every frame; an 8-hour day
 	$(BIN)/python benchmarks/bench_live.py
 
+soak: setup ## A coach in the tray for 30 min with a fault every 3 min (camera, lock, sleep, stop)
+	$(BIN)/python benchmarks/soak.py --minutes 30 --every 3
+
 eval-real: $(INSTALLED) ## Figures on the real recordings in ../shared/realdata, beside the peer rules
 	$(BIN)/python benchmarks/evaluate_real.py $(REALDATA)
 
@@ -82,4 +85,4 @@ eval-real-full: $(INSTALLED) $(MODEL) ## eval-real plus the videos, the rate swe
 clean: ## Remove the virtual environment and built artefacts
 	rm -rf $(VENV) $(MODEL) sample_videos/*.mp4 $(SAMPLES) .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help setup system-deps run test check bench bench-live eval-real eval-real-full clean
+.PHONY: help setup system-deps run test check bench bench-live soak eval-real eval-real-full clean

@@ -24,7 +24,9 @@ from coach.records import (
     PROMPT_COMMANDS,
     Activity,
     Command,
+    Condition,
     Event,
+    Interruption,
     PoseSample,
     PostureState,
     Reply,
@@ -84,6 +86,8 @@ class Analyzer:
         self._rate = AnalysisRate(config.loop)
         self._guided = guided
         self._until_calibrated = until_calibrated
+        self._interruption: Interruption | None = None
+        self._last_t_s: float | None = None
 
     @property
     def calibrated_neutral(self) -> PostureCues | None:
@@ -136,6 +140,37 @@ class Analyzer:
             raise ValueError(f"not a prompt command: {command}")
         self._commands.append((command, for_s))
 
+    def interrupted(self, interruption: Interruption) -> None:
+        """A stretch with no frames that the next sample ends (the camera released or lost,
+        the screen locked, the machine asleep): it is a break or no time at all, never
+        sitting still, and nothing decided before it carries over."""
+        self._interruption = interruption
+
+    def _bridge(self, t_s: float) -> list[Event]:
+        """Apply the interruption the next sample ends; a jump in time with no word why
+        (the coach was stopped, the machine slept unannounced) is taken as a break."""
+        interruption, self._interruption = self._interruption, None
+        last_t_s, self._last_t_s = self._last_t_s, t_s
+        if interruption is None:
+            gap_s = 0.0 if last_t_s is None else t_s - last_t_s
+            if last_t_s is None or gap_s < self._config.stationary.gap_break_s:
+                return []
+            interruption = Interruption(last_t_s, t_s, Condition.ASLEEP)
+        elif last_t_s is None:
+            return []  # nothing seen before it: nothing to carry over or to end
+        events: list[Event] = []
+        unfinished = self._exercise.finish(interruption.start_s)
+        if unfinished is not None:
+            events.append(unfinished)
+        self._activity.bridge(interruption.start_s, interruption.end_s, interruption.rest)
+        # The posture verdict and its hold start afresh: a slouch before a lock is not one now.
+        self._cue_median = CueSmoother(self._config.slouch.median_window_s)
+        self._posture = PostureStage(
+            self._config.slouch, self._config.stationary.away_after_s, self._neutral
+        )
+        events.append(interruption)
+        return events
+
     def _apply_commands(self, t_s: float) -> list[Event]:
         events: list[Event] = []
         for command, for_s in self._commands:
@@ -155,6 +190,7 @@ class Analyzer:
     def update(self, sample: PoseSample) -> Snapshot:
         """Advance every stage to the sample's timestamp."""
         t_s = sample.t_s
+        bridged = self._bridge(t_s)
         smoothed = self._smoother.update(sample)
         if smoothed.pose is not None and not self._identity.is_user(smoothed.pose, t_s):
             # Someone else (a passer-by in an empty chair's place): not the user.
@@ -177,7 +213,7 @@ class Analyzer:
         status = self._posture.update(cues, measured, user_seen, exercising, t_s)
         sets = (exercise.finished,) if exercise.finished is not None else ()
         activity = self._activity.update(smoothed.pose, user_seen, t_s)
-        events: list[Event] = self._apply_commands(t_s)
+        events: list[Event] = [*bridged, *self._apply_commands(t_s)]
         nudge, resolved = self._prompts.update(t_s, status, activity, sets)
         if nudge is not None:
             events.append(nudge)

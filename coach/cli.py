@@ -38,6 +38,16 @@ def _source_argument(parser: argparse.ArgumentParser, *, landmarks: bool) -> Non
     )
 
 
+def _camera_wait_argument(parser: argparse.ArgumentParser) -> None:
+    """A bounded wait for the camera, for scripts (a coach left running never gives up)."""
+    parser.add_argument(
+        "--give-up-after",
+        type=float,
+        metavar="SECONDS",
+        help="exit 1 after this long without a camera (default: wait for it, however long)",
+    )
+
+
 def _history_arguments(parser: argparse.ArgumentParser, what: str) -> None:
     """Where a command records into the history, or not at all."""
     parser.add_argument(
@@ -126,6 +136,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="no terminal view: a tray icon and menu, notifications with buttons, a log file",
     )
     _history_arguments(run, "session")
+    _camera_wait_argument(run)
 
     start = sub.add_parser(
         "start",
@@ -134,6 +145,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _source_argument(start, landmarks=True)
     _history_arguments(start, "session")
+    _camera_wait_argument(start)
     start.set_defaults(
         tray=True,
         no_window=True,
@@ -205,7 +217,19 @@ def _build_parser() -> argparse.ArgumentParser:
 
     autostart = sub.add_parser("autostart", help="start the coach at login: on, off or status")
     autostart.add_argument("action", choices=("on", "off", "status"), help="what to do")
+    _remote_commands(sub)
     return parser
+
+
+def _remote_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`coach pause`, `resume` and `status`: ask the running coach (for a desktop shortcut)."""
+    pause = sub.add_parser("pause", help="pause the running coach and release the camera")
+    pause.add_argument(
+        "minutes", nargs="?", metavar="MINUTES", help="how long (default: [prompts] pause_s)"
+    )
+    sub.add_parser("resume", help="resume the running coach now")
+    status = sub.add_parser("status", help="say whether a coach runs, since when, and its state")
+    status.add_argument("--json", action="store_true", help="print its status as one JSON object")
 
 
 def _options(args: argparse.Namespace) -> SessionOptions:
@@ -254,6 +278,16 @@ def _cmd_doctor(args: argparse.Namespace, config: Config, console: Console) -> i
     return 0 if report.can_coach else 1
 
 
+_REMOTE = ("pause", "resume", "status")
+
+
+def _remote(args: argparse.Namespace, console: Console) -> int:
+    from coach.commands.remote import cmd_pause, cmd_resume, cmd_status
+
+    handlers = {"pause": cmd_pause, "resume": cmd_resume, "status": cmd_status}
+    return handlers[args.command](args, console)
+
+
 def _cmd_autostart(action: str) -> int:
     from coach.desktop import autostart
 
@@ -274,6 +308,7 @@ _POSITIVE_OPTIONS = {
     "calibrate_seconds": "--calibrate-seconds",
     "seconds": "--seconds",
     "reps": "--reps",
+    "give_up_after": "--give-up-after",
 }
 
 
@@ -288,6 +323,11 @@ def _with_overrides(config: Config, args: argparse.Namespace) -> Config:
         config = dataclasses.replace(
             config,
             stationary=dataclasses.replace(config.stationary, still_minutes=still_minutes),
+        )
+    give_up_s = getattr(args, "give_up_after", None)
+    if give_up_s is not None:
+        config = dataclasses.replace(
+            config, source=dataclasses.replace(config.source, give_up_s=give_up_s)
         )
     return config
 
@@ -372,6 +412,8 @@ def main(argv: list[str] | None = None) -> int:
                 return int(args.history_commands[args.command](args, console))
             if args.command == "autostart":  # touches one login file; reads no settings
                 return _cmd_autostart(args.action)
+            if args.command in _REMOTE:  # asks the running coach, which has its own settings
+                return _remote(args, console)
             config = _with_overrides(load_config(args.config), args)
             if args.command in tools:
                 return tools[args.command](args, config, console)

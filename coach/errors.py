@@ -11,8 +11,12 @@ Our exception hierarchy::
     ├── ModelError           the pose model is missing, corrupt or not a pose model
     ├── LandmarkFileError    a landmark recording is missing or malformed
     ├── CalibrationError     a calibration profile is missing or unusable
-    └── HistoryError         the history database cannot be opened, read or written
-        └── HistoryDamaged   the history file is corrupt or not a database
+    ├── HistoryError         the history database cannot be opened, read or written
+    │   └── HistoryDamaged   the history file is corrupt or not a database
+    └── InstanceError        one coach per user: none runs, one already does, or it is silent
+        ├── NotRunning
+        ├── AlreadyRunning
+        └── RemoteFailed
 
 Every message is one line that says what is wrong and what to do.
 """
@@ -62,6 +66,22 @@ class HistoryError(CoachError):
 
 class HistoryDamaged(HistoryError):
     """The history file is corrupt or not a database: only here is moving it aside the fix."""
+
+
+class InstanceError(CoachError):
+    """Another coach of this user: none runs, one already does, or it does not answer."""
+
+
+class NotRunning(InstanceError):
+    """`coach pause`, `resume` or `status` found no running coach to ask."""
+
+
+class AlreadyRunning(InstanceError):
+    """A coach already runs for this user, so this one does not start."""
+
+
+class RemoteFailed(InstanceError):
+    """A coach is running but did not answer in time, or refused the request."""
 
 
 def one_line(exc: BaseException) -> str:

@@ -6,7 +6,14 @@ from collections.abc import Callable
 
 from coach.analyzer import Analyzer
 from coach.decisions.analysis_rate import LookPlan
-from coach.records import PROMPT_COMMANDS, Command, CountableMovement, PoseSample, Snapshot
+from coach.records import (
+    PROMPT_COMMANDS,
+    Command,
+    CountableMovement,
+    Interruption,
+    PoseSample,
+    Snapshot,
+)
 
 GUIDED_SETS = {
     Command.START_CAT_COW: CountableMovement.CAT_COW,
@@ -49,6 +56,10 @@ class LiveStage:
             self.analyzer.command(command)
         else:
             self._pending.append(command)
+
+    def interrupted(self, interruption: Interruption) -> None:
+        """A stretch with no frames that the next sample ends (see `Analyzer.interrupted`)."""
+        self.analyzer.interrupted(interruption)
 
     def update(self, sample: PoseSample) -> Snapshot:
         """Apply waiting commands at this sample's time, then analyse it."""

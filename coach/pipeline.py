@@ -14,6 +14,7 @@ from coach.records import (
     Command,
     Frame,
     ImageArray,
+    Interruption,
     Look,
     PoseSample,
     Reply,
@@ -197,6 +198,9 @@ class SnapshotStage(Protocol):
 
     def command(self, command: Command) -> None:
         """Queue a user command for the next sample."""
+
+    def interrupted(self, interruption: Interruption) -> None:
+        """A stretch with no frames that the next sample ends."""
 
 
 def run(

@@ -111,6 +111,13 @@ class Activity(StrEnum):
     AWAY = "away"
 
 
+class Hold(StrEnum):
+    """Why the desktop holds a live coach: the camera is released and the time is a break."""
+
+    LOCKED = "locked"
+    ASLEEP = "asleep"
+
+
 class Condition(StrEnum):
     """What a live coach is doing besides judging posture: coaching, or why it is not."""
 
@@ -346,7 +353,28 @@ class SetCompleted:
     """True when the set was done without a prompt and recognised from the movement."""
 
 
-Event = Nudge | PromptResolved | SetCompleted
+@dataclass(frozen=True)
+class Interruption:
+    """A stretch of a live session with no frames, just ended: the camera was released or
+    lost, the screen locked, the machine asleep, or the coach itself stopped."""
+
+    start_s: float
+    end_s: float
+    condition: Condition
+
+    @property
+    def rest(self) -> bool:
+        """Locked or asleep: the user had a break. Otherwise (paused, no camera) the time
+        counts as neither sitting nor away."""
+        return self.condition in (Condition.LOCKED, Condition.ASLEEP)
+
+    @property
+    def duration_s(self) -> float:
+        """How long it lasted, seconds."""
+        return self.end_s - self.start_s
+
+
+Event = Nudge | PromptResolved | SetCompleted | Interruption
 """What the decisions emit for the views and the session log."""
 
 

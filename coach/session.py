@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -19,7 +20,17 @@ from coach.decisions.stages import GuidedSet
 from coach.errors import CalibrationError, ConfigError
 from coach.movements import MovementLibrary
 from coach.pipeline import LoopStats, RateGate, Sink, SnapshotStage, replayed_samples, run
-from coach.records import Command, Frame, PoseSample, SetCompleted, SkippedFrame, Snapshot
+from coach.records import (
+    Command,
+    Condition,
+    Frame,
+    Hold,
+    LiveStatus,
+    PoseSample,
+    SetCompleted,
+    SkippedFrame,
+    Snapshot,
+)
 from coach.session_options import Feed, Mode, Opened, SessionOptions, SessionResult
 
 if TYPE_CHECKING:
@@ -115,9 +126,9 @@ class Session:
         self._feed = feed
         self._note: str | None = None
         self._started_at: dt.datetime | None = None
-        self._last_pause_minute: int | None = None
-        self.pause_listeners: list[Callable[[float], None]] = []
-        """Told, while the loop waits in meeting mode, how many seconds are left (the tray)."""
+        self.status_listeners: list[Callable[[LiveStatus], None]] = []
+        """Told each change of a live coach's condition (camera lost or back, paused, locked,
+        asleep): no snapshot comes while the camera is released (the tray, the log)."""
 
     def _anchor(self) -> dt.datetime:
         """The wall-clock time of the source's opening, taken once."""
@@ -227,12 +238,11 @@ class Session:
         controls: Controls | None,
     ) -> tuple[str, float]:
         """The loop over the opened source; returns its label and frame rate."""
-        # Imported here: cv2 and mediapipe load only for commands that read frames.
-        from coach.actions.controls import pausable
+        # Imported here: cv2 and the pose runtime load only for commands that read frames.
         from coach.pipeline import analysed_frames
         from coach.pose.estimator import PoseEstimator
         from coach.pose.landmark_file import LandmarkReader
-        from coach.source import LiveSource, open_frames
+        from coach.source import open_frames
 
         wake = None if controls is None else controls.has_pending
         gate = RateGate(lambda: stage.look_plan, self._config.loop, wake=wake)
@@ -275,6 +285,8 @@ class Session:
                 self._say_warning(reader.skipped_note)
             return reader.description, reader.fps
         model = resolve_model(self.options.model, self._console)
+        if controls is not None and self.spec.is_live:
+            return self._kept_live(stage, stats, opened, tally, on_sample, controls, gate, model)
         with contextlib.ExitStack() as stack:
             source = open_frames(self.spec, self._config.source, on_notice=self._say_source)
             stack.enter_context(source)
@@ -284,17 +296,80 @@ class Session:
             paced = self.options.paced and not source.live
             if paced:
                 frames = _paced(frames)
-            if controls is not None and isinstance(source, LiveSource):
-                live = controls
-
-                def paused_for_s() -> float:
-                    return 0.0 if live.resuming() else tally.paused_for_s()
-
-                frames = pausable(frames, source, paused_for_s, lambda: live.quit, self._say_paused)
             stream = analysed_frames(_limited(frames, max_seconds), estimator, stats)
             sinks = opened(source.description, paced, source.live)
             run(stream, stage, sinks, stats, on_sample, commands, stop)
             return source.description, source.fps
+
+    def _kept_live(
+        self,
+        stage: SnapshotStage,
+        stats: LoopStats,
+        opened: Callable[[str, bool, bool], list[Sink]],
+        tally: _Tally,
+        on_sample: Callable[[PoseSample], None] | None,
+        controls: Controls,
+        gate: RateGate,
+        model: Path,
+    ) -> tuple[str, float]:
+        """A camera or stream that comes and goes (`coach run`, `start`): never given up
+        (unless `[source] give_up_s` says so), released while paused, locked or asleep."""
+        from coach.pipeline import analysed_frames
+        from coach.pose.estimator import PoseEstimator
+        from coach.safe.redact import redact
+        from coach.source import LiveSource, SourceKind
+        from coach.source.keeper import Backoff, CameraKeeper
+
+        config = self._config.source
+        quiet = dataclasses.replace(config, reconnect_s=0.0)  # the keeper says it and retries
+        what = "camera" if self.spec.kind is SourceKind.CAMERA else "stream"
+
+        def open_source(origin_s: float) -> LiveSource:
+            return LiveSource(self.spec, quiet, on_notice=self._say_source, origin_s=origin_s)
+
+        def held() -> LiveStatus | None:
+            hold = controls.holding()
+            if hold is Hold.ASLEEP:
+                return LiveStatus(
+                    Condition.ASLEEP, "asleep: camera released until the machine wakes"
+                )
+            if hold is Hold.LOCKED:
+                return LiveStatus(
+                    Condition.LOCKED, "screen locked: camera released until it is unlocked"
+                )
+            left_s = 0.0 if controls.resuming() else tally.paused_for_s()
+            if left_s <= 0:
+                return None
+            return LiveStatus(
+                Condition.PAUSED,
+                f"paused (meeting mode): camera released, resuming in {int(left_s // 60) + 1} min; "
+                "press r to resume now",
+            )
+
+        keeper = CameraKeeper(
+            open_source,
+            held,
+            lambda: controls.quit,
+            self._tell_status,
+            stage.interrupted,
+            where=f"{what} {redact(self.spec.target)}",
+            backoff=Backoff(config.retry_first_s, config.retry_most_s),
+            give_up_s=config.give_up_s or None,
+        )
+        self._anchor()  # stream time 0 is the keeper's start, before the model loads
+        controls.on_hold(keeper.hold_changed)
+        try:
+            with PoseEstimator(model, self._config.pose) as estimator:
+                frames = keeper.frames(gate)
+                stream = analysed_frames(
+                    _limited(frames, self.options.max_seconds), estimator, stats
+                )
+                sinks = opened(str(self.spec), False, True)
+                commands, stop = _loop_controls(controls)
+                run(stream, stage, sinks, stats, on_sample, commands, stop)
+        finally:
+            controls.on_hold(None)
+        return keeper.description, keeper.fps or config.camera_fps
 
     def _stage(self, holder: list[Analyzer], controls: Controls | None) -> SnapshotStage:
         """The analyzer; with live controls, wrapped to take the tray's commands too."""
@@ -352,17 +427,16 @@ class Session:
             f"[yellow]{message[:1].upper()}{message[1:]}[/yellow]", highlight=False, soft_wrap=True
         )
 
-    def _say_paused(self, left_s: float) -> None:
-        """Once a minute while paused: the camera is free, and when the coach resumes."""
-        for listener in self.pause_listeners:
-            listener(left_s)
-        minute = int(left_s // 60)
-        if minute != self._last_pause_minute:
-            self._last_pause_minute = minute
-            self._console.print(
-                f"[yellow]Paused (meeting mode): camera released, resuming in {minute + 1} min; "
-                "press r to resume now.[/yellow]"
-            )
+    def _tell_status(self, status: LiveStatus) -> None:
+        """A change of a live coach's condition: one line above the dashboard, and the views."""
+        style = "yellow" if status.condition is not Condition.COACHING else "green"
+        self._console.print(
+            f"[{style}]{escape(status.detail[:1].upper() + status.detail[1:])}.[/{style}]",
+            highlight=False,
+            soft_wrap=True,
+        )
+        for listener in self.status_listeners:
+            listener(status)
 
 
 def _loop_controls(

@@ -43,6 +43,8 @@ def private_home_env(home: Path) -> dict[str, str]:
 def _use_home(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name, value in private_home_env(home).items():
         monkeypatch.setenv(name, value)
+    # Never the user's session bus: a coach in a test would own the running coach's name.
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
     (home / ".run").mkdir(mode=0o700)  # XDG wants the runtime folder private
     return home
 

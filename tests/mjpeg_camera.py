@@ -26,7 +26,12 @@ def private_env(tmp_path: Path) -> dict[str, str]:
     env = {**os.environ, "PYTHONPATH": str(REPO), "HOME": str(tmp_path / "home")}
     for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
         env[name] = str(tmp_path / name.lower())
+    # A runtime folder of its own: the coach's lock and control socket live there.
+    runtime = tmp_path / "xdg_runtime_dir"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    env["XDG_RUNTIME_DIR"] = str(runtime)
     env.pop("DISPLAY", None)  # no preview window
+    env.pop("DBUS_SESSION_BUS_ADDRESS", None)  # a test passes its private bus when it wants one
     return env
 
 

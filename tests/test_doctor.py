@@ -23,6 +23,7 @@ from coach.desktop.doctor import (
     Status,
     check_camera,
     check_history,
+    check_lock_signals,
     check_model,
     check_network_promise,
     check_notifications,
@@ -30,9 +31,11 @@ from coach.desktop.doctor import (
 )
 from tests.conftest import REPO, sample_clip
 from tests.dbus_session import private_bus
+from tests.desktop_bus import desktop_services
 from tests.mjpeg_camera import SteadyCamera
 
 COACH = [sys.executable, "-m", "coach"]
+NO_BUS = "unix:path=/nonexistent/coach-test-bus"
 NO_CAMERA = "97"
 """A webcam index no machine has, so "no camera" is the same everywhere."""
 
@@ -42,6 +45,7 @@ def _doctor(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     for name in ("DISPLAY", "DBUS_SESSION_BUS_ADDRESS"):
         if env is None or name not in env:
             environ.pop(name, None)
+    environ.setdefault("DBUS_SYSTEM_BUS_ADDRESS", NO_BUS)  # not this machine's logind
     return subprocess.run(
         [*COACH, "doctor", *args], capture_output=True, text=True, timeout=120, env=environ
     )
@@ -64,6 +68,7 @@ def test_no_camera_is_one_line_with_what_to_do_and_exit_1():
         "notifications",
         "sound",
         "tray",
+        "lock",
         "offline",
     ]
     assert lines["camera"].startswith(f"fail camera        camera {NO_CAMERA} cannot be opened")
@@ -272,6 +277,32 @@ def test_tray_missing_says_which_then_an_xembed_tray_host_is_found(session_bus, 
         trayer.terminate()
         trayer.wait(timeout=10)
     assert result == CheckResult("tray", Status.OK, f"an XEmbed tray on {virtual_display}")
+
+
+def test_lock_and_sleep_signals_none_then_logind_and_screensavers(tmp_path):
+    none = check_lock_signals({"DBUS_SYSTEM_BUS_ADDRESS": NO_BUS})
+    assert none.status is Status.WARN
+    assert none.detail.startswith("no lock or sleep signals (no logind (")
+    assert "no session bus): the camera stays on" in none.detail
+    with desktop_services(tmp_path / "all") as desk:
+        found = check_lock_signals(desk.env)
+        assert found == CheckResult(
+            "lock & sleep",
+            Status.OK,
+            "logind (sleep, session lock), org.freedesktop.ScreenSaver, org.gnome.ScreenSaver",
+        )
+        assert found.line(symbols=True).startswith("✓ lock & sleep  logind")
+        desk.stop_screensaver("gnome")
+        desk.stop_screensaver("freedesktop")
+        assert check_lock_signals(desk.env).detail == "logind (sleep, session lock)"
+    with desktop_services(tmp_path / "mate", screensavers=("mate",), logind=False) as desk:
+        assert check_lock_signals(desk.env) == CheckResult(
+            "lock & sleep", Status.OK, "org.mate.ScreenSaver, no logind, so sleep is not seen"
+        )
+    with desktop_services(tmp_path / "bare", screensavers=(), logind=False) as desk:
+        bare = check_lock_signals(desk.env)
+        assert bare.status is Status.WARN
+        assert "(no logind on the system bus; no screensaver on the session bus)" in bare.detail
 
 
 def test_the_checkout_is_not_on_the_path_of_these_checks():

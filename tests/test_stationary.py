@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pytest
 
-from coach.actions.controls import Controls, pausable
+from coach.actions.controls import Controls
 from coach.analyzer import Analyzer
 from coach.config import Config
 from coach.decisions.prompts import within_working_hours
@@ -303,41 +303,6 @@ def test_working_hours() -> None:
     assert not within_working_hours(monday.replace(hour=7), "08:00-19:00", "")
     assert not within_working_hours(monday + dt.timedelta(days=5), "", "mon,tue,wed,thu,fri")
     assert within_working_hours(monday.replace(hour=23), "22:00-02:00", "")
-
-
-class FakeLive:
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-
-    def suspend(self) -> None:
-        self.calls.append("suspend")
-
-    def resume(self) -> None:
-        self.calls.append("resume")
-
-
-def test_pause_releases_the_camera_and_resumes_by_itself() -> None:
-    clock = [0.0]
-    paused_until = [0.0]  # the pause the analysis decided, on stream time
-    source = FakeLive()
-    frames = iter(range(100))
-    seen = []
-
-    def on_pause(left_s: float) -> None:
-        clock[0] += 1.0  # time passes while paused
-
-    def paused_for_s() -> float:
-        return max(0.0, paused_until[0] - clock[0])
-
-    for i, frame in enumerate(pausable(frames, source, paused_for_s, lambda: False, on_pause, 0.0)):
-        seen.append(frame)
-        if i == 3:
-            paused_until[0] = clock[0] + 2.0
-        if i == 8:
-            break
-    assert source.calls == ["suspend", "resume"]
-    assert clock[0] == 2.0  # waited out the pause, and no longer
-    assert len(seen) == 9
 
 
 def test_a_pause_asked_for_carries_its_length_and_nothing_resumes_it_behind_the_loop() -> None:

@@ -10,6 +10,7 @@ from coach.records import (
     Condition,
     Event,
     Frame,
+    Interruption,
     LiveStatus,
     Nudge,
     PostureState,
@@ -51,11 +52,18 @@ def set_line(done: SetCompleted) -> str:
     return f"set: {done.movement}, {done.reps} {reps}{sides} in {took_s:.0f} s, {how}"
 
 
+def interruption_line(gap: Interruption) -> str:
+    """ "interruption: locked for 12 min (a break)"."""
+    counted = "a break" if gap.rest else "neither sitting nor away"
+    return f"interruption: {gap.condition.replace('_', ' ')} for {_lasting(gap.duration_s)} ({counted})"
+
+
 class ActivityLog:
     """Sink that logs what a live coach decides, as it happens (logger "coach.activity").
 
     INFO: the session's start and end, calibration, nudges, what became of each prompt,
-    sets with their counts, pauses and snoozes, and the coach's condition (`status`);
+    sets with their counts, pauses and snoozes, interruptions (no frames: the camera
+    released or lost), and the coach's condition (`status`);
     WARNING: a camera or seat that seems to have moved, no camera; DEBUG: each change of
     the posture state.
     """
@@ -133,9 +141,12 @@ class ActivityLog:
         elif isinstance(event, PromptResolved):
             self._counts[f"prompts {event.outcome}"] += 1
             self._say(logging.INFO, event.t_s, self._outcome_line(event))
-        else:
+        elif isinstance(event, SetCompleted):
             self._counts["sets"] += 1
             self._say(logging.INFO, event.t_s, set_line(event))
+        else:
+            self._counts["interruptions"] += 1
+            self._say(logging.INFO, event.end_s, interruption_line(event))
 
     def _say(self, level: int, t_s: float, text: str) -> None:
         self._log.log(level, "[%s] %s", at(t_s), text)

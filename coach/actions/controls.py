@@ -6,11 +6,9 @@ import contextlib
 import os
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterable, Iterator
-from typing import Protocol, TypeVar
+from collections.abc import Callable
 
-from coach.records import Command
+from coach.records import Command, Hold
 
 KEYMAP: dict[str, Command] = {
     "d": Command.DONE,
@@ -37,6 +35,8 @@ class Controls:
         """How long the last PAUSE asked should last (default `pause_s`)."""
         self._lock = threading.Lock()
         self._pending: list[Command] = []
+        self._holds: set[Hold] = set()
+        self._on_hold: Callable[[], bool] | None = None
         self.quit = False
 
     def push(self, command: Command, for_s: float | None = None) -> None:
@@ -48,6 +48,29 @@ class Controls:
             if command is Command.PAUSE:
                 self.pause_for_s = self.pause_s if for_s is None else for_s
             self._pending.append(command)
+
+    def hold(self, hold: Hold, on: bool) -> bool:
+        """The desktop holds the coach (screen locked, going to sleep) or lets it go (any
+        thread). Returns once the camera is released, at most about a second (True: it is)."""
+        with self._lock:
+            if on:
+                self._holds.add(hold)
+            else:
+                self._holds.discard(hold)
+            listener = self._on_hold
+        return True if listener is None else listener()
+
+    def holding(self) -> Hold | None:
+        """What holds the coach now (asleep before locked), or None."""
+        with self._lock:
+            if Hold.ASLEEP in self._holds:
+                return Hold.ASLEEP
+            return Hold.LOCKED if Hold.LOCKED in self._holds else None
+
+    def on_hold(self, listener: Callable[[], bool] | None) -> None:
+        """Who lets go of the camera when a hold changes (the camera keeper)."""
+        with self._lock:
+            self._on_hold = listener
 
     def key(self, char: str) -> None:
         """Handle one key press."""
@@ -70,47 +93,6 @@ class Controls:
         with self._lock:
             out, self._pending = self._pending, []
             return out
-
-
-class Suspendable(Protocol):
-    """A live source that can let go of the camera and take it back."""
-
-    def suspend(self) -> None:
-        """Release the device."""
-
-    def resume(self) -> None:
-        """Open the device again."""
-
-
-T = TypeVar("T")
-
-
-def pausable(
-    frames: Iterable[T],
-    source: Suspendable,
-    paused_for_s: Callable[[], float],
-    stopped: Callable[[], bool],
-    on_pause: Callable[[float], None] = lambda _s: None,
-    poll_s: float = 0.5,
-) -> Iterator[T]:
-    """Yield frames; while `paused_for_s()` is above 0, release the camera (meeting mode)
-    and wait, then take it back."""
-    iterator = iter(frames)
-    while not stopped():
-        left_s = paused_for_s()
-        if left_s > 0:
-            source.suspend()
-            while (left_s := paused_for_s()) > 0 and not stopped():
-                on_pause(left_s)
-                time.sleep(min(poll_s, left_s))
-            if stopped():
-                return
-            source.resume()
-            iterator = iter(frames)
-        item = next(iterator, None)
-        if item is None:
-            return
-        yield item
 
 
 class TerminalKeys:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import deque
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from coach.actions.recent import RecentNudge
 from coach.config import SlouchConfig
 from coach.movements import MovementLibrary
 from coach.pipeline import LoopStats
-from coach.records import Frame, PostureState, Snapshot, Tracking
+from coach.records import Condition, Frame, LiveStatus, PostureState, Snapshot, Tracking
 
 KEY_HELP = (
     "d done · s snooze · k skip · p pause (meeting) · r resume · "
@@ -83,6 +84,8 @@ class DashboardView:
     """A set in progress: its count, phase and breath cue."""
     history_problem: str | None = None
     """Why the session is not being saved just now (a full disk, a read-only file...)."""
+    waiting: str | None = None
+    """Why the coach is not watching now (no camera, paused, locked), while it waits."""
 
 
 def _clock(seconds: float) -> str:
@@ -108,6 +111,8 @@ def render(view: DashboardView, thresholds: SlouchConfig) -> RenderableType:
     table.add_column()
     # User text (a path, a stream label, a movement name) is Text, never parsed as markup.
     table.add_row("Source", Text(view.source))
+    if view.waiting:
+        table.add_row("Waiting", Text(view.waiting, style="bold yellow"))
     table.add_row("Time", _clock(view.t_s))
     state = Text(view.state.upper(), style=STATE_STYLE.get(view.state, ""))
     state.append(f"  for {_clock(view.state_for_s)}", style="dim")
@@ -229,6 +234,8 @@ class Dashboard:
         self._recent = RecentNudge(message_s)
         self._live = Live(console=console, auto_refresh=False, transient=False)
         self._live.start()
+        self._waiting: LiveStatus | None = None
+        self._last_view: DashboardView | None = None
 
     def _prompt_card(self, snapshot: Snapshot) -> tuple[str, tuple[str, ...]] | None:
         nudge = snapshot.open_prompt
@@ -282,7 +289,42 @@ class Dashboard:
             light_problem=light_problem(snapshot),
             counter_line=counter_line(snapshot),
             history_problem=self._history_problem,
+            waiting=self._waiting_text(),
         )
+
+    def _waiting_text(self) -> str | None:
+        status = self._waiting
+        if status is None:
+            return None
+        retry = f" (next try in {status.retry_in_s:.0f} s)" if status.retry_in_s else ""
+        return status.detail + retry
+
+    def status(self, status: LiveStatus) -> None:
+        """The coach waits (no camera, paused, locked) or watches again: shown at once, as
+        no snapshot comes while it waits."""
+        self._waiting = None if status.condition is Condition.COACHING else status
+        view = self._last_view
+        if view is None:
+            view = DashboardView(
+                source=self._source,
+                t_s=0.0,
+                state=PostureState.UNKNOWN,
+                state_for_s=0.0,
+                tracking=Tracking.NO_PERSON,
+                people=0,
+                view=None,
+                forward_head=None,
+                thoracic_rounding=None,
+                lean_deg=None,
+                calibrating=None,
+                next_nudge_in_s=None,
+                message=None,
+                recalibrate=False,
+                analysed_fps=0.0,
+                pose_ms=0.0,
+            )
+        view = dataclasses.replace(view, waiting=self._waiting_text())
+        self._live.update(render(view, self._thresholds), refresh=True)
 
     def _recent_rates(self, stats: LoopStats) -> tuple[float, float | None]:
         """Analysed frames per second and the process's CPU share, over the last seconds."""
@@ -314,7 +356,8 @@ class Dashboard:
         self._undrawn = None
         self._last_draw = now
         self._drawn_frames = self._stats.frames_analysed
-        self._live.update(render(self.view_of(snapshot), self._thresholds), refresh=True)
+        self._last_view = self.view_of(snapshot)
+        self._live.update(render(self._last_view, self._thresholds), refresh=True)
 
     def close(self) -> None:
         """Leave the last view on screen (the final snapshot, even if it came between draws)."""

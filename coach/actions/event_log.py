@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from coach.records import Event, Nudge, PromptResolved, SetCompleted
+from coach.records import Event, Interruption, Nudge, PromptResolved, SetCompleted
 from coach.safe.outputs import json_safe
 from coach.safe.private_files import open_private
 
@@ -55,6 +55,13 @@ def event_json(event: Event) -> dict[str, Any]:
             "start_s": round(event.start_s, 3),
             "end_s": round(event.end_s, 3),
             "recognised": event.recognised,
+        }
+    if isinstance(event, Interruption):
+        return {
+            "type": "interruption",
+            "condition": event.condition,
+            "start_s": round(event.start_s, 3),
+            "end_s": round(event.end_s, 3),
         }
     raise TypeError(f"not an event: {event!r}")  # pragma: no cover - Event is closed
 

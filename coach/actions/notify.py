@@ -16,7 +16,7 @@ import numpy as np
 from dbus_fast.errors import DBusError
 
 from coach.actions.loop_thread import LoopThread
-from coach.records import Command, Frame, Snapshot
+from coach.records import Command, Condition, Frame, LiveStatus, Snapshot
 
 RECALIBRATE_TITLE = "Camera or seat moved?"
 RECALIBRATE_MESSAGE = (
@@ -181,6 +181,7 @@ class NudgeAnnouncer:
         self._chime = chime
         self._answer = answer
         self._recalibrate_sent = False
+        self._camera_missing = False
         self._open_prompt_id: int | None = None
         self.sent: list[tuple[str, str]] = []
 
@@ -196,6 +197,19 @@ class NudgeAnnouncer:
         if snapshot.recalibrate and not self._recalibrate_sent:
             self._send(RECALIBRATE_TITLE, RECALIBRATE_MESSAGE)
         self._recalibrate_sent = snapshot.recalibrate
+
+    def status(self, status: LiveStatus) -> None:
+        """Say once that the camera is gone (the coach waits for it) and once that it is back;
+        a lock, sleep or pause is the user's own doing and needs no word."""
+        if status.condition is Condition.NO_CAMERA and not self._camera_missing:
+            self._camera_missing = True
+            self._send(
+                "Camera unavailable",
+                f"{status.detail[:1].upper()}{status.detail[1:]}. Coaching resumes when it is back.",
+            )
+        elif status.condition is Condition.COACHING and self._camera_missing:
+            self._camera_missing = False
+            self._send("Camera back", "Coaching again.")
 
     def _buttons(self, prompt_id: int) -> tuple[NotifyButton, ...]:
         answer = self._answer

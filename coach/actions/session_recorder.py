@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from coach.history.rows import PostureSampleRow, RepRecord, SessionRef, SetRecord
 from coach.history.schema import ACTIVITIES, STATES
 from coach.history.session_log import SessionLog
-from coach.records import Nudge, PostureState, PromptResolved, SetCompleted
+from coach.records import Interruption, Nudge, PostureState, PromptResolved, SetCompleted
 
 if TYPE_CHECKING:
     from coach.records import Frame, Snapshot
@@ -133,12 +133,21 @@ class SessionRecorder:
             self._first_t_s = self._checkpoint_t_s = t_s
             self._write(lambda: self._start(t_s))
             self._window = _Window(t_s)
-        if self._last is not None and t_s > self._last.t_s:
+        interruption = next((e for e in snapshot.events if isinstance(e, Interruption)), None)
+        if interruption is not None and self._last is not None:
+            # Declared time with no camera (locked, asleep, paused, camera lost): not
+            # credited to anything; the rows resume when the frames do.
+            self._credit(self._last, self._last.t_s, max(self._last.t_s, interruption.start_s))
+            self._emit(self._current_window())
+            self._window = _Window(t_s)
+            self._checkpoint_t_s = t_s
+        elif self._last is not None and t_s > self._last.t_s:
             self._credit(self._last, self._last.t_s, t_s)
         self._observe(snapshot)
         self._last = snapshot
         for event in snapshot.events:
-            self._write(functools.partial(self._record, event))
+            if not isinstance(event, Interruption):
+                self._write(functools.partial(self._record, event))
         if t_s - self._checkpoint_t_s >= self._checkpoint_s and self._deferred is None:
             self._checkpoint_t_s = t_s
             self._emit(self._current_window())

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from coach.actions.controls import Controls
 from coach.actions.loop_thread import LoopThread
 from coach.actions.tray_icons import TrayState, argb_pixmap, draw_icon
-from coach.records import Activity, Command, Frame, PostureState, Snapshot
+from coach.records import Activity, Command, Condition, Frame, LiveStatus, PostureState, Snapshot
 
 if TYPE_CHECKING:
     from dbus_fast.aio import MessageBus
@@ -223,9 +223,10 @@ class TrayStatus:
         """Show the state at this snapshot."""
         self._tray.show(state_of(snapshot))
 
-    def paused(self, left_s: float) -> None:
-        """The loop waits with the camera released (meeting mode)."""
-        self._tray.show(TrayState.PAUSED)
+    def status(self, status: LiveStatus) -> None:
+        """The loop waits with the camera released (paused, locked, asleep) or missing."""
+        if status.condition is not Condition.COACHING:
+            self._tray.show(TrayState.PAUSED)
 
     def close(self) -> None:
         """The tray outlives the loop's sinks; the command stops it."""

@@ -23,7 +23,7 @@ from coach.commands.common import (
     profiles_dir,
 )
 from coach.config import Config
-from coach.errors import CameraUnavailable, CoachError, ConfigError
+from coach.errors import AlreadyRunning, CameraUnavailable, CoachError, ConfigError
 from coach.movements import MovementLibrary
 from coach.pipeline import Sink
 from coach.safe.outputs import check_output
@@ -33,6 +33,8 @@ from coach.stopping import StopRequested
 
 if TYPE_CHECKING:
     from coach.actions.tray import Tray
+    from coach.commands.remote import RemoteStatus
+    from coach.desktop.session_signals import DesktopWatcher
 
 
 def cmd_run(
@@ -44,6 +46,38 @@ def cmd_run(
 ) -> int:
     """Coach until the source ends or the user stops; 1 when the history was not saved.
 
+    A second `coach start` finds the first one and says so, with status 0; a second live
+    `coach run` says so as an error."""
+    from coach.commands.remote import LiveTarget, RemoteStatus, claim
+    from coach.safe.redact import redact
+
+    controls = Controls(config.prompts.pause_s)
+    status = RemoteStatus(redact(options.source), config.prompts.pause_s)
+    try:  # before the camera is opened (a fallback probe included)
+        instance = claim(options, LiveTarget(controls, status.report), console, tray=args.tray)
+    except AlreadyRunning as exc:
+        if not args.tray:
+            raise
+        console.print(f"{escape(str(exc))}.", highlight=False)
+        return 0
+    try:
+        return _run(args, options, config, library, console, controls, status)
+    finally:
+        if instance is not None:
+            instance.stop()
+
+
+def _run(
+    args: argparse.Namespace,
+    options: SessionOptions,
+    config: Config,
+    library: MovementLibrary,
+    console: Console,
+    controls: Controls,
+    remote_status: RemoteStatus,
+) -> int:
+    """Coach (this process holds the one coach's claim).
+
     In the tray, an error that ends a session leaves the icon up in its error state (and
     a notification) until the user chooses: try again (a new session), or quit (1; 70
     after an unexpected error)."""
@@ -51,14 +85,14 @@ def cmd_run(
     events = args.events
     if events is not None:
         events = check_output(events, option="--events", inputs=inputs(args))
-    controls = Controls(config.prompts.pause_s)
     tray: Tray | None = None
     terminal = console
     if args.tray:
         tray, console, options = _tray_or_terminal(args, options, console, controls)
-    live = _Live(args, config, library, console, controls, tray, events)
+    live = _Live(args, config, library, console, controls, tray, events, remote_status)
     _log_started(args, options, config, tray is not None)
     keys = TerminalKeys(controls)
+    watcher = _desktop_watcher(controls, console)
     if tray is None:
         keys.start()
     try:
@@ -75,6 +109,8 @@ def cmd_run(
                     break
     finally:
         keys.stop()
+        if watcher is not None:
+            watcher.stop()
         if tray is not None:
             tray.stop()
     logging.getLogger("coach.session").info("coach stopped: %s", why)
@@ -148,6 +184,7 @@ class _Live:
     controls: Controls
     tray: Tray | None
     events: Path | None
+    remote_status: RemoteStatus
     previewed: bool = False
     """Whether the last session had a preview window (closing it ends the session)."""
 
@@ -188,31 +225,36 @@ class _Live:
         )
 
         config, console = self.config, self.console
-        sinks: list[Sink] = [ActivityLog(opened.label)]
+        activity = ActivityLog(opened.label)
+        session.status_listeners.append(activity.status)
+        sinks: list[Sink] = [activity, self.remote_status.opened(opened)]
+        session.status_listeners.append(self.remote_status.live)
         if self.tray is None:
-            sinks.append(
-                Dashboard(
-                    console,
-                    opened.label,
-                    opened.stats,
-                    config.slouch,
-                    config.nudge.show_s,
-                    library=self.library,
-                    history_status=history.status,
-                )
+            dashboard = Dashboard(
+                console,
+                opened.label,
+                opened.stats,
+                config.slouch,
+                config.nudge.show_s,
+                library=self.library,
+                history_status=history.status,
             )
+            session.status_listeners.append(dashboard.status)
+            sinks.append(dashboard)
         else:
             from coach.actions.tray import TrayStatus
 
             status = TrayStatus(self.tray)
-            session.pause_listeners.append(status.paused)
+            session.status_listeners.append(status.status)
             sinks.append(status)
         sinks.extend(history.sinks(opened))
         notifier: Notifier = NullNotifier()
         if config.nudge.desktop and notification_service_available():
             notifier = DesktopNotifier()
         chime = Chime() if config.nudge.chime else None
-        sinks.append(NudgeAnnouncer(notifier, chime, answer=self.controls.push))
+        announcer = NudgeAnnouncer(notifier, chime, answer=self.controls.push)
+        session.status_listeners.append(announcer.status)
+        sinks.append(announcer)
         previews = preview_sinks(
             config,
             console,
@@ -227,6 +269,18 @@ class _Live:
 
             sinks.append(EventLog(self.events, rate=opened.rate))
         return sinks
+
+
+def _desktop_watcher(controls: Controls, console: Console) -> DesktopWatcher | None:
+    """Listen to the desktop's lock and sleep signals: they release the camera and stop the
+    clocks until unlock or wake-up (None where the source is not live: nothing to hold)."""
+    from coach.desktop.session_signals import DesktopWatcher
+
+    watcher = DesktopWatcher(controls.hold)
+    heard = watcher.start()
+    if heard:
+        console.print(f"[dim]Pausing on screen lock and sleep ({escape(', '.join(heard))}).[/dim]")
+    return watcher
 
 
 def _with_fallback(

@@ -86,6 +86,9 @@ _ABOVE_ZERO = frozenset(
         "camera_fps",
         "stream_open_timeout_s",
         "stream_read_timeout_s",
+        "retry_first_s",
+        "retry_most_s",
+        "gap_break_s",
         "max_people",
         "smoothing_min_cutoff_hz",
         "max_input_width_px",
@@ -173,6 +176,7 @@ _CEILING = 1e6
 # Thresholds whose first must be above the second: the gap between an enter and an exit level
 # stops flicker; a minimum above its maximum would admit nothing.
 _ABOVE = {
+    "SourceConfig": (("retry_most_s", "retry_first_s"),),
     "SlouchConfig": (
         ("score_enter", "score_exit"),
         ("forward_head_enter", "forward_head_exit"),

@@ -24,7 +24,15 @@ class SourceConfig:
     """How long a live source may deliver no frame before it counts as lost."""
     reconnect_s: float = 30.0
     """How long to keep reopening a camera or stream that dropped out before giving up (0: do
-    not reopen it)."""
+    not reopen it): `coach record`, `count` and `calibrate`. `coach run` and `start` never give
+    a camera up (unless `give_up_s` says so): they say it is lost at once and retry it."""
+    retry_first_s: float = 2.0
+    """`coach run`/`start`: the first wait before trying a missing, busy or lost camera again."""
+    retry_most_s: float = 60.0
+    """... the wait doubles up to this."""
+    give_up_s: float = 0.0
+    """`coach run`/`start`: stop (exit 1) after this long without a camera; 0: never (wait for
+    it, as a coach left running all day should)."""
 
 
 @dataclass(frozen=True)
@@ -212,6 +220,9 @@ class StationaryConfig:
     missed detection or brief occlusion is held)."""
     away_break_s: float = 60.0
     """Time away that counts as a break and resets the sitting timer."""
+    gap_break_s: float = 30.0
+    """A jump this long between two frames with no word why (the coach was stopped, the
+    machine slept without saying so) is taken as a break, never as sitting still."""
     moving_break_s: float = 10.0
     """Continuous movement (standing, stretching) that counts as a break."""
     still_minutes: float = 30.0

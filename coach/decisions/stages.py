@@ -144,6 +144,11 @@ class ActivityStage:
         self._motion = MotionMeter(config.window_s)
         self._stationary = StationaryTracker(config)
 
+    def bridge(self, start_s: float, end_s: float, rest: bool) -> None:
+        """A stretch with no frames (see `StationaryTracker.bridge`): motion starts afresh."""
+        self._motion.reset()
+        self._stationary.bridge(start_s, end_s, rest)
+
     def update(self, pose: Pose | None, user_seen: bool, t_s: float) -> ActivityStatus:
         """Measure the motion; an unseen user's motion starts afresh when they are back."""
         motion = self._motion.update(pose, t_s)

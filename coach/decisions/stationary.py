@@ -85,6 +85,26 @@ class StationaryTracker:
             self._activity = activity
             self._since_s = since_s
 
+    def bridge(self, start_s: float, end_s: float, rest: bool) -> None:
+        """A stretch with no frames from `start_s` to `end_s`: with `rest` (locked, asleep)
+        a break, so the sitting timer starts again; otherwise (paused, no camera) it counts as
+        neither sitting nor away: the timer carries on from where it stopped."""
+        if self._seated_since_s is None:
+            return
+        gap_s = max(0.0, end_s - start_s)
+        if rest:
+            self._seated_since_s = self._last_movement_s = end_s
+        else:
+            self._seated_since_s += gap_s
+            if self._last_movement_s is not None:
+                self._last_movement_s += gap_s
+        if self._last_seen_s is not None:
+            self._last_seen_s = max(self._last_seen_s + gap_s, self._last_seen_s)
+        self._in_break = False
+        self._moving.reset(False, end_s)
+        self._seat_px = self._high_since_s = None
+        self._since_s = end_s  # what is seen next is a stretch of its own
+
     def update(self, motion: MotionMetrics | None, user_seen: bool, t_s: float) -> ActivityStatus:
         """Advance to `t_s` (motion None: no usable trunk landmarks in this frame)."""
         c = self.config

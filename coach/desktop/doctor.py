@@ -261,6 +261,47 @@ def check_tray(env: Mapping[str, str], platform: str = sys.platform) -> CheckRes
     )
 
 
+def check_lock_signals(env: Mapping[str, str], platform: str = sys.platform) -> CheckResult:
+    """Linux: logind on the system bus (sleep, session lock) and screensavers on the session bus."""
+    from coach.desktop import probe
+    from coach.desktop.session_signals import LOGIND, SCREENSAVERS, system_bus_address
+
+    name = "lock & sleep"
+    if not platform.startswith("linux"):
+        return CheckResult(
+            name,
+            Status.WARN,
+            "watched on Linux only: the camera stays on while the screen is locked",
+        )
+    found: list[str] = []
+    missing: list[str] = []
+    try:
+        if probe.owned_names(system_bus_address(env), (LOGIND,), "the system bus"):
+            found.append("logind (sleep, session lock)")
+        else:
+            missing.append("no logind on the system bus")
+    except probe.ProbeFailed as exc:
+        missing.append(f"no logind ({exc})")
+    address = env.get("DBUS_SESSION_BUS_ADDRESS")
+    try:
+        savers = tuple(s.name for s in SCREENSAVERS)
+        found.extend(probe.owned_names(address, savers) if address else ())
+    except probe.ProbeFailed as exc:
+        missing.append(f"no screensaver ({exc})")
+    if not found:
+        missing.append("no screensaver on the session bus" if address else "no session bus")
+        return CheckResult(
+            name,
+            Status.WARN,
+            f"no lock or sleep signals ({'; '.join(missing)}): the camera stays on while the "
+            "screen is locked or the machine sleeps",
+            "run the coach inside your desktop session (systemd-logind, a screen locker)",
+        )
+    if not found[0].startswith("logind"):
+        found.append("no logind, so sleep is not seen")
+    return CheckResult(name, Status.OK, ", ".join(found))
+
+
 def check_network_promise() -> CheckResult:
     """The pose runtime is LiteRT, and MediaPipe (which reports usage) is not loaded."""
     try:
@@ -325,6 +366,7 @@ def run_checks(
         lambda: check_notifications(environ),
         check_sound,
         lambda: check_tray(environ),
+        lambda: check_lock_signals(environ),
         check_network_promise,
     ]
     results = []

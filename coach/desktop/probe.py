@@ -21,7 +21,7 @@ NOTIFICATIONS: Final = "org.freedesktop.Notifications"
 WATCHER: Final = "org.kde.StatusNotifierWatcher"
 WATCHER_PATH: Final = "/StatusNotifierWatcher"
 XEMBED_TRAY_SELECTION: Final = "_NET_SYSTEM_TRAY_S{screen}"
-_BUS: Final = ("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus")
+BUS: Final = ("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus")
 
 
 class ProbeFailed(Exception):
@@ -73,7 +73,7 @@ async def call(
 
 
 async def _has_owner(bus: Any, name: str) -> bool:
-    return bool((await call(bus, *_BUS, "NameHasOwner", "s", [name]))[0])
+    return bool((await call(bus, *BUS, "NameHasOwner", "s", [name]))[0])
 
 
 async def _notifications(bus: Any) -> NotificationServer | None:
@@ -103,7 +103,12 @@ async def find_watcher(bus: Any) -> Watcher | None:
     return Watcher(bool(value.value))
 
 
-def _on_session_bus(address: str, timeout_s: float, ask: Callable[[Any], Awaitable[T]]) -> T:
+def _on_bus(
+    address: str,
+    timeout_s: float,
+    ask: Callable[[Any], Awaitable[T]],
+    which: str = "the session bus",
+) -> T:
     """Connect to the bus at `address`, run `ask(bus)`, disconnect; ProbeFailed on any trouble."""
     from dbus_fast.aio import MessageBus
 
@@ -117,7 +122,7 @@ def _on_session_bus(address: str, timeout_s: float, ask: Callable[[Any], Awaitab
     try:
         return asyncio.run(asyncio.wait_for(probe(), timeout_s))
     except TimeoutError:
-        raise ProbeFailed(f"the session bus did not answer within {timeout_s:g} s") from None
+        raise ProbeFailed(f"{which} did not answer within {timeout_s:g} s") from None
     except ProbeFailed:
         raise
     except Exception as exc:  # dbus-fast raises its own types, OSError and ValueError
@@ -126,12 +131,23 @@ def _on_session_bus(address: str, timeout_s: float, ask: Callable[[Any], Awaitab
 
 def notification_server(address: str, timeout_s: float = 3.0) -> NotificationServer | None:
     """Who serves org.freedesktop.Notifications on the bus at `address` (None: nobody)."""
-    return _on_session_bus(address, timeout_s, _notifications)
+    return _on_bus(address, timeout_s, _notifications)
 
 
 def status_notifier_watcher(address: str, timeout_s: float = 3.0) -> Watcher | None:
     """The StatusNotifierWatcher on the bus at `address` (None: nobody owns the name)."""
-    return _on_session_bus(address, timeout_s, find_watcher)
+    return _on_bus(address, timeout_s, find_watcher)
+
+
+def owned_names(
+    address: str, names: tuple[str, ...], which: str = "the session bus", timeout_s: float = 3.0
+) -> tuple[str, ...]:
+    """Which of `names` someone owns on the bus at `address` (asking starts no service)."""
+
+    async def owned(bus: Any) -> tuple[str, ...]:
+        return tuple([name for name in names if await _has_owner(bus, name)])
+
+    return _on_bus(address, timeout_s, owned, which)
 
 
 def xembed_tray(display: str) -> bool:

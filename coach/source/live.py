@@ -14,6 +14,7 @@ from coach.errors import CameraUnavailable, StreamUnreachable
 from coach.records import Frame, ImageArray, SkippedFrame
 from coach.safe.closing import ClosesOnExit
 from coach.safe.redact import redact
+from coach.source.clock import stream_clock
 from coach.source.gate import EveryFrame, FrameGate, skipped_frame, thumbnail
 from coach.source.jpeg import JpegPackets, decoded_jpeg, fourcc, jpeg_thumbnail
 from coach.source.spec import SourceKind, SourceSpec
@@ -42,7 +43,10 @@ class LiveSource(ClosesOnExit):
         spec: SourceSpec,
         config: SourceConfig,
         on_notice: Callable[[str], None] | None = None,
+        origin_s: float | None = None,
     ) -> None:
+        """`origin_s`: stream time 0 on `stream_clock()` (default: now), so a source opened
+        again by the camera keeper carries on the same timeline."""
         self.spec = spec
         self._config = config
         self._notice = on_notice
@@ -62,7 +66,8 @@ class LiveSource(ClosesOnExit):
         # Read before the reader starts: from then on only the reader touches the capture.
         self.fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0) or config.camera_fps
         self.frame_count = 0
-        self._t0 = time.monotonic()
+        self._t0 = stream_clock() if origin_s is None else origin_s
+        self._interrupted: Callable[[], bool] = lambda: False
         self._start_reader(capture)
 
     @property
@@ -128,7 +133,7 @@ class LiveSource(ClosesOnExit):
                 # stays a JPEG, for the loop to glance at or decode).
                 ok = capture.grab()
                 returned = time.monotonic()
-                t_s = returned - self._t0
+                t_s = stream_clock() - self._t0
                 with self._cond:
                     if stop.is_set():  # an abandoned reader whose read returns late
                         return
@@ -159,7 +164,14 @@ class LiveSource(ClosesOnExit):
         finally:
             capture.release()
 
-    def frames(self, gate: FrameGate | None = None) -> Iterator[Frame | SkippedFrame]:
+    def wake(self) -> None:
+        """Make a waiting `frames()` look at once whether it is interrupted (any thread)."""
+        with self._cond:
+            self._cond.notify_all()
+
+    def frames(
+        self, gate: FrameGate | None = None, interrupted: Callable[[], bool] | None = None
+    ) -> Iterator[Frame | SkippedFrame]:
         """Yield a fresh frame each time the consumer is ready; stale ones are dropped.
 
         Only a frame handed over is decoded, and with a `gate` only once it is due (the
@@ -168,6 +180,9 @@ class LiveSource(ClosesOnExit):
         coach looking once a second costs one decode a second. A stream that stalls or
         drops is reopened (the user is told), for up to `reconnect_s`; frames then carry
         on with the same clock.
+
+        `interrupted`: asked while waiting (at least twice a second, and on `wake()`); once it
+        says True the frames end, so the keeper can release the camera (a lock, a pause).
         """
         last_index = -1
         timeout_s = self._config.stream_read_timeout_s
@@ -175,6 +190,7 @@ class LiveSource(ClosesOnExit):
         where = f"{what} {redact(self.spec.target)}"  # said to the user: no password
         reconnected = False
         self._gate = gate if gate is not None else EveryFrame()
+        self._interrupted = interrupted if interrupted is not None else (lambda: False)
         while True:
             with self._cond:
                 self._waiting = True
@@ -182,11 +198,12 @@ class LiveSource(ClosesOnExit):
                 while (self._latest is None or self._latest[2] == last_index) and not self._failed:
                     # A stall is a camera that sends nothing, not a frame that is not yet due.
                     remaining = self._last_grab_s + timeout_s - time.monotonic()
-                    if remaining <= 0 or self._stop.is_set():
+                    if remaining <= 0 or self._stop.is_set() or self._interrupted():
                         break
                     self._cond.wait(min(remaining, 0.5))
                 self._waiting = False
-                latest, stopped = self._latest, self._stop.is_set()
+                latest = self._latest
+                stopped = self._stop.is_set() or self._interrupted()
                 dropped = self._failed and not self._stalled
             if latest is not None and latest[2] != last_index:
                 raw, t_s, last_index = latest
@@ -206,11 +223,14 @@ class LiveSource(ClosesOnExit):
                 if dropped
                 else f"stalled (no frame for {timeout_s:g} s)"
             )
+            error = CameraUnavailable if self.spec.kind is SourceKind.CAMERA else StreamUnreachable
+            if self._config.reconnect_s <= 0:  # the caller reopens it (the camera keeper)
+                self.close()
+                raise error(f"{where} {reason} (unplugged, or taken by another app?)")
             self._say(f"{where} {reason}; reconnecting (for up to {self._config.reconnect_s:g} s)…")
             if self._reconnect():
                 reconnected = True
                 continue
-            error = CameraUnavailable if self.spec.kind is SourceKind.CAMERA else StreamUnreachable
             raise error(
                 f"{where} {reason} and could not be reopened for "
                 f"{self._config.reconnect_s:g} s (unplugged, or taken by another app?); "
