@@ -15,7 +15,7 @@ import platformdirs
 import pytest
 
 from coach import cli
-from coach.actions.activity_log import ActivityLog, nudge_line, set_line
+from coach.actions.activity_log import ActivityLog, interruption_line, nudge_line, set_line
 from coach.actions.controls import Controls
 from coach.actions.tray_icons import TrayState, argb_pixmap, draw_icon
 from coach.config import Config, NudgeConfig, PromptConfig
@@ -33,6 +33,7 @@ from coach.pose.landmark_file import LandmarkWriter
 from coach.records import (
     Command,
     Condition,
+    Interruption,
     LiveStatus,
     Nudge,
     PoseSample,
@@ -219,6 +220,10 @@ def test_event_lines_name_the_reason_movement_counts_and_how_a_set_came() -> Non
     assert set_line(sides) == "set: lateral-flexion, 8 reps (left 4, right 4) in 40 s, guided"
     prompted = SetCompleted(90.0, "cat-cow", 1, 80.0, 90.0, prompt_id=3)
     assert set_line(prompted) == "set: cat-cow, 1 rep in 10 s, prompted (prompt 3)"
+    locked = Interruption(100.0, 820.0, Condition.LOCKED)
+    assert interruption_line(locked) == "interruption: locked for 12 min (a break)"
+    lost = Interruption(100.0, 130.0, Condition.NO_CAMERA)
+    assert interruption_line(lost) == "interruption: no camera for 30 s (neither sitting nor away)"
 
 
 def _boom(*_args: object) -> None:
