@@ -117,8 +117,9 @@ class Analyzer:
 
     @property
     def counting(self) -> bool:
-        """Whether a set is in progress."""
-        return self._exercise.status is not None
+        """Whether a set is in progress (not a counter a prompt armed, waiting for one)."""
+        status = self._exercise.status
+        return status is not None and status.in_progress
 
     def finish(self, t_s: float) -> SetCompleted | None:
         """End a set in progress when the source ends."""
@@ -174,10 +175,15 @@ class Analyzer:
     def _apply_commands(self, t_s: float) -> list[Event]:
         events: list[Event] = []
         for command, for_s in self._commands:
-            if command is Command.SNOOZE:
-                events.extend(self._prompts.snooze(t_s))
-            elif command is Command.SKIP:
-                events.extend(self._prompts.skip(t_s))
+            if command in (Command.SNOOZE, Command.SKIP):
+                put_off = (
+                    self._prompts.snooze(t_s)
+                    if command is Command.SNOOZE
+                    else self._prompts.skip(t_s)
+                )
+                for resolved in put_off:
+                    self._exercise.drop_prompted(resolved.prompt_id)
+                events.extend(put_off)
             elif command is Command.DONE:
                 events.extend(self._prompts.confirm(t_s))
             elif command is Command.PAUSE:

@@ -358,9 +358,9 @@ class Session:
         )
         self._anchor()  # stream time 0 is the keeper's start, before the model loads
         controls.on_hold(keeper.hold_changed)
+        frames = keeper.frames(gate)
         try:
             with PoseEstimator(model, self._config.pose) as estimator:
-                frames = keeper.frames(gate)
                 stream = analysed_frames(
                     _limited(frames, self.options.max_seconds), estimator, stats
                 )
@@ -368,6 +368,9 @@ class Session:
                 commands, stop = _loop_controls(controls)
                 run(stream, stage, sinks, stats, on_sample, commands, stop)
         finally:
+            # However the loop ended (a signal mid-frame included), the camera is let go of:
+            # a reader left inside the capture at exit aborts the process.
+            frames.close()
             controls.on_hold(None)
         return keeper.description, keeper.fps or config.camera_fps
 

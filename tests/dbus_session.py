@@ -70,12 +70,18 @@ class Notified:
     body: str
     actions: dict[str, str] = field(default_factory=dict)
     """Action key → button label."""
+    app_icon: str = ""
+    image_path: str = ""
+    """The image-path hint (where servers such as GNOME Shell take the icon from)."""
 
 
 class _Notifications(ServiceInterface):
     def __init__(self) -> None:
         super().__init__("org.freedesktop.Notifications")
         self.received: list[Notified] = []
+        self.closed: list[int] = []
+        """The ids the client asked to close (CloseNotification), in order."""
+        self._closed_signal = (0, 0)
 
     @dbus_method()
     def GetCapabilities(self) -> StrList:
@@ -100,12 +106,26 @@ class _Notifications(ServiceInterface):
         expire_timeout: DBusInt32,
     ) -> DBusUInt32:
         pairs = dict(zip(actions[::2], actions[1::2], strict=True))
-        self.received.append(Notified(len(self.received) + 1, app_name, summary, body, pairs))
+        image = hints.get("image-path")
+        self.received.append(
+            Notified(
+                len(self.received) + 1,
+                app_name,
+                summary,
+                body,
+                pairs,
+                app_icon,
+                str(image.value) if image is not None else "",
+            )
+        )
         return len(self.received)
 
     @dbus_method()
     def CloseNotification(self, notification_id: DBusUInt32) -> None:
-        """Nothing is drawn, so nothing to close."""
+        """Record it, and say it closed (reason 3: closed by a call), as a daemon does."""
+        self.closed.append(notification_id)
+        self._closed_signal = (notification_id, 3)
+        self.NotificationClosed()
 
     @dbus_signal()
     def ActionInvoked(self) -> Annotated[tuple[int, str], DBusSignature("us")]:
@@ -113,7 +133,7 @@ class _Notifications(ServiceInterface):
 
     @dbus_signal()
     def NotificationClosed(self) -> Annotated[tuple[int, int], DBusSignature("uu")]:
-        return (0, 0)
+        return self._closed_signal
 
     def invoke(self, notification_id: int, key: str) -> None:
         self._invoked = (notification_id, key)

@@ -52,6 +52,9 @@ def test_on_writes_an_entry_desktop_file_validate_accepts_and_off_removes_it(pri
     for key in ("Type=Application", "Name=Coach", "Terminal=false", "X-GNOME-Autostart-enabled"):
         assert key in text
     assert parse_exec(text.split("Exec=")[1].splitlines()[0]) == [*COACH, "start"]
+    icon = Path(text.split("\nIcon=")[1].splitlines()[0])  # the coach's own icon, a real PNG
+    assert icon.is_absolute() and icon.name == "coach.png"
+    assert icon.read_bytes().startswith(b"\x89PNG")
     assert [p.name for p in entry.parent.iterdir()] == ["coach.desktop"]  # no temp file left
 
     status = _coach("autostart", "status")

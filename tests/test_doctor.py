@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from coach.actions.controls import Controls
+from coach.actions.tray import Tray
 from coach.config import PoseConfig, SourceConfig
 from coach.desktop.doctor import (
     CheckResult,
@@ -30,7 +32,7 @@ from coach.desktop.doctor import (
     check_tray,
 )
 from tests.conftest import REPO, sample_clip
-from tests.dbus_session import private_bus
+from tests.dbus_session import DesktopServices, private_bus
 from tests.desktop_bus import desktop_services
 from tests.mjpeg_camera import SteadyCamera
 
@@ -261,7 +263,19 @@ def test_notifications_missing_bus_missing_daemon_then_dunst(session_bus, virtua
     assert gone.status is Status.WARN and "did not answer" in gone.detail
 
 
-def test_tray_missing_says_which_then_an_xembed_tray_host_is_found(session_bus, virtual_display):
+def _tray_start_problem(address: str, monkeypatch) -> str | None:
+    """What `coach start`'s tray says on this bus (None: its icon is shown)."""
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
+    tray = Tray(Controls(pause_s=60.0), open_report=lambda: None)
+    try:
+        return tray.start()
+    finally:
+        tray.stop()
+
+
+def test_doctor_and_coach_start_agree_on_an_xembed_only_tray_and_on_a_tray_host(
+    session_bus, virtual_display, monkeypatch
+):
     env = {"DBUS_SESSION_BUS_ADDRESS": session_bus, "DISPLAY": virtual_display}
     missing = check_tray(env)
     assert missing.status is Status.WARN
@@ -270,13 +284,32 @@ def test_tray_missing_says_which_then_an_xembed_tray_host_is_found(session_bus, 
         in (missing.detail)
     )
     assert "no tray host" in check_tray({}).detail
-    trayer = _start(["trayer", "--edge", "top"], env)
+    trayer = _start(["trayer", "--edge", "top"], env)  # an XEmbed tray, and nothing else
     try:
-        result = _until_ok(lambda: check_tray(env))
+        deadline = time.monotonic() + 15.0
+        while not (xembed := check_tray(env)).detail.startswith("only an XEmbed"):
+            assert time.monotonic() < deadline, xembed
+            time.sleep(0.1)
+        start_problem = _tray_start_problem(session_bus, monkeypatch)
     finally:
         trayer.terminate()
         trayer.wait(timeout=10)
-    assert result == CheckResult("tray", Status.OK, f"an XEmbed tray on {virtual_display}")
+    # Found, and named as not enough: `coach start` refuses it, and doctor says so.
+    assert xembed.status is Status.WARN, xembed
+    assert xembed.detail.startswith(
+        f"only an XEmbed tray on {virtual_display}, which `coach start` cannot use"
+    )
+    assert "terminal view" in xembed.detail and "snixembed" in xembed.fix
+    assert start_problem is not None and "StatusNotifierWatcher" in start_problem
+    # A StatusNotifierItem host: both say the icon is shown.
+    services = DesktopServices(session_bus)
+    try:
+        assert check_tray(env) == CheckResult(
+            "tray", Status.OK, "a StatusNotifierWatcher with a host: `coach start` shows its icon"
+        )
+        assert _tray_start_problem(session_bus, monkeypatch) is None
+    finally:
+        services.close()
 
 
 def test_lock_and_sleep_signals_none_then_logind_and_screensavers(tmp_path):

@@ -7,19 +7,30 @@ a notification server of the test's own on a private D-Bus session bus.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import signal
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from coach.actions.notify import NotifyButton, NudgeAnnouncer
-from coach.records import Command, Nudge
+from coach.actions.controls import Controls
+from coach.actions.notify import DesktopNotifier, NotifyButton, NudgeAnnouncer
+from coach.analyzer import Analyzer
+from coach.config import Config, PromptConfig, StationaryConfig
+from coach.desktop.icon import icon_path
+from coach.live_stage import LiveStage
+from coach.movements import load_library
+from coach.records import Command, Nudge, Outcome, PromptResolved, Snapshot
+from testkit.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
 from tests.conftest import sample_clip
 from tests.dbus_session import DesktopServices, private_bus
 from tests.kill_writer import fake_snapshot
 from tests.mjpeg_camera import start_coach, wait_for
+
+FPS = 15.0
 
 
 def _outcomes(events: Path) -> list[str]:
@@ -81,8 +92,11 @@ class _Recorder:
     def __init__(self) -> None:
         self.sent: list[tuple[str, tuple[NotifyButton, ...]]] = []
 
-    def notify(self, title: str, message: str, buttons=()) -> None:
+    def notify(self, title: str, message: str, buttons=(), tag=None) -> None:
         self.sent.append((title, tuple(buttons)))
+
+    def withdraw(self, tag: str) -> None:
+        pass
 
     def close(self) -> None:
         pass
@@ -111,3 +125,63 @@ def test_a_button_on_an_old_notification_does_not_answer_a_newer_prompt() -> Non
     assert answered == [Command.DONE]
     notifier.sent[1][1][2].on_pressed()
     assert answered == [Command.DONE, Command.SKIP]
+
+
+# desktop-notifier has no close: its bus connection goes with the notifier, collected in the
+# test (so the warning about its socket stays this test's).
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_an_answered_prompt_has_its_notification_withdrawn_and_each_carries_the_coach_icon(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = dataclasses.replace(
+        Config(),
+        stationary=StationaryConfig(still_minutes=0.25),
+        prompts=PromptConfig(cooldown_s=10.0, respond_s=20.0, snooze_s=5.0),
+    )
+    controls = Controls(pause_s=1800.0)
+    with private_bus(tmp_path) as address:
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
+        services = DesktopServices(address, watcher=False)
+        server = services.notifications
+        held = [NudgeAnnouncer(DesktopNotifier(), chime=None, answer=controls.push)]
+        analyzer = Analyzer(config, load_library(), calibrate_s=3.0)
+        stage = LiveStage(analyzer, lambda: analyzer, lambda _a, _s: None)
+        rng = np.random.default_rng(0)
+        t_s = 0.0
+
+        def sit(seconds: float) -> list[Snapshot]:
+            nonlocal t_s
+            out = []
+            for _ in range(int(seconds * FPS)):
+                for command in controls.drain():
+                    stage.command(command)
+                pose = synthetic_pose(BodyPose(), Camera(), noise_px=0.5, rng=rng)
+                out.append(stage.update(synthetic_sample(pose, t_s)))
+                held[0].update(out[-1], None)
+                t_s += 1.0 / FPS
+            return out
+
+        try:
+            sit(20.0)
+            wait_for(lambda: server.received, 10, "the prompt's notification")
+            first = server.received[0]
+            buttons = [label for key, label in first.actions.items() if key != "default"]
+            assert sorted(buttons) == ["Done", "Skip", "Snooze"]
+            assert server.closed == []
+            controls.key("s")  # snoozed at the keyboard: the notification goes
+            snoozed = sit(1.0)
+            assert any(isinstance(e, PromptResolved) for e in snoozed[0].events)
+            wait_for(lambda: server.closed == [first.id], 10, "the notification withdrawn")
+            # The next prompt nobody answers: withdrawn when it times out (ignored).
+            later = sit(60.0)
+            outcomes = [e.outcome for s in later for e in s.events if isinstance(e, PromptResolved)]
+            assert Outcome.IGNORED in outcomes, outcomes
+            assert len(server.received) >= 2
+            second = server.received[1]
+            wait_for(lambda: second.id in server.closed, 10, "the ignored prompt's withdrawal")
+            icon = icon_path().as_uri()
+            assert all(n.app_icon == icon and n.image_path == icon for n in server.received)
+        finally:
+            held.pop().close()
+            services.close()
+            gc.collect()

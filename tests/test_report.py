@@ -23,7 +23,7 @@ from coach.errors import CoachError, ConfigError
 from coach.history.commands import add_history_commands
 from coach.history.queries import load_history
 from coach.history.report.charts import render_charts
-from coach.history.report.page import write_report
+from coach.history.report.page import report_files, write_report
 from coach.history.report.terminal import print_report
 from coach.history.rows import SetRecord
 from coach.history.schema import TABLES
@@ -241,7 +241,7 @@ def test_html_report_is_self_contained_and_renders_in_chromium(
     path, _ = week
     with open_database(path) as conn:
         history = load_history(conn, days=7, today=TODAY)
-    files = write_report(history, tmp_path / "report")
+    files = write_report(history, report_files(tmp_path / "report", inputs=[path], force=False))
     assert set(files.charts) == {"posture", "still", "reps"}
     for png in files.charts.values():
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
@@ -286,8 +286,9 @@ def test_report_of_an_empty_history_still_renders(tmp_path: Path) -> None:
     with open_database(path) as conn:
         history = load_history(conn, days=3, today=TODAY)
     assert not history.has_data
-    charts = render_charts(history, tmp_path / "out")
-    assert all(p.exists() for p in charts.values())
+    charts = render_charts(history)
+    assert set(charts) == {"posture", "still", "reps"}
+    assert all(png[:8] == b"\x89PNG\r\n\x1a\n" for png in charts.values())
 
 
 # CLI handlers.

@@ -112,8 +112,13 @@ class FakeNotifier:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []
 
-    def notify(self, title: str, message: str, buttons: Sequence[NotifyButton] = ()) -> None:
+    def notify(
+        self, title: str, message: str, buttons: Sequence[NotifyButton] = (), tag=None
+    ) -> None:
         self.sent.append((title, message))
+
+    def withdraw(self, tag: str) -> None:
+        pass
 
     def close(self) -> None:
         pass

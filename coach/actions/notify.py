@@ -2,27 +2,41 @@
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import contextlib
 import os
 import queue
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from dbus_fast.errors import DBusError
 
 from coach.actions.loop_thread import LoopThread
-from coach.records import Command, Condition, Frame, LiveStatus, Snapshot
+from coach.desktop.icon import icon_path
+from coach.records import (
+    Command,
+    Condition,
+    Frame,
+    LiveStatus,
+    PromptResolved,
+    SetCompleted,
+    Snapshot,
+)
 
 RECALIBRATE_TITLE = "Camera or seat moved?"
 RECALIBRATE_MESSAGE = (
     "Your position changed since calibration. Sit tall and run `coach calibrate` "
     "so posture is measured against the right neutral."
 )
+
+
+CALIBRATED_TITLE = "Calibrated"
+CALIBRATED_MESSAGE = "Your posture is now measured against how you sat just now."
 
 
 # A prompt's notification answers it as the keys d, s and k do.
@@ -40,8 +54,17 @@ class NotifyButton:
 class Notifier(Protocol):
     """Shows a notification (the real one, or a fake in tests)."""
 
-    def notify(self, title: str, message: str, buttons: Sequence[NotifyButton] = ()) -> None:
-        """Show one notification."""
+    def notify(
+        self,
+        title: str,
+        message: str,
+        buttons: Sequence[NotifyButton] = (),
+        tag: str | None = None,
+    ) -> None:
+        """Show one notification; `tag` names it for `withdraw`."""
+
+    def withdraw(self, tag: str) -> None:
+        """Take the notification named `tag` off the screen (nothing if it is gone)."""
 
     def close(self) -> None:
         """Let queued notifications go out."""
@@ -50,8 +73,17 @@ class Notifier(Protocol):
 class NullNotifier:
     """Used where no notification service exists: notifications are quietly skipped."""
 
-    def notify(self, title: str, message: str, buttons: Sequence[NotifyButton] = ()) -> None:
+    def notify(
+        self,
+        title: str,
+        message: str,
+        buttons: Sequence[NotifyButton] = (),
+        tag: str | None = None,
+    ) -> None:
         """Do nothing."""
+
+    def withdraw(self, tag: str) -> None:
+        """Nothing was shown."""
 
     def close(self) -> None:
         """Nothing to flush."""
@@ -97,31 +129,78 @@ class DesktopNotifier:
     """
 
     def __init__(self) -> None:
+        from desktop_notifier import Attachment, Icon
         from desktop_notifier import DesktopNotifier as Backend
 
         self._runner = LoopThread("coach-notify")
-        self._backend = Backend(app_name="coach")
+        icon = icon_path()
+        # The coach's icon, not desktop-notifier's default (the Python logo): as app_icon,
+        # and on Linux as the image-path hint too, which GNOME Shell shows in its place.
+        self._icon = Icon(path=icon)
+        self._image = Attachment(path=icon) if sys.platform.startswith("linux") else None
+        self._backend = Backend(app_name="coach", app_icon=self._icon)
         self._pending: list[concurrent.futures.Future[None]] = []
+        self._shown: dict[str, str] = {}
+        """Tag → desktop-notifier's identifier (touched on the notifier's loop only)."""
+        # One job at a time, in order: a withdrawal waits for its notification's sending.
+        self._in_order = asyncio.Lock()
         self.failed = False
 
-    def notify(self, title: str, message: str, buttons: Sequence[NotifyButton] = ()) -> None:
+    def notify(
+        self,
+        title: str,
+        message: str,
+        buttons: Sequence[NotifyButton] = (),
+        tag: str | None = None,
+    ) -> None:
         """Queue one notification (with buttons where the desktop shows them)."""
-        from desktop_notifier import Button
 
         async def send() -> None:
-            try:
-                await self._backend.send(
-                    title=title,
-                    message=message,
-                    buttons=[Button(title=b.label, on_pressed=b.on_pressed) for b in buttons],
-                )
-            except (OSError, RuntimeError, ValueError, TimeoutError, DBusError):
-                # The desktop refused (no daemon, permissions): nudges still show on screen.
-                self.failed = True
+            async with self._in_order:
+                await self._send(title, message, buttons, tag)
 
+        self._submit(send())
+
+    async def _send(
+        self, title: str, message: str, buttons: Sequence[NotifyButton], tag: str | None
+    ) -> None:
+        from desktop_notifier import Button
+
+        try:
+            identifier = await self._backend.send(
+                title=title,
+                message=message,
+                icon=self._icon,
+                attachment=self._image,
+                buttons=[Button(title=b.label, on_pressed=b.on_pressed) for b in buttons],
+            )
+        except (OSError, RuntimeError, ValueError, TimeoutError, DBusError):
+            # The desktop refused (no daemon, permissions): nudges still show on screen.
+            self.failed = True
+            return
+        if tag is not None:
+            self._shown[tag] = identifier
+
+    def withdraw(self, tag: str) -> None:
+        """Close the notification named `tag` (queued after its sending, on the same loop)."""
+
+        async def clear() -> None:
+            async with self._in_order:
+                identifier = self._shown.pop(tag, None)
+                if identifier is None:
+                    return
+                # Gone already (a button pressed, dismissed): desktop-notifier forgot it.
+                with contextlib.suppress(KeyError, OSError, RuntimeError, TimeoutError, DBusError):
+                    await self._backend.clear(identifier)
+
+        self._submit(clear())
+
+    def _submit(self, job: Coroutine[Any, Any, None]) -> None:
         self._pending = [f for f in self._pending if not f.done()]
         if len(self._pending) < 8:  # a burst already queued: dropping one more is fine
-            self._pending.append(self._runner.submit(send()))
+            self._pending.append(self._runner.submit(job))
+        else:
+            job.close()
 
     def close(self) -> None:
         """Let queued notifications go out, then stop the loop."""
@@ -167,6 +246,22 @@ class Chime:
         self._worker.close()
 
 
+def prompt_tag(prompt_id: int) -> str:
+    """The tag of prompt `prompt_id`'s notification."""
+    return f"prompt-{prompt_id}"
+
+
+def set_summary(done: SetCompleted) -> tuple[str, str]:
+    """A finished set's notification: the count in the title, the coaching in the body."""
+    noun = "rep" if done.reps == 1 else "reps"
+    title = f"Set done: {done.movement}, {done.reps} {noun}"
+    lines = []
+    if done.per_side is not None:
+        lines.append(", ".join(f"{side} {n}" for side, n in sorted(done.per_side.items())))
+    lines.extend(done.feedback[:3])  # the notification is a glance; the report has the rest
+    return title, "\n".join(lines) or "Well done."
+
+
 class NudgeAnnouncer:
     """Sink that turns nudges (and a moved camera) into notifications and a chime."""
 
@@ -175,28 +270,48 @@ class NudgeAnnouncer:
         notifier: Notifier,
         chime: Chime | None,
         answer: Callable[[Command], None] | None = None,
+        *,
+        summaries: bool = False,
     ) -> None:
-        """`answer` takes a prompt's button presses (the controls' queue); None: no buttons."""
+        """`answer` takes a prompt's button presses (the controls' queue); None: no buttons.
+        `summaries`: also announce each finished set and a recorded neutral (the tray has
+        no dashboard to show them)."""
         self._notifier = notifier
         self._chime = chime
         self._answer = answer
+        self._summaries = summaries
         self._recalibrate_sent = False
         self._camera_missing = False
+        self._calibrating = False
         self._open_prompt_id: int | None = None
         self.sent: list[tuple[str, str]] = []
 
     def update(self, snapshot: Snapshot, frame: Frame | None) -> None:
-        """Announce a nudge that fired at this snapshot."""
+        """Announce a nudge that fired at this snapshot; withdraw a prompt's notification
+        once the prompt is answered (a key, the tray, a button, or no answer in time)."""
         open_prompt = snapshot.open_prompt
         self._open_prompt_id = None if open_prompt is None else open_prompt.prompt_id
+        for event in snapshot.events:
+            if isinstance(event, PromptResolved):
+                self._notifier.withdraw(prompt_tag(event.prompt_id))
+            elif isinstance(event, SetCompleted) and self._summaries:
+                self._send(*set_summary(event))
         nudge = snapshot.nudge
         if nudge is not None:
-            self._send(nudge.title, nudge.message, self._buttons(nudge.prompt_id))
+            self._send(
+                nudge.title,
+                nudge.message,
+                self._buttons(nudge.prompt_id),
+                prompt_tag(nudge.prompt_id),
+            )
             if self._chime is not None:
                 self._chime.play()
         if snapshot.recalibrate and not self._recalibrate_sent:
             self._send(RECALIBRATE_TITLE, RECALIBRATE_MESSAGE)
         self._recalibrate_sent = snapshot.recalibrate
+        if self._calibrating and snapshot.calibrating is None and self._summaries:
+            self._send(CALIBRATED_TITLE, CALIBRATED_MESSAGE)
+        self._calibrating = snapshot.calibrating is not None
 
     def status(self, status: LiveStatus) -> None:
         """Say once that the camera is gone (the coach waits for it) and once that it is back;
@@ -226,9 +341,15 @@ class NudgeAnnouncer:
 
         return tuple(NotifyButton(label, press(command)) for label, command in PROMPT_BUTTONS)
 
-    def _send(self, title: str, message: str, buttons: tuple[NotifyButton, ...] = ()) -> None:
+    def _send(
+        self,
+        title: str,
+        message: str,
+        buttons: tuple[NotifyButton, ...] = (),
+        tag: str | None = None,
+    ) -> None:
         self.sent.append((title, message))
-        self._notifier.notify(title, message, buttons)
+        self._notifier.notify(title, message, buttons, tag)
 
     def close(self) -> None:
         """Flush and stop the background workers."""

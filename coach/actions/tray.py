@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -13,7 +14,15 @@ from typing import TYPE_CHECKING
 from coach.actions.controls import Controls
 from coach.actions.loop_thread import LoopThread
 from coach.actions.tray_icons import TrayState, argb_pixmap, draw_icon
-from coach.records import Activity, Command, Condition, Frame, LiveStatus, PostureState, Snapshot
+from coach.records import (
+    Activity,
+    Command,
+    Condition,
+    Frame,
+    LiveStatus,
+    PostureState,
+    Snapshot,
+)
 
 if TYPE_CHECKING:
     from dbus_fast.aio import MessageBus
@@ -31,6 +40,15 @@ _STATE_WORDS = {
     TrayState.PAUSED: "paused (camera released)",
     TrayState.SET: "set in progress",
     TrayState.ERROR: "stopped by an error",
+    TrayState.NO_CAMERA: "no camera",
+}
+
+# The icon for each condition other than coaching (then the snapshots decide).
+_CONDITION_TRAY_STATES: dict[Condition, TrayState] = {
+    Condition.PAUSED: TrayState.PAUSED,
+    Condition.LOCKED: TrayState.PAUSED,
+    Condition.ASLEEP: TrayState.PAUSED,
+    Condition.NO_CAMERA: TrayState.NO_CAMERA,
 }
 
 # The tray state for each posture state; "unknown" (not measurable yet) shows as starting.
@@ -45,7 +63,7 @@ def state_of(snapshot: Snapshot) -> TrayState:
     """The tray state a snapshot shows: a set or calibration first, then pause, then posture."""
     if snapshot.calibrating is not None:
         return TrayState.CALIBRATING
-    if snapshot.counter is not None:
+    if snapshot.counter is not None and snapshot.counter.in_progress:
         return TrayState.SET
     if snapshot.paused_until_s is not None:
         return TrayState.PAUSED
@@ -54,10 +72,57 @@ def state_of(snapshot: Snapshot) -> TrayState:
     return _POSTURE_TRAY_STATES.get(snapshot.state, TrayState.STARTING)
 
 
+def detail_of(snapshot: Snapshot, state: TrayState, countdown: _Countdown) -> str | None:
+    """What the tooltip adds to the state's word: a set's count, calibration's seconds left."""
+    counter = snapshot.counter
+    if state is TrayState.SET and counter is not None:
+        if not counter.started:
+            return f"{counter.movement}: counting starts when you do"
+        if counter.per_side is not None:
+            count = ", ".join(f"{side} {n}" for side, n in sorted(counter.per_side.items()))
+            goal = f" (of {counter.target_reps} each)" if counter.target_reps else ""
+        else:
+            count = f"{counter.reps}" + (
+                f" of {counter.target_reps}" if counter.target_reps else ""
+            )
+            goal = " reps"
+        unseen = " · cannot see you" if counter.paused else ""
+        return f"{counter.movement}: {count}{goal}{unseen}"
+    if state is TrayState.CALIBRATING and snapshot.calibrating is not None:
+        left_s = countdown.left_s(snapshot.calibrating, snapshot.t_s)
+        left = "" if left_s is None else f", {math.ceil(left_s)} s left"
+        return f"calibrating: sit tall{left}"
+    return None
+
+
+class _Countdown:
+    """Seconds left of a calibration, from its progress: the window is recorded at a
+    steady (stream) rate, so two readings give its length without being told it."""
+
+    def __init__(self) -> None:
+        self._first: tuple[float, float] | None = None
+
+    def left_s(self, progress: float, t_s: float) -> float | None:
+        if self._first is None or progress < self._first[0]:
+            self._first = (progress, t_s)  # a new calibration
+        first_progress, first_t_s = self._first
+        if progress <= first_progress:
+            return None
+        window_s = (t_s - first_t_s) / (progress - first_progress)
+        return max(0.0, (1.0 - progress) * window_s)
+
+    def reset(self) -> None:
+        self._first = None
+
+
 def menu_entries(
-    controls: Controls, state: TrayState, open_report: Callable[[], None]
+    controls: Controls,
+    state: TrayState,
+    open_report: Callable[[], None],
+    detail: str | None = None,
 ) -> tuple[MenuEntry, ...]:
-    """The tray menu; every entry but the report queues a command, as a key would."""
+    """The tray menu; every entry but the report queues a command, as a key would.
+    Its first line is the state, or `detail` (a set's count, calibration's countdown)."""
     from coach.actions.tray_sni import MenuEntry
 
     def push(command: Command, for_s: float | None = None) -> Callable[[], None]:
@@ -69,7 +134,7 @@ def menu_entries(
     )
     paused = state is TrayState.PAUSED
     return (
-        MenuEntry(f"Coach: {_STATE_WORDS[state]}", enabled=False),
+        MenuEntry(f"Coach: {detail or _STATE_WORDS[state]}", enabled=False),
         MenuEntry(separator=True),
         MenuEntry("Pause for a meeting (camera off)", children=pause, enabled=not paused),
         MenuEntry("Resume now", push(Command.RESUME), enabled=paused),
@@ -126,6 +191,9 @@ class Tray:
         self._menu: DBusMenu | None = None
         self._error: ErrorMenu | None = None
         self.state = TrayState.STARTING
+        self.detail: str | None = None
+        """What the tooltip and the menu's first line say beside the state (None: its word)."""
+        self._wanted: tuple[TrayState, str | None] = (self.state, None)
 
     def start(self, timeout_s: float = 5.0) -> str | None:
         """Show the icon; returns why it cannot be shown (no tray host), or None."""
@@ -147,14 +215,18 @@ class Tray:
         from dbus_fast.aio import MessageBus
 
         from coach.actions.tray_sni import ITEM_PATH, MENU_PATH, DBusMenu, StatusNotifierItem
-        from coach.desktop.probe import WATCHER, WATCHER_PATH, call, find_watcher
+        from coach.desktop.probe import (
+            WATCHER,
+            WATCHER_PATH,
+            call,
+            find_watcher,
+            tray_host_problem,
+        )
 
         bus = self._bus = await MessageBus(bus_type=BusType.SESSION).connect()
-        watcher = await find_watcher(bus)
-        if watcher is None:
-            return "no StatusNotifierWatcher on the session bus (no tray area in this desktop)"
-        if not watcher.host_registered:
-            return "the StatusNotifierWatcher has no tray host registered"
+        problem = tray_host_problem(await find_watcher(bus))
+        if problem is not None:
+            return problem
         self._item = StatusNotifierItem("Posture coach")
         self._menu = DBusMenu(self._entries())
         self._draw()
@@ -168,31 +240,37 @@ class Tray:
     def _entries(self) -> tuple[MenuEntry, ...]:
         if self.state is TrayState.ERROR and self._error is not None:
             return error_entries(self._controls, self._error)
-        return menu_entries(self._controls, self.state, self._open_report)
+        return menu_entries(self._controls, self.state, self._open_report, self.detail)
 
     def _draw(self) -> None:
         assert self._item is not None
         self._item.pixmaps = [argb_pixmap(draw_icon(self.state, px)) for px in ICON_SIZES_PX]
-        error = self._error if self.state is TrayState.ERROR else None
-        self._item.tooltip = _STATE_WORDS[self.state] if error is None else error.message
+        self._item.tooltip = self.detail or _STATE_WORDS[self.state]
 
-    def show(self, state: TrayState) -> None:
-        """Show `state` (from any thread); nothing is sent when it did not change."""
-        if state is not self.state and self._runner is not None and self._runner.loop.is_running():
-            self._runner.loop.call_soon_threadsafe(self._show, state)
+    def show(self, state: TrayState, detail: str | None = None) -> None:
+        """Show `state`, with `detail` as its tooltip (None: the state's word), from any
+        thread; nothing is sent when neither changed."""
+        if (state, detail) == self._wanted:
+            return
+        self._wanted = (state, detail)
+        if self._runner is not None and self._runner.loop.is_running():
+            self._runner.loop.call_soon_threadsafe(self._show, state, detail)
 
     def show_error(self, error: ErrorMenu) -> None:
-        """Show the ERROR state with `error`'s message and menu (from any thread)."""
-        if self._runner is not None and self._runner.loop.is_running():
-            self._runner.loop.call_soon_threadsafe(self._show, TrayState.ERROR, error)
-
-    def _show(self, state: TrayState, error: ErrorMenu | None = None) -> None:
-        if self._item is None or self._menu is None or (state is self.state and error is None):
-            return
-        self.state = state
+        """Show the ERROR state, `error`'s message as its tooltip and its menu (any thread)."""
         self._error = error
+        self.show(TrayState.ERROR, error.message)
+
+    def _show(self, state: TrayState, detail: str | None) -> None:
+        if self._item is None or self._menu is None:
+            return
+        if (state, detail) == (self.state, self.detail):
+            return
+        new_icon = state is not self.state
+        self.state, self.detail = state, detail
         self._draw()
-        self._item.NewIcon()
+        if new_icon:
+            self._item.NewIcon()
         self._item.NewToolTip()
         self._menu.set_entries(self._entries())
         self._menu.LayoutUpdated()
@@ -214,19 +292,39 @@ class Tray:
 
 
 class TrayStatus:
-    """Sink that shows each snapshot's state in the tray (and the pause, which has none)."""
+    """Sink that shows each snapshot's state in the tray, with a set's count and a
+    calibration's countdown; and the live coach's condition, when no snapshot comes.
+
+    While the condition is not coaching, snapshots do not change the tray: a snapshot
+    still in flight must not show "upright" over "no camera". A pause is the exception:
+    the snapshots know it (meeting mode lives on stream time), so the first one after it
+    ends the paused view by itself.
+    """
 
     def __init__(self, tray: Tray) -> None:
         self._tray = tray
+        self._condition = Condition.COACHING
+        self._countdown = _Countdown()
 
     def update(self, snapshot: Snapshot, frame: Frame | None) -> None:
-        """Show the state at this snapshot."""
-        self._tray.show(state_of(snapshot))
+        """Show the state at this snapshot (unless a condition holds the tray)."""
+        if self._condition is Condition.PAUSED:
+            self._condition = Condition.COACHING
+        if self._condition is not Condition.COACHING:
+            return
+        state = state_of(snapshot)
+        if state is not TrayState.CALIBRATING:
+            self._countdown.reset()
+        self._tray.show(state, detail_of(snapshot, state, self._countdown))
 
     def status(self, status: LiveStatus) -> None:
-        """The loop waits with the camera released (paused, locked, asleep) or missing."""
-        if status.condition is not Condition.COACHING:
-            self._tray.show(TrayState.PAUSED)
+        """The live coach's condition changed: NO_CAMERA shows the no-camera icon, PAUSED,
+        LOCKED and ASLEEP the paused one, each with `status.detail` as the tooltip;
+        COACHING hands the tray back to the snapshots (the next one redraws it)."""
+        self._condition = status.condition
+        state = _CONDITION_TRAY_STATES.get(status.condition)
+        if state is not None:
+            self._tray.show(state, status.detail or None)
 
     def close(self) -> None:
         """The tray outlives the loop's sinks; the command stops it."""

@@ -251,8 +251,12 @@ class _Live:
         notifier: Notifier = NullNotifier()
         if config.nudge.desktop and notification_service_available():
             notifier = DesktopNotifier()
-        chime = Chime() if config.nudge.chime else None
-        announcer = NudgeAnnouncer(notifier, chime, answer=self.controls.push)
+        announcer = NudgeAnnouncer(
+            notifier,
+            Chime() if config.nudge.chime else None,
+            answer=self.controls.push,
+            summaries=self.tray is not None,  # no dashboard: sets and calibration announced
+        )
         session.status_listeners.append(announcer.status)
         sinks.append(announcer)
         previews = preview_sinks(

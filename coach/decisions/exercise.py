@@ -115,8 +115,16 @@ class ExerciseTracker:
     def status(self) -> CounterStatus | None:
         """The counter the views should show."""
         if self._armed is not None:
-            return self._armed.counter.status
+            status = self._armed.counter.status
+            return dataclasses.replace(status, prompt_id=self._armed.prompt_id)
         return self._recognizer.status if self._recognizer is not None else None
+
+    def drop_prompted(self, prompt_id: int) -> None:
+        """The user put prompt `prompt_id` off (snoozed, skipped): stop waiting for its set,
+        unless a rep of it is already counted."""
+        armed = self._armed
+        if armed is not None and armed.prompt_id == prompt_id and armed.counter.reps == 0:
+            self._armed = None
 
     def update(self, pose: Pose | None, t_s: float) -> ExerciseUpdate:
         """Feed one pose of the user (None when not usable)."""

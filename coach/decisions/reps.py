@@ -46,6 +46,15 @@ class CounterStatus:
     """Reps wanted in the set (per side for lateral flexion), if any."""
     view: str | None = None
     """The camera view the counter reads ("front", "oblique", "side")."""
+    prompt_id: int | None = None
+    """The prompt that armed this counter (None: a guided or a recognised set)."""
+
+    @property
+    def in_progress(self) -> bool:
+        """Whether this is a set the user is doing: a guided or recognised one, or a
+        prompted one once a rep is counted. A counter a prompt armed waits for a set that
+        may never come (sitting up after a nudge can even look like one beginning)."""
+        return self.prompt_id is None or self.reps >= 1
 
 
 class RepCounter:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from coach.desktop.icon import icon_path
 from coach.errors import ConfigError
 from coach.safe.outputs import AtomicFile
 
@@ -78,15 +79,21 @@ def entry_path(platform: Platform, env: Mapping[str, str], home: Path) -> Path:
 
 
 def build_entry(
-    platform: Platform, command: Sequence[str], env: Mapping[str, str], home: Path
+    platform: Platform,
+    command: Sequence[str],
+    env: Mapping[str, str],
+    home: Path,
+    icon: Path | None = None,
 ) -> Entry:
-    """The autostart file for `platform` that runs `command` at login (pure: nothing written)."""
+    """The autostart file for `platform` that runs `command` at login (pure: nothing written).
+
+    `icon`: the XDG entry's Icon (None: the coach's own, shipped in the package)."""
     path = entry_path(platform, env, home)
     if platform is Platform.MACOS:
         return Entry(path, _launch_agent(command))
     if platform is Platform.WINDOWS:
         return Entry(path, _startup_script(command))
-    return Entry(path, _desktop_entry(command))
+    return Entry(path, _desktop_entry(command, icon_path() if icon is None else icon))
 
 
 # Desktop Entry spec, "The Exec key": an argument with any of these is quoted.
@@ -106,7 +113,15 @@ def _exec_argument(arg: str) -> str:
     return quoted.replace("%", "%%").replace("\\", "\\\\")
 
 
-def _desktop_entry(command: Sequence[str]) -> bytes:
+def _icon_value(icon: Path) -> str:
+    """An absolute icon path as an Icon value (the string escape: a backslash doubled)."""
+    text = str(icon.absolute())
+    if "\n" in text or "\r" in text:
+        raise ConfigError(f"cannot name the icon {text!r} at login: its path has a line break")
+    return text.replace("\\", "\\\\")
+
+
+def _desktop_entry(command: Sequence[str], icon: Path) -> bytes:
     """An XDG autostart entry that desktop-file-validate accepts (Type and Name included)."""
     lines = [
         "# Written by `coach autostart on`; `coach autostart off` removes it.",
@@ -117,6 +132,7 @@ def _desktop_entry(command: Sequence[str]) -> bytes:
         "GenericName=Posture coach",
         "Comment=Webcam posture and movement coach, started at login",
         f"Exec={' '.join(_exec_argument(arg) for arg in command)}",
+        f"Icon={_icon_value(icon)}",  # the coach's own, not a generic one
         "Terminal=false",
         "Categories=Utility;",
         "StartupNotify=false",

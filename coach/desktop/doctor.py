@@ -223,12 +223,15 @@ def check_sound() -> CheckResult:
 
 
 def check_tray(env: Mapping[str, str], platform: str = sys.platform) -> CheckResult:
-    """Linux: a StatusNotifierWatcher on the session bus, or an XEmbed tray on the display."""
+    """Linux: a StatusNotifierWatcher with a host, which `coach start` shows its icon in.
+
+    An XEmbed tray alone is found and named, as not enough: the coach's icon is a
+    StatusNotifierItem, and `coach start` uses the terminal view without a host for it.
+    """
     from coach.desktop import probe
 
     if not platform.startswith("linux"):
         return CheckResult("tray", Status.OK, "provided by the system")
-    found: list[str] = []
     missing: list[str] = []
     address = env.get("DBUS_SESSION_BUS_ADDRESS")
     sni = "StatusNotifierWatcher"
@@ -237,22 +240,33 @@ def check_tray(env: Mapping[str, str], platform: str = sys.platform) -> CheckRes
     except probe.ProbeFailed as exc:
         missing.append(f"{sni} (session bus: {exc})")
     else:
-        if watcher is not None and watcher.host_registered:
-            found.append(f"a {sni} with a host")
-        elif watcher is not None:
+        if address and probe.tray_host_problem(watcher) is None:
+            return CheckResult(
+                "tray", Status.OK, f"a {sni} with a host: `coach start` shows its icon"
+            )
+        if watcher is not None:
             missing.append(f"a host for the {sni} (none registered)")
         else:
             missing.append(f"a {sni} on the session bus" if address else "a session bus")
     display = env.get("DISPLAY")
+    xembed = False
     try:
-        if display and probe.xembed_tray(display):
-            found.append(f"an XEmbed tray on {display}")
-        else:
-            missing.append(f"an XEmbed tray on {display}" if display else "an X display")
+        xembed = bool(display) and probe.xembed_tray(display or "")
     except probe.ProbeFailed as exc:
         missing.append(f"an XEmbed tray ({exc})")
-    if found:
-        return CheckResult("tray", Status.OK, " and ".join(found))
+    else:
+        if not xembed:
+            missing.append(f"an XEmbed tray on {display}" if display else "an X display")
+    if xembed:
+        return CheckResult(
+            "tray",
+            Status.WARN,
+            f"only an XEmbed tray on {display}, which `coach start` cannot use (its icon needs "
+            f"a StatusNotifierItem host; missing {' and '.join(missing)}): it uses the "
+            "terminal view",
+            "run a StatusNotifierItem host that docks into that tray (snixembed), or use a "
+            "panel with one (xfce4-panel, KDE Plasma, GNOME with the AppIndicator extension)",
+        )
     return CheckResult(
         "tray",
         Status.WARN,

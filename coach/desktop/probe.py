@@ -103,6 +103,18 @@ async def find_watcher(bus: Any) -> Watcher | None:
     return Watcher(bool(value.value))
 
 
+def tray_host_problem(watcher: Watcher | None) -> str | None:
+    """Why `coach start` cannot show its icon beside this watcher (None: it can).
+
+    The coach's icon is a StatusNotifierItem only: an XEmbed tray alone cannot show it.
+    The tray and `coach doctor` both ask this, so they agree on what the desktop has."""
+    if watcher is None:
+        return "no StatusNotifierWatcher on the session bus (no tray area in this desktop)"
+    if not watcher.host_registered:
+        return "the StatusNotifierWatcher has no tray host registered"
+    return None
+
+
 def _on_bus(
     address: str,
     timeout_s: float,

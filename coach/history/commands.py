@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from rich.markup import escape
 
-from coach.errors import ConfigError, HistoryError
+from coach.errors import ConfigError, HistoryDamaged, HistoryError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -54,6 +54,9 @@ def add_history_commands(
     )
     report.add_argument(
         "--out", type=Path, metavar="DIR", help="also write charts and report.html into DIR"
+    )
+    report.add_argument(
+        "--force", action="store_true", help="with --out: replace a report already in DIR"
     )
     _db_option(report)
 
@@ -142,7 +145,7 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     from rich.console import Console
 
     from coach.history.queries import load_history
-    from coach.history.report.page import write_report
+    from coach.history.report.page import report_files, write_report
     from coach.history.report.terminal import print_report
     from coach.history.rescue import rescue_files
     from coach.history.store import open_for_reading
@@ -151,14 +154,25 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     path = _db_path(args)
     if not path.exists():
         return _no_history(path, console)
-    with open_for_reading(path) as conn:
+    files = None
+    if args.out is not None:
+        # Checked before anything is read or written: a refusal changes nothing.
+        database = [path, Path(f"{path}-wal"), Path(f"{path}-shm")]
+        files = report_files(args.out.expanduser(), inputs=database, force=args.force)
+    elif args.force:
+        raise ConfigError("--force goes with --out (it replaces a report already there)")
+    notes: list[str] = []
+    with open_for_reading(path, notes) as conn:
         history = load_history(conn, days=days)
     out = Console(highlight=False)
     print_report(out, history)
     if not history.has_data:
         out.print(f"[dim]Nothing recorded in the last {days} days ({escape(str(path))}).[/dim]")
-    if args.out is not None:
-        files = write_report(history, args.out.expanduser())
+    if files is not None:
+        try:
+            write_report(history, files)
+        except OSError as exc:
+            raise HistoryError(_not_written(files.html.parent, exc)) from None
         console.print(f"Wrote {escape(str(files.html))} and {len(files.charts)} charts.")
     waiting = rescue_files(path)
     if waiting:
@@ -166,8 +180,8 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
             f"[dim]{len(waiting)} rescue file(s) hold records an earlier run could not write "
             f"({escape(str(waiting[0]))}); the next `coach run` or `coach log` adds them.[/dim]"
         )
-    if history.unreadable:
-        lost = "; ".join(str(lost) for lost in history.unreadable)
+    if history.unreadable or notes:
+        lost = "; ".join([*notes, *(str(lost) for lost in history.unreadable)])
         _warn(
             console,
             f"part of {path} could not be read, so the report leaves it out: {lost}. "
@@ -175,6 +189,19 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
         )
         return 1
     return 0
+
+
+def _not_written(folder: Path, error: OSError) -> str:
+    """One line: why the report's files could not be written (none is left cut off)."""
+    import errno
+
+    if error.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        cause = "the disk is full; free some space or choose another --out"
+    elif error.errno == errno.EFBIG:
+        cause = "the file size limit (ulimit -f) is too small; raise it"
+    else:
+        cause = error.strerror or str(error)
+    return f"the report could not be written into {folder} ({cause}); no file was left cut off"
 
 
 def cmd_export(args: argparse.Namespace, console: Console) -> int:
@@ -214,7 +241,8 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
         raise HistoryError(f"cannot create the export folder {out_dir}: {exc.strerror}") from None
     epoch_columns = {"t", "started_at", "ended_at", "outcome_t"}
     lost: list[LostRows] = []
-    with open_for_reading(path) as conn:
+    notes: list[str] = []
+    with open_for_reading(path, notes) as conn:
         for table in TABLES:
             columns = readable_columns(conn, table, lost)
             if columns is None:
@@ -243,11 +271,12 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
                 raise HistoryError(f"cannot write {target}: {exc.strerror}") from None
             missing = " (some could not be read)" if len(lost) > lost_before else ""
             console.print(f"{escape(str(target))}: {count} rows{missing}")
-    if lost:
+    if lost or notes:
+        missed = f", but not {'; '.join(str(x) for x in lost)}" if lost else ""
         _warn(
             console,
-            f"{path} is damaged; every row that could be read was exported, but not "
-            f"{'; '.join(str(x) for x in lost)}",
+            f"{path} is damaged ({'; '.join(notes) or 'some rows cannot be read'}); "
+            f"every row that could be read was exported{missed}",
         )
         return 1
     return 0
@@ -284,7 +313,9 @@ def cmd_log(args: argparse.Namespace, console: Console) -> int:
         raise ConfigError("--note must not be empty")
     now = time.time()
     path = _db_path(args)
-    with SessionLog(path) as log:
+    # keep_trying: a history that cannot take the set (read-only, full, damaged) gets it
+    # in a rescue file, as `coach run` does, and the error line says where.
+    with SessionLog(path, keep_trying=True) as log:
         log.add_set(
             None,
             SetRecord(
@@ -318,7 +349,7 @@ def _parse_day(text: str) -> datetime.date:
 
 def cmd_data(args: argparse.Namespace, console: Console) -> int:
     """`coach data --path` prints where the history is; `--delete` removes all or older data."""
-    from coach.history.store import delete_history, describe_path
+    from coach.history.store import delete_damaged, delete_history, describe_path
 
     path = _db_path(args)
     if args.path:
@@ -341,7 +372,21 @@ def cmd_data(args: argparse.Namespace, console: Console) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             console.print("Nothing deleted.")
             return 1
-    deleted = delete_history(path, before)
+    try:
+        deleted = delete_history(path, before)
+    except HistoryDamaged:
+        if before is not None:
+            raise HistoryDamaged(
+                f"{path} is damaged, so what was recorded before {before} cannot be picked "
+                "out of it; nothing was deleted. Save what it holds with `coach export --csv "
+                "DIR`, then `coach data --delete` (without --before) deletes the whole file"
+            ) from None
+        removed_b = delete_damaged(path)
+        console.print(
+            f"{escape(str(path))} was damaged, so it could not be emptied row by row: the "
+            f"whole file was deleted ({removed_b / 1024:.0f} KiB)."
+        )
+        return 0
     summary = ", ".join(f"{n} {table}" for table, n in deleted.items() if n) or "no rows"
     console.print(f"Deleted {summary} ({scope}) from {escape(str(path))}.")
     return 0

@@ -107,6 +107,34 @@ def atomic_text(
         raise
 
 
+def write_whole(files: dict[Path, bytes], *, private: bool = False) -> None:
+    """Write several files, each whole (see `AtomicFile`): a link at a path is replaced,
+    never followed. When one fails, the files this call created are removed again (a
+    replaced one cannot come back, but is whole).
+
+    Raises:
+        OSError: a file cannot be written.
+    """
+    created: list[Path] = []
+    try:
+        for path, data in files.items():
+            existed = path.exists() or path.is_symlink()
+            target = AtomicFile(path, private=private)
+            try:
+                with target.temp.open("wb") as handle:
+                    handle.write(data)
+                target.commit()
+            except BaseException:
+                target.discard()
+                raise
+            if not existed:
+                created.append(path)
+    except BaseException:
+        for path in created:
+            path.unlink(missing_ok=True)
+        raise
+
+
 def json_safe(value: Any) -> Any:
     """The value with every NaN or infinity as None (JSON has no such numbers: null is missing)."""
     if isinstance(value, float):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -134,7 +134,7 @@ class CameraKeeper:
 
     # -- the loop's side -----------------------------------------------------------------
 
-    def frames(self, gate: FrameGate | None = None) -> Iterator[Frame | SkippedFrame]:
+    def frames(self, gate: FrameGate | None = None) -> Generator[Frame | SkippedFrame]:
         """Frames from the camera for as long as the loop runs, through every absence; the
         camera is released whenever they end (a stop, an error, the loop closing them)."""
         try:

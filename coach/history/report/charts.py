@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from coach.history.report.tables import STILL_GUIDE_MIN, day_label
 from coach.records import PostureState
-from coach.safe.private_files import open_private_binary, private_dir
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -70,13 +68,16 @@ def _style(ax: Axes) -> None:
     ax.title.set_color(_INK)
 
 
-def _save(fig: Figure, path: Path) -> Path:
+def _png(fig: Figure) -> bytes:
+    """The chart as PNG bytes (written to its file, whole, with the rest of the report)."""
+    import io
+
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(fig)
-    with open_private_binary(path) as handle:  # charts of the user's health: 0600
-        fig.savefig(handle, format="png", facecolor="white")
-    return path
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", facecolor="white")
+    return buffer.getvalue()
 
 
 def _day_ticks(ax: Axes, days: list[DaySummary]) -> None:
@@ -114,7 +115,7 @@ def _hour_range(history: HistorySummary) -> tuple[float, float]:
     return float(max(0, min(lo, 8))), float(min(24, max(hi, lo + 4)))
 
 
-def posture_chart(history: HistorySummary, path: Path) -> Path:
+def posture_chart(history: HistorySummary) -> bytes:
     """One bar per day across the hours: upright, slouched, away, not measurable."""
     from matplotlib.patches import Patch
 
@@ -162,7 +163,7 @@ def posture_chart(history: HistorySummary, path: Path) -> Path:
         handlelength=1.2,
         borderaxespad=0.2,
     )
-    return _save(fig, path)
+    return _png(fig)
 
 
 def _label_bars(ax: Axes, heights: list[float]) -> None:
@@ -191,7 +192,7 @@ def _finish_day_bars(ax: Axes, history: HistorySummary, unit: str, title: str) -
     ax.set_title(title, loc="left", fontsize=12, fontweight="bold")
 
 
-def still_chart(history: HistorySummary, path: Path) -> Path:
+def still_chart(history: HistorySummary) -> bytes:
     """The longest still stretch of each day, against the 30-minute guide."""
     days = list(history.days)
     minutes = [d.longest_still_s / 60 for d in days]
@@ -214,10 +215,10 @@ def still_chart(history: HistorySummary, path: Path) -> Path:
     )
     ax.set_ylim(0, max([*minutes, STILL_GUIDE_MIN]) * 1.25)
     _finish_day_bars(ax, history, "minutes", "Longest still stretch")
-    return _save(fig, path)
+    return _png(fig)
 
 
-def reps_chart(history: HistorySummary, path: Path) -> Path:
+def reps_chart(history: HistorySummary) -> bytes:
     """Reps per day, stacked by movement."""
     days = list(history.days)
     fig = _figure(10, 3.4)
@@ -241,14 +242,21 @@ def reps_chart(history: HistorySummary, path: Path) -> Path:
     _finish_day_bars(ax, history, "reps", "Reps per day")
     if history.movements:
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
-    return _save(fig, path)
+    return _png(fig)
 
 
-def render_charts(history: HistorySummary, out_dir: Path) -> dict[str, Path]:
-    """Write posture.png, still.png and reps.png; returns them by name."""
-    private_dir(out_dir)
+CHART_FILES: Final[dict[str, str]] = {
+    "posture": "posture.png",
+    "still": "still.png",
+    "reps": "reps.png",
+}
+"""Each chart's file name in the report's folder."""
+
+
+def render_charts(history: HistorySummary) -> dict[str, bytes]:
+    """The posture, still and reps charts as PNG bytes, by name (see CHART_FILES)."""
     return {
-        "posture": posture_chart(history, out_dir / "posture.png"),
-        "still": still_chart(history, out_dir / "still.png"),
-        "reps": reps_chart(history, out_dir / "reps.png"),
+        "posture": posture_chart(history),
+        "still": still_chart(history),
+        "reps": reps_chart(history),
     }

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from coach.history.report.charts import render_charts
+from coach.history.report.charts import CHART_FILES, render_charts
 from coach.history.report.tables import EN_DASH, TableData, daily_data, movement_data, weekly_data
-from coach.safe.private_files import open_private
+from coach.safe.outputs import check_output, write_whole
+from coach.safe.private_files import private_dir
 
 if TYPE_CHECKING:
     from coach.history.summaries import HistorySummary
@@ -112,16 +113,16 @@ def _cards(history: HistorySummary) -> str:
     )
 
 
-def _data_uri(path: Path) -> str:
-    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+def _data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def render_html(history: HistorySummary, charts: dict[str, Path]) -> str:
+def render_html(history: HistorySummary, charts: dict[str, bytes]) -> str:
     """The whole report as one HTML page (charts embedded, no external resources)."""
     span = f"{history.first_day:%A %d %B %Y} {EN_DASH} {history.last_day:%A %d %B %Y}"
     figures = "".join(
-        f'<section><img alt="{html.escape(name)} chart" src="{_data_uri(path)}"></section>'
-        for name, path in charts.items()
+        f'<section><img alt="{html.escape(name)} chart" src="{_data_uri(png)}"></section>'
+        for name, png in charts.items()
     )
     tables = "".join(
         _html_table(t)
@@ -142,10 +143,43 @@ def render_html(history: HistorySummary, charts: dict[str, Path]) -> str:
     )
 
 
-def write_report(history: HistorySummary, out_dir: Path) -> ReportFiles:
-    """Write the charts and report.html into `out_dir`."""
-    charts = render_charts(history, out_dir)
-    page = out_dir / "report.html"
-    with open_private(page) as handle:
-        handle.write(render_html(history, charts))
-    return ReportFiles(html=page, charts=charts)
+REPORT_FILE = "report.html"
+
+
+def report_files(
+    out_dir: Path, *, inputs: list[Path], force: bool, option: str = "--out"
+) -> ReportFiles:
+    """Where `coach report --out DIR` writes, checked before anything is written.
+
+    Raises:
+        ConfigError: DIR is a file; or a file there is an input (the database, through
+            any link), a folder, or (without `force`) already there.
+    """
+    from coach.errors import ConfigError
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(
+            f"{option} {out_dir} is a file, not a folder; give a folder for the report"
+        )
+
+    def checked(name: str) -> Path:
+        return check_output(out_dir / name, option=option, inputs=inputs, force=force)
+
+    charts = {name: checked(file) for name, file in CHART_FILES.items()}
+    return ReportFiles(html=checked(REPORT_FILE), charts=charts)
+
+
+def write_report(history: HistorySummary, files: ReportFiles) -> ReportFiles:
+    """Write the charts and report.html, each whole (a link in their place is replaced,
+    never followed); when one cannot be written, none that this call created is left.
+
+    Raises:
+        OSError: a file or the folder cannot be written (a full disk).
+    """
+    charts = render_charts(history)
+    page = render_html(history, charts).encode("utf-8")
+    private_dir(files.html.parent)  # charts of the user's health: 0700 folder, 0600 files
+    contents = {files.charts[name]: png for name, png in charts.items()}
+    contents[files.html] = page
+    write_whole(contents, private=True)
+    return files
