@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import logging
 import math
 import os
 import sys
@@ -11,12 +12,13 @@ import typing
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from coach import __version__
 from coach.commands.common import print_error
 from coach.config import Config, load_config
 from coach.decisions.rep_table import COUNTABLE
-from coach.errors import CoachError, ConfigError
+from coach.errors import CoachError, ConfigError, one_line
 from coach.history.commands import add_history_commands
 from coach.session import resolve_model
 from coach.session_options import Guided, Mode, SessionOptions
@@ -356,8 +358,44 @@ def _session_command(args: argparse.Namespace, config: Config, console: Console)
         return handlers[args.command](args, options, config, library, console)
 
 
+LIVE_COMMANDS = frozenset({"run", "start"})
+"""The commands that coach live: they log everything to the app log."""
+
+
+def _open_log(args: argparse.Namespace, console: Console) -> None:
+    """Open the app log for a live command; a terminal coach goes on without one (and says
+    so), a tray coach finds out when it opens the tray (the log is its only voice)."""
+    from coach.desktop.app_log import open_app_log
+
+    if args.command not in LIVE_COMMANDS:
+        return
+    try:
+        open_app_log()
+    except OSError as exc:
+        if not args.tray:
+            console.print(
+                f"[yellow]coach: warning: no log ({escape(str(exc.strerror or exc))} "
+                f"in {escape(str(exc.filename))}); coaching without one.[/yellow]",
+                highlight=False,
+                soft_wrap=True,
+            )
+
+
+def _notify_if_tray(args: argparse.Namespace, message: str) -> None:
+    """From the tray, a fatal error is a notification too: an error before the icon is up,
+    or with no tray host, would otherwise go unseen (autostart has no terminal)."""
+    if args.command in LIVE_COMMANDS and args.tray:
+        from coach.commands.fatal import notify_stopped
+        from coach.desktop.app_log import current_log
+
+        notify_stopped(message, current_log()).close()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the coach; returns the process exit code."""
+    from coach.commands.fatal import EX_SOFTWARE, error_line
+    from coach.desktop.app_log import keep_off_stderr, log_unexpected, logged_thread_exceptions
+
     # Keep OpenCV/FFmpeg from printing their own warnings over our one-line errors.
     os.environ.setdefault("OPENCV_LOG_LEVEL", "SILENT")
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
@@ -365,24 +403,36 @@ def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     console = Console(stderr=True)
     tools = {"models": _cmd_models, "doctor": _cmd_doctor}
-    try:
-        # The history commands read the database only; they take no --config.
-        if args.command in args.history_commands:
-            return int(args.history_commands[args.command](args, console))
-        if args.command == "autostart":  # touches one login file; reads no settings
-            return _cmd_autostart(args.action)
-        if args.command in _REMOTE:  # asks the running coach, which has its own settings
-            return _remote(args, console)
-        config = _with_overrides(load_config(args.config), args)
-        if args.command in tools:
-            return tools[args.command](args, config, console)
-        return _session_command(args, config, console)
-    except StopRequested as stop:  # before anything was opened: nothing to save
-        console.print(f"[dim]Stopped by {stop}.[/dim]")
-        return 0
-    except CoachError as exc:
-        print_error(console, str(exc))
-        return 1
+    keep_off_stderr()
+    with logged_thread_exceptions():
+        try:
+            _open_log(args, console)
+            # The history commands read the database only; they take no --config.
+            if args.command in args.history_commands:
+                return int(args.history_commands[args.command](args, console))
+            if args.command == "autostart":  # touches one login file; reads no settings
+                return _cmd_autostart(args.action)
+            if args.command in _REMOTE:  # asks the running coach, which has its own settings
+                return _remote(args, console)
+            config = _with_overrides(load_config(args.config), args)
+            if args.command in tools:
+                return tools[args.command](args, config, console)
+            return _session_command(args, config, console)
+        except StopRequested as stop:  # before anything was opened: nothing to save
+            console.print(f"[dim]Stopped by {stop}.[/dim]")
+            if args.command in LIVE_COMMANDS:
+                logging.getLogger("coach.session").info("coach stopped: signal %s", stop)
+            return 0
+        except CoachError as exc:
+            print_error(console, str(exc))
+            if args.command in LIVE_COMMANDS:
+                logging.getLogger("coach.session").error("coach stopped: %s", one_line(exc))
+                _notify_if_tray(args, one_line(exc))
+            return 1
+        except Exception as exc:  # a bug: its traceback goes to the log, one line here
+            print(log_unexpected(exc), file=sys.stderr)
+            _notify_if_tray(args, error_line(exc))
+            return EX_SOFTWARE
 
 
 if __name__ == "__main__":
