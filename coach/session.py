@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from rich.console import Console
-from rich.markup import escape
 
 from coach.analyzer import Analyzer
 from coach.config import Config
@@ -20,6 +19,7 @@ from coach.errors import CalibrationError, ConfigError
 from coach.movements import MovementLibrary
 from coach.pipeline import LoopStats, RateGate, Sink, SnapshotStage, replayed_samples, run
 from coach.records import Command, Frame, PoseSample, SetCompleted, SkippedFrame, Snapshot
+from coach.safe.printable import literal
 from coach.session_options import Feed, Mode, Opened, SessionOptions, SessionResult
 
 if TYPE_CHECKING:
@@ -145,7 +145,7 @@ class Session:
         until_calibrated = options.mode is Mode.CALIBRATE
         if options.profile is not None and calibrate_s is None:
             loaded = load_profile(profile_path(options.profile, self._profiles_dir()))
-            self._note = f"[dim]Using calibration profile {escape(repr(loaded.name))}.[/dim]"
+            self._note = f"[dim]Using calibration profile {literal(repr(loaded.name))}.[/dim]"
             return Analyzer(
                 config,
                 self._library,
@@ -331,7 +331,7 @@ class Session:
             self._say_warning(str(exc))
             return
         self._console.print(
-            f"[cyan]Calibrated; saved as profile {escape(repr(profile.name))} ({escape(str(path))}).[/cyan]"
+            f"[cyan]Calibrated; saved as profile {literal(repr(profile.name))} ({literal(path)}).[/cyan]"
         )
 
     def _say_note(self) -> None:
@@ -343,7 +343,7 @@ class Session:
     def _say_warning(self, message: str) -> None:
         """One line; the message is plain text (a path with brackets is not markup)."""
         self._console.print(
-            f"[yellow]coach: warning: {escape(message)}[/yellow]", highlight=False, soft_wrap=True
+            f"[yellow]coach: warning: {literal(message)}[/yellow]", highlight=False, soft_wrap=True
         )
 
     def _say_source(self, message: str) -> None:
@@ -383,7 +383,7 @@ def resolve_model(path: Path | None, console: Console, rebuild: bool = False) ->
     if rebuild:
         (models_dir / model_store.DEFAULT_MODEL_NAME).unlink(missing_ok=True)
     return model_store.ensure_default_model(
-        models_dir, log=lambda m: console.print(f"[dim]{escape(m)}[/dim]")
+        models_dir, log=lambda m: console.print(f"[dim]{literal(m)}[/dim]")
     )
 
 

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 
 from coach.commands.common import by_signal, preview_sinks, print_error, profiles_dir
 from coach.config import Config
@@ -18,6 +17,7 @@ from coach.movements import MovementLibrary
 from coach.pipeline import Sink
 from coach.records import CountableMovement, SetCompleted
 from coach.safe.outputs import dumps
+from coach.safe.printable import literal
 from coach.session import Session
 from coach.session_options import Opened, SessionOptions
 from coach.stopping import StopRequested
@@ -48,7 +48,7 @@ def cmd_count(
         return sinks
 
     console.print(
-        f"[cyan]{escape(movement.name)}: {escape(movement.dose_text)}. Start from sitting tall; "
+        f"[cyan]{literal(movement.name)}: {literal(movement.dose_text)}. Start from sitting tall; "
         "counting begins when you do.[/cyan]"
     )
     result = session.run(sinks_for)

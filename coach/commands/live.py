@@ -7,7 +7,6 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.markup import escape
 
 from coach.actions.controls import Controls, TerminalKeys
 from coach.commands.common import History, by_signal, inputs, preview_sinks, profiles_dir
@@ -16,6 +15,7 @@ from coach.errors import CameraUnavailable, ConfigError
 from coach.movements import MovementLibrary
 from coach.pipeline import Sink
 from coach.safe.outputs import check_output
+from coach.safe.printable import literal
 from coach.session import Session
 from coach.session_options import Opened, SessionOptions
 
@@ -111,7 +111,7 @@ def cmd_run(
         stats = result.stats
         console.print(
             f"Done: {stats.frames_analysed} of {stats.frames_read} frames analysed "
-            f"over {stats.duration_s:.1f} s of {escape(result.label)}."
+            f"over {stats.duration_s:.1f} s of {literal(result.label)}."
         )
     return 0 if saved else 1
 
@@ -130,7 +130,7 @@ def _with_fallback(
     except CameraUnavailable:
         console.print(
             f"[yellow]No webcam could be opened; running on the sample video "
-            f"{escape(str(args.fallback_video))} instead (demo timings: a nudge after 10 s of slouching, "
+            f"{literal(args.fallback_video)} instead (demo timings: a nudge after 10 s of slouching, "
             "a movement prompt after 1 min still).[/yellow]"
         )
         return dataclasses.replace(options, source=str(args.fallback_video)), _demo_timings(config)
@@ -161,13 +161,15 @@ def _tray_or_terminal(
 
     def say(message: str) -> None:
         for out in log:
-            out.print(escape(message))
+            out.print(literal(message))
 
     tray = Tray(controls, lambda: open_todays_report(args.db, say))
     problem = tray.start()
     if problem is not None:
         tray.stop()
-        console.print(f"[yellow]No tray icon: {escape(problem)}; using the terminal view.[/yellow]")
+        console.print(
+            f"[yellow]No tray icon: {literal(problem)}; using the terminal view.[/yellow]"
+        )
         return None, console, options
     try:
         log_console, path = file_console()
@@ -175,7 +177,7 @@ def _tray_or_terminal(
         tray.stop()
         raise ConfigError(f"cannot write the log in {exc.filename}: {exc.strerror}") from None
     log.append(log_console)
-    console.print(f"[dim]coach runs in the tray; its log is {escape(str(path))}.[/dim]")
+    console.print(f"[dim]coach runs in the tray; its log is {literal(path)}.[/dim]")
     # A calibration saved from the tray is the neutral the next start uses.
     default = profile_path("default", profiles_dir())
     if options.profile is None and options.calibrate_s is None and default.exists():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
 from pathlib import Path
@@ -18,6 +19,16 @@ def log_dir() -> Path:
     import platformdirs
 
     return platformdirs.user_log_path("coach", appauthor=False)
+
+
+class _PrivateRotatingHandler(logging.handlers.RotatingFileHandler):
+    """Opens the log 0600 whatever the umask, also the fresh file after each rotation."""
+
+    def _open(self) -> io.TextIOWrapper:
+        from coach.safe.private_files import create_private_file
+
+        create_private_file(Path(self.baseFilename), tighten_existing=True)  # our folder
+        return super()._open()
 
 
 class _LogStream:
@@ -46,7 +57,7 @@ def file_console(folder: Path | None = None) -> tuple[Console, Path]:
     folder = log_dir() if folder is None else folder
     private_dir(folder)
     path = folder / LOG_NAME
-    handler = logging.handlers.RotatingFileHandler(
+    handler = _PrivateRotatingHandler(
         path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
     )
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))

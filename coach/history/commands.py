@@ -21,9 +21,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
-
 from coach.errors import ConfigError, HistoryError
+from coach.safe.checks import MAX_REPS
+from coach.safe.printable import literal, printable
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -97,7 +97,7 @@ def _db_path(args: argparse.Namespace) -> Path:
 
 def _no_history(path: Path, console: Console) -> int:
     console.print(
-        f"No history yet: `coach run` records your sessions to {escape(str(path))} "
+        f"No history yet: `coach run` records your sessions to {literal(path)} "
         "(`coach log` adds sets by hand)."
     )
     return 0
@@ -130,7 +130,7 @@ def _report_days(value: str) -> int:
 
 def _warn(console: Console, message: str) -> None:
     console.print(
-        f"[yellow]coach: warning:[/yellow] {escape(message)}", highlight=False, soft_wrap=True
+        f"[yellow]coach: warning:[/yellow] {literal(message)}", highlight=False, soft_wrap=True
     )
 
 
@@ -156,15 +156,15 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     out = Console(highlight=False)
     print_report(out, history)
     if not history.has_data:
-        out.print(f"[dim]Nothing recorded in the last {days} days ({escape(str(path))}).[/dim]")
+        out.print(f"[dim]Nothing recorded in the last {days} days ({literal(path)}).[/dim]")
     if args.out is not None:
         files = write_report(history, args.out.expanduser())
-        console.print(f"Wrote {escape(str(files.html))} and {len(files.charts)} charts.")
+        console.print(f"Wrote {literal(files.html)} and {len(files.charts)} charts.")
     waiting = rescue_files(path)
     if waiting:
         console.print(
             f"[dim]{len(waiting)} rescue file(s) hold records an earlier run could not write "
-            f"({escape(str(waiting[0]))}); the next `coach run` or `coach log` adds them.[/dim]"
+            f"({literal(waiting[0])}); the next `coach run` or `coach log` adds them.[/dim]"
         )
     if history.unreadable:
         lost = "; ".join(str(lost) for lost in history.unreadable)
@@ -242,7 +242,7 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
             except OSError as exc:
                 raise HistoryError(f"cannot write {target}: {exc.strerror}") from None
             missing = " (some could not be read)" if len(lost) > lost_before else ""
-            console.print(f"{escape(str(target))}: {count} rows{missing}")
+            console.print(f"{literal(target)}: {count} rows{missing}")
     if lost:
         _warn(
             console,
@@ -275,7 +275,10 @@ def cmd_log(args: argparse.Namespace, console: Console) -> int:
     if args.movement not in library.ids:
         raise ConfigError(f"unknown movement {args.movement!r}; known: {', '.join(library.ids)}")
     reps = _whole_number(
-        args.reps, 1, None, f"--reps must be a whole number of 1 or more, not {args.reps!r}"
+        args.reps,
+        1,
+        MAX_REPS,
+        f"--reps must be a whole number from 1 to {MAX_REPS}, not {args.reps!r}",
     )
     before = rating(args.fatigue_before, "--fatigue-before")
     after = rating(args.fatigue_after, "--fatigue-after")
@@ -302,8 +305,8 @@ def cmd_log(args: argparse.Namespace, console: Console) -> int:
     if before is not None or after is not None:
         extra = f", fatigue {before or '?'} → {after or '?'}"
     console.print(
-        f"Logged {reps} reps of {escape(library.get(args.movement).name)}{extra}"
-        f"{' and a note' if note else ''} to {escape(str(path))}."
+        f"Logged {reps} reps of {literal(library.get(args.movement).name)}{extra}"
+        f"{' and a note' if note else ''} to {literal(path)}."
     )
     return 0
 
@@ -324,12 +327,12 @@ def cmd_data(args: argparse.Namespace, console: Console) -> int:
     if args.path:
         if args.before is not None or args.yes:
             raise ConfigError("--before and --yes go with --delete, not --path")
-        print(path)
-        console.print(f"[dim]{escape(describe_path(path))}. Camera images are never stored.[/dim]")
+        print(printable(str(path)))
+        console.print(f"[dim]{literal(describe_path(path))}. Camera images are never stored.[/dim]")
         return 0
     before = None if args.before is None else _parse_day(args.before)
     if not path.exists():
-        console.print(f"Nothing to delete: there is no history at {escape(str(path))}.")
+        console.print(f"Nothing to delete: there is no history at {literal(path)}.")
         return 0
     scope = "everything" if before is None else f"everything recorded before {before}"
     if not args.yes:
@@ -337,11 +340,11 @@ def cmd_data(args: argparse.Namespace, console: Console) -> int:
             raise ConfigError(
                 f"refusing to delete {scope} in {path} without confirmation: add --yes"
             )
-        answer = console.input(f"Delete {scope} in {escape(str(path))}? {escape('[y/N]')} ")
+        answer = console.input(f"Delete {scope} in {literal(path)}? {literal('[y/N]')} ")
         if answer.strip().lower() not in ("y", "yes"):
             console.print("Nothing deleted.")
             return 1
     deleted = delete_history(path, before)
     summary = ", ".join(f"{n} {table}" for table, n in deleted.items() if n) or "no rows"
-    console.print(f"Deleted {summary} ({scope}) from {escape(str(path))}.")
+    console.print(f"Deleted {summary} ({scope}) from {literal(path)}.")
     return 0

@@ -38,14 +38,17 @@ def _make_private(path: Path) -> None:
     """
     own_folder = path.parent == default_db_path().parent
     private_dir(path.parent, tighten_existing=own_folder)
-    create_private_file(path)
-    if os.name != "posix":
+    # A file the user named with --db keeps its mode (it may be a folder, a device or
+    # anything of theirs); a database created now, or in the coach's folder, is private.
+    created = create_private_file(path, tighten_existing=own_folder)
+    if os.name != "posix" or not (created or own_folder):
         return
     mode = stat.S_IMODE(path.stat().st_mode) & 0o700
     for suffix in ("-wal", "-shm"):
         aux = Path(f"{path}{suffix}")
         with contextlib.suppress(OSError):  # not there, or not ours
-            if stat.S_IMODE(aux.stat().st_mode) != mode:
+            found = aux.lstat()
+            if stat.S_ISREG(found.st_mode) and stat.S_IMODE(found.st_mode) != mode:
                 aux.chmod(mode)
 
 
