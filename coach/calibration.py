@@ -138,7 +138,7 @@ def profile_path(name_or_path: str, profiles_dir: Path) -> Path:
     """
     if name_or_path.endswith(".json"):
         return check_path_text(name_or_path, "--profile").expanduser()
-    check_name(name_or_path, "--profile")
+    check_name(name_or_path, "--profile", or_else=", or a path to a .json file")
     if not _NAME.match(name_or_path):
         raise CalibrationError(
             f"profile name {shown(name_or_path)} is not valid; use letters, digits, '-', '_' "

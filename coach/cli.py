@@ -332,6 +332,10 @@ def _check_arguments(args: argparse.Namespace) -> None:
         path = getattr(args, name, None)
         if path is not None:
             check_not_special(path, option, folder_only=True)
+
+
+def _check_inputs(args: argparse.Namespace) -> None:
+    """The source and profile a command reads (after the settings, whose errors come first)."""
     source = getattr(args, "source", None)
     if isinstance(source, str):
         _check_source(source)
@@ -423,6 +427,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "autostart":  # touches one login file; reads no settings
             return _cmd_autostart(args.action)
         config = _with_overrides(load_config(args.config), args)
+        _check_inputs(args)
         if args.command in tools:
             return tools[args.command](args, config, console)
         return _session_command(args, config, console)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -267,8 +268,12 @@ class Session:
 
         if self.spec.kind is SourceKind.LANDMARKS:
             reader = LandmarkReader(Path(self.spec.target).expanduser(), warn=self._say_warning)
+            samples = reader.samples()
+            # A recording with no usable sample fails here, in one line, before any view opens.
+            first = next(samples)
             self._anchor()
-            stream = replayed_samples(_limited(reader.samples(), max_seconds), gate, stats)
+            replayed = itertools.chain([first], samples)
+            stream = replayed_samples(_limited(replayed, max_seconds), gate, stats)
             sinks = opened(reader.description, False)
             run(stream, stage, sinks, stats, on_sample, commands, stop)
             if reader.skipped_note is not None:

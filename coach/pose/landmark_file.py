@@ -189,7 +189,7 @@ class LandmarkReader:
     @property
     def description(self) -> str:
         """A short label for views and logs."""
-        return self.path.name
+        return printable(self.path.name)
 
     def samples(self) -> Iterator[PoseSample]:
         """Yield the recorded samples in order; malformed frames are skipped and counted.

@@ -32,22 +32,24 @@ def shown(text: str) -> str:
     return repr(text)
 
 
-def check_name(name: str, what: str) -> str:
+def check_name(name: str, what: str, *, or_else: str = "") -> str:
     """A name the coach turns into a file name (a profile): 1-64 characters, no path in it.
 
+    `or_else`: what else the option takes, added to the message (", or a .json path").
+
     Raises:
-        ConfigError: empty, too long, with `/`, `\\`, `..` or a control character.
+        ConfigError: empty, with `/`, `\\`, `..` or a control character, or too long.
     """
     if not name:
         raise ConfigError(f"{what} must not be empty")
-    if len(name) > NAME_MAX_CHARS:
-        raise ConfigError(
-            f"{what} {shown(name)} is too long: use at most {NAME_MAX_CHARS} characters"
-        )
     if not name.isprintable() or any(c in name for c in "/\\") or ".." in name:
         raise ConfigError(
             f"{what} {shown(name)} is not a plain name: use letters, digits, '-', '_' or '.' "
-            "(no '/', '..' or control characters)"
+            f"(no '/', '..' or control characters){or_else}"
+        )
+    if len(name) > NAME_MAX_CHARS:
+        raise ConfigError(
+            f"{what} {shown(name)} is too long: use at most {NAME_MAX_CHARS} characters"
         )
     return name
 
