@@ -257,7 +257,7 @@ def _options(args: argparse.Namespace) -> SessionOptions:
 
 def _cmd_models(args: argparse.Namespace, config: Config, console: Console) -> int:
     path = resolve_model(args.model, console, rebuild=args.rebuild)
-    print(path)
+    print(printable(str(path)))
     return 0
 
 
@@ -290,7 +290,7 @@ def _cmd_autostart(action: str) -> int:
         found = autostart.disable()
     else:
         found = autostart.status()
-    print(found.describe())
+    print(printable(found.describe()))
     return 0 if found.state in (autostart.State.ON, autostart.State.OFF) else 1
 
 

@@ -25,11 +25,11 @@ _SHOWN_CHARS: Final = 60
 
 
 def shown(text: str) -> str:
-    """A value quoted in a message: printable, and cut short when long (a 5000-character name)."""
-    text = printable(text)
+    """A value quoted in a message: cut short when long (a 5000-character name), and printable
+    (repr escapes control characters; `printable` whatever repr leaves)."""
     if len(text) > _SHOWN_CHARS:
         text = f"{text[: _SHOWN_CHARS - 1]}…"
-    return repr(text)
+    return printable(repr(text))
 
 
 def check_name(name: str, what: str, *, or_else: str = "") -> str:
