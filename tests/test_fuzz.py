@@ -95,12 +95,19 @@ def recording(folder: Path) -> list[dict[str, Any]]:
     ),
     value=json_values,
     cut=st.integers(min_value=0, max_value=4000),
+    kept=st.integers(min_value=0, max_value=FRAMES),
 )
 def test_any_edited_landmark_file_is_samples_or_one_line(
-    folder: Path, recording: list[dict[str, Any]], line: int, key: str, value: Any, cut: int
+    folder: Path,
+    recording: list[dict[str, Any]],
+    line: int,
+    key: str,
+    value: Any,
+    cut: int,
+    kept: int,
 ) -> None:
-    records = [dict(r) for r in recording]
-    records[line][key] = value
+    records = [dict(r) for r in recording[: 1 + kept]]  # the header and `kept` frames
+    records[min(line, kept)][key] = value
     text = "".join(json.dumps(r) + "\n" for r in records)
     path = _example_folder(folder) / "edited.jsonl"
     path.write_text(text[: len(text) - cut] if cut < len(text) else text)
