@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from coach.errors import ConfigError
+from coach.safe.checks import check_not_special
 from coach.safe.private_files import PRIVATE_FILE_MODE, private_dir
 
 
@@ -49,8 +50,9 @@ def check_output(
                 f"{option} {path} is the input itself and would be destroyed; "
                 "choose another output name"
             )
-    if path.is_dir():
-        raise ConfigError(f"{option} {path} is a folder; give a file name")
+    # A folder, a device or a pipe is never replaced (the rename would put a file in the
+    # place of /dev/null): one line, --force or not.
+    check_not_special(path, option)
     if not force and (path.exists() or path.is_symlink()):
         raise ConfigError(
             f"{option} {path} already exists; choose another name, or add --force to replace it"
