@@ -135,8 +135,9 @@ def test_numbers_and_long_names_are_one_line(
     one_line_error(coach(capsys, *argv), fragment)
 
 
-def test_ctrl_c_during_start_up_is_a_clean_stop(tmp_path: Path, recording: Path) -> None:
+def test_ctrl_c_during_start_up_is_a_clean_stop(tmp_path: Path) -> None:
     """SIGINT at moments through the first 0.8 s, after Python itself has started."""
+    recording = write_recording(tmp_path / "long.jsonl", [i / 15 for i in range(300)])
     started = "import runpy, sys; sys.stdout.write('up\\n'); sys.stdout.flush()"
     program = f"{started}; runpy.run_module('coach', run_name='__main__')"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -157,11 +158,12 @@ def test_ctrl_c_during_start_up_is_a_clean_stop(tmp_path: Path, recording: Path)
         _, err_bytes = child.communicate(timeout=60)
         err = err_bytes.decode()
         assert "Traceback" not in err, (delay_s, err)
-        if child.returncode != 0:  # 0: the run was over before the signal came
-            # A Ctrl-C inside an exec() (dataclasses) makes CPython re-raise SIGINT at exit.
-            assert child.returncode in (130, -signal.SIGINT), (delay_s, child.returncode, err)
-            assert err.strip().endswith("Stopped."), err
-            stopped += 1
+        if "Done:" in err:  # the run was over before the signal came (a fast machine)
+            continue
+        # A Ctrl-C inside an exec() (dataclasses) makes CPython re-raise SIGINT at exit.
+        assert child.returncode in (0, 130, -signal.SIGINT), (delay_s, child.returncode, err)
+        assert err.strip().endswith("Stopped."), err
+        stopped += 1
     assert stopped >= 3  # the start-up window was hit, not only the end of the run
 
 
