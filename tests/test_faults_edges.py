@@ -32,7 +32,8 @@ from coach.safe.outputs import AtomicFile
 from coach.safe.printable import literal, printable
 from coach.safe.private_files import create_private_file, tighten
 from coach.source import SourceKind, parse_source
-from tests.conftest import REPO, make_pose, sample_of
+from tests.conftest import REPO, make_pose, sample_clip, sample_of
+from tests.mjpeg_camera import start_coach, wait_for
 
 Result = tuple[int, str, str]
 
@@ -472,3 +473,29 @@ def test_a_file_url_is_read_as_the_file(
     with pytest.raises(SourceError, match="another machine"):
         parse_source("file://server/share/x.mp4")
     one_line_error(coach(capsys, "run", "file:///no/such/x.mp4", "--no-window"), "does not exist")
+
+
+@pytest.mark.slow
+def test_coach_record_killed_leaves_only_a_private_part_the_next_record_removes(
+    tmp_path: Path, model_path: Path
+) -> None:
+    out_dir = tmp_path / "recordings"
+    out = out_dir / "talk.jsonl"
+    clip = sample_clip("neutral")
+    child = start_coach(tmp_path, "record", str(clip), "--landmarks", str(out))
+
+    def parts() -> list[Path]:
+        return sorted(out_dir.glob(f".{out.name}.*.part")) if out_dir.exists() else []
+
+    try:
+        wait_for(lambda: parts() and parts()[0].stat().st_size > 0, 120, "pose data written")
+    finally:
+        child.kill()  # kill -9: no clean-up runs
+        child.wait()
+    (part,) = parts()
+    assert mode(part) == 0o600 and mode(out_dir) == 0o700 and not out.exists()
+    record = start_coach(
+        tmp_path, "record", str(clip), "--landmarks", str(out), "--max-seconds", "1"
+    )
+    assert record.wait(timeout=120) == 0, (tmp_path / "stderr.txt").read_text()
+    assert parts() == [] and out.is_file() and mode(out) == 0o600
