@@ -15,6 +15,7 @@ import json
 import math
 import tempfile
 import typing
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +23,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coach.calibration import load_profile, new_profile, save_profile
+from coach.calibration import load_profile, new_profile, profile_path, save_profile
 from coach.cli import main
 from coach.config import Config, load_config
 from coach.errors import CoachError
 from coach.features.posture import PostureCues
 from coach.pose.landmark_file import LandmarkReader, LandmarkWriter
+from coach.safe.checks import check_name, check_path_text
+from coach.safe.printable import printable
 from tests.conftest import make_pose, sample_of
 
 BUDGET = settings(
@@ -307,3 +310,32 @@ def test_any_number_on_the_command_line_is_used_or_one_line(
     if code != 0:
         lines = [line for line in text.splitlines() if line.strip()]
         assert code in (1, 2) and len(lines) == 1 and "error:" in lines[0], (argv, text)
+
+
+# Names and text shown to the user.
+
+
+@BUDGET
+@given(text=st.text())
+def test_printable_text_holds_no_control_character(text: str) -> None:
+    shown = printable(text)
+    assert all(c in "\n\t" or unicodedata.category(c) != "Cc" for c in shown)
+    assert "\u202e" not in shown
+    if text.isprintable():
+        assert shown == text
+
+
+@BUDGET
+@given(text=st.text(max_size=300), option=st.sampled_from(["--db", "--profile", "SOURCE"]))
+def test_any_name_is_a_path_a_profile_or_one_line(text: str, option: str) -> None:
+    for check in (lambda: check_path_text(text, option), lambda: check_name(text, option)):
+        try:
+            check()
+        except CoachError as exc:
+            one_line(exc)
+    try:
+        path = profile_path(text, Path("/profiles"))
+    except CoachError as exc:
+        one_line(exc)
+        return
+    assert path.parent == Path("/profiles") or text.endswith(".json")

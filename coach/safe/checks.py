@@ -64,7 +64,10 @@ def check_path_text(text: str, option: str) -> Path:
         raise ConfigError(f"{option} must not be empty; give a file name")
     if "\0" in text:
         raise ConfigError(f"{option} {shown(text)} holds a NUL character; give a file name")
-    data = os.fsencode(text)
+    try:
+        data = os.fsencode(text)
+    except UnicodeEncodeError:  # a lone surrogate no file system name can hold
+        raise ConfigError(f"{option} {shown(text)} is not a valid file name") from None
     longest = max(len(part) for part in data.split(b"/"))
     if longest > _PART_MAX_BYTES or len(data) > _PATH_MAX_BYTES:
         raise ConfigError(
