@@ -5,21 +5,22 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import math
 import os
 import sys
 import typing
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 
 from coach import __version__
+from coach.commands.arguments import check_arguments, check_inputs, check_paths_as_parsed
 from coach.commands.common import print_error
 from coach.config import Config, load_config
 from coach.decisions.rep_table import COUNTABLE
-from coach.errors import CoachError, ConfigError, one_line
+from coach.errors import CoachError, one_line
 from coach.history.commands import add_history_commands
+from coach.launch import STOPPED_BY_CTRL_C
+from coach.safe.printable import literal, printable
 from coach.session import resolve_model
 from coach.session_options import Guided, Mode, SessionOptions
 from coach.stopping import StopRequested, stop_on_signals
@@ -218,6 +219,7 @@ def _build_parser() -> argparse.ArgumentParser:
     autostart = sub.add_parser("autostart", help="start the coach at login: on, off or status")
     autostart.add_argument("action", choices=("on", "off", "status"), help="what to do")
     _remote_commands(sub)
+    check_paths_as_parsed(parser)
     return parser
 
 
@@ -254,7 +256,7 @@ def _options(args: argparse.Namespace) -> SessionOptions:
 
 def _cmd_models(args: argparse.Namespace, config: Config, console: Console) -> int:
     path = resolve_model(args.model, console, rebuild=args.rebuild)
-    print(path)
+    print(printable(str(path)))
     return 0
 
 
@@ -264,7 +266,7 @@ def _cmd_doctor(args: argparse.Namespace, config: Config, console: Console) -> i
     symbols = sys.stdout.isatty()  # ✓ and ✗ for a person; ok / warn / fail for a script
 
     def say(result: CheckResult) -> None:
-        print(result.line(symbols=symbols), flush=True)
+        print(printable(result.line(symbols=symbols)), flush=True)
 
     report = run_checks(
         config,
@@ -297,27 +299,12 @@ def _cmd_autostart(action: str) -> int:
         found = autostart.disable()
     else:
         found = autostart.status()
-    print(found.describe())
+    print(printable(found.describe()))
     return 0 if found.state in (autostart.State.ON, autostart.State.OFF) else 1
 
 
-# Numeric options that must be a finite number above 0 when given.
-_POSITIVE_OPTIONS = {
-    "max_seconds": "--max-seconds",
-    "still_minutes": "--still-minutes",
-    "calibrate_seconds": "--calibrate-seconds",
-    "seconds": "--seconds",
-    "reps": "--reps",
-    "give_up_after": "--give-up-after",
-}
-
-
 def _with_overrides(config: Config, args: argparse.Namespace) -> Config:
-    """Check the numeric options, and apply those that override config settings."""
-    for name, option in _POSITIVE_OPTIONS.items():
-        value = getattr(args, name, None)
-        if value is not None and not (math.isfinite(value) and value > 0):
-            raise ConfigError(f"{option} must be a number more than 0, not {value:g}")
+    """Apply the options that override config settings (checked by `check_arguments`)."""
     still_minutes = getattr(args, "still_minutes", None)
     if still_minutes is not None:
         config = dataclasses.replace(
@@ -374,8 +361,8 @@ def _open_log(args: argparse.Namespace, console: Console) -> None:
     except OSError as exc:
         if not args.tray:
             console.print(
-                f"[yellow]coach: warning: no log ({escape(str(exc.strerror or exc))} "
-                f"in {escape(str(exc.filename))}); coaching without one.[/yellow]",
+                f"[yellow]coach: warning: no log ({literal(str(exc.strerror or exc))} "
+                f"in {literal(str(exc.filename))}); coaching without one.[/yellow]",
                 highlight=False,
                 soft_wrap=True,
             )
@@ -407,6 +394,7 @@ def main(argv: list[str] | None = None) -> int:
     with logged_thread_exceptions():
         try:
             _open_log(args, console)
+            check_arguments(args)
             # The history commands read the database only; they take no --config.
             if args.command in args.history_commands:
                 return int(args.history_commands[args.command](args, console))
@@ -415,6 +403,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.command in _REMOTE:  # asks the running coach, which has its own settings
                 return _remote(args, console)
             config = _with_overrides(load_config(args.config), args)
+            check_inputs(args)
             if args.command in tools:
                 return tools[args.command](args, config, console)
             return _session_command(args, config, console)
@@ -423,6 +412,11 @@ def main(argv: list[str] | None = None) -> int:
             if args.command in LIVE_COMMANDS:
                 logging.getLogger("coach.session").info("coach stopped: signal %s", stop)
             return 0
+        except KeyboardInterrupt:  # Ctrl-C before a session began (loading, checking)
+            console.print("[dim]Stopped.[/dim]")
+            if args.command in LIVE_COMMANDS:
+                logging.getLogger("coach.session").info("coach stopped: Ctrl-C")
+            return STOPPED_BY_CTRL_C
         except CoachError as exc:
             print_error(console, str(exc))
             if args.command in LIVE_COMMANDS:

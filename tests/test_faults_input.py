@@ -244,7 +244,9 @@ def test_calibrate_replaces_only_a_calibration_profile(
         target.write_text('{"my": "notes"}\n')
     before = digest(target)
     line = one_line_error(coach(capsys, "calibrate", source, "--profile", f"{tmp_path}/{name}"))
-    assert "--profile" in line and ("input itself" in line or "not a coach calibration" in line)
+    # notes.json: a file, not a profile; rec.jsonl: not a .json path, so a name, and no name
+    assert "--profile" in line
+    assert "not a coach calibration" in line or "not a plain name" in line
     assert digest(target) == before
 
 

@@ -126,7 +126,7 @@ def test_the_wheel_holds_every_module_and_the_data_read_at_run_time(wheel):
     ]
     assert not [n for n in names if n.endswith(("/synthetic.py", "/evaluation.py"))]
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
-    assert "coach = coach.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "coach = coach.launch:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
 
 def test_the_installed_coach_runs_outside_the_checkout(venv, private_home, tmp_path):

@@ -331,7 +331,7 @@ def test_log_records_a_manual_set_with_fatigue_and_a_note(tmp_path: Path) -> Non
     ("argv", "fragment"),
     [
         (["log", "jumping-jacks", "--reps", "5"], "unknown movement 'jumping-jacks'; known: "),
-        (["log", "cat-cow", "--reps", "0"], "--reps must be a whole number of 1 or more"),
+        (["log", "cat-cow", "--reps", "0"], "--reps must be a whole number from 1 to 1000"),
         (
             ["log", "cat-cow", "--reps", "5", "--fatigue-after", "6"],
             "--fatigue-after must be a whole number from 1",

@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from coach.config import Config
 from coach.pipeline import Sink
+from coach.safe.printable import one_printable_line
 from coach.session_options import Opened
 from coach.stopping import StopRequested
 
@@ -20,9 +21,12 @@ if TYPE_CHECKING:
 
 
 def print_error(console: Console, message: str) -> None:
-    """The one error line: plain text, so a "[section]" or a path with brackets is not markup."""
+    """The one error line: plain text, so a "[section]" or a path with brackets is not markup,
+    and printable, so a file name's control characters are shown, never acted on."""
     console.print(
-        f"[bold red]coach: error:[/bold red] {escape(message)}", highlight=False, soft_wrap=True
+        f"[bold red]coach: error:[/bold red] {escape(one_printable_line(message))}",
+        highlight=False,
+        soft_wrap=True,
     )
 
 

@@ -7,7 +7,6 @@ import sys
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.markup import escape
 
 from coach.commands.common import by_signal, preview_sinks, print_error, profiles_dir
 from coach.config import Config
@@ -16,6 +15,7 @@ from coach.movements import MovementLibrary
 from coach.pipeline import Sink
 from coach.records import CountableMovement, SetCompleted
 from coach.safe.outputs import dumps
+from coach.safe.printable import literal
 from coach.session import Session
 from coach.session_options import Opened, SessionOptions
 from coach.stopping import StopRequested
@@ -61,7 +61,7 @@ def cmd_count(
         return sinks
 
     console.print(
-        f"[cyan]{escape(movement.name)}: {escape(movement.dose_text)}. Start from sitting tall; "
+        f"[cyan]{literal(movement.name)}: {literal(movement.dose_text)}. Start from sitting tall; "
         "counting begins when you do.[/cyan]"
     )
     try:

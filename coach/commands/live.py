@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.markup import escape
 
 from coach.actions.activity_log import ActivityLog, set_line
 from coach.actions.controls import Controls, TerminalKeys
@@ -27,6 +26,7 @@ from coach.errors import AlreadyRunning, CameraUnavailable, CoachError, ConfigEr
 from coach.movements import MovementLibrary
 from coach.pipeline import Sink
 from coach.safe.outputs import check_output
+from coach.safe.printable import literal
 from coach.session import Session
 from coach.session_options import Opened, SessionOptions, SessionResult
 from coach.stopping import StopRequested
@@ -58,7 +58,7 @@ def cmd_run(
     except AlreadyRunning as exc:
         if not args.tray:
             raise
-        console.print(f"{escape(str(exc))}.", highlight=False)
+        console.print(f"{literal(str(exc))}.", highlight=False)
         return 0
     try:
         return _run(args, options, config, library, console, controls, status)
@@ -208,7 +208,7 @@ class _Live:
             stats = result.stats
             self.console.print(
                 f"Done: {stats.frames_analysed} of {stats.frames_read} frames analysed "
-                f"over {stats.duration_s:.1f} s of {escape(result.label)}."
+                f"over {stats.duration_s:.1f} s of {literal(result.label)}."
             )
         return (0 if saved else 1), _why(result, self.controls, options, self.previewed)
 
@@ -283,7 +283,7 @@ def _desktop_watcher(controls: Controls, console: Console) -> DesktopWatcher | N
     watcher = DesktopWatcher(controls.hold)
     heard = watcher.start()
     if heard:
-        console.print(f"[dim]Pausing on screen lock and sleep ({escape(', '.join(heard))}).[/dim]")
+        console.print(f"[dim]Pausing on screen lock and sleep ({literal(', '.join(heard))}).[/dim]")
     return watcher
 
 
@@ -301,7 +301,7 @@ def _with_fallback(
     except CameraUnavailable:
         console.print(
             f"[yellow]No webcam could be opened; running on the sample video "
-            f"{escape(str(args.fallback_video))} instead (demo timings: a nudge after 10 s of slouching, "
+            f"{literal(args.fallback_video)} instead (demo timings: a nudge after 10 s of slouching, "
             "a movement prompt after 1 min still).[/yellow]"
         )
         return dataclasses.replace(options, source=str(args.fallback_video)), _demo_timings(config)
@@ -332,13 +332,15 @@ def _tray_or_terminal(
 
     def say(message: str) -> None:
         for out in log:
-            out.print(escape(message))
+            out.print(literal(message))
 
     tray = Tray(controls, lambda: open_todays_report(args.db, say))
     problem = tray.start()
     if problem is not None:
         tray.stop()
-        console.print(f"[yellow]No tray icon: {escape(problem)}; using the terminal view.[/yellow]")
+        console.print(
+            f"[yellow]No tray icon: {literal(problem)}; using the terminal view.[/yellow]"
+        )
         return None, console, options
     try:
         log_console, path = file_console()
@@ -346,7 +348,7 @@ def _tray_or_terminal(
         tray.stop()
         raise ConfigError(f"cannot write the log in {exc.filename}: {exc.strerror}") from None
     log.append(log_console)
-    console.print(f"[dim]coach runs in the tray; its log is {escape(str(path))}.[/dim]")
+    console.print(f"[dim]coach runs in the tray; its log is {literal(path)}.[/dim]")
     # A calibration saved from the tray is the neutral the next start uses.
     default = profile_path("default", profiles_dir())
     if options.profile is None and options.calibrate_s is None and default.exists():

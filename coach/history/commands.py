@@ -21,9 +21,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
-
 from coach.errors import ConfigError, HistoryDamaged, HistoryError
+from coach.safe.checks import MAX_REPS
+from coach.safe.printable import literal, printable
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -100,7 +100,7 @@ def _db_path(args: argparse.Namespace) -> Path:
 
 def _no_history(path: Path, console: Console) -> int:
     console.print(
-        f"No history yet: `coach run` records your sessions to {escape(str(path))} "
+        f"No history yet: `coach run` records your sessions to {literal(path)} "
         "(`coach log` adds sets by hand)."
     )
     return 0
@@ -133,7 +133,7 @@ def _report_days(value: str) -> int:
 
 def _warn(console: Console, message: str) -> None:
     console.print(
-        f"[yellow]coach: warning:[/yellow] {escape(message)}", highlight=False, soft_wrap=True
+        f"[yellow]coach: warning:[/yellow] {literal(message)}", highlight=False, soft_wrap=True
     )
 
 
@@ -167,18 +167,18 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     out = Console(highlight=False)
     print_report(out, history)
     if not history.has_data:
-        out.print(f"[dim]Nothing recorded in the last {days} days ({escape(str(path))}).[/dim]")
+        out.print(f"[dim]Nothing recorded in the last {days} days ({literal(path)}).[/dim]")
     if files is not None:
         try:
             write_report(history, files)
         except OSError as exc:
             raise HistoryError(_not_written(files.html.parent, exc)) from None
-        console.print(f"Wrote {escape(str(files.html))} and {len(files.charts)} charts.")
+        console.print(f"Wrote {literal(files.html)} and {len(files.charts)} charts.")
     waiting = rescue_files(path)
     if waiting:
         console.print(
             f"[dim]{len(waiting)} rescue file(s) hold records an earlier run could not write "
-            f"({escape(str(waiting[0]))}); the next `coach run` or `coach log` adds them.[/dim]"
+            f"({literal(waiting[0])}); the next `coach run` or `coach log` adds them.[/dim]"
         )
     if history.unreadable or notes:
         lost = "; ".join([*notes, *(str(lost) for lost in history.unreadable)])
@@ -270,7 +270,7 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
             except OSError as exc:
                 raise HistoryError(f"cannot write {target}: {exc.strerror}") from None
             missing = " (some could not be read)" if len(lost) > lost_before else ""
-            console.print(f"{escape(str(target))}: {count} rows{missing}")
+            console.print(f"{literal(target)}: {count} rows{missing}")
     if lost or notes:
         missed = f", but not {'; '.join(str(x) for x in lost)}" if lost else ""
         _warn(
@@ -304,7 +304,10 @@ def cmd_log(args: argparse.Namespace, console: Console) -> int:
     if args.movement not in library.ids:
         raise ConfigError(f"unknown movement {args.movement!r}; known: {', '.join(library.ids)}")
     reps = _whole_number(
-        args.reps, 1, None, f"--reps must be a whole number of 1 or more, not {args.reps!r}"
+        args.reps,
+        1,
+        MAX_REPS,
+        f"--reps must be a whole number from 1 to {MAX_REPS}, not {args.reps!r}",
     )
     before = rating(args.fatigue_before, "--fatigue-before")
     after = rating(args.fatigue_after, "--fatigue-after")
@@ -333,8 +336,8 @@ def cmd_log(args: argparse.Namespace, console: Console) -> int:
     if before is not None or after is not None:
         extra = f", fatigue {before or '?'} → {after or '?'}"
     console.print(
-        f"Logged {reps} reps of {escape(library.get(args.movement).name)}{extra}"
-        f"{' and a note' if note else ''} to {escape(str(path))}."
+        f"Logged {reps} reps of {literal(library.get(args.movement).name)}{extra}"
+        f"{' and a note' if note else ''} to {literal(path)}."
     )
     return 0
 
@@ -355,12 +358,12 @@ def cmd_data(args: argparse.Namespace, console: Console) -> int:
     if args.path:
         if args.before is not None or args.yes:
             raise ConfigError("--before and --yes go with --delete, not --path")
-        print(path)
-        console.print(f"[dim]{escape(describe_path(path))}. Camera images are never stored.[/dim]")
+        print(printable(str(path)))
+        console.print(f"[dim]{literal(describe_path(path))}. Camera images are never stored.[/dim]")
         return 0
     before = None if args.before is None else _parse_day(args.before)
     if not path.exists():
-        console.print(f"Nothing to delete: there is no history at {escape(str(path))}.")
+        console.print(f"Nothing to delete: there is no history at {literal(path)}.")
         return 0
     scope = "everything" if before is None else f"everything recorded before {before}"
     if not args.yes:
@@ -368,7 +371,7 @@ def cmd_data(args: argparse.Namespace, console: Console) -> int:
             raise ConfigError(
                 f"refusing to delete {scope} in {path} without confirmation: add --yes"
             )
-        answer = console.input(f"Delete {scope} in {escape(str(path))}? {escape('[y/N]')} ")
+        answer = console.input(f"Delete {scope} in {literal(path)}? {literal('[y/N]')} ")
         if answer.strip().lower() not in ("y", "yes"):
             console.print("Nothing deleted.")
             return 1
@@ -383,10 +386,10 @@ def cmd_data(args: argparse.Namespace, console: Console) -> int:
             ) from None
         removed_b = delete_damaged(path)
         console.print(
-            f"{escape(str(path))} was damaged, so it could not be emptied row by row: the "
+            f"{literal(path)} was damaged, so it could not be emptied row by row: the "
             f"whole file was deleted ({removed_b / 1024:.0f} KiB)."
         )
         return 0
     summary = ", ".join(f"{n} {table}" for table, n in deleted.items() if n) or "no rows"
-    console.print(f"Deleted {summary} ({scope}) from {escape(str(path))}.")
+    console.print(f"Deleted {summary} ({scope}) from {literal(path)}.")
     return 0

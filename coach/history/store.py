@@ -22,7 +22,7 @@ from coach.history.failures import (
 )
 from coach.history.local_time import day_start
 from coach.history.salvage import TABLE_LIST_NOTE, copy_with_table_list
-from coach.history.schema import TABLES, migrate
+from coach.history.schema import SCHEMA_VERSION, TABLES, migrate
 from coach.safe.private_files import create_private_file, private_dir
 
 DB_FILENAME: Final = "coach.sqlite3"
@@ -45,15 +45,36 @@ def _make_private(path: Path) -> None:
     """
     own_folder = path.parent == default_db_path().parent
     private_dir(path.parent, tighten_existing=own_folder)
-    create_private_file(path)
-    if os.name != "posix":
+    # A file the user named with --db keeps its mode (it may be a folder, a device or
+    # anything of theirs); a database created now, in the coach's folder or recognisably
+    # a coach history, is private.
+    ours = own_folder or _is_coach_history(path)
+    created = create_private_file(path, tighten_existing=ours)
+    if os.name != "posix" or not (created or ours):
         return
     mode = stat.S_IMODE(path.stat().st_mode) & 0o700
     for suffix in ("-wal", "-shm"):
         aux = Path(f"{path}{suffix}")
         with contextlib.suppress(OSError):  # not there, or not ours
-            if stat.S_IMODE(aux.stat().st_mode) != mode:
+            found = aux.lstat()
+            if stat.S_ISREG(found.st_mode) and stat.S_IMODE(found.st_mode) != mode:
                 aux.chmod(mode)
+
+
+def _is_coach_history(path: Path) -> bool:
+    """Whether a file is a SQLite database at one of our schema versions (so the coach made it).
+
+    Read from the header alone (the user_version field at byte 60), without opening it.
+    """
+    try:
+        if not path.is_file():  # a pipe would block the read; a device is not ours
+            return False
+        with path.open("rb") as handle:
+            header = handle.read(64)
+    except OSError:
+        return False
+    version = int.from_bytes(header[60:64], "big") if len(header) == 64 else 0
+    return header.startswith(b"SQLite format 3\x00") and 1 <= version <= SCHEMA_VERSION
 
 
 def file_identity(path: Path) -> tuple[int, int] | None:
