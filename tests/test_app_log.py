@@ -306,7 +306,9 @@ def _entries(services: DesktopServices, item: str) -> dict[str, int]:
 def _stopped_tray(
     tmp_path: Path, bus: tuple[str, DesktopServices], source: Path
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """`coach start SOURCE` (missing) until its icon shows the error; (process, item)."""
+    """`coach start SOURCE` (a recording with only its header: a session that fails once
+    it has begun) until its icon shows the error; (process, item)."""
+    _record(source, [])
     address, services = bus
     opener = tmp_path / "bin" / "xdg-open"  # records what "Open the log" asks to open
     opener.parent.mkdir()
@@ -328,11 +330,14 @@ def test_a_fatal_error_in_the_tray_is_a_notification_and_an_error_icon_until_qui
     tmp_path: Path, bus: tuple[str, DesktopServices]
 ) -> None:
     _address, services = bus
-    missing = tmp_path / "nowhere.jsonl"
-    proc, item = _stopped_tray(tmp_path, bus, missing)
+    empty = tmp_path / "empty.jsonl"
+    proc, item = _stopped_tray(tmp_path, bus, empty)
     try:
         (notified,) = services.notifications.received
-        line = f"landmark file {missing} does not exist; check the path"
+        line = (
+            f"{empty} holds only a header; nothing to analyse: "
+            "re-record it with `coach record --landmarks OUT`"
+        )
         assert (notified.app_name, notified.title) == ("coach", "coach stopped")
         assert notified.body == f"{line}; see the log"
         assert "Open the log" in notified.actions.values()  # (and the default action)
@@ -368,7 +373,7 @@ def test_try_again_from_the_tray_runs_a_new_session(
     recording = tmp_path / "later.jsonl"
     proc, item = _stopped_tray(tmp_path, bus, recording)
     try:
-        _record(recording, script([(BodyPose(), 6.0)]))  # the file the error asked for
+        _record(recording, script([(BodyPose(), 6.0)]))  # the recording the error asked for
         services.click(item, _entries(services, item)["Try again"])
         assert proc.wait(timeout=30) == 0  # the new session ran to the recording's end
     finally:

@@ -23,7 +23,7 @@ import pytest
 from coach.calibration import load_profile, new_profile, save_profile
 from coach.cli import main
 from coach.desktop import autostart
-from coach.desktop.app_log import LOG_NAME, file_console
+from coach.desktop.app_log import LOG_NAME, close_app_log, file_console
 from coach.errors import CalibrationError, ConfigError, SourceError
 from coach.features.posture import PostureCues
 from coach.pose.landmark_file import LandmarkWriter
@@ -298,16 +298,21 @@ def test_the_coach_log_is_private_whatever_the_umask_and_after_rotation(
     tmp_path: Path, umask_000: None
 ) -> None:
     console, path = file_console(tmp_path / "log")
-    console.print("first line")
-    assert path.name == LOG_NAME and mode(path) == 0o600 and mode(path.parent) == 0o700
-    handler = logging.getLogger(f"coach.app.{path}").handlers[0]
-    assert isinstance(handler, logging.handlers.RotatingFileHandler)
-    handler.doRollover()
-    console.print("after rotation")
-    backup = path.with_name(f"{LOG_NAME}.1")
-    assert mode(path) == 0o600 and mode(backup) == 0o600
-    assert "after rotation" in path.read_text()
-    handler.close()
+    try:
+        console.print("first line")
+        assert path.name == LOG_NAME and mode(path) == 0o600 and mode(path.parent) == 0o700
+        handler = next(
+            h
+            for h in logging.getLogger("coach").handlers
+            if isinstance(h, logging.handlers.RotatingFileHandler)
+        )
+        handler.doRollover()
+        console.print("after rotation")
+        backup = path.with_name(f"{LOG_NAME}.1")
+        assert mode(path) == 0o600 and mode(backup) == 0o600
+        assert "after rotation" in path.read_text()
+    finally:
+        close_app_log()
 
 
 def test_record_makes_its_folders_and_file_private_whatever_the_umask(

@@ -130,6 +130,10 @@ COMMANDS: dict[str, tuple[list[str], dict[str, str]]] = {
         },
     ),
     "data": (["--path"], {"--db": OUTPUT}),
+    # Ask the running coach (none runs here): only MINUTES can be hostile.
+    "pause": (["5"], {"@1": NUMBER}),
+    "resume": ([], {}),
+    "status": (["--json"], {}),
 }
 
 
