@@ -141,14 +141,19 @@ class Calibrator:
     """Collects cues over a window of stream time and yields their median as the neutral.
 
     The window slides until enough of it shows the user clearly, so a calibration that
-    starts before the user sits down simply finishes a little later.
+    starts before the user sits down simply finishes a little later. "Enough" is a share of
+    the frames seen in the window, not a frame count, so any sample rate from 1 a second
+    calibrates in the same time.
     """
 
-    def __init__(self, window_s: float, min_usable_fraction: float, expected_fps: float) -> None:
+    # Fewer usable frames than this make no median, whatever the rate.
+    MIN_FRAMES = 3
+
+    def __init__(self, window_s: float, min_usable_fraction: float) -> None:
         self.window_s = window_s
         self.min_usable_fraction = min_usable_fraction
-        self.expected_fps = expected_fps
         self._cues: deque[tuple[float, PostureCues]] = deque()
+        self._seen: deque[float] = deque()
         self._start_s: float | None = None
         self.neutral: PostureCues | None = None
         self.noise: PostureCues | None = None
@@ -171,14 +176,17 @@ class Calibrator:
             return self.neutral
         if self._start_s is None:
             self._start_s = t_s
+        self._seen.append(t_s)
         if cues is not None:
             self._cues.append((t_s, cues))
         while self._cues and self._cues[0][0] < t_s - self.window_s:
             self._cues.popleft()
+        while self._seen and self._seen[0] < t_s - self.window_s:
+            self._seen.popleft()
         if t_s - self._start_s + 1e-9 < self.window_s:
             return None
-        needed = self.min_usable_fraction * self.window_s * self.expected_fps
-        if len(self._cues) >= max(3.0, needed):
+        usable = len(self._cues)
+        if usable >= self.MIN_FRAMES and usable >= self.min_usable_fraction * len(self._seen):
             views = [c.view for _, c in self._cues]
             main_view = max(set(views), key=views.count)
             window = [c for _, c in self._cues if c.view == main_view]

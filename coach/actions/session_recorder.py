@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from coach.history.rows import PostureSampleRow, RepRecord, SessionRef, SetRecord
 from coach.history.schema import ACTIVITIES, STATES
 from coach.history.session_log import SessionLog
-from coach.records import Nudge, PostureState, PromptResolved, SetCompleted
+from coach.records import BandWidened, Nudge, PostureState, PromptResolved, SetCompleted
 
 if TYPE_CHECKING:
     from coach.records import Frame, Snapshot
@@ -138,7 +138,8 @@ class SessionRecorder:
         self._observe(snapshot)
         self._last = snapshot
         for event in snapshot.events:
-            self._write(functools.partial(self._record, event))
+            if not isinstance(event, BandWidened):  # kept in the profile, not the history
+                self._write(functools.partial(self._record, event))
         if t_s - self._checkpoint_t_s >= self._checkpoint_s and self._deferred is None:
             self._checkpoint_t_s = t_s
             self._emit(self._current_window())

@@ -130,6 +130,10 @@ class CalibrationConfig:
     """How long the shift must last before the user is asked to recalibrate."""
 
 
+SENSITIVITY_MIN = 1
+SENSITIVITY_MAX = 5
+
+
 @dataclass(frozen=True)
 class SlouchConfig:
     """When posture counts as slouched (metric points: 0 is neutral)."""
@@ -161,8 +165,28 @@ class SlouchConfig:
     slouched (a glance is over by then; a head kept down is a slouch however it is pitched)."""
     unknown_after_s: float = 3.0
     """Seconds of untrusted landmarks before the state is "unknown"."""
+    sensitivity: int = 3
+    """1 (only clear slumps) to 5 (the slightest sinking): scales every threshold above
+    (level 3 uses them as set; each level up is a fifth lower, each level down a quarter
+    higher). `coach calibrate` says which level suits the calibration's steadiness."""
+    side_lean_deg: float = 12.0
+    """The shoulder line tilted this far from neutral with the head low (rounding past its exit
+    threshold) is a slouch: a trunk slumped to one side."""
+    cue_sigmas: float = 4.0
+    """A single measure's enter threshold is at least this many times its calibration jitter
+    (a measure that wandered while the user sat tall counts for less)."""
+    widen_step: float = 0.15
+    """Each "I'm sitting fine" widens the upright band of the cue that fired by at least this
+    share of its threshold..."""
+    widen_max: float = 0.5
+    """...and at most this share in total (a slump is still caught)."""
 
     def __post_init__(self) -> None:
+        if not SENSITIVITY_MIN <= self.sensitivity <= SENSITIVITY_MAX:
+            raise ConfigError(
+                f"[slouch] sensitivity must be {SENSITIVITY_MIN} to {SENSITIVITY_MAX} "
+                f"(3 is the default), got {self.sensitivity}"
+            )
         for enter, exit_ in (
             ("score_enter", "score_exit"),
             ("forward_head_enter", "forward_head_exit"),

@@ -242,6 +242,9 @@ class PostureMetrics:
     """Each cue's own reading in the same points (positive: worse than neutral)."""
     weights: tuple[float, float] = (0.5, 0.5)
     """How much forward head and rounding count in the score (their reliability)."""
+    sigmas: tuple[float, float] = (math.nan, math.nan)
+    """How much forward head and rounding jittered at calibration (points, 1 sigma; NaN:
+    unknown): a measure that wandered while the user sat tall needs a larger change."""
 
     @property
     def score(self) -> float:
@@ -342,4 +345,40 @@ def posture_metrics(
         pitch_change,
         tuple(p for p in parts if math.isfinite(p)),
         _weights((sigma_neck, sigma_sink)),
+        (sigma_neck, sigma_sink),
     )
+
+
+# A shoulder this low in the frame, or past its bottom edge, has left through the bottom.
+_BOTTOM_EDGE = 0.97
+
+
+def slumped_nose_y(pose: Pose) -> float | None:
+    """The nose's height in the frame (down positive) when the shoulders have left through
+    the bottom edge while the nose is still seen; None otherwise.
+
+    A laptop camera loses the shoulders when the user sinks low in the chair: the posture
+    cues cannot be measured, but a head far below its neutral height is plainly a slump.
+    """
+    nose_x, nose_y = pose.image_xyz[L.NOSE, :2]
+    if not (_visible(pose, L.NOSE) and 0.0 <= nose_x <= 1.0 and 0.0 <= nose_y <= 1.0):
+        return None
+    below = 0
+    for lm in (L.LEFT_SHOULDER, L.RIGHT_SHOULDER):
+        y = float(pose.image_xyz[lm, 1])
+        # Past the edge the model guesses where the shoulder is (and says it is not there).
+        if y >= _BOTTOM_EDGE or (y >= 0.85 and not _visible(pose, lm)):
+            below += 1
+    return float(nose_y) if below else None
+
+
+def slump_points(nose_y: float, neutral: PostureCues) -> float | None:
+    """How far the head has sunk below its neutral height, in rounding points (the sink cue's
+    units: 15 is a clear slouch); None without a front or oblique neutral to compare with."""
+    if (
+        neutral.view == "side"
+        or not neutral.shoulder_width > 0
+        or not math.isfinite(neutral.nose_y)
+    ):
+        return None
+    return _SINK_WEIGHT * (nose_y - neutral.nose_y) / neutral.shoulder_width
