@@ -176,9 +176,12 @@ class Analyzer:
             return []
         reason, cue = self._nudged
         self._nudged = None
-        band = self._posture.sitting_fine(cue, t_s)
-        factor = self._posture.widened.get(cue, 1.0)
-        return [*self._prompts.skip(t_s), BandWidened(t_s, reason, cue, band.enter, factor)]
+        widened = self._posture.sitting_fine(cue, t_s)
+        factors = self._posture.widened
+        return [
+            *self._prompts.skip(t_s),
+            *(BandWidened(t_s, reason, c, band.enter, factors.get(c, 1.0)) for c, band in widened),
+        ]
 
     def update(self, sample: PoseSample) -> Snapshot:
         """Advance every stage to the sample's timestamp."""
@@ -227,7 +230,11 @@ class Analyzer:
                 settling=measured.calibrating is not None or self._prompts.open_prompt is not None,
                 away=activity.activity is Activity.AWAY,
                 posture_ok=status.state is not PostureState.SLOUCHED
-                and (metrics is None or metrics.score < self._config.slouch.score_exit),
+                and (
+                    metrics is None
+                    or metrics.score
+                    < self._config.slouch.score_exit * self._config.slouch.threshold_scale
+                ),
             ),
             t_s,
         )

@@ -7,11 +7,13 @@ import json
 import math
 import re
 from collections import deque
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from coach.errors import CalibrationError
 from coach.features.posture import PostureCues, median_cues, spread_cues
+from coach.records import SlouchCue
 from coach.safe.outputs import atomic_text
 from coach.safe.private_files import private_dir, tighten
 
@@ -32,6 +34,9 @@ class Profile:
     neutral: PostureCues
     noise: PostureCues | None = None
     """How much each cue jittered while calibrating (weights the cues; None: unknown)."""
+    widened: Mapping[SlouchCue, float] = field(default_factory=dict)
+    """Each measure's upright band widening the user asked for ("I'm sitting fine"; 1 = as
+    calibrated). A new calibration starts without it."""
 
 
 def _cues_to_json(cues: PostureCues) -> dict[str, float | None]:
@@ -43,6 +48,22 @@ def _cues_from_json(raw: object) -> PostureCues:
     if not isinstance(raw, dict) or set(raw) != names:
         raise ValueError("cues")
     return PostureCues(**{k: math.nan if raw[k] is None else float(raw[k]) for k in names})
+
+
+def _widened_from_json(raw: object) -> dict[SlouchCue, float]:
+    """The "widened" field (absent in profiles made before it: nothing widened)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ValueError("widened")
+    known = {str(cue): cue for cue in SlouchCue}
+    # A measure this coach does not know (a later version's) is left out, not an error.
+    return {known[k]: float(v) for k, v in raw.items() if k in known and float(v) >= 1.0}
+
+
+def with_widened(profile: Profile, widened: Mapping[SlouchCue, float]) -> Profile:
+    """The profile with the user's band widening replaced."""
+    return replace(profile, widened=dict(widened))
 
 
 def profile_path(name_or_path: str, profiles_dir: Path) -> Path:
@@ -67,6 +88,7 @@ def save_profile(profile: Profile, path: Path) -> Path:
         "image_size": list(profile.image_size),
         "neutral": _cues_to_json(profile.neutral),
         "noise": None if profile.noise is None else _cues_to_json(profile.noise),
+        "widened": {str(cue): round(f, 4) for cue, f in profile.widened.items()},
     }
     try:
         private_dir(path.parent)
@@ -105,6 +127,7 @@ def load_profile(path: Path) -> Profile:
         neutral = _cues_from_json(data["neutral"])
         noise = None if data.get("noise") is None else _cues_from_json(data["noise"])
         size = data["image_size"]
+        widened = _widened_from_json(data.get("widened"))
         return Profile(
             name=str(data["name"]),
             created=str(data["created"]),
@@ -112,6 +135,7 @@ def load_profile(path: Path) -> Profile:
             image_size=(int(size[0]), int(size[1])),
             neutral=neutral,
             noise=noise,
+            widened=widened,
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         raise CalibrationError(

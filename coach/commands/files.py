@@ -152,4 +152,10 @@ def cmd_calibrate(
         f"Saved calibration profile {escape(repr(target.stem))} ({neutral.view} view) to "
         f"{escape(str(path))}. Use it with `coach run --profile {escape(target.stem)}`."
     )
+    if neutral.view != "side" and result.noise is not None:
+        from coach.decisions.sensitivity import advise
+
+        advice = advise(neutral, result.noise, config.slouch)
+        for line in advice.lines(config.slouch.sensitivity):
+            console.print(escape(line))
     return 0

@@ -132,6 +132,9 @@ class CalibrationConfig:
 
 SENSITIVITY_MIN = 1
 SENSITIVITY_MAX = 5
+# Each sensitivity level up lowers every slouch threshold by a fifth; level 3 uses them as set.
+# (Level 1 is the coach's earlier default; on the shared real recordings level 3 agreed best.)
+LEVEL_SCALE = {1: 1.5625, 2: 1.25, 3: 1.0, 4: 0.8, 5: 0.64}
 
 
 @dataclass(frozen=True)
@@ -140,18 +143,18 @@ class SlouchConfig:
 
     median_window_s: float = 1.5
     """Posture cues are the median over this much recent time (removes landmark jitter)."""
-    score_enter: float = 10.0
+    score_enter: float = 6.5
     """Slouch score (the mean of forward head and rounding) at or above which posture is
     slouched: the nose sinking toward the shoulders and the head sinking in the frame agree."""
-    score_exit: float = 6.0
+    score_exit: float = 4.0
     """Slouch score at or below which posture is upright again."""
-    forward_head_enter: float = 15.0
+    forward_head_enter: float = 9.5
     """Forward head alone at or above which posture is slouched (the other cue unmoved)."""
-    forward_head_exit: float = 10.0
+    forward_head_exit: float = 6.5
     """Forward head at or below which (with the score) posture is upright again."""
-    rounding_enter: float = 15.0
+    rounding_enter: float = 9.5
     """Thoracic rounding alone at or above which posture is slouched."""
-    rounding_exit: float = 10.0
+    rounding_exit: float = 6.5
     """Thoracic rounding at or below which (with the score) posture is upright again."""
     enter_after_s: float = 2.0
     """Minimum duration above the enter thresholds before the state turns slouched."""
@@ -180,6 +183,11 @@ class SlouchConfig:
     share of its threshold..."""
     widen_max: float = 0.5
     """...and at most this share in total (a slump is still caught)."""
+
+    @property
+    def threshold_scale(self) -> float:
+        """What the sensitivity level multiplies every threshold by."""
+        return LEVEL_SCALE[self.sensitivity]
 
     def __post_init__(self) -> None:
         if not SENSITIVITY_MIN <= self.sensitivity <= SENSITIVITY_MAX:

@@ -11,9 +11,6 @@ from coach.decisions.hysteresis import DebouncedSwitch
 from coach.features.posture import PostureMetrics
 from coach.records import PostureState, Reason, SlouchCue
 
-# Each sensitivity level up lowers every threshold by a fifth; level 3 uses them as configured.
-LEVEL_SCALE = {1: 1.5625, 2: 1.25, 3: 1.0, 4: 0.8, 5: 0.64}
-
 
 @dataclass(frozen=True)
 class Band:
@@ -54,7 +51,7 @@ class SlouchDetector:
         kept in the profile (1 = none)."""
         self.config = config
         self.away_after_s = away_after_s
-        self.scale = LEVEL_SCALE[config.sensitivity]
+        self.scale = config.threshold_scale
         self.widened: dict[SlouchCue, float] = {
             cue: min(max(1.0, f), 1.0 + config.widen_max) for cue, f in (widened or {}).items()
         }
@@ -171,6 +168,13 @@ class SlouchDetector:
         self._reason = self._why = None
         if self._state is PostureState.SLOUCHED:
             self._set(PostureState.UPRIGHT, t_s)
+
+    def firing(self, metrics: PostureMetrics | None, slump: float | None) -> list[SlouchCue]:
+        """The measures at or past their enter threshold in these metrics."""
+        if metrics is None:
+            out_of_frame = slump is not None and slump >= self.band(SlouchCue.OUT_OF_FRAME).enter
+            return [SlouchCue.OUT_OF_FRAME] if out_of_frame else []
+        return [cue for cue, value, band in self._readings(metrics) if value >= band.enter]
 
     def reading(
         self, metrics: PostureMetrics | None, slump: float | None, cue: SlouchCue

@@ -143,16 +143,22 @@ class PostureStage:
         """Each measure's band widening asked for by the user (1 = as calibrated)."""
         return dict(self._detector.widened)
 
-    def sitting_fine(self, cue: SlouchCue, t_s: float) -> Band:
-        """The user says they sit fine: widen `cue`'s band (to just above its reading now,
-        bounded) and take the posture as upright from now; returns the new band."""
+    def sitting_fine(self, cue: SlouchCue, t_s: float) -> list[tuple[SlouchCue, Band]]:
+        """The user says they sit fine: widen the band of `cue` (the one that fired) and of
+        any other measure past its threshold now, each to just above its reading (bounded),
+        and take the posture as upright from now; returns the widened bands."""
         last = self._last
-        reading = None
+        fired = {cue}
         if last is not None:
-            reading = self._detector.reading(last.metrics, last.slump, cue)
-        band = self._detector.widen(cue, reading)
+            fired |= set(self._detector.firing(last.metrics, last.slump))
+        widened = []
+        for each in sorted(fired):
+            reading = None
+            if last is not None:
+                reading = self._detector.reading(last.metrics, last.slump, each)
+            widened.append((each, self._detector.widen(each, reading)))
         self._detector.settle_upright(t_s)
-        return band
+        return widened
 
     def update(
         self,

@@ -209,8 +209,13 @@ class CueSmoother:
     otherwise swing the head-size cue by several percent from frame to frame.
     """
 
-    def __init__(self, window_s: float) -> None:
+    MIN_CUES = 3
+    """The median is over at least this many cues where they are recent enough..."""
+
+    def __init__(self, window_s: float, stretch_s: float = 2.0) -> None:
+        """`stretch_s`: ...at most this much older than the window."""
         self.window_s = window_s
+        self.stretch_s = stretch_s
         self._recent: deque[tuple[float, PostureCues]] = deque()
 
     def update(self, cues: PostureCues | None, t_s: float) -> PostureCues | None:
@@ -219,7 +224,12 @@ class CueSmoother:
             if self._recent and self._recent[-1][1].view != cues.view:
                 self._recent.clear()  # a new view: old cues measure something else
             self._recent.append((t_s, cues))
-        while self._recent and self._recent[0][0] <= t_s - self.window_s:
+        # At a low sample rate the window keeps its last few cues a little longer, so the
+        # median still has something to take the middle of (at 1 a second: 3 s, not 1).
+        while self._recent and (
+            self._recent[0][0] <= t_s - self.window_s - self.stretch_s
+            or (self._recent[0][0] <= t_s - self.window_s and len(self._recent) > self.MIN_CUES)
+        ):
             self._recent.popleft()
         if cues is None or not self._recent:
             return None
@@ -267,17 +277,27 @@ _OFFSET_WEIGHT = 150.0  # ears 10 % of shoulder width further ahead (oblique) �
 _SIDE_ANGLE_WEIGHT = 2.0  # 10 degrees more ear-shoulder angle → +20
 _SIDE_DROP_WEIGHT = 200.0  # head 10 % of frame height lower → +20
 # Jitter (points, 1 sigma) below which a cue counts as fully steady: no cue is trusted more.
-_NOISE_FLOOR = 2.0
+NOISE_FLOOR = 2.0
 # Head growth inside this many sigmas of its own calibration jitter counts for nothing.
 _HEAD_SIZE_SIGMAS = 3.0
 # Below this nose height above the shoulders (shoulder widths) the ratio is meaningless.
 _MIN_NOSE_RISE = 0.05
 
 
+def jitter_points(neutral: PostureCues, noise: PostureCues | None) -> dict[str, float]:
+    """Each front-view cue's calibration spread in slouch points (NaN: not known)."""
+    if noise is None or neutral.view == "side":
+        return {}
+    return {
+        "nose over shoulders": _NECK_WEIGHT * noise.nose_rise / neutral.nose_rise,
+        "head height": _SINK_WEIGHT * noise.nose_y / neutral.shoulder_width,
+        "head size": _HEAD_SIZE_WEIGHT * noise.head_size / neutral.head_size,
+    }
+
+
 def _weights(sigmas: tuple[float, float]) -> tuple[float, float]:
     inverse = [
-        1.0 / (s * s + _NOISE_FLOOR**2) if math.isfinite(s) else 1.0 / _NOISE_FLOOR**2
-        for s in sigmas
+        1.0 / (s * s + NOISE_FLOOR**2) if math.isfinite(s) else 1.0 / NOISE_FLOOR**2 for s in sigmas
     ]
     return inverse[0] / sum(inverse), inverse[1] / sum(inverse)
 
