@@ -73,7 +73,7 @@ bench: setup ## Time decoding, pose and the rest on the sample clips
 bench-live: setup ## Always-on cost: coach run on a live scripted stream beside every frame; an 8-hour day
 	$(BIN)/python benchmarks/bench_live.py
 
-eval-real: $(INSTALLED) ## Figures on the real recordings in ../shared/realdata, beside the peer rules
+eval-real: $(INSTALLED) ## Figures on the real recordings in ../shared/realdata (also at 5, 2, 1 samples/s, and answering nudges), beside the peer rules
 	$(BIN)/python benchmarks/evaluate_real.py $(REALDATA)
 
 eval-real-full: $(INSTALLED) $(MODEL) ## eval-real plus the videos, the rate sweep and leave-one-person-out

@@ -21,6 +21,7 @@ from benchmarks.real_posture import (
     Recording,
     Score,
     _pct,
+    on_grid,
     prepare,
     recordings,
 )
@@ -110,7 +111,7 @@ def replay(
         if len(responder.answers) >= SETTLE_ANSWERS
         else float("inf")
     )
-    for t_s, slouched in responder.states:
+    for t_s, slouched in on_grid(responder.states, CONTINUOUS_SAMPLE_S):
         truth = rec.state_at(t_s)
         if t_s < prep.skip_until_s or rec.near_edge(t_s) or truth is None:
             continue

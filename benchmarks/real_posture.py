@@ -98,6 +98,20 @@ def decimated(path: Path, rate_hz: float, out: Path) -> Path:
     return target
 
 
+def on_grid(decided: list[tuple[float, bool]], step_s: float) -> list[tuple[float, bool]]:
+    """A state decided at uneven times, read every `step_s` (the latest decision holds)."""
+    if not decided:
+        return []
+    out, i = [], 0
+    start_s, end_s = decided[0][0], decided[-1][0]
+    for k in range(int((end_s - start_s) / step_s) + 1):
+        t_s = start_s + k * step_s
+        while i + 1 < len(decided) and decided[i + 1][0] <= t_s + 1e-9:
+            i += 1
+        out.append((t_s, decided[i][1]))
+    return out
+
+
 @dataclass(frozen=True)
 class Interval:
     start_s: float
@@ -361,17 +375,21 @@ def evaluate(
     prep = prepare(rec, everything, work, overrides, rate_hz)
     cal, config, argv, skip_until_s = prep.calibration, prep.config, prep.argv, prep.skip_until_s
     result = coach_json("analyze", rec.path, "--json", "--config", config, *argv)
-    samples = [s for s in result["samples"] if s["t_s"] >= skip_until_s]
+    samples = [(float(s["t_s"]), s["state"] == "slouched") for s in result["samples"]]
     if rec.continuous:
-        samples = [s for s in samples if not rec.near_edge(s["t_s"])]
-    times = [float(s["t_s"]) for s in samples]
+        # Over time: the decided state on an even grid, so a stretch the coach looked at
+        # five times a second (after a change) weighs no more than one it looked at once.
+        samples = on_grid(samples, CONTINUOUS_SAMPLE_S)
+        samples = [s for s in samples if not rec.near_edge(s[0])]
+    samples = [s for s in samples if s[0] >= skip_until_s]
+    times = [t_s for t_s, _ in samples]
     peers = _peer_states(rec, _peer_neutral(cal), times)
     scores = {judge: Score() for judge in JUDGES}
-    for i, sample in enumerate(samples):
-        truth = rec.state_at(sample["t_s"])
+    for i, (t_s, slouched) in enumerate(samples):
+        truth = rec.state_at(t_s)
         if truth is None:
             continue
-        scores["coach"].add(truth, sample["state"] == "slouched")
+        scores["coach"].add(truth, slouched)
         for name, states in peers.items():
             scores[name].add(truth, states[i])
     reps = result["reps"]
