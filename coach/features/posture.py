@@ -209,13 +209,8 @@ class CueSmoother:
     otherwise swing the head-size cue by several percent from frame to frame.
     """
 
-    MIN_CUES = 3
-    """The median is over at least this many cues where they are recent enough..."""
-
     def __init__(self, window_s: float) -> None:
         self.window_s = window_s
-        self.stretch_s = window_s
-        """...at most this much older than the window (so it at most doubles)."""
         self._recent: deque[tuple[float, PostureCues]] = deque()
 
     def update(self, cues: PostureCues | None, t_s: float) -> PostureCues | None:
@@ -224,12 +219,7 @@ class CueSmoother:
             if self._recent and self._recent[-1][1].view != cues.view:
                 self._recent.clear()  # a new view: old cues measure something else
             self._recent.append((t_s, cues))
-        # At a low sample rate the window keeps its last few cues a little longer, so the
-        # median still has something to take the middle of (at 1 a second: 3 cues, not 1).
-        while self._recent and (
-            self._recent[0][0] <= t_s - self.window_s - self.stretch_s
-            or (self._recent[0][0] <= t_s - self.window_s and len(self._recent) > self.MIN_CUES)
-        ):
+        while self._recent and self._recent[0][0] <= t_s - self.window_s:
             self._recent.popleft()
         if cues is None or not self._recent:
             return None
