@@ -10,8 +10,9 @@ from coach.config.sections import LEVEL_SCALE, SENSITIVITY_MAX, SENSITIVITY_MIN
 from coach.features.posture import NOISE_FLOOR, PostureCues, jitter_points
 
 # A level suits when its slouch threshold is this many times the calibration's jitter of the
-# score: sitting still, the score then crosses it about once in a few thousand looks.
-SUGGEST_SIGMAS = 3.0
+# score (a heuristic: sitting still, a normally jittering score crosses 2.5 sigma about once in
+# 160 looks, and the 2 s the state needs to turn slouched absorbs such lone crossings).
+SUGGEST_SIGMAS = 2.5
 
 
 @dataclass(frozen=True)
