@@ -76,7 +76,7 @@ bench-live: setup ## Always-on cost: coach run on a live scripted stream beside 
 soak: setup ## A coach in the tray for 30 min with a fault every 3 min (camera, lock, sleep, stop)
 	$(BIN)/python benchmarks/soak.py --minutes 30 --every 3
 
-eval-real: $(INSTALLED) ## Figures on the real recordings in ../shared/realdata, beside the peer rules
+eval-real: $(INSTALLED) ## Figures on the real recordings in ../shared/realdata (also at 5, 2, 1 samples/s, and answering nudges), beside the peer rules
 	$(BIN)/python benchmarks/evaluate_real.py $(REALDATA)
 
 eval-real-full: $(INSTALLED) $(MODEL) ## eval-real plus the videos, the rate sweep and leave-one-person-out

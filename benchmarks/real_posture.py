@@ -13,10 +13,12 @@ leave-one-person-out tuning can pick settings on the other people.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import sys
 import tempfile
+import tomllib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +60,56 @@ CONTINUOUS_TOML = f"""
 sample_period_s = {CONTINUOUS_SAMPLE_S}
 """
 JUDGES = ("coach", "dorso", "upsit")
+RATES_HZ = (1.0, 2.0, 5.0)
+"""The sample rates every recording is also decimated to (the coach's idle rate is 1 a second)."""
+
+
+def merged_toml(*texts: str) -> str:
+    """TOML texts merged table by table (a later value wins), as one TOML text."""
+    tables: dict[str, dict[str, Any]] = {}
+    for text in texts:
+        for name, table in tomllib.loads(text).items():
+            tables.setdefault(name, {}).update(table)
+    return "".join(
+        f"[{name}]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in table.items())
+        for name, table in tables.items()
+    )
+
+
+def decimated(path: Path, rate_hz: float, out: Path) -> Path:
+    """A copy of a landmark recording (same file name, under `out`) keeping one frame per
+    1/rate_hz of its own time: what a tool saving landmarks that often would give."""
+    target = out / path.parent.name / path.name
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    next_s = float("-inf")
+    with (
+        gzip.open(path, "rt", encoding="utf-8") as src,
+        gzip.open(target, "wt", encoding="utf-8") as dst,
+    ):
+        header = json.loads(src.readline())
+        dst.write(json.dumps({**header, "fps": rate_hz}) + "\n")
+        for line in src:
+            t_s = float(json.loads(line)["t_s"])
+            if t_s >= next_s - 1e-3:
+                dst.write(line)
+                next_s = t_s + 1.0 / rate_hz
+    return target
+
+
+def on_grid(decided: list[tuple[float, bool]], step_s: float) -> list[tuple[float, bool]]:
+    """A state decided at uneven times, read every `step_s` (the latest decision holds)."""
+    if not decided:
+        return []
+    out, i = [], 0
+    start_s, end_s = decided[0][0], decided[-1][0]
+    for k in range(int((end_s - start_s) / step_s) + 1):
+        t_s = start_s + k * step_s
+        while i + 1 < len(decided) and decided[i + 1][0] <= t_s + 1e-9:
+            i += 1
+        out.append((t_s, decided[i][1]))
+    return out
 
 
 @dataclass(frozen=True)
@@ -193,19 +245,21 @@ def _excerpt(cal: Calibration, fps: float, out: Path) -> float:
 class Score:
     """Time (or frames) judged, per truth state, and how often the judge said slouched."""
 
-    counts: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    counts: dict[str, list[int]] = field(default_factory=dict)
     reps: int = 0
     """Reps the judge counted unprompted (the coach only): a person at a desk does none."""
 
     def add(self, truth: str, slouched: bool) -> None:
-        self.counts[truth][0] += 1
-        self.counts[truth][1] += int(slouched)
+        n_k = self.counts.setdefault(truth, [0, 0])
+        n_k[0] += 1
+        n_k[1] += int(slouched)
 
     def merge(self, other: Score) -> None:
         self.reps += other.reps
         for state, (n, k) in other.counts.items():
-            self.counts[state][0] += n
-            self.counts[state][1] += k
+            n_k = self.counts.setdefault(state, [0, 0])
+            n_k[0] += n
+            n_k[1] += k
 
     def share(self, state: str) -> float | None:
         n, k = self.counts.get(state, (0, 0))
@@ -252,20 +306,41 @@ def _peer_neutral(cal: Calibration) -> PeerCues:
     return calibrate(cues)
 
 
-def evaluate(
-    rec: Recording, everything: list[Recording], work: Path, overrides: str = ""
-) -> dict[str, Score]:
-    """Score the coach and both peer rules on one recording."""
+@dataclass(frozen=True)
+class Prepared:
+    """How the coach runs on one recording: its config file and calibration arguments."""
+
+    calibration: Calibration
+    config: Path
+    argv: list[str | Path]
+    """`--calibrate-seconds S` (its own first upright stretch) or `--profile FILE`."""
+    skip_until_s: float
+    """Scoring starts here (after an in-file calibration)."""
+
+
+def prepare(
+    rec: Recording,
+    everything: list[Recording],
+    work: Path,
+    overrides: str = "",
+    rate_hz: float | None = None,
+    extra_toml: str = "",
+) -> Prepared:
+    """Write the recording's config and calibrate as a user would (a profile where needed)."""
     cal = calibration_for(rec, everything)
     config = work / f"{rec.source}-{rec.name}.toml"
-    config.write_text((CONTINUOUS_TOML if rec.continuous else FRAME_BY_FRAME_TOML) + overrides)
+    config.write_text(
+        merged_toml(
+            CONTINUOUS_TOML if rec.continuous else FRAME_BY_FRAME_TOML, overrides, extra_toml
+        )
+    )
     if cal.in_file:
         _, start_s, end_s = cal.stretches[0]
         argv: list[str | Path] = ["--calibrate-seconds", f"{end_s - start_s:.3f}"]
         skip_until_s = end_s
     else:
         excerpt = work / f"cal-{rec.source}-{rec.name}.jsonl"
-        seconds = _excerpt(cal, LandmarkReader(rec.path).fps or 10.0, excerpt)
+        seconds = _excerpt(cal, rate_hz or LandmarkReader(rec.path).fps or 10.0, excerpt)
         profile = work / f"{rec.source}-{rec.name}.json"
         cal_config = work / f"cal-{rec.source}-{rec.name}.toml"
         cal_config.write_text(overrides)
@@ -275,18 +350,46 @@ def evaluate(
         )  # fmt: skip
         argv = ["--profile", profile]
         skip_until_s = float("-inf")
+    return Prepared(cal, config, argv, skip_until_s)
+
+
+def evaluate(
+    rec: Recording,
+    everything: list[Recording],
+    work: Path,
+    overrides: str = "",
+    rate_hz: float | None = None,
+) -> dict[str, Score]:
+    """Score the coach and both peer rules on one recording (`rate_hz`: decimated to that
+    many samples a second first, calibration frames included)."""
+    if rate_hz is not None:
+        # The person's other recordings too: a profile is calibrated at the same rate.
+        out = work / f"rate-{rate_hz:g}"
+        everything = [
+            dataclasses.replace(r, path=decimated(r.path, rate_hz, out))
+            if r.person == rec.person
+            else r
+            for r in everything
+        ]
+        rec = dataclasses.replace(rec, path=decimated(rec.path, rate_hz, out))
+    prep = prepare(rec, everything, work, overrides, rate_hz)
+    cal, config, argv, skip_until_s = prep.calibration, prep.config, prep.argv, prep.skip_until_s
     result = coach_json("analyze", rec.path, "--json", "--config", config, *argv)
-    samples = [s for s in result["samples"] if s["t_s"] >= skip_until_s]
+    samples = [(float(s["t_s"]), s["state"] == "slouched") for s in result["samples"]]
     if rec.continuous:
-        samples = [s for s in samples if not rec.near_edge(s["t_s"])]
-    times = [float(s["t_s"]) for s in samples]
+        # Over time: the decided state on an even grid, so a stretch the coach looked at
+        # five times a second (after a change) weighs no more than one it looked at once.
+        samples = on_grid(samples, CONTINUOUS_SAMPLE_S)
+        samples = [s for s in samples if not rec.near_edge(s[0])]
+    samples = [s for s in samples if s[0] >= skip_until_s]
+    times = [t_s for t_s, _ in samples]
     peers = _peer_states(rec, _peer_neutral(cal), times)
     scores = {judge: Score() for judge in JUDGES}
-    for i, sample in enumerate(samples):
-        truth = rec.state_at(sample["t_s"])
+    for i, (t_s, slouched) in enumerate(samples):
+        truth = rec.state_at(t_s)
         if truth is None:
             continue
-        scores["coach"].add(truth, sample["state"] == "slouched")
+        scores["coach"].add(truth, slouched)
         for name, states in peers.items():
             scores[name].add(truth, states[i])
     reps = result["reps"]
@@ -296,9 +399,29 @@ def evaluate(
     return scores
 
 
+def score_all(
+    data_dir: Path, overrides: str = "", rate_hz: float | None = None
+) -> dict[Recording, dict[str, Score] | str]:
+    """Every labelled recording's scores per judge (or why the coach failed on it). With
+    `rate_hz`, only the continuous recordings (key-press files and stills keep no timing, so
+    a sample rate means nothing there), each decimated to that rate."""
+    everything = recordings(data_dir)
+    out: dict[Recording, dict[str, Score] | str] = {}
+    with tempfile.TemporaryDirectory(prefix="coach-eval-") as tmp, isolated_home(Path(tmp)):
+        for rec in everything:
+            if not {"upright", "slouched"} & {iv.state for iv in rec.intervals}:
+                continue
+            if rate_hz is not None and not rec.continuous:
+                continue
+            try:
+                out[rec] = evaluate(rec, everything, Path(tmp), overrides, rate_hz)
+            except CoachFailed as exc:
+                out[rec] = str(exc)
+    return out
+
+
 def report(data_dir: Path, overrides: str = "") -> tuple[list[str], list[str]]:
     """Detail lines per recording and overall lines, for the coach and both peers."""
-    everything = recordings(data_dir)
     lines = [
         "slouch: agreement / upright flagged / slouched caught / 'other' flagged",
         f"{'recording':44} {'kind':10} " + "  ".join(f"{j:^23}" for j in JUDGES),
@@ -307,32 +430,27 @@ def report(data_dir: Path, overrides: str = "") -> tuple[list[str], list[str]]:
     wins: list[str] = []
     failed: list[str] = []
     with_reps: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="coach-eval-") as tmp, isolated_home(Path(tmp)):
-        for rec in everything:
-            if not {"upright", "slouched"} & {iv.state for iv in rec.intervals}:
-                continue
-            try:
-                scores = evaluate(rec, everything, Path(tmp), overrides)
-            except CoachFailed as exc:
-                lines.append(f"{rec.source[:20] + '/' + rec.name:44} coach failed: {exc}"[:200])
-                failed.append(rec.name)
-                continue
-            kind = "continuous" if rec.continuous else "frames"
-            cells = []
-            for judge in JUDGES:
-                s = scores[judge]
-                totals[(rec.continuous, judge)].merge(s)
-                cells.append(
-                    f"{_pct(s.agreement)} {_pct(s.share('upright'))} "
-                    f"{_pct(s.share('slouched'))} {_pct(s.share('other'))}"
-                )
-            lines.append(f"{rec.source[:20] + '/' + rec.name:44} {kind:10} " + "  ".join(cells))
-            if scores["coach"].reps:
-                with_reps.append(f"{rec.name} ({scores['coach'].reps})")
-            if rec.continuous and scores["coach"].agreement is not None:
-                best_peer = max(scores[p].agreement or 0.0 for p in ("dorso", "upsit"))
-                if scores["coach"].agreement < best_peer:
-                    wins.append(rec.name)
+    for rec, scores in score_all(data_dir, overrides).items():
+        if isinstance(scores, str):
+            lines.append(f"{rec.source[:20] + '/' + rec.name:44} coach failed: {scores}"[:200])
+            failed.append(rec.name)
+            continue
+        kind = "continuous" if rec.continuous else "frames"
+        cells = []
+        for judge in JUDGES:
+            s = scores[judge]
+            totals[(rec.continuous, judge)].merge(s)
+            cells.append(
+                f"{_pct(s.agreement)} {_pct(s.share('upright'))} "
+                f"{_pct(s.share('slouched'))} {_pct(s.share('other'))}"
+            )
+        lines.append(f"{rec.source[:20] + '/' + rec.name:44} {kind:10} " + "  ".join(cells))
+        if scores["coach"].reps:
+            with_reps.append(f"{rec.name} ({scores['coach'].reps})")
+        if rec.continuous and scores["coach"].agreement is not None:
+            best_peer = max(scores[p].agreement or 0.0 for p in ("dorso", "upsit"))
+            if scores["coach"].agreement < best_peer:
+                wins.append(rec.name)
     summary = []
     for continuous, label in (
         (True, "continuous (over time)"),
@@ -370,69 +488,3 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main(sys.argv))
-
-
-LOPO_GRID = (8.0, 10.0, 12.0, 14.0)
-
-
-def lopo_report(data_dir: Path) -> list[str]:
-    """Leave one person out: the score threshold is picked on the other people's continuous
-    recordings, then the held-out person is scored with it."""
-    everything = recordings(data_dir)
-    continuous = [
-        r
-        for r in everything
-        if r.continuous and {"upright", "slouched"} & {i.state for i in r.intervals}
-    ]
-    per: dict[float, dict[str, dict[str, Score]]] = {}
-    with tempfile.TemporaryDirectory(prefix="coach-lopo-") as tmp, isolated_home(Path(tmp)):
-        for enter in LOPO_GRID:
-            toml = f"[slouch]\nscore_enter = {enter}\nscore_exit = {enter * 0.6:.2f}\n"
-            per[enter] = {}
-            for rec in continuous:
-                try:
-                    per[enter][rec.path.name + rec.source] = evaluate(
-                        rec, everything, Path(tmp), toml
-                    )
-                except CoachFailed:
-                    continue
-    lines = [
-        "slouch, leave one person out (score_enter picked on the others' continuous recordings):"
-    ]
-    held = {judge: Score() for judge in JUDGES}
-    for person in sorted({r.person for r in continuous}):
-        others = [r for r in continuous if r.person != person]
-        mine = [r for r in continuous if r.person == person]
-
-        def agreement(enter: float, recs: list[Recording]) -> float:
-            total = Score()
-            for r in recs:
-                s = per[enter].get(r.path.name + r.source)
-                if s is not None:
-                    total.merge(s["coach"])
-            return total.agreement or 0.0
-
-        best = max(LOPO_GRID, key=lambda e: agreement(e, others))
-        person_scores = {judge: Score() for judge in JUDGES}
-        for r in mine:
-            s = per[best].get(r.path.name + r.source)
-            if s is None:
-                continue
-            for judge in JUDGES:
-                person_scores[judge].merge(s[judge])
-                held[judge].merge(s[judge])
-        c = person_scores["coach"]
-        lines.append(
-            f"  {person:28} score_enter {best:g}: coach {_pct(c.agreement)} agree, "
-            f"{_pct(c.share('upright'))} upright flagged, {_pct(c.share('slouched'))} caught; "
-            f"dorso {_pct(person_scores['dorso'].agreement)}, upsit {_pct(person_scores['upsit'].agreement)}"
-        )
-    lines.append(
-        "slouch, leave one person out, held-out people together: "
-        + "; ".join(
-            f"{j} {_pct(held[j].agreement)} agree, {_pct(held[j].share('upright'))} upright flagged, "
-            f"{_pct(held[j].share('slouched'))} caught"
-            for j in JUDGES
-        )
-    )
-    return lines

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from coach.config import Config
 from coach.decisions.analysis_rate import AnalysisRate, LookPlan, RateInputs
 from coach.decisions.baseline import AdaptiveNeutral
@@ -15,7 +17,7 @@ from coach.decisions.stages import (
     PostureStage,
     start_guided,
 )
-from coach.features.posture import CueSmoother, PostureCues, measure_cues
+from coach.features.posture import CueSmoother, PostureCues, measure_cues, slumped_nose_y
 from coach.features.smoothing import LandmarkSmoother
 from coach.features.user import UserIdentity
 from coach.features.view import ViewDetector
@@ -23,14 +25,17 @@ from coach.movements import MovementLibrary
 from coach.records import (
     PROMPT_COMMANDS,
     Activity,
+    BandWidened,
     Command,
     Condition,
     Event,
     Interruption,
     PoseSample,
     PostureState,
+    Reason,
     Reply,
     SetCompleted,
+    SlouchCue,
     Snapshot,
     Tracking,
 )
@@ -53,9 +58,11 @@ class Analyzer:
         clock: Clock | None = None,
         guided: GuidedSet | None = None,
         until_calibrated: bool = False,
+        widened: Mapping[SlouchCue, float] | None = None,
     ) -> None:
         """`guided` runs a guided set (`coach count`), whose end is the run's end;
-        `until_calibrated` ends the run once the neutral is recorded (`coach calibrate`)."""
+        `until_calibrated` ends the run once the neutral is recorded (`coach calibrate`);
+        `widened`: the upright bands the user widened ("I'm sitting fine"), from the profile."""
         self._config = config
         self._library = library
         self._smoother = LandmarkSmoother(
@@ -68,13 +75,16 @@ class Analyzer:
         self._neutral = NeutralStage(
             config.calibration,
             calibrate_s if calibrate_s is not None else config.calibration.calibrate_s,
-            config.loop.posture_fps,
             neutral,
             noise,
             on_neutral=self._exercise,
         )
         self._cue_median = CueSmoother(config.slouch.median_window_s)
-        self._posture = PostureStage(config.slouch, config.stationary.away_after_s, self._neutral)
+        self._posture = PostureStage(
+            config.slouch, config.stationary.away_after_s, self._neutral, widened
+        )
+        self._nudged: tuple[Reason, SlouchCue] | None = None
+        """The reason and measure of the last posture nudge (what "I'm sitting fine" answers)."""
         self._identity = UserIdentity(
             config.stationary.user_scale_tolerance, config.stationary.user_shift_widths
         )
@@ -99,6 +109,11 @@ class Analyzer:
     def calibrated_noise(self) -> PostureCues | None:
         """How much each cue jittered at calibration (None: not known)."""
         return self._neutral.noise
+
+    @property
+    def widened(self) -> dict[SlouchCue, float]:
+        """Each measure's band widening the user asked for (kept in the profile)."""
+        return self._posture.widened
 
     @property
     def neutral(self) -> AdaptiveNeutral | None:
@@ -188,10 +203,26 @@ class Analyzer:
                 events.extend(self._prompts.confirm(t_s))
             elif command is Command.PAUSE:
                 self._prompts.pause(t_s, for_s)
+            elif command is Command.SITTING_FINE:
+                events.extend(self._sitting_fine(t_s))
             else:
                 self._prompts.resume()
         self._commands.clear()
         return events
+
+    def _sitting_fine(self, t_s: float) -> list[Event]:
+        """ "I'm sitting fine" after a posture nudge: widen the band of the measure that fired
+        and close the nudge; without a posture nudge to answer it does nothing."""
+        if self._nudged is None:
+            return []
+        reason, cue = self._nudged
+        self._nudged = None
+        widened = self._posture.sitting_fine(cue, t_s)
+        factors = self._posture.widened
+        return [
+            *self._prompts.skip(t_s),
+            *(BandWidened(t_s, reason, c, band.enter, factors.get(c, 1.0)) for c, band in widened),
+        ]
 
     def update(self, sample: PoseSample) -> Snapshot:
         """Advance every stage to the sample's timestamp."""
@@ -207,7 +238,11 @@ class Analyzer:
         if pose is not None:
             self._view.update(pose)
         cues = self._cue_median.update(measure_cues(pose) if pose is not None else None, t_s)
-        measured = self._neutral.update(cues, pose, t_s)
+        # No cues: a head still seen above shoulders gone through the frame's bottom edge.
+        slumped_y = None
+        if cues is None and smoothed.pose is not None:
+            slumped_y = slumped_nose_y(smoothed.pose)
+        measured = self._neutral.update(cues, pose, t_s, slumped_y)
         if pose is not None and self._neutral.ready and not self._identity.has_reference:
             self._identity.set_reference(pose)
         user_seen = smoothed.tracking is not Tracking.NO_PERSON
@@ -223,6 +258,8 @@ class Analyzer:
         nudge, resolved = self._prompts.update(t_s, status, activity, sets)
         if nudge is not None:
             events.append(nudge)
+            if nudge.reason is not Reason.STATIONARY:
+                self._nudged = (nudge.reason, status.why or SlouchCue.SCORE)
             self._exercise.arm_for(nudge, t_s)
         events.extend(resolved)
         events.extend(sets)
@@ -235,7 +272,11 @@ class Analyzer:
                 settling=measured.calibrating is not None or self._prompts.open_prompt is not None,
                 away=activity.activity is Activity.AWAY,
                 posture_ok=status.state is not PostureState.SLOUCHED
-                and (metrics is None or metrics.score < self._config.slouch.score_exit),
+                and (
+                    metrics is None
+                    or metrics.score
+                    < self._config.slouch.score_exit * self._config.slouch.threshold_scale
+                ),
             ),
             t_s,
         )

@@ -7,11 +7,13 @@ import json
 import math
 import re
 from collections import deque
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from coach.errors import CalibrationError
 from coach.features.posture import PostureCues, median_cues, spread_cues
+from coach.records import SlouchCue
 from coach.safe.checks import check_name, check_not_special, check_path_text, shown
 from coach.safe.outputs import atomic_text
 from coach.safe.printable import printable
@@ -34,6 +36,9 @@ class Profile:
     neutral: PostureCues
     noise: PostureCues | None = None
     """How much each cue jittered while calibrating (weights the cues; None: unknown)."""
+    widened: Mapping[SlouchCue, float] = field(default_factory=dict)
+    """Each measure's upright band widening the user asked for ("I'm sitting fine"; 1 = as
+    calibrated). A new calibration starts without it."""
 
 
 def _cues_to_json(cues: PostureCues) -> dict[str, float | None]:
@@ -129,6 +134,32 @@ def _image_size(raw: object) -> tuple[int, int]:
     raise _BadField(f"image_size is {shown(str(raw))}; expected [width, height] in pixels")
 
 
+_MOST_WIDENED = 10.0
+
+
+def _widened_from_json(raw: object) -> dict[SlouchCue, float]:
+    """The "widened" field (absent in profiles made before it: nothing widened)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ValueError("widened")
+    known = {str(cue): cue for cue in SlouchCue}
+    # A measure this coach does not know (a later version's) is left out, not an error.
+    widened = {known[k]: float(v) for k, v in raw.items() if k in known}
+    for cue, factor in widened.items():
+        # At most what any setting allows (`[slouch] widen_max` is checked the same way).
+        if not (math.isfinite(factor) and 1.0 <= factor <= _MOST_WIDENED):
+            raise _BadField(
+                f"widened {cue} is {shown(str(factor))}; expected 1 to {_MOST_WIDENED:g}"
+            )
+    return widened
+
+
+def with_widened(profile: Profile, widened: Mapping[SlouchCue, float]) -> Profile:
+    """The profile with the user's band widening replaced."""
+    return replace(profile, widened=dict(widened))
+
+
 def profile_path(name_or_path: str, profiles_dir: Path) -> Path:
     """A profile name maps to `profiles_dir/NAME.json`; a path to a .json file is used as is.
 
@@ -165,6 +196,7 @@ def save_profile(profile: Profile, path: Path) -> Path:
         "image_size": list(profile.image_size),
         "neutral": _cues_to_json(profile.neutral),
         "noise": None if profile.noise is None else _cues_to_json(profile.noise),
+        "widened": {str(cue): round(f, 4) for cue, f in profile.widened.items()},
     }
     try:
         private_dir(path.parent)
@@ -208,6 +240,7 @@ def load_profile(path: Path) -> Profile:
             noise = _cues_from_json(data["noise"], "noise", spread=True)
         view = str(data["view"])
         _check_neutral(neutral, view)
+        widened = _widened_from_json(data.get("widened"))
         return Profile(
             name=str(data["name"]),
             created=str(data["created"]),
@@ -215,6 +248,7 @@ def load_profile(path: Path) -> Profile:
             image_size=_image_size(data["image_size"]),
             neutral=neutral,
             noise=noise,
+            widened=widened,
         )
     except _BadField as exc:
         raise CalibrationError(
@@ -250,14 +284,19 @@ class Calibrator:
     """Collects cues over a window of stream time and yields their median as the neutral.
 
     The window slides until enough of it shows the user clearly, so a calibration that
-    starts before the user sits down simply finishes a little later.
+    starts before the user sits down simply finishes a little later. "Enough" is a share of
+    the frames seen in the window, not a frame count, so any sample rate from 1 a second
+    calibrates in the same time.
     """
 
-    def __init__(self, window_s: float, min_usable_fraction: float, expected_fps: float) -> None:
+    # Fewer usable frames than this make no median, whatever the rate.
+    MIN_FRAMES = 3
+
+    def __init__(self, window_s: float, min_usable_fraction: float) -> None:
         self.window_s = window_s
         self.min_usable_fraction = min_usable_fraction
-        self.expected_fps = expected_fps
         self._cues: deque[tuple[float, PostureCues]] = deque()
+        self._seen: deque[float] = deque()
         self._start_s: float | None = None
         self.neutral: PostureCues | None = None
         self.noise: PostureCues | None = None
@@ -280,14 +319,17 @@ class Calibrator:
             return self.neutral
         if self._start_s is None:
             self._start_s = t_s
+        self._seen.append(t_s)
         if cues is not None:
             self._cues.append((t_s, cues))
         while self._cues and self._cues[0][0] < t_s - self.window_s:
             self._cues.popleft()
+        while self._seen and self._seen[0] < t_s - self.window_s:
+            self._seen.popleft()
         if t_s - self._start_s + 1e-9 < self.window_s:
             return None
-        needed = self.min_usable_fraction * self.window_s * self.expected_fps
-        if len(self._cues) >= max(3.0, needed):
+        usable = len(self._cues)
+        if usable >= self.MIN_FRAMES and usable >= self.min_usable_fraction * len(self._seen):
             views = [c.view for _, c in self._cues]
             main_view = max(set(views), key=views.count)
             window = [c for _, c in self._cues if c.view == main_view]

@@ -152,6 +152,21 @@ class Reason(StrEnum):
     STATIONARY = "stationary"
 
 
+class SlouchCue(StrEnum):
+    """Which measure carried a slouch verdict (the `why` beside the reason in the JSON)."""
+
+    SCORE = "score"
+    """Forward head and rounding together."""
+    FORWARD_HEAD = "forward_head"
+    """The nose sinking toward the shoulders (or the head growing) alone."""
+    ROUNDING = "rounding"
+    """The whole head sinking in the frame alone."""
+    OUT_OF_FRAME = "out_of_frame"
+    """The shoulders gone through the bottom edge of the frame with the head low: a slump."""
+    SIDE_LEAN = "side_lean"
+    """The trunk leaning to one side with the head low."""
+
+
 class Outcome(StrEnum):
     """What became of a prompt."""
 
@@ -208,10 +223,19 @@ class Command(StrEnum):
     START_CAT_COW = "start-cat-cow"
     START_LATERAL_FLEXION = "start-lateral-flexion"
     CALIBRATE = "calibrate"
+    SITTING_FINE = "sitting-fine"
+    """The answer "I'm sitting fine" to a posture nudge: widen this person's upright band."""
 
 
 PROMPT_COMMANDS = frozenset(
-    {Command.DONE, Command.SNOOZE, Command.SKIP, Command.PAUSE, Command.RESUME}
+    {
+        Command.DONE,
+        Command.SNOOZE,
+        Command.SKIP,
+        Command.PAUSE,
+        Command.RESUME,
+        Command.SITTING_FINE,
+    }
 )
 """The commands the analyzer's prompt policy answers."""
 
@@ -374,7 +398,23 @@ class Interruption:
         return self.end_s - self.start_s
 
 
-Event = Nudge | PromptResolved | SetCompleted | Interruption
+@dataclass(frozen=True)
+class BandWidened:
+    """The user said "I'm sitting fine" to a posture nudge: the upright band of the cue that
+    fired was widened (bounded; kept in the profile; undone by calibrating again)."""
+
+    t_s: float
+    reason: Reason
+    """The nudge's reason."""
+    cue: SlouchCue
+    """The measure whose band was widened."""
+    new_threshold: float
+    """Its enter threshold now (metric points, or degrees for a side lean)."""
+    factor: float
+    """The band's total widening (1 = as calibrated; at most `MAX_WIDEN`)."""
+
+
+Event = Nudge | PromptResolved | SetCompleted | Interruption | BandWidened
 """What the decisions emit for the views and the session log."""
 
 

@@ -21,6 +21,7 @@ from coach.errors import CalibrationError, ConfigError
 from coach.movements import MovementLibrary
 from coach.pipeline import LoopStats, RateGate, Sink, SnapshotStage, replayed_samples, run
 from coach.records import (
+    BandWidened,
     Command,
     Condition,
     Frame,
@@ -36,6 +37,7 @@ from coach.session_options import Feed, Mode, Opened, SessionOptions, SessionRes
 
 if TYPE_CHECKING:
     from coach.actions.controls import Controls
+    from coach.calibration import Profile
     from coach.source import SourceSpec
 
 
@@ -101,6 +103,34 @@ class _Tally:
         """Nothing to release."""
 
 
+class _WidenKeeper:
+    """Sink that keeps the user's "I'm sitting fine" answers (`BandWidened`) in the profile in
+    use, so the widened band holds in the next session too (a new calibration drops it)."""
+
+    def __init__(self, path: Path, profile: Profile, warn: Callable[[str], None]) -> None:
+        self._path = path
+        self._profile = profile
+        self._warn = warn
+
+    def update(self, snapshot: Snapshot, frame: Frame | None) -> None:
+        from coach.calibration import save_profile, with_widened
+
+        widened = [e for e in snapshot.events if isinstance(e, BandWidened)]
+        if not widened:
+            return
+        bands = dict(self._profile.widened)
+        for event in widened:
+            bands[event.cue] = event.factor
+        self._profile = with_widened(self._profile, bands)
+        try:
+            save_profile(self._profile, self._path)
+        except CalibrationError as exc:  # a full disk must not stop the coaching
+            self._warn(str(exc))
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
 class Session:
     """One pass over a source (frames or a landmark recording) through every stage."""
 
@@ -126,6 +156,8 @@ class Session:
         self._profiles = profiles
         self._feed = feed
         self._note: str | None = None
+        self._profile_in_use: tuple[Path, Profile] | None = None
+        """The profile the neutral came from (where "I'm sitting fine" is kept)."""
         self._started_at: dt.datetime | None = None
         self.status_listeners: list[Callable[[LiveStatus], None]] = []
         """Told each change of a live coach's condition (camera lost or back, paused, locked,
@@ -158,6 +190,10 @@ class Session:
         if options.profile is not None and calibrate_s is None:
             loaded = load_profile(profile_path(options.profile, self._profiles_dir()))
             self._note = f"[dim]Using calibration profile {literal(repr(loaded.name))}.[/dim]"
+            self._profile_in_use = (
+                profile_path(options.profile, self._profiles_dir()),
+                loaded,
+            )
             return Analyzer(
                 config,
                 self._library,
@@ -166,6 +202,7 @@ class Session:
                 clock=clock,
                 guided=guided,
                 until_calibrated=until_calibrated,
+                widened=loaded.widened,
             )
         seconds = calibrate_s if calibrate_s is not None else options.calibrate_s
         if seconds is None and options.mode in (Mode.RUN, Mode.ANALYZE):
@@ -257,7 +294,10 @@ class Session:
                 return stage.look_plan.fps
 
             context = Opened(stats, label, self._anchor(), paced or live, live, rate)
-            return [tally, *sinks_for(context)]
+            keeper: list[Sink] = []
+            if self._profile_in_use is not None:
+                keeper.append(_WidenKeeper(*self._profile_in_use, warn=self._say_warning))
+            return [tally, *keeper, *sinks_for(context)]
 
         if self._feed is not None:
             self._anchor()

@@ -116,6 +116,18 @@ class Camera:
     image_size: tuple[int, int] = (640, 480)
 
 
+LAPTOP_CAMERA = Camera(distance_m=0.55, height_m=-0.62, focal_px=500.0)
+"""A laptop's camera, close and low: sitting tall, the shoulders are near the bottom edge."""
+
+
+def slump(depth: float, lean_deg: float = 0.0) -> BodyPose:
+    """Sinking into the chair, 0 (tall) to 1: the back rounds, the trunk slides down (and
+    leans to one side), so on a laptop camera the shoulders leave through the bottom edge."""
+    return BodyPose(
+        rounding=min(1.0, 1.2 * depth), shift_m=(0.0, 0.16 * depth, 0.03 * depth), lean_deg=lean_deg
+    )
+
+
 def body_points(body: BodyPose) -> Array:
     """The 33 landmarks of the body in its own frame, metres."""
     pts = np.array([_NEUTRAL_M[Landmark(i)] for i in range(LANDMARK_COUNT)], dtype=np.float64)

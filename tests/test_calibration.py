@@ -48,7 +48,7 @@ def test_bad_profiles_are_reported(tmp_path: Path) -> None:
 
 
 def test_calibrator_waits_for_a_clear_view() -> None:
-    calibrator = Calibrator(window_s=5.0, min_usable_fraction=0.6, expected_fps=5.0)
+    calibrator = Calibrator(window_s=5.0, min_usable_fraction=0.6)
     camera = Camera()
     t = 0.0
     # Nobody for 4 s, then the user sits down.
@@ -159,7 +159,7 @@ def test_drift_is_frozen_when_any_cue_reads_worse() -> None:
 
 def test_calibration_measures_each_cues_jitter_and_the_profile_keeps_it(tmp_path: Path) -> None:
     camera = Camera()
-    calibrator = Calibrator(window_s=3.0, min_usable_fraction=0.6, expected_fps=5.0)
+    calibrator = Calibrator(window_s=3.0, min_usable_fraction=0.6)
     rng = np.random.default_rng(3)
     for i in range(20):
         pose = synthetic_pose(BodyPose(), camera, noise_px=2.0, rng=rng)

@@ -469,7 +469,7 @@ def test_json_output_never_holds_nan() -> None:
         ("[pose]\nmin_visibility = 1.5\n", ("[pose] min_visibility", "at most 1")),
         ("[pose]\nmax_people = 0\n", ("[pose] max_people", "more than 0")),
         ("[prompts]\ncooldown_s = 1e12\n", ("[prompts] cooldown_s", "at most")),
-        ("[slouch]\nscore_enter = 5\n", ("[slouch] score_enter (5) must be above score_exit (6)",)),
+        ("[slouch]\nscore_enter = 4\n", ("[slouch] score_enter (4) must be above score_exit (5)",)),
         (
             "[slouch]\nrounding_enter = 10\nrounding_exit = 12\n",
             ("[slouch] rounding_enter (10) must be above rounding_exit (12)",),

@@ -144,9 +144,17 @@ class ActivityLog:
         elif isinstance(event, SetCompleted):
             self._counts["sets"] += 1
             self._say(logging.INFO, event.t_s, set_line(event))
-        else:
+        elif isinstance(event, Interruption):
             self._counts["interruptions"] += 1
             self._say(logging.INFO, event.end_s, interruption_line(event))
+        else:  # "I'm sitting fine": that person's upright band, widened
+            self._counts["bands widened"] += 1
+            self._say(
+                logging.INFO,
+                event.t_s,
+                f"sitting fine, said the user: {event.cue} band widened to "
+                f"{event.new_threshold:.1f} (x{event.factor:.2f})",
+            )
 
     def _say(self, level: int, t_s: float, text: str) -> None:
         self._log.log(level, "[%s] %s", at(t_s), text)

@@ -105,6 +105,9 @@ class AnalysisReport:
                 "thoracic_rounding": _round(metrics.thoracic_rounding if metrics else None),
                 # "still" / "moving" / "away", None until the user is first seen.
                 "activity": snapshot.activity,
+                # While slouched, the measure that carried it (`SlouchCue`: "score",
+                # "forward_head", "rounding", "out_of_frame", "side_lean"); else None.
+                "why": snapshot.slouch.why,
             }
         )
         while self._next_sample_s <= snapshot.t_s + 1e-9:

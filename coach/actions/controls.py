@@ -19,6 +19,7 @@ KEYMAP: dict[str, Command] = {
     "q": Command.QUIT,
     "c": Command.START_CAT_COW,
     "l": Command.START_LATERAL_FLEXION,
+    "f": Command.SITTING_FINE,
 }
 
 

@@ -119,9 +119,13 @@ def render(view: DashboardView, thresholds: SlouchConfig) -> RenderableType:
     table.add_row("Posture", state)
     if view.calibrating is not None:
         table.add_row("Calibrating", Text(f"sit tall… {view.calibrating:.0%}", style="bold cyan"))
-    table.add_row("Forward head", metric_bar(view.forward_head, thresholds.forward_head_enter))
     table.add_row(
-        "Upper-back rounding", metric_bar(view.thoracic_rounding, thresholds.rounding_enter)
+        "Forward head",
+        metric_bar(view.forward_head, thresholds.forward_head_enter * thresholds.threshold_scale),
+    )
+    table.add_row(
+        "Upper-back rounding",
+        metric_bar(view.thoracic_rounding, thresholds.rounding_enter * thresholds.threshold_scale),
     )
     if view.lean_deg is not None:
         table.add_row("Sideways lean", f"{view.lean_deg:+.0f}°")

@@ -12,7 +12,8 @@ Each line is one object:
   "away" or null;
 - ``set``: the rep counter shown (``movement``, ``reps``, ``phase``) or null;
 - ``events``: what happened at this moment: ``nudge``, ``outcome``, ``set`` (a finished set),
-  ``rep`` (a rep of a prompted or guided set, with the count so far).
+  ``rep`` (a rep of a prompted or guided set, with the count so far), ``band_widened``
+  (after "I'm sitting fine": the cue, its new threshold and total widening).
 
 A line is written whenever any of pose, calibrating, state, activity, fps or the counter
 changes, whenever something happens, and at least once per `heartbeat_s` of stream time
@@ -27,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from coach.records import Event, Interruption, Nudge, PromptResolved, SetCompleted
+from coach.records import BandWidened, Event, Interruption, Nudge, PromptResolved, SetCompleted
 from coach.safe.outputs import json_safe
 from coach.safe.private_files import open_private
 
@@ -62,6 +63,14 @@ def event_json(event: Event) -> dict[str, Any]:
             "condition": event.condition,
             "start_s": round(event.start_s, 3),
             "end_s": round(event.end_s, 3),
+        }
+    if isinstance(event, BandWidened):
+        return {
+            "type": "band_widened",
+            "reason": event.reason,
+            "cue": event.cue,
+            "new_threshold": round(event.new_threshold, 2),
+            "factor": round(event.factor, 3),
         }
     raise TypeError(f"not an event: {event!r}")  # pragma: no cover - Event is closed
 

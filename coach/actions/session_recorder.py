@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING
 from coach.history.rows import PostureSampleRow, RepRecord, SessionRef, SetRecord
 from coach.history.schema import ACTIVITIES, STATES
 from coach.history.session_log import SessionLog
-from coach.records import Interruption, Nudge, PostureState, PromptResolved, SetCompleted
+from coach.records import (
+    BandWidened,
+    Interruption,
+    Nudge,
+    PostureState,
+    PromptResolved,
+    SetCompleted,
+)
 
 if TYPE_CHECKING:
     from coach.records import Frame, Snapshot
@@ -146,7 +153,8 @@ class SessionRecorder:
         self._observe(snapshot)
         self._last = snapshot
         for event in snapshot.events:
-            if not isinstance(event, Interruption):
+            # Interruptions shape the windows above; widened bands live in the profile.
+            if not isinstance(event, Interruption | BandWidened):
                 self._write(functools.partial(self._record, event))
         if t_s - self._checkpoint_t_s >= self._checkpoint_s and self._deferred is None:
             self._checkpoint_t_s = t_s

@@ -65,7 +65,10 @@ def preview_sinks(
         return []
     window = PreviewWindow(
         skeleton_only=skeleton_only or config.preview.skeleton_only,
-        thresholds=(config.slouch.forward_head_enter, config.slouch.rounding_enter),
+        thresholds=(
+            config.slouch.forward_head_enter * config.slouch.threshold_scale,
+            config.slouch.rounding_enter * config.slouch.threshold_scale,
+        ),
         message_s=config.nudge.show_s,
         on_key=on_key,
     )

@@ -163,4 +163,10 @@ def cmd_calibrate(
         f"Saved calibration profile {literal(repr(target.stem))} ({neutral.view} view) to "
         f"{literal(path)}. Use it with `coach run --profile {literal(option)}`."
     )
+    if neutral.view != "side" and result.noise is not None:
+        from coach.decisions.sensitivity import advise
+
+        advice = advise(neutral, result.noise, config.slouch)
+        for line in advice.lines(config.slouch.sensitivity):
+            console.print(literal(line))
     return 0

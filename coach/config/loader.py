@@ -163,6 +163,7 @@ _AT_MOST = {
     "camera_height_px": 16384,
     "max_input_width_px": 16384,
     "max_people": 10,
+    "widen_max": 9.0,  # a profile keeps at most 10 times the calibrated band
     "camera_fps": 240,
     "idle_fps": 240,
     "posture_fps": 240,
@@ -173,6 +174,8 @@ _AT_MOST = {
     "still_minutes": _WEEK_S / 60,
 }
 _CEILING = 1e6
+# Whole-number levels with their own range: (lowest, highest).
+_LEVELS = {"sensitivity": (1, 5)}
 # Thresholds whose first must be above the second: the gap between an enter and an exit level
 # stops flicker; a minimum above its maximum would admit nothing.
 _ABOVE = {
@@ -207,6 +210,9 @@ def _check_section(section: str, values: dict[str, Any], where: str) -> None:
 
 
 def _check_number(name: str, value: float, where: str) -> None:
+    level = _LEVELS.get(name)
+    if level is not None and not level[0] <= value <= level[1]:
+        raise ConfigError(f"{where}: must be a level from {level[0]} to {level[1]}, got {value!r}")
     if name in _ABOVE_ZERO and value == 0:
         raise ConfigError(f"{where}: must be more than 0, got {value!r}")
     ceiling = _AT_MOST.get(name, _WEEK_S if name.endswith("_s") else _CEILING)

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from coach.config import SlouchConfig
 from coach.decisions.hysteresis import DebouncedSwitch
 from coach.features.posture import PostureMetrics
-from coach.records import PostureState, Reason
+from coach.records import PostureState, Reason, SlouchCue
+
+
+@dataclass(frozen=True)
+class Band:
+    """One measure's upright band: slouched at or above `enter`, upright at or below `exit`."""
+
+    enter: float
+    exit: float
 
 
 @dataclass(frozen=True)
@@ -19,37 +29,102 @@ class SlouchStatus:
     """When the current state began (stream time)."""
     reason: Reason | None
     """While slouched: the worse of the two posture problems, relative to its threshold."""
+    why: SlouchCue | None = None
+    """While slouched: the measure that carried the verdict."""
 
 
 class SlouchDetector:
-    """Separate enter/exit thresholds plus minimum durations: a glance or a cough never flips it."""
+    """Separate enter/exit thresholds plus minimum durations: a glance or a cough never flips it.
 
-    def __init__(self, config: SlouchConfig, away_after_s: float) -> None:
+    Every threshold is the configured one times the sensitivity level's scale, times the
+    widening the user asked for ("I'm sitting fine") for that measure.
+    """
+
+    def __init__(
+        self,
+        config: SlouchConfig,
+        away_after_s: float,
+        widened: Mapping[SlouchCue, float] | None = None,
+    ) -> None:
         """`away_after_s` is the stationary tracker's ([stationary] away_after_s), so the posture
-        state and the activity turn "away" together."""
+        state and the activity turn "away" together; `widened`: each measure's band widening
+        kept in the profile (1 = none)."""
         self.config = config
         self.away_after_s = away_after_s
+        self.scale = config.threshold_scale
+        self.widened: dict[SlouchCue, float] = {
+            cue: min(max(1.0, f), 1.0 + config.widen_max) for cue, f in (widened or {}).items()
+        }
         self._slouched = DebouncedSwitch(config.enter_after_s, config.exit_after_s)
         self._state = PostureState.UNKNOWN
         self._since_s = 0.0
         self._last_seen_s: float | None = None
         self._last_measured_s: float | None = None
         self._reason: Reason | None = None
+        self._why: SlouchCue | None = None
         self._worse_since_s: float | None = None
 
-    def _evidence(self, metrics: PostureMetrics, t_s: float) -> bool | None:
+    def band(self, cue: SlouchCue, sigma: float = math.nan) -> Band:
+        """The upright band of one measure now (`sigma`: its calibration jitter, points)."""
         c = self.config
-        fh, tr = metrics.forward_head, metrics.thoracic_rounding
-        if metrics.score >= c.score_enter or fh >= c.forward_head_enter or tr >= c.rounding_enter:
+        enter, exit_ = {
+            SlouchCue.SCORE: (c.score_enter, c.score_exit),
+            SlouchCue.FORWARD_HEAD: (c.forward_head_enter, c.forward_head_exit),
+            SlouchCue.ROUNDING: (c.rounding_enter, c.rounding_exit),
+            SlouchCue.OUT_OF_FRAME: (c.rounding_enter, c.rounding_exit),
+            SlouchCue.SIDE_LEAN: (c.side_lean_deg, 0.75 * c.side_lean_deg),
+        }[cue]
+        factor = self.widened.get(cue, 1.0)
+        if cue is not SlouchCue.SIDE_LEAN:
+            factor *= self.scale
+        enter, exit_ = enter * factor, exit_ * factor
+        if math.isfinite(sigma) and c.cue_sigmas * sigma > enter:
+            # A measure that wandered at calibration needs a change beyond its wander.
+            exit_, enter = exit_ * c.cue_sigmas * sigma / enter, c.cue_sigmas * sigma
+        return Band(enter, exit_)
+
+    def _readings(self, metrics: PostureMetrics) -> list[tuple[SlouchCue, float, Band]]:
+        sigma_fh, sigma_tr = metrics.sigmas
+        readings = [
+            (SlouchCue.SCORE, metrics.score, self.band(SlouchCue.SCORE)),
+            (
+                SlouchCue.FORWARD_HEAD,
+                metrics.forward_head,
+                self.band(SlouchCue.FORWARD_HEAD, sigma_fh),
+            ),
+            (
+                SlouchCue.ROUNDING,
+                metrics.thoracic_rounding,
+                self.band(SlouchCue.ROUNDING, sigma_tr),
+            ),
+        ]
+        rounding = readings[2][2]
+        if metrics.thoracic_rounding > rounding.exit and math.isfinite(metrics.lean_deg):
+            # Slumped to one side: the head is low and the shoulder line tilted.
+            readings.append(
+                (SlouchCue.SIDE_LEAN, abs(metrics.lean_deg), self.band(SlouchCue.SIDE_LEAN))
+            )
+        return readings
+
+    def _evidence(
+        self, readings: list[tuple[SlouchCue, float, Band]], pitch_change: float, t_s: float
+    ) -> bool | None:
+        fired = [(value / band.enter, cue) for cue, value, band in readings if value >= band.enter]
+        if fired:
+            self._why = max(fired)[1]
             if self._worse_since_s is None:
                 self._worse_since_s = t_s
             # A glance at the keyboard nods the head down for a few seconds; a head brought
             # down and kept there is a slouch however it is pitched. Duration tells them apart.
-            nodded = abs(metrics.pitch_change) >= c.glance_pitch
-            if nodded and not self._slouched.state and t_s - self._worse_since_s < c.glance_s:
+            nodded = abs(pitch_change) >= self.config.glance_pitch
+            if (
+                nodded
+                and not self._slouched.state
+                and t_s - self._worse_since_s < self.config.glance_s
+            ):
                 return None
             return True
-        if metrics.score <= c.score_exit and fh <= c.forward_head_exit and tr <= c.rounding_exit:
+        if all(value <= band.exit for _, value, band in readings):
             self._worse_since_s = None
             return False
         return None
@@ -69,17 +144,77 @@ class SlouchDetector:
     @property
     def current(self) -> SlouchStatus:
         """The verdict as it stands (held while the user does a set)."""
-        return SlouchStatus(self._state, self._since_s, self._reason)
+        return SlouchStatus(self._state, self._since_s, self._reason, self._why_now())
 
-    def update(self, metrics: PostureMetrics | None, person_seen: bool, t_s: float) -> SlouchStatus:
-        """Advance to `t_s` with this frame's metrics (None: no trustworthy measure)."""
+    def _why_now(self) -> SlouchCue | None:
+        return self._why if self._state is PostureState.SLOUCHED else None
+
+    def widen(self, cue: SlouchCue, reading: float | None = None) -> Band:
+        """The user says they sit fine: widen `cue`'s band by a step, or to just above
+        `reading` (the measure when they said it), never past `widen_max` in total."""
+        c = self.config
+        factor = self.widened.get(cue, 1.0)
+        wanted = factor * (1.0 + c.widen_step)
+        current = self.band(cue).enter
+        if reading is not None and math.isfinite(reading) and current > 0:
+            wanted = max(wanted, factor * 1.1 * reading / current)
+        self.widened[cue] = min(wanted, 1.0 + c.widen_max)
+        return self.band(cue)
+
+    def settle_upright(self, t_s: float) -> None:
+        """The user says they sit fine: upright from now (a new slouch must build up again)."""
+        self._slouched.reset(False, t_s)
+        self._worse_since_s = None
+        self._reason = self._why = None
+        if self._state is PostureState.SLOUCHED:
+            self._set(PostureState.UPRIGHT, t_s)
+
+    def firing(self, metrics: PostureMetrics | None, slump: float | None) -> list[SlouchCue]:
+        """The measures at or past their enter threshold in these metrics."""
+        if metrics is None:
+            out_of_frame = slump is not None and slump >= self.band(SlouchCue.OUT_OF_FRAME).enter
+            return [SlouchCue.OUT_OF_FRAME] if out_of_frame else []
+        return [cue for cue, value, band in self._readings(metrics) if value >= band.enter]
+
+    def reading(
+        self, metrics: PostureMetrics | None, slump: float | None, cue: SlouchCue
+    ) -> float | None:
+        """The value of one measure in these metrics (None: not measured)."""
+        if cue is SlouchCue.OUT_OF_FRAME:
+            return slump
+        if metrics is None:
+            return None
+        return next((v for c, v, _ in self._readings(metrics) if c is cue), None)
+
+    def update(
+        self,
+        metrics: PostureMetrics | None,
+        person_seen: bool,
+        t_s: float,
+        slump: float | None = None,
+    ) -> SlouchStatus:
+        """Advance to `t_s` with this frame's metrics (None: no trustworthy measure).
+
+        `slump`: with no metrics, how far the head has sunk (rounding points) while the
+        shoulders are below the frame; sunk past the rounding band, that is a slouch."""
         c = self.config
         if person_seen:
             self._last_seen_s = t_s
+        evidence: bool | None
         if metrics is not None:
+            evidence = self._evidence(self._readings(metrics), metrics.pitch_change, t_s)
+            worse = self._worse(metrics)
+        elif slump is not None and slump >= self.band(SlouchCue.OUT_OF_FRAME).enter:
+            self._why = SlouchCue.OUT_OF_FRAME
+            evidence, worse = True, Reason.THORACIC_ROUNDING
+        else:
+            evidence, worse = None, Reason.THORACIC_ROUNDING
+        if metrics is not None or evidence is not None:
             self._last_measured_s = t_s
-            slouched = self._slouched.update(self._evidence(metrics, t_s), t_s)
-            self._reason = self._worse(metrics) if slouched else None
+            slouched = self._slouched.update(evidence, t_s)
+            if metrics is None and slouched:
+                worse = self._reason or worse
+            self._reason = worse if slouched else None
             self._set(PostureState.SLOUCHED if slouched else PostureState.UPRIGHT, t_s)
         elif not person_seen and (
             self._last_seen_s is None or t_s - self._last_seen_s >= self.away_after_s
@@ -93,4 +228,4 @@ class SlouchDetector:
             self._slouched.reset(False, t_s)
             self._reason = None
             self._set(PostureState.UNKNOWN, t_s)
-        return SlouchStatus(self._state, self._since_s, self._reason)
+        return SlouchStatus(self._state, self._since_s, self._reason, self._why_now())

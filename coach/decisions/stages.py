@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from coach.calibration import Calibrator
@@ -10,11 +11,11 @@ from coach.config import CalibrationConfig, SlouchConfig, StationaryConfig
 from coach.decisions.baseline import AdaptiveNeutral, NeutralAdapter, judge_drift
 from coach.decisions.exercise import ExerciseTracker, ExerciseUpdate
 from coach.decisions.setup import SetupWatcher
-from coach.decisions.slouch import SlouchDetector, SlouchStatus
+from coach.decisions.slouch import Band, SlouchDetector, SlouchStatus
 from coach.decisions.stationary import ActivityStatus, StationaryTracker
 from coach.features.motion import MotionMeter
-from coach.features.posture import PostureCues, PostureMetrics, posture_metrics
-from coach.records import Pose, PostureState, Reply
+from coach.features.posture import PostureCues, PostureMetrics, posture_metrics, slump_points
+from coach.records import Pose, PostureState, Reply, SlouchCue
 
 # A guided set (`coach count`, or one started from the tray) ends after this long without a rep.
 GUIDED_IDLE_END_S = 30.0
@@ -30,6 +31,9 @@ class NeutralUpdate:
     """Calibration progress 0..1 while the neutral is being recorded, else None."""
     recalibrate: bool
     """The camera or seat seems to have moved."""
+    slump: float | None = None
+    """With no metrics: how far the head sank (rounding points) while the shoulders are below
+    the frame (`slumped_nose_y`); None otherwise."""
 
 
 class NeutralStage:
@@ -39,14 +43,13 @@ class NeutralStage:
         self,
         config: CalibrationConfig,
         calibrate_s: float,
-        expected_fps: float,
         neutral: PostureCues | None,
         noise: PostureCues | None,
         on_neutral: ExerciseTracker,
     ) -> None:
         """`on_neutral`: the exercise stage, told the neutral a set must start from."""
         self._config = config
-        self._calibrator = Calibrator(calibrate_s, config.min_usable_fraction, expected_fps)
+        self._calibrator = Calibrator(calibrate_s, config.min_usable_fraction)
         self._adapter: NeutralAdapter | None = None
         self._watcher: SetupWatcher | None = None
         self._noise = noise
@@ -73,8 +76,15 @@ class NeutralStage:
         """How much each cue jittered at calibration (None: not known)."""
         return self._noise
 
-    def update(self, cues: PostureCues | None, pose: Pose | None, t_s: float) -> NeutralUpdate:
-        """Calibrate, or measure the cues against the neutral."""
+    def update(
+        self,
+        cues: PostureCues | None,
+        pose: Pose | None,
+        t_s: float,
+        slumped_y: float | None = None,
+    ) -> NeutralUpdate:
+        """Calibrate, or measure the cues against the neutral (`slumped_y`: the nose's height
+        when the shoulders left through the bottom of the frame)."""
         calibrating: float | None = None
         if self._adapter is None:
             neutral = self._calibrator.update(cues, t_s)
@@ -83,6 +93,9 @@ class NeutralStage:
             else:
                 self._noise = self._calibrator.noise
                 self._start_from(neutral)
+        if self._adapter is not None and cues is None and slumped_y is not None:
+            slump = slump_points(slumped_y, self._adapter.neutral.calibrated)
+            return NeutralUpdate(None, calibrating, False, slump)
         if cues is None or self._adapter is None or pose is None:
             return NeutralUpdate(None, calibrating, False)
         metrics = posture_metrics(cues, self._adapter.neutral.current, self._noise)
@@ -113,10 +126,39 @@ class NeutralStage:
 class PostureStage:
     """The posture verdict; held during a set, where a cat-cow's "cat" is a deliberate slouch."""
 
-    def __init__(self, slouch: SlouchConfig, away_after_s: float, neutral: NeutralStage) -> None:
+    def __init__(
+        self,
+        slouch: SlouchConfig,
+        away_after_s: float,
+        neutral: NeutralStage,
+        widened: Mapping[SlouchCue, float] | None = None,
+    ) -> None:
         self._slouch = slouch
-        self._detector = SlouchDetector(slouch, away_after_s)
+        self._detector = SlouchDetector(slouch, away_after_s, widened)
         self._neutral = neutral
+        self._last: NeutralUpdate | None = None
+
+    @property
+    def widened(self) -> dict[SlouchCue, float]:
+        """Each measure's band widening asked for by the user (1 = as calibrated)."""
+        return dict(self._detector.widened)
+
+    def sitting_fine(self, cue: SlouchCue, t_s: float) -> list[tuple[SlouchCue, Band]]:
+        """The user says they sit fine: widen the band of `cue` (the one that fired) and of
+        any other measure past its threshold now, each to just above its reading (bounded),
+        and take the posture as upright from now; returns the widened bands."""
+        last = self._last
+        fired = {cue}
+        if last is not None:
+            fired |= set(self._detector.firing(last.metrics, last.slump))
+        widened = []
+        for each in sorted(fired):
+            reading = None
+            if last is not None:
+                reading = self._detector.reading(last.metrics, last.slump, each)
+            widened.append((each, self._detector.widen(each, reading)))
+        self._detector.settle_upright(t_s)
+        return widened
 
     def update(
         self,
@@ -129,8 +171,9 @@ class PostureStage:
         """Judge the posture (not while calibrating), and let the neutral follow the drift."""
         if exercising:
             return self._detector.current
+        self._last = measured
         judged = measured.metrics if measured.calibrating is None else None
-        status = self._detector.update(judged, user_seen, t_s)
+        status = self._detector.update(judged, user_seen, t_s, measured.slump)
         if cues is not None and judged is not None:
             slouched = status.state is PostureState.SLOUCHED
             self._neutral.follow(cues, judged, slouched, self._slouch, t_s)

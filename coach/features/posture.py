@@ -242,6 +242,9 @@ class PostureMetrics:
     """Each cue's own reading in the same points (positive: worse than neutral)."""
     weights: tuple[float, float] = (0.5, 0.5)
     """How much forward head and rounding count in the score (their reliability)."""
+    sigmas: tuple[float, float] = (math.nan, math.nan)
+    """How much forward head and rounding jittered at calibration (points, 1 sigma; NaN:
+    unknown): a measure that wandered while the user sat tall needs a larger change."""
 
     @property
     def score(self) -> float:
@@ -264,17 +267,27 @@ _OFFSET_WEIGHT = 150.0  # ears 10 % of shoulder width further ahead (oblique) �
 _SIDE_ANGLE_WEIGHT = 2.0  # 10 degrees more ear-shoulder angle → +20
 _SIDE_DROP_WEIGHT = 200.0  # head 10 % of frame height lower → +20
 # Jitter (points, 1 sigma) below which a cue counts as fully steady: no cue is trusted more.
-_NOISE_FLOOR = 2.0
+NOISE_FLOOR = 2.0
 # Head growth inside this many sigmas of its own calibration jitter counts for nothing.
 _HEAD_SIZE_SIGMAS = 3.0
 # Below this nose height above the shoulders (shoulder widths) the ratio is meaningless.
 _MIN_NOSE_RISE = 0.05
 
 
+def jitter_points(neutral: PostureCues, noise: PostureCues | None) -> dict[str, float]:
+    """Each front-view cue's calibration spread in slouch points (NaN: not known)."""
+    if noise is None or neutral.view == "side":
+        return {}
+    return {
+        "nose over shoulders": _NECK_WEIGHT * noise.nose_rise / neutral.nose_rise,
+        "head height": _SINK_WEIGHT * noise.nose_y / neutral.shoulder_width,
+        "head size": _HEAD_SIZE_WEIGHT * noise.head_size / neutral.head_size,
+    }
+
+
 def _weights(sigmas: tuple[float, float]) -> tuple[float, float]:
     inverse = [
-        1.0 / (s * s + _NOISE_FLOOR**2) if math.isfinite(s) else 1.0 / _NOISE_FLOOR**2
-        for s in sigmas
+        1.0 / (s * s + NOISE_FLOOR**2) if math.isfinite(s) else 1.0 / NOISE_FLOOR**2 for s in sigmas
     ]
     return inverse[0] / sum(inverse), inverse[1] / sum(inverse)
 
@@ -342,4 +355,40 @@ def posture_metrics(
         pitch_change,
         tuple(p for p in parts if math.isfinite(p)),
         _weights((sigma_neck, sigma_sink)),
+        (sigma_neck, sigma_sink),
     )
+
+
+# A shoulder this low in the frame, or past its bottom edge, has left through the bottom.
+_BOTTOM_EDGE = 0.97
+
+
+def slumped_nose_y(pose: Pose) -> float | None:
+    """The nose's height in the frame (down positive) when the shoulders have left through
+    the bottom edge while the nose is still seen; None otherwise.
+
+    A laptop camera loses the shoulders when the user sinks low in the chair: the posture
+    cues cannot be measured, but a head far below its neutral height is plainly a slump.
+    """
+    nose_x, nose_y = pose.image_xyz[L.NOSE, :2]
+    if not (_visible(pose, L.NOSE) and 0.0 <= nose_x <= 1.0 and 0.0 <= nose_y <= 1.0):
+        return None
+    below = 0
+    for lm in (L.LEFT_SHOULDER, L.RIGHT_SHOULDER):
+        y = float(pose.image_xyz[lm, 1])
+        # Past the edge the model guesses where the shoulder is (and says it is not there).
+        if y >= _BOTTOM_EDGE or (y >= 0.85 and not _visible(pose, lm)):
+            below += 1
+    return float(nose_y) if below else None
+
+
+def slump_points(nose_y: float, neutral: PostureCues) -> float | None:
+    """How far the head has sunk below its neutral height, in rounding points (the sink cue's
+    units: 15 is a clear slouch); None without a front or oblique neutral to compare with."""
+    if (
+        neutral.view == "side"
+        or not neutral.shoulder_width > 0
+        or not math.isfinite(neutral.nose_y)
+    ):
+        return None
+    return _SINK_WEIGHT * (nose_y - neutral.nose_y) / neutral.shoulder_width
