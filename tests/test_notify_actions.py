@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from coach.actions.controls import Controls
+from coach.actions.event_log import read_event_log
 from coach.actions.notify import DesktopNotifier, NotifyButton, NudgeAnnouncer
 from coach.analyzer import Analyzer
 from coach.config import Config, PromptConfig, StationaryConfig
@@ -69,12 +70,20 @@ def test_a_prompt_notification_has_buttons_and_skip_resolves_the_prompt(tmp_path
             movement = note.title.removeprefix("Posture check: try ")
             assert movement in note.body.lower()  # the nudge names the movement, and how
             buttons = {key: label for key, label in note.actions.items() if key != "default"}
-            assert sorted(buttons.values()) == ["Done", "Skip", "Snooze"]  # "default": a click
+            # A posture nudge: "I'm sitting fine" in place of Skip ("default": a click).
+            assert sorted(buttons.values()) == ["Done", "I'm sitting fine", "Snooze"]
             assert _outcomes(events) == []
-            skip = next(key for key, label in buttons.items() if label == "Skip")
-            services.invoke(note.id, skip)
+            fine = next(key for key, label in buttons.items() if label == "I'm sitting fine")
+            services.invoke(note.id, fine)
             wait_for(lambda: _outcomes(events), 20, "the prompt's outcome")
             assert _outcomes(events) == ["skipped"]
+            widened = [
+                e
+                for line in read_event_log(events)
+                for e in line["events"]
+                if e["type"] == "band_widened"
+            ]
+            assert widened, "the answer widened the upright band of the cue that fired"
             proc.send_signal(signal.SIGINT)
             assert proc.wait(timeout=30) == 0, (tmp_path / "stderr.txt").read_text()
         finally:
@@ -117,7 +126,7 @@ def test_a_button_on_an_old_notification_does_not_answer_a_newer_prompt() -> Non
     first = _prompted(1)
     announcer.update(first, None)
     (_, buttons) = notifier.sent[0]
-    assert [b.label for b in buttons] == ["Done", "Snooze", "Skip"]
+    assert [b.label for b in buttons] == ["Done", "Snooze", "Skip"]  # a stillness prompt
     buttons[0].on_pressed()
     assert answered == [Command.DONE]
     announcer.update(_prompted(2), None)

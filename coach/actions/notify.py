@@ -24,6 +24,7 @@ from coach.records import (
     Frame,
     LiveStatus,
     PromptResolved,
+    Reason,
     SetCompleted,
     Snapshot,
 )
@@ -41,6 +42,8 @@ CALIBRATED_MESSAGE = "Your posture is now measured against how you sat just now.
 
 # A prompt's notification answers it as the keys d, s and k do.
 PROMPT_BUTTONS = (("Done", Command.DONE), ("Snooze", Command.SNOOZE), ("Skip", Command.SKIP))
+# A posture nudge also takes "I'm sitting fine": that person's upright band is widened.
+POSTURE_BUTTONS = (*PROMPT_BUTTONS[:2], ("I'm sitting fine", Command.SITTING_FINE))
 
 
 @dataclass(frozen=True)
@@ -301,7 +304,7 @@ class NudgeAnnouncer:
             self._send(
                 nudge.title,
                 nudge.message,
-                self._buttons(nudge.prompt_id),
+                self._buttons(nudge.prompt_id, nudge.reason != Reason.STATIONARY),
                 prompt_tag(nudge.prompt_id),
             )
             if self._chime is not None:
@@ -326,7 +329,7 @@ class NudgeAnnouncer:
             self._camera_missing = False
             self._send("Camera back", "Coaching again.")
 
-    def _buttons(self, prompt_id: int) -> tuple[NotifyButton, ...]:
+    def _buttons(self, prompt_id: int, posture: bool) -> tuple[NotifyButton, ...]:
         answer = self._answer
         if answer is None:
             return ()
@@ -339,7 +342,8 @@ class NudgeAnnouncer:
 
             return pressed
 
-        return tuple(NotifyButton(label, press(command)) for label, command in PROMPT_BUTTONS)
+        buttons = POSTURE_BUTTONS if posture else PROMPT_BUTTONS
+        return tuple(NotifyButton(label, press(command)) for label, command in buttons)
 
     def _send(
         self,

@@ -139,6 +139,11 @@ def menu_entries(
         MenuEntry("Pause for a meeting (camera off)", children=pause, enabled=not paused),
         MenuEntry("Resume now", push(Command.RESUME), enabled=paused),
         MenuEntry("Snooze prompts", push(Command.SNOOZE), enabled=not paused),
+        MenuEntry(
+            "I'm sitting fine (widen my upright range)",
+            push(Command.SITTING_FINE),
+            enabled=state is TrayState.SLOUCHED,
+        ),
         MenuEntry(separator=True),
         MenuEntry("Start a cat-cow set", push(Command.START_CAT_COW), enabled=not paused),
         MenuEntry(
