@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from coach.analyzer import Analyzer
+from coach.config import Config
 from coach.decisions.analysis_rate import LookPlan
 from coach.records import (
     PROMPT_COMMANDS,
@@ -34,8 +35,11 @@ class LiveStage:
         recalibrating: Callable[[], Analyzer],
         on_calibrated: Callable[[Analyzer, PoseSample], None],
         pause_for_s: Callable[[], float | None] = lambda: None,
+        reload_config: Callable[[], Config | None] = lambda: None,
     ) -> None:
-        """`pause_for_s`: how long a pause asked now lasts (None: the configured pause)."""
+        """`pause_for_s`: how long a pause asked now lasts (None: the configured pause);
+        `reload_config`: the settings read again (None: unchanged or unreadable, said)."""
+        self._reload_config = reload_config
         self.analyzer = analyzer
         self._pause_for_s = pause_for_s
         self._recalibrating = recalibrating
@@ -67,6 +71,10 @@ class LiveStage:
             if command is Command.CALIBRATE:
                 self.analyzer = self._recalibrating()
                 self._calibrating = True
+            elif command is Command.RELOAD_CONFIG:
+                config = self._reload_config()
+                if config is not None:
+                    self.analyzer.reconfigure(config)
             elif command in GUIDED_SETS and not self.analyzer.counting:
                 self.analyzer.start_guided(GUIDED_SETS[command], sample.t_s)
         self._pending.clear()

@@ -208,6 +208,8 @@ class Command(StrEnum):
     START_CAT_COW = "start-cat-cow"
     START_LATERAL_FLEXION = "start-lateral-flexion"
     CALIBRATE = "calibrate"
+    RELOAD_CONFIG = "reload-config"
+    """The settings file changed (the tray's Settings menu): apply it at once."""
 
 
 PROMPT_COMMANDS = frozenset(

@@ -36,6 +36,7 @@ from coach.session_options import Feed, Mode, Opened, SessionOptions, SessionRes
 if TYPE_CHECKING:
     from coach.actions.controls import Controls
     from coach.source import SourceSpec
+    from coach.source.keeper import CameraKeeper
 
 
 class _Timestamped(Protocol):
@@ -111,10 +112,13 @@ class Session:
         console: Console | None = None,
         profiles: Path | None = None,
         feed: Feed | None = None,
+        reload_config: Callable[[], Config] | None = None,
     ) -> None:
         """`library`: the movements, loaded once (with the user's file); `profiles`: where
         calibration profiles live (needed for `options.profile` and live recalibration);
-        `feed`: a scripted source run instead of opening `options.source`."""
+        `feed`: a scripted source run instead of opening `options.source`;
+        `reload_config`: the settings read again when a running coach is told they changed
+        (Command.RELOAD_CONFIG; raises ConfigError when they cannot be)."""
         from coach.source import parse_source  # cv2 loads only for commands that read frames
 
         self.options = options
@@ -126,7 +130,10 @@ class Session:
         self._feed = feed
         self._note: str | None = None
         self._started_at: dt.datetime | None = None
+        self._reload_config = reload_config
         self.status_listeners: list[Callable[[LiveStatus], None]] = []
+        self.config_listeners: list[Callable[[Config], None]] = []
+        """Told the settings when a running coach reads them again (the nudge's delivery)."""
         """Told each change of a live coach's condition (camera lost or back, paused, locked,
         asleep): no snapshot comes while the camera is released (the tray, the log)."""
 
@@ -358,6 +365,8 @@ class Session:
         )
         self._anchor()  # stream time 0 is the keeper's start, before the model loads
         controls.on_hold(keeper.hold_changed)
+        if self.spec.kind is SourceKind.CAMERA:
+            self.config_listeners.append(lambda config: self._follow_camera(config, keeper))
         frames = keeper.frames(gate)
         try:
             with PoseEstimator(model, self._config.pose) as estimator:
@@ -373,6 +382,17 @@ class Session:
             frames.close()
             controls.on_hold(None)
         return keeper.description, keeper.fps or config.camera_fps
+
+    def _follow_camera(self, config: Config, keeper: CameraKeeper) -> None:
+        """The camera setting changed: open the camera it names now (its stable id or name
+        is looked up at the opening)."""
+        from coach.source import parse_source
+
+        wanted = parse_source(config.source.camera or "0")
+        if wanted != self.spec and wanted.kind is self.spec.kind:
+            self._console.print(f"[cyan]Switching to {escape(str(wanted))}.[/cyan]")
+            self.spec = wanted
+            keeper.reopen()
 
     def _stage(self, holder: list[Analyzer], controls: Controls | None) -> SnapshotStage:
         """The analyzer; with live controls, wrapped to take the tray's commands too."""
@@ -391,7 +411,25 @@ class Session:
         def pause_for_s() -> float:
             return controls.pause_for_s
 
-        return LiveStage(holder[0], recalibrating, self._save_calibration, pause_for_s)
+        return LiveStage(
+            holder[0], recalibrating, self._save_calibration, pause_for_s, self._reloaded
+        )
+
+    def _reloaded(self) -> Config | None:
+        """The settings read again, told to the listeners (None: no reload, or a bad file,
+        said in one line: the coach carries on with what it has)."""
+        if self._reload_config is None:
+            return None
+        try:
+            config = self._reload_config()
+        except ConfigError as exc:
+            self._say_warning(f"settings not applied: {exc}")
+            return None
+        self._config = config
+        for listener in self.config_listeners:
+            listener(config)
+        self._console.print("[dim]Settings applied.[/dim]")
+        return config
 
     def _save_calibration(self, analyzer: Analyzer, sample: PoseSample) -> None:
         """Keep a neutral recorded in a running coach as its profile (default: "default")."""

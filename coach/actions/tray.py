@@ -26,6 +26,7 @@ from coach.records import (
 if TYPE_CHECKING:
     from dbus_fast.aio import MessageBus
 
+    from coach.actions.tray_settings import SettingsMenu
     from coach.actions.tray_sni import DBusMenu, MenuEntry, StatusNotifierItem
 
 PAUSE_MINUTES = (15, 30, 60)
@@ -118,9 +119,11 @@ def menu_entries(
     state: TrayState,
     open_report: Callable[[], None],
     detail: str | None = None,
+    settings: MenuEntry | None = None,
 ) -> tuple[MenuEntry, ...]:
     """The tray menu; every entry but the report queues a command, as a key would.
-    Its first line is the state, or `detail` (a set's count, calibration's countdown)."""
+    Its first line is the state, or `detail` (a set's count, calibration's countdown);
+    `settings`: the Settings submenu (saved choices that queue RELOAD_CONFIG)."""
     from coach.actions.tray_sni import MenuEntry
 
     def push(command: Command, for_s: float | None = None) -> Callable[[], None]:
@@ -144,6 +147,7 @@ def menu_entries(
         ),
         MenuEntry("Calibrate (sit tall)", push(Command.CALIBRATE), enabled=not paused),
         MenuEntry("Open today's report", open_report),
+        *(() if settings is None else (settings,)),
         MenuEntry(separator=True),
         MenuEntry("Quit", push(Command.QUIT)),
     )
@@ -156,9 +160,16 @@ class Tray:
     safe to call from the frame loop.
     """
 
-    def __init__(self, controls: Controls, open_report: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        controls: Controls,
+        open_report: Callable[[], None],
+        settings: SettingsMenu | None = None,
+    ) -> None:
+        """`settings`: the Settings submenu (None: no such menu)."""
         self._controls = controls
         self._open_report = open_report
+        self._settings = settings
         self._runner: LoopThread | None = None
         self._bus: MessageBus | None = None
         self._item: StatusNotifierItem | None = None
@@ -211,7 +222,14 @@ class Tray:
         return None
 
     def _entries(self) -> tuple[MenuEntry, ...]:
-        return menu_entries(self._controls, self.state, self._open_report, self.detail)
+        settings = None if self._settings is None else self._settings.entry(self._redraw_menu)
+        return menu_entries(self._controls, self.state, self._open_report, self.detail, settings)
+
+    def _redraw_menu(self) -> None:
+        """A setting changed (on the tray's thread, from a click): show the new ticks."""
+        if self._menu is not None:
+            self._menu.set_entries(self._entries())
+            self._menu.LayoutUpdated()
 
     def _draw(self) -> None:
         assert self._item is not None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from coach.config import Config
+from coach.errors import ConfigError
 from coach.pipeline import Sink
 from coach.session_options import Opened
 from coach.stopping import StopRequested
@@ -122,3 +125,35 @@ class History:
                 self._saved = False
                 print_error(self._console, f"history: {exc}")
         return self._saved
+
+
+# Numeric options that must be a finite number above 0 when given.
+_POSITIVE_OPTIONS = {
+    "max_seconds": "--max-seconds",
+    "still_minutes": "--still-minutes",
+    "calibrate_seconds": "--calibrate-seconds",
+    "seconds": "--seconds",
+    "reps": "--reps",
+    "give_up_after": "--give-up-after",
+}
+
+
+def with_overrides(config: Config, args: argparse.Namespace) -> Config:
+    """Check the numeric options, and apply those that override config settings (the top
+    layer: defaults < the user's file < --config FILE < options)."""
+    for name, option in _POSITIVE_OPTIONS.items():
+        value = getattr(args, name, None)
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise ConfigError(f"{option} must be a number more than 0, not {value:g}")
+    still_minutes = getattr(args, "still_minutes", None)
+    if still_minutes is not None:
+        config = dataclasses.replace(
+            config,
+            stationary=dataclasses.replace(config.stationary, still_minutes=still_minutes),
+        )
+    give_up_s = getattr(args, "give_up_after", None)
+    if give_up_s is not None:
+        config = dataclasses.replace(
+            config, source=dataclasses.replace(config.source, give_up_s=give_up_s)
+        )
+    return config

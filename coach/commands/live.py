@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
 
 from coach.actions.controls import Controls, TerminalKeys
-from coach.commands.common import History, by_signal, inputs, preview_sinks, profiles_dir
+from coach.commands.common import (
+    History,
+    by_signal,
+    inputs,
+    preview_sinks,
+    profiles_dir,
+    with_overrides,
+)
 from coach.config import Config
 from coach.errors import AlreadyRunning, CameraUnavailable, ConfigError
 from coach.movements import MovementLibrary
@@ -66,14 +74,29 @@ def _run(
 ) -> int:
     from coach.actions.dashboard import Dashboard
 
+    asked = options.source
     options, config = _with_fallback(args, options, config, console)
+    demo = options.source != asked  # on the fallback video: its demo timings stay on reload
+
+    def reload_config() -> Config:
+        return _reloaded(args, demo)
+
     events = args.events
     if events is not None:
         events = check_output(events, option="--events", inputs=inputs(args))
     tray: Tray | None = None
     if args.tray:
-        tray, console, options = _tray_or_terminal(args, options, console, controls)
-    session = Session(options, config, library, console, profiles=profiles_dir())
+        tray, console, options = _tray_or_terminal(
+            args, options, console, controls, SettingsParts(config, reload_config)
+        )
+    session = Session(
+        options,
+        config,
+        library,
+        console,
+        profiles=profiles_dir(),
+        reload_config=reload_config,
+    )
     keys = TerminalKeys(controls)
     history = History(console, args.db, enabled=not args.no_history)
 
@@ -108,16 +131,19 @@ def _run(
             session.status_listeners.append(status.status)
             sinks.append(status)
         sinks.extend(history.sinks(opened))
+        # Both made whatever the style: the tray's Settings menu may change it while running.
         notifier: Notifier = NullNotifier()
-        if config.nudge.desktop and notification_service_available():
+        if notification_service_available():
             notifier = DesktopNotifier()
         announcer = NudgeAnnouncer(
             notifier,
-            Chime() if config.nudge.chime else None,
+            Chime(),
             answer=controls.push,
             summaries=tray is not None,  # no dashboard: sets and calibration announced
+            style=config.nudge.style,
         )
         session.status_listeners.append(announcer.status)
+        session.config_listeners.append(lambda new: announcer.reconfigure(new.nudge))
         sinks.append(announcer)
         sinks.extend(
             preview_sinks(
@@ -155,6 +181,15 @@ def _run(
             f"over {stats.duration_s:.1f} s of {escape(result.label)}."
         )
     return 0 if saved else 1
+
+
+def _reloaded(args: argparse.Namespace, demo: bool) -> Config:
+    """The settings read again, in the same layers (the user's file, --config, the options);
+    a coach running on the fallback video keeps its demo timings."""
+    from coach.config.user_file import load_settings
+
+    config = with_overrides(load_settings(args.config).config, args)
+    return _demo_timings(config) if demo else config
 
 
 def _desktop_watcher(controls: Controls, console: Console) -> DesktopWatcher | None:
@@ -200,13 +235,26 @@ def _demo_timings(config: Config) -> Config:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class SettingsParts:
+    """What the tray's Settings menu needs: the settings in force and how to read them again."""
+
+    config: Config
+    reload: Callable[[], Config]
+
+
 def _tray_or_terminal(
-    args: argparse.Namespace, options: SessionOptions, console: Console, controls: Controls
+    args: argparse.Namespace,
+    options: SessionOptions,
+    console: Console,
+    controls: Controls,
+    settings: SettingsParts,
 ) -> tuple[Tray | None, Console, SessionOptions]:
-    """The tray and a console writing to the log file; or, with no tray host, one line
-    saying so and the terminal view."""
+    """The tray (with its Settings menu) and a console writing to the log file; or, with no
+    tray host, one line saying so and the terminal view."""
     from coach.actions.open_report import open_todays_report
     from coach.actions.tray import Tray
+    from coach.actions.tray_settings import SettingsMenu
     from coach.calibration import profile_path
     from coach.desktop.app_log import file_console
 
@@ -216,7 +264,8 @@ def _tray_or_terminal(
         for out in log:
             out.print(escape(message))
 
-    tray = Tray(controls, lambda: open_todays_report(args.db, say))
+    menu = SettingsMenu(controls, settings.config, settings.reload, on_error=say)
+    tray = Tray(controls, lambda: open_todays_report(args.db, say), menu)
     problem = tray.start()
     if problem is not None:
         tray.stop()

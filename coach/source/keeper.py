@@ -107,6 +107,7 @@ class CameraKeeper:
         self._released = threading.Event()
         self._released.set()
         self._wakeup = threading.Event()
+        self._reopen = threading.Event()
         self._gap_from_s: float | None = None
         self._gap_condition: Condition | None = None
         self._missing_since_s: float | None = None
@@ -132,6 +133,15 @@ class CameraKeeper:
             return True
         return self._released.wait(wait_s)
 
+    def reopen(self) -> None:
+        """Let go of the camera and open it again (`open_source` may now open another one:
+        the camera setting changed)."""
+        self._reopen.set()
+        with self._lock:
+            source = self._source
+        if source is not None:
+            source.wake()
+
     # -- the loop's side -----------------------------------------------------------------
 
     def frames(self, gate: FrameGate | None = None) -> Generator[Frame | SkippedFrame]:
@@ -143,6 +153,7 @@ class CameraKeeper:
                 if status is not None:
                     self._wait_while_held(status)
                     continue
+                self._reopen.clear()
                 source = self._open()
                 if source is None:
                     continue
@@ -163,7 +174,7 @@ class CameraKeeper:
     # -- inside ----------------------------------------------------------------------------
 
     def _interrupt(self) -> bool:
-        return self._stopped() or self._held() is not None
+        return self._stopped() or self._held() is not None or self._reopen.is_set()
 
     def _say(self, status: LiveStatus) -> None:
         """Tell a change once: an outage is said once, whatever each try answers; a pause

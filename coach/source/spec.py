@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from coach.pose.landmark_file import SUFFIXES
 from coach.safe.redact import redact
+from coach.source.cameras import is_camera_name
 
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
@@ -37,13 +38,14 @@ class SourceSpec:
     def __str__(self) -> str:
         """What may be shown, logged or stored: a stream's credentials are redacted."""
         if self.kind is SourceKind.CAMERA:
-            return f"camera {self.target}"
+            return f"camera {self.target.removeprefix('camera:')}"
         return redact(self.target)
 
 
 def parse_source(text: str) -> SourceSpec:
-    """Classify a SOURCE argument: "0" is a webcam, "rtsp://..." a stream, else a file."""
-    if text.isdigit():
+    """Classify a SOURCE argument: "0", a stable id, /dev/videoN or camera:NAME is a webcam,
+    "rtsp://..." a stream, else a file."""
+    if text.isdigit() or is_camera_name(text):
         return SourceSpec(SourceKind.CAMERA, text)
     if _URL.match(text):
         return SourceSpec(SourceKind.STREAM, text)
