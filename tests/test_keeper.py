@@ -172,3 +172,21 @@ def test_stopping_while_waiting_for_a_camera_ends_the_frames() -> None:
     keeper, _, _ = keeper_for(Scripted(BUSY), stop=stop)
     threading.Timer(0.1, stop.set).start()
     assert list(keeper.frames()) == []
+
+
+def test_reopen_lets_go_of_the_camera_and_opens_the_one_chosen_now() -> None:
+    """The camera setting changed (the tray's Settings menu): the old one is released and
+    `open_source` is asked again, on the same stream time."""
+    old, new = FakeCamera(), FakeCamera()
+    opener = Scripted(old, new)
+    keeper, said, gaps = keeper_for(opener)
+    frames = keeper.frames()
+    before = [next(frames) for _ in range(3)]
+    keeper.reopen()
+    after = [next(frames) for _ in range(3)]
+    assert old.closed.is_set() and not new.closed.is_set()
+    assert opener.opened == [old, new]
+    assert said == [] and gaps == []  # a switch, not an outage
+    assert before[-1].t_s < after[0].t_s
+    frames.close()
+    assert new.closed.is_set()
