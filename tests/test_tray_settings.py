@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,7 @@ from coach.records import Command, Reason, Snapshot
 from coach.source.cameras import list_cameras
 from testkit.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
 from tests.dbus_session import DesktopServices, private_bus
-from tests.mjpeg_camera import SteadyCamera, start_coach, wait_for
+from tests.mjpeg_camera import COACH, SteadyCamera, private_env, start_coach, wait_for
 from tests.test_cameras import C270, roots  # noqa: F401 (the fake /sys and /dev fixture)
 from tests.test_tray import _entries
 
@@ -233,6 +234,24 @@ def test_coach_start_saves_and_applies_a_setting_chosen_in_its_tray(tmp_path: Pa
             hold = _entries(settings["Nudge after slouching for"][2])
             assert hold["2 min"][1]["toggle-state"] == 1
             assert hold["45 s"][1]["toggle-state"] == 0
+            # `coach config set` in a terminal asks the running coach to apply it too.
+            told = subprocess.run(
+                [*COACH, "config", "set", "prompts.working_hours", "09:00-17:00"],
+                env={**private_env(tmp_path), "DBUS_SESSION_BUS_ADDRESS": address},
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            assert told.returncode == 0, told.stderr
+            assert told.stdout.strip().endswith("; the running coach applies it now")
+            wait_for(lambda: log.read_text().count("Settings applied.") == 2, 30, "the reload")
+            hours = _entries(
+                _entries(_entries(services.menu_layout(item))["Settings"][2])[
+                    "Working hours (prompts)"
+                ][2]
+            )
+            assert hours["09:00-17:00"][1]["toggle-state"] == 1
             services.click(item, _entries(services.menu_layout(item))["Quit"][0])
             assert proc.wait(timeout=20) == 0
         finally:

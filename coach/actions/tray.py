@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from coach.actions.controls import Controls
 from coach.actions.loop_thread import LoopThread
 from coach.actions.tray_icons import TrayState, argb_pixmap, draw_icon
+from coach.config import Config
 from coach.records import (
     Activity,
     Command,
@@ -224,6 +225,14 @@ class Tray:
     def _entries(self) -> tuple[MenuEntry, ...]:
         settings = None if self._settings is None else self._settings.entry(self._redraw_menu)
         return menu_entries(self._controls, self.state, self._open_report, self.detail, settings)
+
+    def settings_applied(self, config: Config) -> None:
+        """The running coach applied new settings (any thread): the Settings menu ticks them."""
+        if self._settings is None:
+            return
+        self._settings.applied(config)
+        if self._runner is not None and self._runner.loop.is_running():
+            self._runner.loop.call_soon_threadsafe(self._redraw_menu)
 
     def _redraw_menu(self) -> None:
         """A setting changed (on the tray's thread, from a click): show the new ticks."""

@@ -113,6 +113,11 @@ class SettingsMenu:
         self._on_error = on_error
         self._menus = menus
 
+    def applied(self, config: Config) -> None:
+        """The running coach read its settings again (from here or `coach config set`): tick
+        what is in force now."""
+        self.config = config
+
     def entry(self, changed: Callable[[], None]) -> MenuEntry:
         """The "Settings" entry and its submenus; `changed` redraws the menu after a choice."""
         from coach.actions.tray_sni import MenuEntry

@@ -129,6 +129,7 @@ def _run(
 
             status = TrayStatus(tray)
             session.status_listeners.append(status.status)
+            session.config_listeners.append(tray.settings_applied)
             sinks.append(status)
         sinks.extend(history.sinks(opened))
         # Both made whatever the style: the tray's Settings menu may change it while running.

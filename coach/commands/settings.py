@@ -83,14 +83,16 @@ def cmd_config(args: argparse.Namespace, console: Console) -> int:
         value = " ".join(args.value)
         set_setting(path, args.key, value)
         settings = load_settings(args.config)
-        print(f"{args.key} = {_shown(setting_value(settings.config, args.key))}  (saved in {path})")
+        shown = _shown(setting_value(settings.config, args.key))
+        print(f"{args.key} = {shown}  (saved in {path}){_tell_running()}")
         return 0
     if action == "unset":
         removed = unset_setting(path, args.key)
         settings = load_settings(args.config)
         now = _shown(setting_value(settings.config, args.key))
         said = "removed from" if removed else "was not set in"
-        print(f"{args.key} {said} {path}; now {now}  ({settings.origins[args.key]})")
+        told = _tell_running() if removed else ""
+        print(f"{args.key} {said} {path}; now {now}  ({settings.origins[args.key]}){told}")
         return 0
     if action == "edit":
         return edit_settings(path, console)
@@ -151,7 +153,7 @@ def edit_settings(
             console.print(f"[yellow]The editor ({editor[0]}) did not exit cleanly.[/yellow]")
         problem = _problem(path)
         if problem is None:
-            print(f"{path}: the settings are valid.")
+            print(f"{path}: the settings are valid.{_tell_running()}")
             return 0
         kept = f" The last good copy is {backup}." if backup.exists() else ""
         print(f"coach: error: {problem}.{kept}", file=sys.stderr)
@@ -160,6 +162,21 @@ def edit_settings(
                 "The coach will not start until it is fixed (`coach config edit`).", file=sys.stderr
             )
             return 1
+
+
+def _tell_running() -> str:
+    """Ask a running coach to read the settings again; what to add to the line that says so."""
+    from coach.desktop.instance import find_running
+    from coach.errors import CoachError
+
+    try:
+        running = find_running()
+        if running is None:
+            return ""
+        running.reload()
+    except CoachError as exc:
+        return f"; the running coach did not answer ({exc}): it applies them at its next start"
+    return "; the running coach applies it now"
 
 
 def _problem(path: Path) -> str | None:
