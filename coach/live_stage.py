@@ -53,9 +53,14 @@ class LiveStage:
         return self.analyzer.look_plan
 
     def command(self, command: Command) -> None:
-        """Queue a command: the analyzer's own go straight to it, the rest wait for a sample."""
+        """Queue a command: the analyzer's own go straight to it, a reload of the settings is
+        applied at once, the rest wait for a sample."""
         if command is Command.PAUSE:
             self.analyzer.command(command, for_s=self._pause_for_s())
+        elif command is Command.RELOAD_CONFIG:  # needs no sample: applied now
+            config = self._reload_config()
+            if config is not None:
+                self.analyzer.reconfigure(config)
         elif command in PROMPT_COMMANDS:
             self.analyzer.command(command)
         else:
@@ -71,10 +76,6 @@ class LiveStage:
             if command is Command.CALIBRATE:
                 self.analyzer = self._recalibrating()
                 self._calibrating = True
-            elif command is Command.RELOAD_CONFIG:
-                config = self._reload_config()
-                if config is not None:
-                    self.analyzer.reconfigure(config)
             elif command in GUIDED_SETS and not self.analyzer.counting:
                 self.analyzer.start_guided(GUIDED_SETS[command], sample.t_s)
         self._pending.clear()

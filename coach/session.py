@@ -334,6 +334,12 @@ class Session:
         def open_source(origin_s: float) -> LiveSource:
             return LiveSource(self.spec, quiet, on_notice=self._say_source, origin_s=origin_s)
 
+        def idle() -> None:
+            # While no frames come (no camera, paused) a reload from the tray is applied
+            # here, on the loop's thread: choosing another camera needs no frame.
+            if controls.take(Command.RELOAD_CONFIG):
+                stage.command(Command.RELOAD_CONFIG)
+
         def held() -> LiveStatus | None:
             hold = controls.holding()
             if hold is Hold.ASLEEP:
@@ -362,11 +368,21 @@ class Session:
             where=f"{what} {redact(self.spec.target)}",
             backoff=Backoff(config.retry_first_s, config.retry_most_s),
             give_up_s=config.give_up_s or None,
+            idle=idle,
         )
         self._anchor()  # stream time 0 is the keeper's start, before the model loads
         controls.on_hold(keeper.hold_changed)
         if self.spec.kind is SourceKind.CAMERA:
-            self.config_listeners.append(lambda config: self._follow_camera(config, keeper))
+            chosen = [config.camera]
+
+            def follow(new: Config) -> None:
+                # Only a change of the setting moves the camera: a SOURCE given on the
+                # command line stays while other settings change.
+                if new.source.camera != chosen[0]:
+                    chosen[0] = new.source.camera
+                    self._follow_camera(new, keeper)
+
+            self.config_listeners.append(follow)
         frames = keeper.frames(gate)
         try:
             with PoseEstimator(model, self._config.pose) as estimator:

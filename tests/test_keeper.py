@@ -190,3 +190,36 @@ def test_reopen_lets_go_of_the_camera_and_opens_the_one_chosen_now() -> None:
     assert before[-1].t_s < after[0].t_s
     frames.close()
     assert new.closed.is_set()
+
+
+def test_a_camera_chosen_while_none_answers_is_tried_at_once() -> None:
+    """Waiting out a long backoff for a missing camera, a change of the camera setting (applied
+    by `idle` on the loop's thread) makes the keeper try the new one without waiting."""
+    chosen = FakeCamera()
+    opener = Scripted(BUSY, chosen)
+    calls: list[float] = []
+    keeper: CameraKeeper | None = None
+
+    def idle() -> None:
+        calls.append(time.monotonic())
+        if len(calls) == 2:  # the tray's choice arrives while the keeper waits
+            assert keeper is not None
+            keeper.reopen()
+
+    keeper = CameraKeeper(
+        opener,
+        lambda: None,
+        lambda: False,
+        lambda _status: None,
+        lambda _gap: None,
+        where="camera 0",
+        backoff=Backoff(first_s=30.0, most_s=60.0),
+        clock=time.monotonic,
+        idle=idle,
+    )
+    started = time.monotonic()
+    frames = keeper.frames()
+    next(frames)
+    assert time.monotonic() - started < 5.0  # not the 30 s backoff
+    assert opener.opened == [chosen] and opener.attempts == 2
+    frames.close()

@@ -89,9 +89,13 @@ class CameraKeeper:
         backoff: Backoff | None = None,
         give_up_s: float | None = None,
         clock: Callable[[], float] = stream_clock,
+        idle: Callable[[], None] = lambda: None,
     ) -> None:
         """`open_source(origin_s)`: opens the camera with stream time 0 at `origin_s` on
-        `clock` (raises SourceError when it cannot); `where`: the camera's name for the user."""
+        `clock` (raises SourceError when it cannot); `where`: the camera's name for the user;
+        `idle`: called on the loop's thread about every quarter second while no frames come
+        (a settings change is applied there; it may `reopen()` another camera)."""
+        self._idle = idle
         self._open_source = open_source
         self._held = held
         self._stopped = stopped
@@ -215,6 +219,7 @@ class CameraKeeper:
             self._say(status)
             self._wakeup.wait(self._POLL_S)
             self._wakeup.clear()
+            self._idle()
             now = self._held()
             if now is None:
                 return
@@ -254,10 +259,14 @@ class CameraKeeper:
         deadline = time.monotonic() + delay_s
         while not self._stopped() and self._held() is None:
             left_s = deadline - time.monotonic()
+            if self._reopen.is_set():  # another camera chosen: try it now
+                self._reopen.clear()
+                return
             if left_s <= 0:
                 return
             self._wakeup.wait(min(self._POLL_S, left_s))
             self._wakeup.clear()
+            self._idle()
 
 
 class _FreshLook:
