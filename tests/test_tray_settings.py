@@ -22,6 +22,7 @@ from coach.config.user_file import load_settings, user_config_path
 from coach.live_stage import LiveStage
 from coach.movements import load_library
 from coach.records import Command, Reason, Snapshot
+from coach.source import parse_source
 from coach.source.cameras import list_cameras
 from testkit.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
 from tests.dbus_session import DesktopServices, private_bus
@@ -262,3 +263,47 @@ def test_coach_start_saves_and_applies_a_setting_chosen_in_its_tray(tmp_path: Pa
             camera.close()
     text = config_file.read_text()
     assert text.startswith("# my settings") and "hold_s = 120" in text
+
+
+def test_a_camera_chosen_in_the_tray_is_opened_in_place_of_the_missing_one(roots) -> None:  # noqa: F811
+    """A live session waiting for its camera (not connected) switches to the one chosen in
+    the Settings menu at once, without a frame; here neither is connected, so the keeper
+    then says the new one is missing."""
+    import io
+    import threading
+
+    from rich.console import Console
+
+    from coach.session import Session
+    from coach.session_options import Mode, SessionOptions
+    from tests.conftest import MODEL
+
+    set_setting(user_config_path(), "source.camera", "camera:Old Cam")
+    controls = Controls(pause_s=1800.0)
+    menu = _menu(controls, cameras=functools.partial(list_cameras, roots))
+    out = io.StringIO()
+    statuses: list[str] = []
+    session = Session(
+        SessionOptions(Mode.RUN, "camera:Old Cam", model=MODEL),
+        load_settings().config,
+        load_library(),
+        Console(file=out, width=200),
+        reload_config=lambda: load_settings().config,
+    )
+    session.status_listeners.append(lambda status: statuses.append(status.detail))
+    runner = threading.Thread(
+        target=session.run, args=(lambda _opened: [],), kwargs={"controls": controls}
+    )
+    runner.start()
+    try:
+        wait_for(lambda: any("'Old Cam' is not connected" in s for s in statuses), 30, "no camera")
+        camera = _submenu(menu, "Camera")
+        assert camera["Old Cam (not connected)"].checked
+        camera["HD Webcam C270 (video0)"].on_click()  # type: ignore[misc]
+        wait_for(lambda: f"Switching to camera {C270}" in out.getvalue(), 10, "the switch")
+        assert session.spec == parse_source(C270)
+        assert "Settings applied." in out.getvalue()
+    finally:
+        controls.push(Command.QUIT)
+        runner.join(timeout=30)
+    assert not runner.is_alive()
