@@ -1,5 +1,5 @@
 """Provides `python -m coach`."""
 
-from coach.cli import main
+from coach.launch import main
 
 raise SystemExit(main())

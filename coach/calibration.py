@@ -12,7 +12,9 @@ from pathlib import Path
 
 from coach.errors import CalibrationError
 from coach.features.posture import PostureCues, median_cues, spread_cues
+from coach.safe.checks import check_name, check_not_special, check_path_text, shown
 from coach.safe.outputs import atomic_text
+from coach.safe.printable import printable
 from coach.safe.private_files import private_dir, tighten
 
 PROFILE_FORMAT = "coach-profile"
@@ -38,22 +40,118 @@ def _cues_to_json(cues: PostureCues) -> dict[str, float | None]:
     return {k: (None if math.isnan(v) else round(v, 6)) for k, v in asdict(cues).items()}
 
 
-def _cues_from_json(raw: object) -> PostureCues:
+# Each cue's plausible range (beyond it the profile was edited or broken: every sample would
+# read as slouched, or as unknown); null is "not measurable in this view".
+_CUE_RANGES: dict[str, tuple[float, float]] = {
+    "view_code": (0.0, 2.0),
+    "nose_rise": (-10.0, 10.0),
+    "nose_y": (-1.0, 2.0),
+    "ear_rise": (-10.0, 10.0),
+    "head_size": (0.0, 10.0),
+    "pitch": (-10.0, 10.0),
+    "head_offset": (-10.0, 10.0),
+    "ear_shoulder_deg": (-180.0, 180.0),
+    "shoulder_width": (0.0, 10.0),
+    "shoulder_x": (-1.0, 2.0),
+    "shoulder_y": (-1.0, 2.0),
+    "lean_deg": (-180.0, 180.0),
+}
+# The cues a neutral cannot do without, by view: without them nothing can be compared.
+_NEEDED = {
+    "front": ("nose_rise", "nose_y", "shoulder_width"),
+    "oblique": ("nose_rise", "nose_y", "shoulder_width"),
+    "side": ("ear_rise", "ear_shoulder_deg"),
+}
+_MAX_IMAGE_PX = 16384
+_MIN_NOSE_RISE = 0.05
+"""Below it the posture measures compare nothing (features/posture.py's own floor)."""
+
+
+class _BadField(ValueError):
+    """A profile field out of range: the message names it."""
+
+
+def _cues_from_json(raw: object, where: str, *, spread: bool = False) -> PostureCues:
+    """Cues from JSON: each null (not measurable) or a finite number in its range.
+
+    `spread`: the cues' jitter at calibration, from 0 up to the width of each range.
+    """
     names = {f.name for f in fields(PostureCues)}
     if not isinstance(raw, dict) or set(raw) != names:
-        raise ValueError("cues")
-    return PostureCues(**{k: math.nan if raw[k] is None else float(raw[k]) for k in names})
+        raise _BadField(f"{where} must list the cues {', '.join(sorted(names))}")
+    values = {}
+    for name in sorted(names):
+        value = raw[name]
+        if value is None and (spread or name != "view_code"):
+            values[name] = math.nan
+            continue
+        lowest, highest = _CUE_RANGES[name]
+        if spread:
+            lowest, highest = 0.0, highest - lowest
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or not lowest <= value <= highest
+        ):
+            raise _BadField(
+                f"{where}.{name} is {shown(str(value))}; expected a number from "
+                f"{lowest:g} to {highest:g}"
+            )
+        values[name] = float(value)
+    return PostureCues(**values)
+
+
+def _check_neutral(neutral: PostureCues, view: str) -> None:
+    if view not in _NEEDED or neutral.view != view:
+        raise _BadField(f"view is {shown(view)}; expected the neutral's own view")
+    for name in _NEEDED[view]:
+        value = getattr(neutral, name)
+        if not math.isfinite(value):
+            raise _BadField(f"neutral.{name} is missing; a {view} neutral needs it")
+    if view != "side" and not neutral.nose_rise >= _MIN_NOSE_RISE:
+        raise _BadField(
+            f"neutral.nose_rise is {neutral.nose_rise:g}; a {view} neutral needs at least "
+            f"{_MIN_NOSE_RISE:g} (the nose above the shoulders)"
+        )
+    if not neutral.shoulder_width > 0:
+        raise _BadField("neutral.shoulder_width is 0; expected the shoulders' width")
+
+
+def _image_size(raw: object) -> tuple[int, int]:
+    if (
+        isinstance(raw, list)
+        and len(raw) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in raw)
+        and all(1 <= v <= _MAX_IMAGE_PX for v in raw)
+    ):
+        return raw[0], raw[1]
+    raise _BadField(f"image_size is {shown(str(raw))}; expected [width, height] in pixels")
 
 
 def profile_path(name_or_path: str, profiles_dir: Path) -> Path:
-    """A profile name maps to `profiles_dir/NAME.json`; a path (with / or .json) is used as is."""
-    if "/" in name_or_path or name_or_path.endswith(".json"):
-        return Path(name_or_path).expanduser()
+    """A profile name maps to `profiles_dir/NAME.json`; a path to a .json file is used as is.
+
+    Raises:
+        ConfigError: a name with a path in it (`../x` would save outside the profiles
+            folder), a control character, or over 64 characters; a path too long.
+    """
+    if name_or_path.endswith(".json"):
+        return check_path_text(name_or_path, "--profile").expanduser()
+    check_name(name_or_path, "--profile", or_else=", or a path to a .json file")
     if not _NAME.match(name_or_path):
         raise CalibrationError(
-            f"profile name {name_or_path!r} is not valid; use letters, digits, '-', '_' or '.'"
+            f"profile name {shown(name_or_path)} is not valid; use letters, digits, '-', '_' "
+            "or '.' (or give a path to a .json file)"
         )
     return profiles_dir / f"{name_or_path}.json"
+
+
+def profile_option(path: Path, profiles_dir: Path) -> str:
+    """What to pass as --profile to use the profile at `path`: its name, or else its path."""
+    if path.parent == profiles_dir and path.suffix == ".json" and _NAME.match(path.stem):
+        return path.stem
+    return str(path)
 
 
 def save_profile(profile: Profile, path: Path) -> Path:
@@ -90,32 +188,43 @@ def load_profile(path: Path) -> Profile:
     """Read a profile written by `save_profile`."""
     if not path.exists():
         raise CalibrationError(
-            f"calibration profile {path} does not exist; run `coach calibrate --profile NAME` first"
+            f"calibration profile {printable(str(path))} does not exist; "
+            "run `coach calibrate --profile NAME` first"
         )
-    tighten(path)  # made 0644 by an older coach
+    check_not_special(path, "--profile")  # not a folder, nor /dev/zero
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("format") != PROFILE_FORMAT:
             raise ValueError("format")
         if data.get("version") != PROFILE_VERSION:
             raise CalibrationError(
-                f"{path} was made by another version of the coach (its cues differ); "
+                f"{printable(str(path))} was made by another version of the coach (its cues differ); "
                 "calibrate again with `coach calibrate`"
             )
-        neutral = _cues_from_json(data["neutral"])
-        noise = None if data.get("noise") is None else _cues_from_json(data["noise"])
-        size = data["image_size"]
+        tighten(path)  # a coach profile, made 0644 by an older coach
+        neutral = _cues_from_json(data["neutral"], "neutral")
+        noise = None
+        if data.get("noise") is not None:
+            noise = _cues_from_json(data["noise"], "noise", spread=True)
+        view = str(data["view"])
+        _check_neutral(neutral, view)
         return Profile(
             name=str(data["name"]),
             created=str(data["created"]),
-            view=str(data["view"]),
-            image_size=(int(size[0]), int(size[1])),
+            view=view,
+            image_size=_image_size(data["image_size"]),
             neutral=neutral,
             noise=noise,
         )
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except _BadField as exc:
         raise CalibrationError(
-            f"{path} is not a valid calibration profile; calibrate again with `coach calibrate`"
+            f"{printable(str(path))} is not a valid calibration profile: {exc}; "
+            "calibrate again with `coach calibrate`"
+        ) from None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        raise CalibrationError(
+            f"{printable(str(path))} is not a valid calibration profile; "
+            "calibrate again with `coach calibrate`"
         ) from None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import typing
@@ -11,13 +12,16 @@ from pathlib import Path
 from rich.console import Console
 
 from coach import __version__
+from coach.commands.arguments import check_arguments, check_inputs, check_paths_as_parsed
 from coach.commands.common import print_error, with_overrides
 from coach.commands.settings import add_settings_commands
 from coach.config import Config
 from coach.config.user_file import load_settings
 from coach.decisions.rep_table import COUNTABLE
-from coach.errors import CoachError
+from coach.errors import CoachError, one_line
 from coach.history.commands import add_history_commands
+from coach.launch import STOPPED_BY_CTRL_C
+from coach.safe.printable import literal, printable
 from coach.session import resolve_model
 from coach.session_options import Guided, Mode, SessionOptions
 from coach.stopping import StopRequested, stop_on_signals
@@ -218,6 +222,7 @@ def _build_parser() -> argparse.ArgumentParser:
     autostart.add_argument("action", choices=("on", "off", "status"), help="what to do")
     _remote_commands(sub)
     parser.set_defaults(settings_commands=add_settings_commands(sub))
+    check_paths_as_parsed(parser)
     return parser
 
 
@@ -254,7 +259,7 @@ def _options(args: argparse.Namespace) -> SessionOptions:
 
 def _cmd_models(args: argparse.Namespace, config: Config, console: Console) -> int:
     path = resolve_model(args.model, console, rebuild=args.rebuild)
-    print(path)
+    print(printable(str(path)))
     return 0
 
 
@@ -264,7 +269,7 @@ def _cmd_doctor(args: argparse.Namespace, config: Config, console: Console) -> i
     symbols = sys.stdout.isatty()  # ✓ and ✗ for a person; ok / warn / fail for a script
 
     def say(result: CheckResult) -> None:
-        print(result.line(symbols=symbols), flush=True)
+        print(printable(result.line(symbols=symbols)), flush=True)
 
     report = run_checks(
         config,
@@ -297,7 +302,7 @@ def _cmd_autostart(action: str) -> int:
         found = autostart.disable()
     else:
         found = autostart.status()
-    print(found.describe())
+    print(printable(found.describe()))
     return 0 if found.state in (autostart.State.ON, autostart.State.OFF) else 1
 
 
@@ -327,8 +332,44 @@ def _session_command(args: argparse.Namespace, config: Config, console: Console)
         return handlers[args.command](args, options, config, library, console)
 
 
+LIVE_COMMANDS = frozenset({"run", "start"})
+"""The commands that coach live: they log everything to the app log."""
+
+
+def _open_log(args: argparse.Namespace, console: Console) -> None:
+    """Open the app log for a live command; a terminal coach goes on without one (and says
+    so), a tray coach finds out when it opens the tray (the log is its only voice)."""
+    from coach.desktop.app_log import open_app_log
+
+    if args.command not in LIVE_COMMANDS:
+        return
+    try:
+        open_app_log()
+    except OSError as exc:
+        if not args.tray:
+            console.print(
+                f"[yellow]coach: warning: no log ({literal(str(exc.strerror or exc))} "
+                f"in {literal(str(exc.filename))}); coaching without one.[/yellow]",
+                highlight=False,
+                soft_wrap=True,
+            )
+
+
+def _notify_if_tray(args: argparse.Namespace, message: str) -> None:
+    """From the tray, a fatal error is a notification too: an error before the icon is up,
+    or with no tray host, would otherwise go unseen (autostart has no terminal)."""
+    if args.command in LIVE_COMMANDS and args.tray:
+        from coach.commands.fatal import notify_stopped
+        from coach.desktop.app_log import current_log
+
+        notify_stopped(message, current_log()).close()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the coach; returns the process exit code."""
+    from coach.commands.fatal import EX_SOFTWARE, error_line
+    from coach.desktop.app_log import keep_off_stderr, log_unexpected, logged_thread_exceptions
+
     # Keep OpenCV/FFmpeg from printing their own warnings over our one-line errors.
     os.environ.setdefault("OPENCV_LOG_LEVEL", "SILENT")
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
@@ -336,29 +377,48 @@ def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     console = Console(stderr=True)
     tools = {"models": _cmd_models, "doctor": _cmd_doctor}
-    try:
-        # The history commands read the database only; they take no --config.
-        if args.command in args.history_commands:
-            return int(args.history_commands[args.command](args, console))
-        if args.command == "autostart":  # touches one login file; reads no settings
-            return _cmd_autostart(args.action)
-        if args.command in _REMOTE:  # asks the running coach, which has its own settings
-            return _remote(args, console)
-        if args.command in args.settings_commands:  # reads and writes the settings file
-            return int(args.settings_commands[args.command](args, console))
-        # defaults < the user's settings file < --config FILE < the options
-        config = with_overrides(load_settings(args.config).config, args)
-        if getattr(args, "source", DEFAULT_CAMERA) is None:
-            args.source = config.source.camera or DEFAULT_CAMERA
-        if args.command in tools:
-            return tools[args.command](args, config, console)
-        return _session_command(args, config, console)
-    except StopRequested as stop:  # before anything was opened: nothing to save
-        console.print(f"[dim]Stopped by {stop}.[/dim]")
-        return 0
-    except CoachError as exc:
-        print_error(console, str(exc))
-        return 1
+    keep_off_stderr()
+    with logged_thread_exceptions():
+        try:
+            _open_log(args, console)
+            check_arguments(args)
+            # The history commands read the database only; they take no --config.
+            if args.command in args.history_commands:
+                return int(args.history_commands[args.command](args, console))
+            if args.command == "autostart":  # touches one login file; reads no settings
+                return _cmd_autostart(args.action)
+            if args.command in _REMOTE:  # asks the running coach, which has its own settings
+                return _remote(args, console)
+            if args.command in args.settings_commands:  # reads and writes the settings file
+                return int(args.settings_commands[args.command](args, console))
+            # defaults < the user's settings file < --config FILE < the options
+            config = with_overrides(load_settings(args.config).config, args)
+            if getattr(args, "source", DEFAULT_CAMERA) is None:
+                args.source = config.source.camera or DEFAULT_CAMERA
+            check_inputs(args)
+            if args.command in tools:
+                return tools[args.command](args, config, console)
+            return _session_command(args, config, console)
+        except StopRequested as stop:  # before anything was opened: nothing to save
+            console.print(f"[dim]Stopped by {stop}.[/dim]")
+            if args.command in LIVE_COMMANDS:
+                logging.getLogger("coach.session").info("coach stopped: signal %s", stop)
+            return 0
+        except KeyboardInterrupt:  # Ctrl-C before a session began (loading, checking)
+            console.print("[dim]Stopped.[/dim]")
+            if args.command in LIVE_COMMANDS:
+                logging.getLogger("coach.session").info("coach stopped: Ctrl-C")
+            return STOPPED_BY_CTRL_C
+        except CoachError as exc:
+            print_error(console, str(exc))
+            if args.command in LIVE_COMMANDS:
+                logging.getLogger("coach.session").error("coach stopped: %s", one_line(exc))
+                _notify_if_tray(args, one_line(exc))
+            return 1
+        except Exception as exc:  # a bug: its traceback goes to the log, one line here
+            print(log_unexpected(exc), file=sys.stderr)
+            _notify_if_tray(args, error_line(exc))
+            return EX_SOFTWARE
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import itertools
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -12,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from rich.console import Console
-from rich.markup import escape
 
 from coach.analyzer import Analyzer
 from coach.config import Config
@@ -31,6 +31,7 @@ from coach.records import (
     SkippedFrame,
     Snapshot,
 )
+from coach.safe.printable import literal
 from coach.session_options import Feed, Mode, Opened, SessionOptions, SessionResult
 
 if TYPE_CHECKING:
@@ -163,7 +164,7 @@ class Session:
         until_calibrated = options.mode is Mode.CALIBRATE
         if options.profile is not None and calibrate_s is None:
             loaded = load_profile(profile_path(options.profile, self._profiles_dir()))
-            self._note = f"[dim]Using calibration profile {escape(repr(loaded.name))}.[/dim]"
+            self._note = f"[dim]Using calibration profile {literal(repr(loaded.name))}.[/dim]"
             return Analyzer(
                 config,
                 self._library,
@@ -284,8 +285,12 @@ class Session:
 
         if self.spec.kind is SourceKind.LANDMARKS:
             reader = LandmarkReader(Path(self.spec.target).expanduser(), warn=self._say_warning)
+            samples = reader.samples()
+            # A recording with no usable sample fails here, in one line, before any view opens.
+            first = next(samples)
             self._anchor()
-            stream = replayed_samples(_limited(reader.samples(), max_seconds), gate, stats)
+            replayed = itertools.chain([first], samples)
+            stream = replayed_samples(_limited(replayed, max_seconds), gate, stats)
             sinks = opened(reader.description, False)
             run(stream, stage, sinks, stats, on_sample, commands, stop)
             if reader.skipped_note is not None:
@@ -406,7 +411,7 @@ class Session:
 
         wanted = parse_source(config.source.camera or "0")
         if wanted != self.spec and wanted.kind is self.spec.kind:
-            self._console.print(f"[cyan]Switching to {escape(str(wanted))}.[/cyan]")
+            self._console.print(f"[cyan]Switching to {literal(str(wanted))}.[/cyan]")
             self.spec = wanted
             keeper.reopen()
 
@@ -463,7 +468,7 @@ class Session:
             self._say_warning(str(exc))
             return
         self._console.print(
-            f"[cyan]Calibrated; saved as profile {escape(repr(profile.name))} ({escape(str(path))}).[/cyan]"
+            f"[cyan]Calibrated; saved as profile {literal(repr(profile.name))} ({literal(path)}).[/cyan]"
         )
 
     def _say_note(self) -> None:
@@ -475,7 +480,7 @@ class Session:
     def _say_warning(self, message: str) -> None:
         """One line; the message is plain text (a path with brackets is not markup)."""
         self._console.print(
-            f"[yellow]coach: warning: {escape(message)}[/yellow]", highlight=False, soft_wrap=True
+            f"[yellow]coach: warning: {literal(message)}[/yellow]", highlight=False, soft_wrap=True
         )
 
     def _say_source(self, message: str) -> None:
@@ -488,7 +493,7 @@ class Session:
         """A change of a live coach's condition: one line above the dashboard, and the views."""
         style = "yellow" if status.condition is not Condition.COACHING else "green"
         self._console.print(
-            f"[{style}]{escape(status.detail[:1].upper() + status.detail[1:])}.[/{style}]",
+            f"[{style}]{literal(status.detail[:1].upper() + status.detail[1:])}.[/{style}]",
             highlight=False,
             soft_wrap=True,
         )
@@ -514,7 +519,7 @@ def resolve_model(path: Path | None, console: Console, rebuild: bool = False) ->
     if rebuild:
         (models_dir / model_store.DEFAULT_MODEL_NAME).unlink(missing_ok=True)
     return model_store.ensure_default_model(
-        models_dir, log=lambda m: console.print(f"[dim]{escape(m)}[/dim]")
+        models_dir, log=lambda m: console.print(f"[dim]{literal(m)}[/dim]")
     )
 
 

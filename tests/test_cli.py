@@ -35,6 +35,17 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: 
         assert fragment in lines[0]
 
 
+def assert_gave_up(result: subprocess.CompletedProcess[str], fragment: str) -> None:
+    """A bounded wait for a camera: said once while waiting, then one error line, exit 1."""
+    assert result.returncode == 1, result
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    waiting = [line for line in lines if "trying again by itself" in line and "│" not in line]
+    assert len(waiting) == 1, result.stderr
+    errors = [line for line in lines if "coach: error:" in line]
+    assert len(errors) == 1 and fragment in errors[0], result.stderr
+
+
 def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["--help"])
@@ -72,11 +83,15 @@ class TestBadInput:
         assert result.stdout == ""  # no half report passed off as a whole one
 
     def test_unopenable_camera_index(self) -> None:
-        assert_one_line_error(coach("run", "7", "--no-window"), "camera 7 cannot be opened")
+        # A coach left running waits for its camera (and says so once); a script bounds the wait.
+        assert_gave_up(
+            coach("run", "7", "--no-window", "--give-up-after", "1"), "camera 7 cannot be opened"
+        )
 
     def test_unreachable_stream(self) -> None:
-        assert_one_line_error(
-            coach("run", "rtsp://127.0.0.1:9/cam", "--no-window"), "cannot be reached"
+        assert_gave_up(
+            coach("run", "rtsp://127.0.0.1:9/cam", "--no-window", "--give-up-after", "1"),
+            "cannot be reached",
         )
 
     def test_model_that_is_not_a_pose_model(self, tmp_path: Path) -> None:

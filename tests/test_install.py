@@ -4,7 +4,7 @@ How, and why this way: the wheel is built from a copy of the sources (pyproject.
 coach/, and testkit/ to prove it stays out) with `pip wheel --no-deps`, so the checkout is
 neither read at run time nor littered with build/ and egg-info. It goes into a fresh `python -m venv --without-pip` in a temp folder
 with `pip --python VENV install --no-deps --no-index`: that venv's site-packages holds our
-wheel and nothing else. Its dependencies (OpenCV, LiteRT, NumPy, matplotlib: ~300 MB) are not
+wheel and nothing else. Its dependencies (OpenCV, LiteRT, NumPy: ~300 MB) are not
 downloaded again: one `deps.pth` line appends the test interpreter's site-packages to the
 venv's path, after its own. A path in a .pth file is not itself scanned for .pth files, so
 the editable install of the checkout there stays inert; the test asserts that `coach` is
@@ -126,7 +126,7 @@ def test_the_wheel_holds_every_module_and_the_data_read_at_run_time(wheel):
     ]
     assert not [n for n in names if n.endswith(("/synthetic.py", "/evaluation.py"))]
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
-    assert "coach = coach.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "coach = coach.launch:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
 
 def test_the_installed_coach_runs_outside_the_checkout(venv, private_home, tmp_path):

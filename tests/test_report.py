@@ -14,6 +14,7 @@ import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from rich.console import Console
@@ -22,8 +23,8 @@ from coach.actions.session_recorder import SessionRecorder
 from coach.errors import CoachError, ConfigError
 from coach.history.commands import add_history_commands
 from coach.history.queries import load_history
-from coach.history.report.charts import render_charts
-from coach.history.report.page import write_report
+from coach.history.report.charts import CHART_FILES, render_charts
+from coach.history.report.page import report_files, write_report
 from coach.history.report.terminal import print_report
 from coach.history.rows import SetRecord
 from coach.history.schema import TABLES
@@ -34,6 +35,7 @@ from tests.kill_writer import fake_set, fake_snapshot
 
 TODAY = datetime.date(2026, 3, 11)  # a Wednesday
 EMPTY_DAY = TODAY - datetime.timedelta(days=3)
+SVG = "{http://www.w3.org/2000/svg}"
 MOVEMENTS = ("cat-cow", "neck-waves", "chin-tuck", "lateral-flexion")
 OUTCOMES = ("done", "snoozed", "skipped", "ignored")
 
@@ -235,50 +237,29 @@ def test_terminal_report_shows_every_day_and_the_trend(week: tuple[Path, Truth])
     assert f"{day.slouched_min:.1f}" in text
 
 
-def test_html_report_is_self_contained_and_renders_in_chromium(
+def test_html_report_is_self_contained_with_its_charts_inline(
     week: tuple[Path, Truth], tmp_path: Path
 ) -> None:
     path, _ = week
     with open_database(path) as conn:
         history = load_history(conn, days=7, today=TODAY)
-    files = write_report(history, tmp_path / "report")
-    assert set(files.charts) == {"posture", "still", "reps"}
-    for png in files.charts.values():
-        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    files = write_report(history, report_files(tmp_path / "report", inputs=[path], force=False))
+    assert {name: p.name for name, p in files.charts.items()} == {
+        "posture": "posture.svg",
+        "still": "still.svg",
+        "reps": "reps.svg",
+    }
     page = files.html.read_text(encoding="utf-8")
-    assert page.count('src="data:image/png;base64,') == 3
-    assert "http://" not in page and "https://" not in page and "<script" not in page
-
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.skip("chromium is not installed (apt-get install chromium) for the screenshot")
-    shot = tmp_path / "report.png"
-    subprocess.run(
-        [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            f"--user-data-dir={tmp_path / 'chromium-profile'}",
-            f"--screenshot={shot}",
-            "--window-size=1200,2000",
-            files.html.as_uri(),
-        ],
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
-    assert shot.exists(), "chromium wrote no screenshot"
-    assert shot.stat().st_size > 50_000  # a blank page is a few KiB
-    from matplotlib.image import imread
-
-    pixels = imread(shot)
-    assert pixels.shape[:2] == (2000, 1200)
-    assert float(pixels[..., :3].std()) > 0.05  # charts and tables, not one flat colour
+    for name, chart_file in files.charts.items():
+        drawing = chart_file.read_text(encoding="utf-8")
+        root = ElementTree.fromstring(drawing)  # well-formed, standalone SVG
+        assert root.tag == SVG + "svg" and root.get("role") == "img", name
+        assert drawing in page, name  # the very drawing is inline in the page
+    # The timeline twice (wide and narrow), the other two once; no image files, no network.
+    assert page.count("<svg ") == 4
+    assert "data:" not in page and "<img" not in page and "<script" not in page
+    without_namespace = page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "http://" not in without_namespace and "https://" not in without_namespace
 
 
 def test_report_of_an_empty_history_still_renders(tmp_path: Path) -> None:
@@ -286,8 +267,18 @@ def test_report_of_an_empty_history_still_renders(tmp_path: Path) -> None:
     with open_database(path) as conn:
         history = load_history(conn, days=3, today=TODAY)
     assert not history.has_data
-    charts = render_charts(history, tmp_path / "out")
-    assert all(p.exists() for p in charts.values())
+    charts = render_charts(history)
+    assert set(charts) == {"posture", "still", "reps"}
+    for chart in charts.values():
+        root = ElementTree.fromstring(chart.svg)
+        assert root.findtext(SVG + "title") == chart.title
+    assert "watched nothing" in charts["posture"].summary
+    assert charts["posture"].days == (
+        "Wed 11 Mar: no data.",
+        "Tue 10 Mar: no data.",
+        "Mon 09 Mar: no data.",
+    )
+    assert charts["reps"].summary == "No reps were recorded on these days."
 
 
 # CLI handlers.
@@ -340,7 +331,7 @@ def test_log_records_a_manual_set_with_fatigue_and_a_note(tmp_path: Path) -> Non
     ("argv", "fragment"),
     [
         (["log", "jumping-jacks", "--reps", "5"], "unknown movement 'jumping-jacks'; known: "),
-        (["log", "cat-cow", "--reps", "0"], "--reps must be a whole number of 1 or more"),
+        (["log", "cat-cow", "--reps", "0"], "--reps must be a whole number from 1 to 1000"),
         (
             ["log", "cat-cow", "--reps", "5", "--fatigue-after", "6"],
             "--fatigue-after must be a whole number from 1",
@@ -457,3 +448,18 @@ def test_history_cli_imports_nothing_heavy() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_todays_report_from_the_tray_can_be_opened_again(
+    week: tuple[Path, Truth], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The tray rebuilds today's report in its own folder each time it is asked."""
+    from coach.actions.open_report import report_command
+    from coach.cli import main
+
+    out = tmp_path / "today"
+    command = report_command(week[0], out)
+    assert command[1:3] == ["-m", "coach"]
+    for _ in range(2):
+        assert main(command[3:]) == 0, capsys.readouterr().err
+        assert {p.name for p in out.iterdir()} == {"report.html", *CHART_FILES.values()}

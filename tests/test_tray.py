@@ -422,9 +422,10 @@ def test_the_live_condition_holds_the_tray_until_coaching_again(desktop) -> None
             live.feed(BodyPose())
             shows(TrayState.UPRIGHT, "upright")
         assert desktop.item_property(item, "IconPixmap") == upright_icon
-        # Meeting mode from the loop's pause listener: the minutes left, until a snapshot.
-        status.paused(14 * 60 + 5)
-        shows(TrayState.PAUSED, "paused (camera released), resuming in 15 min")
+        # Meeting mode as the camera keeper tells it: the minutes left, until a snapshot.
+        pause = "paused (meeting mode): camera released, resuming in 15 min"
+        status.status(LiveStatus(Condition.PAUSED, pause))
+        shows(TrayState.PAUSED, pause)
         assert _entries(desktop.menu_layout(item))["Resume now"][1]["enabled"] is True
         live.feed(BodyPose())
         shows(TrayState.UPRIGHT, "upright")

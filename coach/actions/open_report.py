@@ -17,6 +17,13 @@ def report_folder() -> Path:
     return platformdirs.user_cache_path("coach", appauthor=False) / "today"
 
 
+def report_command(db: Path | None, out: Path) -> list[str]:
+    """`coach report` for today into the coach's own folder, replacing the last one (--force:
+    the folder holds nothing of the user's)."""
+    command = [sys.executable, "-m", "coach", "report", "--days", "1", "--out", str(out), "--force"]
+    return command if db is None else [*command, "--db", str(db)]
+
+
 def open_todays_report(db: Path | None, say: Callable[[str], None]) -> None:
     """Write today's report and open it in the browser, on a thread of its own.
 
@@ -28,10 +35,7 @@ def open_todays_report(db: Path | None, say: Callable[[str], None]) -> None:
         out = report_folder()
         page = out / "report.html"
         page.unlink(missing_ok=True)  # never show an old day's report
-        command = [sys.executable, "-m", "coach", "report", "--days", "1", "--out", str(out)]
-        if db is not None:
-            command += ["--db", str(db)]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        done = subprocess.run(report_command(db, out), capture_output=True, text=True, check=False)
         if done.returncode != 0 or not page.exists():
             say(f"Today's report could not be written: {done.stderr.strip() or 'no history yet'}")
             return

@@ -8,6 +8,7 @@ import math
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from coach.actions.controls import Controls
@@ -40,6 +41,7 @@ _STATE_WORDS = {
     TrayState.AWAY: "away",
     TrayState.PAUSED: "paused (camera released)",
     TrayState.SET: "set in progress",
+    TrayState.ERROR: "stopped by an error",
     TrayState.NO_CAMERA: "no camera",
 }
 
@@ -154,6 +156,30 @@ def menu_entries(
     )
 
 
+@dataclass(frozen=True)
+class ErrorMenu:
+    """What the tray shows after an error ended the session, until the user chooses."""
+
+    message: str
+    """One line: the tooltip, and the menu's first line."""
+    retry: Callable[[], None]
+    open_log: Callable[[], None]
+
+
+def error_entries(controls: Controls, error: ErrorMenu) -> tuple[MenuEntry, ...]:
+    """The menu in the ERROR state: try again, open the log, or quit."""
+    from coach.actions.tray_sni import MenuEntry
+
+    return (
+        MenuEntry(f"Coach stopped: {error.message}", enabled=False),
+        MenuEntry(separator=True),
+        MenuEntry("Try again", error.retry),
+        MenuEntry("Open the log", error.open_log),
+        MenuEntry(separator=True),
+        MenuEntry("Quit", lambda: controls.push(Command.QUIT)),
+    )
+
+
 class Tray:
     """The StatusNotifierItem on the session bus, served from its own thread and event loop.
 
@@ -175,6 +201,7 @@ class Tray:
         self._bus: MessageBus | None = None
         self._item: StatusNotifierItem | None = None
         self._menu: DBusMenu | None = None
+        self._error: ErrorMenu | None = None
         self.state = TrayState.STARTING
         self.detail: str | None = None
         """What the tooltip and the menu's first line say beside the state (None: its word)."""
@@ -223,6 +250,8 @@ class Tray:
         return None
 
     def _entries(self) -> tuple[MenuEntry, ...]:
+        if self.state is TrayState.ERROR and self._error is not None:
+            return error_entries(self._controls, self._error)
         settings = None if self._settings is None else self._settings.entry(self._redraw_menu)
         return menu_entries(self._controls, self.state, self._open_report, self.detail, settings)
 
@@ -253,6 +282,11 @@ class Tray:
         self._wanted = (state, detail)
         if self._runner is not None and self._runner.loop.is_running():
             self._runner.loop.call_soon_threadsafe(self._show, state, detail)
+
+    def show_error(self, error: ErrorMenu) -> None:
+        """Show the ERROR state, `error`'s message as its tooltip and its menu (any thread)."""
+        self._error = error
+        self.show(TrayState.ERROR, error.message)
 
     def _show(self, state: TrayState, detail: str | None) -> None:
         if self._item is None or self._menu is None:

@@ -19,6 +19,8 @@ class TrayState(StrEnum):
     PAUSED = "paused"
     SET = "set in progress"
     NO_CAMERA = "no camera"
+    ERROR = "error"
+    """An error ended the session: the icon stays, its menu offers to try again."""
 
 
 # Colours read by most colour-blind users too; the shapes carry the meaning on their own.
@@ -28,6 +30,7 @@ _GREY = (130, 130, 130)
 _BLUE = (45, 110, 210)
 _VIOLET = (140, 70, 200)
 _TEAL = (20, 150, 160)
+_RED = (200, 40, 40)
 _WHITE = (255, 255, 255)
 
 
@@ -70,6 +73,10 @@ def draw_icon(state: TrayState, size_px: int = 64) -> Image.Image:
         draw.ellipse(at(0.06, 0.06, 0.94, 0.94), outline=_TEAL, width=w)
         draw.line(at(0.5, 0.0, 0.5, 1.0), fill=_TEAL, width=w)
         draw.line(at(0.0, 0.5, 1.0, 0.5), fill=_TEAL, width=w)
+    elif state is TrayState.ERROR:  # a bold red cross: stopped
+        stroke = max(1, n // 5)
+        draw.line(at(0.16, 0.16, 0.84, 0.84), fill=_RED, width=stroke)
+        draw.line(at(0.16, 0.84, 0.84, 0.16), fill=_RED, width=stroke)
     else:  # starting: a grey square outline
         draw.rectangle(at(0.12, 0.12, 0.88, 0.88), outline=_GREY, width=w)
     return image.resize((size_px, size_px), Image.Resampling.LANCZOS)

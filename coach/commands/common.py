@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,8 +12,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from coach.config import Config
-from coach.errors import ConfigError
 from coach.pipeline import Sink
+from coach.safe.printable import one_printable_line
 from coach.session_options import Opened
 from coach.stopping import StopRequested
 
@@ -23,9 +22,12 @@ if TYPE_CHECKING:
 
 
 def print_error(console: Console, message: str) -> None:
-    """The one error line: plain text, so a "[section]" or a path with brackets is not markup."""
+    """The one error line: plain text, so a "[section]" or a path with brackets is not markup,
+    and printable, so a file name's control characters are shown, never acted on."""
     console.print(
-        f"[bold red]coach: error:[/bold red] {escape(message)}", highlight=False, soft_wrap=True
+        f"[bold red]coach: error:[/bold red] {escape(one_printable_line(message))}",
+        highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -127,24 +129,9 @@ class History:
         return self._saved
 
 
-# Numeric options that must be a finite number above 0 when given.
-_POSITIVE_OPTIONS = {
-    "max_seconds": "--max-seconds",
-    "still_minutes": "--still-minutes",
-    "calibrate_seconds": "--calibrate-seconds",
-    "seconds": "--seconds",
-    "reps": "--reps",
-    "give_up_after": "--give-up-after",
-}
-
-
 def with_overrides(config: Config, args: argparse.Namespace) -> Config:
-    """Check the numeric options, and apply those that override config settings (the top
-    layer: defaults < the user's file < --config FILE < options)."""
-    for name, option in _POSITIVE_OPTIONS.items():
-        value = getattr(args, name, None)
-        if value is not None and not (math.isfinite(value) and value > 0):
-            raise ConfigError(f"{option} must be a number more than 0, not {value:g}")
+    """Apply the options that override settings (checked by `check_arguments`): the top
+    layer, over the defaults, the user's settings file and a --config file."""
     still_minutes = getattr(args, "still_minutes", None)
     if still_minutes is not None:
         config = dataclasses.replace(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import shlex
 import sys
 
 from rich.console import Console
-from rich.markup import escape
 
 from coach.commands.common import by_signal, inputs, profiles_dir
 from coach.config import Config
@@ -16,6 +16,7 @@ from coach.movements import MovementLibrary
 from coach.pipeline import Sink
 from coach.records import Frame
 from coach.safe.outputs import check_output, dumps
+from coach.safe.printable import literal
 from coach.session import Session
 from coach.session_options import Opened, SessionOptions
 
@@ -44,9 +45,12 @@ def cmd_analyze(
         report.add_set(result.unfinished_set)
     stats = result.stats
     fps = result.source_fps or (stats.frames_read / max(stats.duration_s, 1e-9))
+    # The recording's span: a landmark file of every third frame spans its time, not
+    # frames / fps; a video's last frame lasts one frame (150 frames at 15 fps: 10 s).
+    duration_s = max(stats.duration_s, stats.frames_read / fps if fps else 0.0)
     out = report.build(
         frames=stats.frames_read,
-        duration_s=stats.frames_read / fps if fps else stats.duration_s,
+        duration_s=duration_s,
         fps=fps,
         view=result.view,
     )
@@ -54,7 +58,7 @@ def cmd_analyze(
         sys.stdout.write(dumps(out) + "\n")
     else:
         console.print(
-            f"{escape(result.label)}: {out['frames']} frames, {out['duration_s']:.1f} s at "
+            f"{literal(result.label)}: {out['frames']} frames, {out['duration_s']:.1f} s at "
             f"{out['fps']:.1f} fps, {out['view']} view, {len(out['samples'])} samples"
         )
     return 0
@@ -103,7 +107,7 @@ def cmd_record(
         if result.stopped is not None:
             console.print(f"[dim]Stopped{by_signal(result.stopped)}.[/dim]")
             return 0
-    console.print(f"Saved {result.stats.frames_analysed} pose samples to {escape(str(target))}.")
+    console.print(f"Saved {result.stats.frames_analysed} pose samples to {literal(target)}.")
     return 0
 
 
@@ -116,7 +120,13 @@ def cmd_calibrate(
 ) -> int:
     """Record the user's neutral and save it as a named profile."""
     from coach.actions.dashboard import Dashboard
-    from coach.calibration import is_profile_file, new_profile, profile_path, save_profile
+    from coach.calibration import (
+        is_profile_file,
+        new_profile,
+        profile_option,
+        profile_path,
+        save_profile,
+    )
 
     seconds = args.seconds if args.seconds is not None else config.calibration.calibrate_s
     if seconds <= 0:
@@ -148,8 +158,9 @@ def cmd_calibrate(
     size = result.image_size or (640, 480)
     profile = new_profile(target.stem, neutral, size, noise=result.noise)
     path = save_profile(profile, target)
+    option = shlex.quote(profile_option(path, profiles_dir()))
     console.print(
-        f"Saved calibration profile {escape(repr(target.stem))} ({neutral.view} view) to "
-        f"{escape(str(path))}. Use it with `coach run --profile {escape(target.stem)}`."
+        f"Saved calibration profile {literal(repr(target.stem))} ({neutral.view} view) to "
+        f"{literal(path)}. Use it with `coach run --profile {literal(option)}`."
     )
     return 0

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
-import time
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.markup import escape
 
 from coach.commands.common import by_signal, preview_sinks, print_error, profiles_dir
 from coach.config import Config
@@ -18,9 +15,14 @@ from coach.movements import MovementLibrary
 from coach.pipeline import Sink
 from coach.records import CountableMovement, SetCompleted
 from coach.safe.outputs import dumps
+from coach.safe.printable import literal
 from coach.session import Session
 from coach.session_options import Opened, SessionOptions
 from coach.stopping import StopRequested
+
+if TYPE_CHECKING:
+    from coach.actions.set_recorder import GuidedSetRecorder
+    from coach.history.session_log import SessionLog
 
 
 def cmd_count(
@@ -33,6 +35,8 @@ def cmd_count(
     """Count one guided set; 1 when it could not be saved in the history."""
     from coach.actions.count_live import GuidedSetView
     from coach.actions.count_view import summary_table
+    from coach.actions.set_recorder import GuidedSetRecorder
+    from coach.history.session_log import SessionLog
 
     movement = library.get(args.movement)
     before = rating(args.fatigue_before, "--fatigue-before")
@@ -40,31 +44,41 @@ def cmd_count(
     if args.ask_fatigue and before is None:
         before = _ask_rating(console, "How tired are you before the set")
     session = Session(options, config, library, console, profiles=profiles_dir())
-    saved = True
+    # The set is saved at every rep (a killed count keeps the reps so far); what cannot be
+    # written goes to a rescue file, as for `coach run`.
+    log = None if args.no_history else SessionLog(args.db, keep_trying=True)
+    recorders: list[GuidedSetRecorder] = []
 
-    def sinks_for(_opened: Opened) -> list[Sink]:
+    def sinks_for(opened: Opened) -> list[Sink]:
         sinks: list[Sink] = [GuidedSetView(console, movement)]
+        if log is not None:
+            anchor_s = opened.started_at.timestamp()
+            recorders.append(
+                GuidedSetRecorder(log, opened.label, anchor_s, args.movement, fatigue_before=before)
+            )
+            sinks.append(recorders[-1])
         sinks.extend(preview_sinks(config, console, hidden=args.no_window))
         return sinks
 
     console.print(
-        f"[cyan]{escape(movement.name)}: {escape(movement.dose_text)}. Start from sitting tall; "
+        f"[cyan]{literal(movement.name)}: {literal(movement.dose_text)}. Start from sitting tall; "
         "counting begins when you do.[/cyan]"
     )
-    result = session.run(sinks_for)
-    if result.stopped is not None:
-        # Ctrl-C (the footer's "Ctrl+C stop"), SIGTERM or SIGHUP: the set ends here, as if
-        # the user had stopped it, with the reps counted so far.
-        console.print(f"[dim]Stopped{by_signal(result.stopped)}: the set ends here.[/dim]")
-    done = result.last_set
-    if done is not None:
-        console.print(summary_table(done))
-        if args.ask_fatigue and after is None and not isinstance(result.stopped, StopRequested):
-            after = _ask_rating(console, "And now, after the set")
-        if not args.no_history:
-            # A clip read faster than real time would end the set in the future: end it now.
-            started_at = min(result.started_at.timestamp(), time.time() - done.end_s)
-            saved = _log_guided_set(console, args.db, result.label, started_at, done, before, after)
+    try:
+        result = session.run(sinks_for)
+        if result.stopped is not None:
+            # Ctrl-C (the footer's "Ctrl+C stop"), SIGTERM or SIGHUP: the set ends here, as if
+            # the user had stopped it, with the reps counted so far.
+            console.print(f"[dim]Stopped{by_signal(result.stopped)}: the set ends here.[/dim]")
+        done = result.last_set
+        if done is not None:
+            console.print(summary_table(done))
+            if args.ask_fatigue and after is None and not isinstance(result.stopped, StopRequested):
+                after = _ask_rating(console, "And now, after the set")
+        for recorder in recorders:
+            recorder.finish(done, before=before, after=after)
+    finally:
+        saved = log is None or _close_log(console, log)
     out = set_json(args.movement, done)
     if args.json:
         sys.stdout.write(dumps(out) + "\n")
@@ -81,31 +95,12 @@ def _ask_rating(console: Console, question: str) -> int | None:
     return rating(answer, "the rating") if answer else None
 
 
-def _log_guided_set(
-    console: Console,
-    db: Path | None,
-    label: str,
-    started_at: float,
-    done: SetCompleted,
-    before: int | None,
-    after: int | None,
-) -> bool:
-    """Record a guided set, with the fatigue ratings, in the history; False if not saved."""
-    from coach.actions.session_recorder import set_record
+def _close_log(console: Console, log: SessionLog) -> bool:
+    """Close the history; False, said in one line, when the set could not be written."""
     from coach.errors import HistoryError
-    from coach.history.session_log import SessionLog
 
     try:
-        log = SessionLog(db, keep_trying=True)  # what cannot be written goes to a rescue file
-        try:
-            session = log.start_session(f"coach count: {label}", started_at)
-            record = set_record(done, started_at + done.start_s)
-            log.add_set(
-                session, dataclasses.replace(record, fatigue_before=before, fatigue_after=after)
-            )
-            log.end_session(session, started_at + done.end_s)
-        finally:
-            log.close()
+        log.close()
     except HistoryError as exc:
         print_error(console, f"history: {exc}")
         return False

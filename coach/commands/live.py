@@ -4,28 +4,34 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import logging
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.markup import escape
 
+from coach.actions.activity_log import ActivityLog, set_line
 from coach.actions.controls import Controls, TerminalKeys
 from coach.commands.common import (
     History,
     by_signal,
     inputs,
     preview_sinks,
+    print_error,
     profiles_dir,
     with_overrides,
 )
 from coach.config import Config
-from coach.errors import AlreadyRunning, CameraUnavailable, ConfigError
+from coach.errors import AlreadyRunning, CameraUnavailable, CoachError, ConfigError
 from coach.movements import MovementLibrary
 from coach.pipeline import Sink
 from coach.safe.outputs import check_output
+from coach.safe.printable import literal
 from coach.session import Session
-from coach.session_options import Opened, SessionOptions
+from coach.session_options import Opened, SessionOptions, SessionResult
+from coach.stopping import StopRequested
 
 if TYPE_CHECKING:
     from coach.actions.tray import Tray
@@ -54,7 +60,7 @@ def cmd_run(
     except AlreadyRunning as exc:
         if not args.tray:
             raise
-        console.print(f"{escape(str(exc))}.", highlight=False)
+        console.print(f"{literal(str(exc))}.", highlight=False)
         return 0
     try:
         return _run(args, options, config, library, console, controls, status)
@@ -72,8 +78,11 @@ def _run(
     controls: Controls,
     remote_status: RemoteStatus,
 ) -> int:
-    from coach.actions.dashboard import Dashboard
+    """Coach (this process holds the one coach's claim).
 
+    In the tray, an error that ends a session leaves the icon up in its error state (and
+    a notification) until the user chooses: try again (a new session), or quit (1; 70
+    after an unexpected error)."""
     asked = options.source
     options, config = _with_fallback(args, options, config, console)
     demo = options.source != asked  # on the fallback video: its demo timings stay on reload
@@ -85,22 +94,153 @@ def _run(
     if events is not None:
         events = check_output(events, option="--events", inputs=inputs(args))
     tray: Tray | None = None
+    terminal = console
     if args.tray:
         tray, console, options = _tray_or_terminal(
             args, options, console, controls, SettingsParts(config, reload_config)
         )
-    session = Session(
-        options,
-        config,
-        library,
-        console,
-        profiles=profiles_dir(),
-        reload_config=reload_config,
+    live = _Live(
+        args, config, library, console, controls, tray, events, remote_status, reload_config
     )
+    _log_started(args, options, config, tray is not None)
     keys = TerminalKeys(controls)
-    history = History(console, args.db, enabled=not args.no_history)
+    watcher = _desktop_watcher(controls, console)
+    if tray is None:
+        keys.start()
+    try:
+        while True:
+            try:
+                code, why = live.once(options)
+                break
+            except Exception as exc:
+                if tray is None or controls.quit:
+                    raise  # said in one line (a bug: logged with its traceback) by the CLI
+                stopped = _after_error(tray, controls, terminal, exc)
+                if stopped is not None:
+                    code, why = stopped
+                    break
+    finally:
+        keys.stop()
+        if watcher is not None:
+            watcher.stop()
+        if tray is not None:
+            tray.stop()
+    logging.getLogger("coach.session").info("coach stopped: %s", why)
+    return code
 
-    def sinks_for(opened: Opened) -> list[Sink]:
+
+def _after_error(
+    tray: Tray, controls: Controls, terminal: Console, exc: Exception
+) -> tuple[int, str] | None:
+    """Log, notify and wait in the tray's error state: None to try again, or the exit
+    status and why the coach stopped."""
+    from coach.commands.fatal import EX_SOFTWARE, Choice, error_line, log_error, wait_after_error
+    from coach.desktop.app_log import current_log
+
+    log_error(exc)
+    message = error_line(exc)
+    print_error(terminal, f"{message} (the tray icon says so; quit or try again from its menu)")
+    if wait_after_error(tray, controls, message, current_log()) is Choice.RETRY:
+        return None
+    code = 1 if isinstance(exc, CoachError) else EX_SOFTWARE
+    return code, f"user quit after an error ({message})"
+
+
+def _log_started(
+    args: argparse.Namespace, options: SessionOptions, config: Config, in_tray: bool
+) -> None:
+    """One line: which coach, on what, with which neutral and settings."""
+    from coach import __version__
+    from coach.source import parse_source
+
+    if options.profile is not None:
+        neutral = f"profile {options.profile}"
+    else:
+        seconds = options.calibrate_s or config.calibration.calibrate_s
+        neutral = f"calibrating from the first {seconds:g} s"
+    settings = "settings file" if args.config is None else f"settings file and config {args.config}"
+    logging.getLogger("coach.session").info(
+        "coach started: pid %d, version %s, %s, source %s, %s, %s",
+        os.getpid(),
+        __version__,
+        "in the tray" if in_tray else "in the terminal",
+        parse_source(options.source),
+        neutral,
+        settings,
+    )
+
+
+def _why(
+    result: SessionResult, controls: Controls, options: SessionOptions, previewed: bool
+) -> str:
+    """Why a session that returned ended: the user, a signal, or its source."""
+    if result.stopped is not None:
+        return f"signal {result.stopped}" if isinstance(result.stopped, StopRequested) else "Ctrl-C"
+    if controls.quit:
+        return "user quit"
+    limit = options.max_seconds
+    if limit is not None and result.stats.duration_s >= limit - 1.0:
+        return f"--max-seconds {limit:g} reached"
+    # q or Esc in the preview window ends the run the way the source's end does.
+    return "the source ended or the preview window was closed" if previewed else "the source ended"
+
+
+@dataclasses.dataclass
+class _Live:
+    """What every session of one `coach run` shares; `once` runs one session."""
+
+    args: argparse.Namespace
+    config: Config
+    library: MovementLibrary
+    console: Console
+    controls: Controls
+    tray: Tray | None
+    events: Path | None
+    remote_status: RemoteStatus
+    reload_config: Callable[[], Config]
+    """The settings read again (a Settings menu choice, `coach config set`)."""
+    previewed: bool = False
+    """Whether the last session had a preview window (closing it ends the session)."""
+
+    def once(self, options: SessionOptions) -> tuple[int, str]:
+        """One session to its end: (exit status, why it ended)."""
+        session = Session(
+            options,
+            self.config,
+            self.library,
+            self.console,
+            profiles=profiles_dir(),
+            reload_config=self.reload_config,
+        )
+        session.config_listeners.append(self._applied)
+        history = History(self.console, self.args.db, enabled=not self.args.no_history)
+        try:
+            result = session.run(
+                lambda opened: self.sinks_for(opened, session, history), controls=self.controls
+            )
+            if result.stopped is not None:
+                self.console.print(f"[dim]Stopped{by_signal(result.stopped)}.[/dim]")
+        finally:
+            saved = history.close()  # not saved: said in one line, exit status 1
+        if result.unfinished_set is not None:
+            logging.getLogger("coach.activity").info(
+                "%s (ended with the session)", set_line(result.unfinished_set)
+            )
+        if result.stopped is None:
+            stats = result.stats
+            self.console.print(
+                f"Done: {stats.frames_analysed} of {stats.frames_read} frames analysed "
+                f"over {stats.duration_s:.1f} s of {literal(result.label)}."
+            )
+        return (0 if saved else 1), _why(result, self.controls, options, self.previewed)
+
+    def _applied(self, config: Config) -> None:
+        """Settings applied while running: a session started after an error keeps them."""
+        self.config = config
+
+    def sinks_for(self, opened: Opened, session: Session, history: History) -> list[Sink]:
+        """The sinks of one session: its views, the history, notifications, the logs."""
+        from coach.actions.dashboard import Dashboard
         from coach.actions.notify import (
             Chime,
             DesktopNotifier,
@@ -110,16 +250,19 @@ def _run(
             notification_service_available,
         )
 
-        sinks: list[Sink] = [remote_status.opened(opened)]
-        session.status_listeners.append(remote_status.live)
-        if tray is None:
+        config, console = self.config, self.console
+        activity = ActivityLog(opened.label)
+        session.status_listeners.append(activity.status)
+        sinks: list[Sink] = [activity, self.remote_status.opened(opened)]
+        session.status_listeners.append(self.remote_status.live)
+        if self.tray is None:
             dashboard = Dashboard(
                 console,
                 opened.label,
                 opened.stats,
                 config.slouch,
                 config.nudge.show_s,
-                library=library,
+                library=self.library,
                 history_status=history.status,
             )
             session.status_listeners.append(dashboard.status)
@@ -127,61 +270,39 @@ def _run(
         else:
             from coach.actions.tray import TrayStatus
 
-            status = TrayStatus(tray)
+            status = TrayStatus(self.tray)
             session.status_listeners.append(status.status)
-            session.config_listeners.append(tray.settings_applied)
+            session.config_listeners.append(self.tray.settings_applied)
             sinks.append(status)
         sinks.extend(history.sinks(opened))
-        # Both made whatever the style: the tray's Settings menu may change it while running.
+        # Both made whatever the style: the Settings menu may change it while running.
         notifier: Notifier = NullNotifier()
         if notification_service_available():
             notifier = DesktopNotifier()
         announcer = NudgeAnnouncer(
             notifier,
             Chime(),
-            answer=controls.push,
-            summaries=tray is not None,  # no dashboard: sets and calibration announced
+            answer=self.controls.push,
+            summaries=self.tray is not None,  # no dashboard: sets and calibration announced
             style=config.nudge.style,
         )
         session.status_listeners.append(announcer.status)
         session.config_listeners.append(lambda new: announcer.reconfigure(new.nudge))
         sinks.append(announcer)
-        sinks.extend(
-            preview_sinks(
-                config,
-                console,
-                hidden=args.no_window,
-                skeleton_only=args.skeleton_only,
-                on_key=controls.key,
-            )
+        previews = preview_sinks(
+            config,
+            console,
+            hidden=self.args.no_window,
+            skeleton_only=self.args.skeleton_only,
+            on_key=self.controls.key,
         )
-        if events is not None:
+        self.previewed = bool(previews)
+        sinks.extend(previews)
+        if self.events is not None:
             from coach.actions.event_log import EventLog
 
-            sinks.append(EventLog(events, rate=opened.rate))
+            sinks.append(EventLog(self.events, rate=opened.rate))
         return sinks
-
-    watcher = _desktop_watcher(controls, console)
-    if tray is None:
-        keys.start()
-    try:
-        result = session.run(sinks_for, controls=controls)
-        if result.stopped is not None:
-            console.print(f"[dim]Stopped{by_signal(result.stopped)}.[/dim]")
-    finally:
-        keys.stop()
-        if watcher is not None:
-            watcher.stop()
-        if tray is not None:
-            tray.stop()
-        saved = history.close()  # not saved: said in one line, exit status 1
-    if result.stopped is None:
-        stats = result.stats
-        console.print(
-            f"Done: {stats.frames_analysed} of {stats.frames_read} frames analysed "
-            f"over {stats.duration_s:.1f} s of {escape(result.label)}."
-        )
-    return 0 if saved else 1
 
 
 def _reloaded(args: argparse.Namespace, demo: bool) -> Config:
@@ -201,7 +322,7 @@ def _desktop_watcher(controls: Controls, console: Console) -> DesktopWatcher | N
     watcher = DesktopWatcher(controls.hold)
     heard = watcher.start()
     if heard:
-        console.print(f"[dim]Pausing on screen lock and sleep ({escape(', '.join(heard))}).[/dim]")
+        console.print(f"[dim]Pausing on screen lock and sleep ({literal(', '.join(heard))}).[/dim]")
     return watcher
 
 
@@ -219,7 +340,7 @@ def _with_fallback(
     except CameraUnavailable:
         console.print(
             f"[yellow]No webcam could be opened; running on the sample video "
-            f"{escape(str(args.fallback_video))} instead (demo timings: a nudge after 10 s of slouching, "
+            f"{literal(args.fallback_video)} instead (demo timings: a nudge after 10 s of slouching, "
             "a movement prompt after 1 min still).[/yellow]"
         )
         return dataclasses.replace(options, source=str(args.fallback_video)), _demo_timings(config)
@@ -263,14 +384,16 @@ def _tray_or_terminal(
 
     def say(message: str) -> None:
         for out in log:
-            out.print(escape(message))
+            out.print(literal(message))
 
     menu = SettingsMenu(controls, settings.config, settings.reload, on_error=say)
     tray = Tray(controls, lambda: open_todays_report(args.db, say), menu)
     problem = tray.start()
     if problem is not None:
         tray.stop()
-        console.print(f"[yellow]No tray icon: {escape(problem)}; using the terminal view.[/yellow]")
+        console.print(
+            f"[yellow]No tray icon: {literal(problem)}; using the terminal view.[/yellow]"
+        )
         return None, console, options
     try:
         log_console, path = file_console()
@@ -278,7 +401,7 @@ def _tray_or_terminal(
         tray.stop()
         raise ConfigError(f"cannot write the log in {exc.filename}: {exc.strerror}") from None
     log.append(log_console)
-    console.print(f"[dim]coach runs in the tray; its log is {escape(str(path))}.[/dim]")
+    console.print(f"[dim]coach runs in the tray; its log is {literal(path)}.[/dim]")
     # A calibration saved from the tray is the neutral the next start uses.
     default = profile_path("default", profiles_dir())
     if options.profile is None and options.calibrate_s is None and default.exists():

@@ -302,7 +302,7 @@ def enable(command: Sequence[str] | None = None) -> Status:
             "if you want `coach autostart on` to write it"
         )
     try:
-        target = AtomicFile(entry.path)
+        target = AtomicFile(entry.path, private=True)  # 0600 in 0700 folders, whatever the umask
         try:
             target.temp.write_bytes(entry.content)
             target.commit()

@@ -21,9 +21,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
-
-from coach.errors import ConfigError, HistoryError
+from coach.errors import ConfigError, HistoryDamaged, HistoryError
+from coach.safe.checks import MAX_REPS
+from coach.safe.printable import literal, printable
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -54,6 +54,9 @@ def add_history_commands(
     )
     report.add_argument(
         "--out", type=Path, metavar="DIR", help="also write charts and report.html into DIR"
+    )
+    report.add_argument(
+        "--force", action="store_true", help="with --out: replace a report already in DIR"
     )
     _db_option(report)
 
@@ -97,7 +100,7 @@ def _db_path(args: argparse.Namespace) -> Path:
 
 def _no_history(path: Path, console: Console) -> int:
     console.print(
-        f"No history yet: `coach run` records your sessions to {escape(str(path))} "
+        f"No history yet: `coach run` records your sessions to {literal(path)} "
         "(`coach log` adds sets by hand)."
     )
     return 0
@@ -130,7 +133,7 @@ def _report_days(value: str) -> int:
 
 def _warn(console: Console, message: str) -> None:
     console.print(
-        f"[yellow]coach: warning:[/yellow] {escape(message)}", highlight=False, soft_wrap=True
+        f"[yellow]coach: warning:[/yellow] {literal(message)}", highlight=False, soft_wrap=True
     )
 
 
@@ -142,7 +145,7 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     from rich.console import Console
 
     from coach.history.queries import load_history
-    from coach.history.report.page import write_report
+    from coach.history.report.page import report_files, write_report
     from coach.history.report.terminal import print_report
     from coach.history.rescue import rescue_files
     from coach.history.store import open_for_reading
@@ -151,23 +154,34 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     path = _db_path(args)
     if not path.exists():
         return _no_history(path, console)
-    with open_for_reading(path) as conn:
+    files = None
+    if args.out is not None:
+        # Checked before anything is read or written: a refusal changes nothing.
+        database = [path, Path(f"{path}-wal"), Path(f"{path}-shm")]
+        files = report_files(args.out.expanduser(), inputs=database, force=args.force)
+    elif args.force:
+        raise ConfigError("--force goes with --out (it replaces a report already there)")
+    notes: list[str] = []
+    with open_for_reading(path, notes) as conn:
         history = load_history(conn, days=days)
     out = Console(highlight=False)
     print_report(out, history)
     if not history.has_data:
-        out.print(f"[dim]Nothing recorded in the last {days} days ({escape(str(path))}).[/dim]")
-    if args.out is not None:
-        files = write_report(history, args.out.expanduser())
-        console.print(f"Wrote {escape(str(files.html))} and {len(files.charts)} charts.")
+        out.print(f"[dim]Nothing recorded in the last {days} days ({literal(path)}).[/dim]")
+    if files is not None:
+        try:
+            write_report(history, files)
+        except OSError as exc:
+            raise HistoryError(_not_written(files.html.parent, exc)) from None
+        console.print(f"Wrote {literal(files.html)} and {len(files.charts)} charts.")
     waiting = rescue_files(path)
     if waiting:
         console.print(
             f"[dim]{len(waiting)} rescue file(s) hold records an earlier run could not write "
-            f"({escape(str(waiting[0]))}); the next `coach run` or `coach log` adds them.[/dim]"
+            f"({literal(waiting[0])}); the next `coach run` or `coach log` adds them.[/dim]"
         )
-    if history.unreadable:
-        lost = "; ".join(str(lost) for lost in history.unreadable)
+    if history.unreadable or notes:
+        lost = "; ".join([*notes, *(str(lost) for lost in history.unreadable)])
         _warn(
             console,
             f"part of {path} could not be read, so the report leaves it out: {lost}. "
@@ -175,6 +189,19 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
         )
         return 1
     return 0
+
+
+def _not_written(folder: Path, error: OSError) -> str:
+    """One line: why the report's files could not be written (none is left cut off)."""
+    import errno
+
+    if error.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        cause = "the disk is full; free some space or choose another --out"
+    elif error.errno == errno.EFBIG:
+        cause = "the file size limit (ulimit -f) is too small; raise it"
+    else:
+        cause = error.strerror or str(error)
+    return f"the report could not be written into {folder} ({cause}); no file was left cut off"
 
 
 def cmd_export(args: argparse.Namespace, console: Console) -> int:
@@ -214,7 +241,8 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
         raise HistoryError(f"cannot create the export folder {out_dir}: {exc.strerror}") from None
     epoch_columns = {"t", "started_at", "ended_at", "outcome_t"}
     lost: list[LostRows] = []
-    with open_for_reading(path) as conn:
+    notes: list[str] = []
+    with open_for_reading(path, notes) as conn:
         for table in TABLES:
             columns = readable_columns(conn, table, lost)
             if columns is None:
@@ -242,12 +270,13 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
             except OSError as exc:
                 raise HistoryError(f"cannot write {target}: {exc.strerror}") from None
             missing = " (some could not be read)" if len(lost) > lost_before else ""
-            console.print(f"{escape(str(target))}: {count} rows{missing}")
-    if lost:
+            console.print(f"{literal(target)}: {count} rows{missing}")
+    if lost or notes:
+        missed = f", but not {'; '.join(str(x) for x in lost)}" if lost else ""
         _warn(
             console,
-            f"{path} is damaged; every row that could be read was exported, but not "
-            f"{'; '.join(str(x) for x in lost)}",
+            f"{path} is damaged ({'; '.join(notes) or 'some rows cannot be read'}); "
+            f"every row that could be read was exported{missed}",
         )
         return 1
     return 0
@@ -275,7 +304,10 @@ def cmd_log(args: argparse.Namespace, console: Console) -> int:
     if args.movement not in library.ids:
         raise ConfigError(f"unknown movement {args.movement!r}; known: {', '.join(library.ids)}")
     reps = _whole_number(
-        args.reps, 1, None, f"--reps must be a whole number of 1 or more, not {args.reps!r}"
+        args.reps,
+        1,
+        MAX_REPS,
+        f"--reps must be a whole number from 1 to {MAX_REPS}, not {args.reps!r}",
     )
     before = rating(args.fatigue_before, "--fatigue-before")
     after = rating(args.fatigue_after, "--fatigue-after")
@@ -284,7 +316,9 @@ def cmd_log(args: argparse.Namespace, console: Console) -> int:
         raise ConfigError("--note must not be empty")
     now = time.time()
     path = _db_path(args)
-    with SessionLog(path) as log:
+    # keep_trying: a history that cannot take the set (read-only, full, damaged) gets it
+    # in a rescue file, as `coach run` does, and the error line says where.
+    with SessionLog(path, keep_trying=True) as log:
         log.add_set(
             None,
             SetRecord(
@@ -302,8 +336,8 @@ def cmd_log(args: argparse.Namespace, console: Console) -> int:
     if before is not None or after is not None:
         extra = f", fatigue {before or '?'} → {after or '?'}"
     console.print(
-        f"Logged {reps} reps of {escape(library.get(args.movement).name)}{extra}"
-        f"{' and a note' if note else ''} to {escape(str(path))}."
+        f"Logged {reps} reps of {literal(library.get(args.movement).name)}{extra}"
+        f"{' and a note' if note else ''} to {literal(path)}."
     )
     return 0
 
@@ -318,18 +352,18 @@ def _parse_day(text: str) -> datetime.date:
 
 def cmd_data(args: argparse.Namespace, console: Console) -> int:
     """`coach data --path` prints where the history is; `--delete` removes all or older data."""
-    from coach.history.store import delete_history, describe_path
+    from coach.history.store import delete_damaged, delete_history, describe_path
 
     path = _db_path(args)
     if args.path:
         if args.before is not None or args.yes:
             raise ConfigError("--before and --yes go with --delete, not --path")
-        print(path)
-        console.print(f"[dim]{escape(describe_path(path))}. Camera images are never stored.[/dim]")
+        print(printable(str(path)))
+        console.print(f"[dim]{literal(describe_path(path))}. Camera images are never stored.[/dim]")
         return 0
     before = None if args.before is None else _parse_day(args.before)
     if not path.exists():
-        console.print(f"Nothing to delete: there is no history at {escape(str(path))}.")
+        console.print(f"Nothing to delete: there is no history at {literal(path)}.")
         return 0
     scope = "everything" if before is None else f"everything recorded before {before}"
     if not args.yes:
@@ -337,11 +371,25 @@ def cmd_data(args: argparse.Namespace, console: Console) -> int:
             raise ConfigError(
                 f"refusing to delete {scope} in {path} without confirmation: add --yes"
             )
-        answer = console.input(f"Delete {scope} in {escape(str(path))}? {escape('[y/N]')} ")
+        answer = console.input(f"Delete {scope} in {literal(path)}? {literal('[y/N]')} ")
         if answer.strip().lower() not in ("y", "yes"):
             console.print("Nothing deleted.")
             return 1
-    deleted = delete_history(path, before)
+    try:
+        deleted = delete_history(path, before)
+    except HistoryDamaged:
+        if before is not None:
+            raise HistoryDamaged(
+                f"{path} is damaged, so what was recorded before {before} cannot be picked "
+                "out of it; nothing was deleted. Save what it holds with `coach export --csv "
+                "DIR`, then `coach data --delete` (without --before) deletes the whole file"
+            ) from None
+        removed_b = delete_damaged(path)
+        console.print(
+            f"{literal(path)} was damaged, so it could not be emptied row by row: the "
+            f"whole file was deleted ({removed_b / 1024:.0f} KiB)."
+        )
+        return 0
     summary = ", ".join(f"{n} {table}" for table, n in deleted.items() if n) or "no rows"
-    console.print(f"Deleted {summary} ({scope}) from {escape(str(path))}.")
+    console.print(f"Deleted {summary} ({scope}) from {literal(path)}.")
     return 0

@@ -45,10 +45,7 @@ def describe_failure(path: Path, exc: BaseException) -> str:
     if code == SQLITE_NOTADB:
         return f"{path} is not a usable coach history database ({exc}); move it aside and retry"
     if code == SQLITE_CORRUPT:
-        return (
-            f"{path} is damaged, not a usable coach history database ({exc}); save what it "
-            "holds with `coach export --csv DIR`, then move it aside and retry"
-        )
+        return damaged_message(path, str(exc))
     if code in (SQLITE_BUSY, SQLITE_LOCKED):
         return f"{path} is locked by another program ({exc}); close that program"
     if code == SQLITE_FULL:
@@ -58,6 +55,15 @@ def describe_failure(path: Path, exc: BaseException) -> str:
         return cause
     detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
     return f"cannot write the history database {path} ({detail})"
+
+
+def damaged_message(path: Path, detail: str) -> str:
+    """One line for a damaged history, with the way out."""
+    return (
+        f"{path} is damaged, not a usable coach history database ({detail}); save what it "
+        "holds with `coach export --csv DIR`, then move it aside (or delete it with "
+        "`coach data --delete`) and retry"
+    )
 
 
 def _disk_full(path: Path) -> str:

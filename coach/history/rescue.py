@@ -141,14 +141,17 @@ def rescue_or_lose(path: Path, sessions: Sessions, batch: list[Record], what: st
 def _op_from_json(data: dict[str, Any]) -> Record:
     kind = data.pop("op")
     if kind == "sample":
-        return AddSample(int(data["ref"]), PostureSampleRow(**data["row"]))
+        # A checkpoint replaces its window's earlier row: read back as one, or each of the
+        # window's checkpoints would become a row of its own.
+        replace = bool(data.get("replace", False))
+        return AddSample(int(data["ref"]), PostureSampleRow(**data["row"]), replace=replace)
     if kind == "set":
         raw = dict(data["record"])
         raw["feedback"] = tuple(raw["feedback"])
         raw["reps_detail"] = tuple(
             RepRecord(**{**rep, "phase_s": tuple(rep["phase_s"])}) for rep in raw["reps_detail"]
         )
-        return AddSet(data["ref"], SetRecord(**raw))
+        return AddSet(data["ref"], SetRecord(**raw), replace=bool(data.get("replace", False)))
     return _OPS[kind](**data)
 
 

@@ -122,6 +122,8 @@ class ResolvePrompt:
 class AddSet:
     ref: SessionRef | None
     record: SetRecord
+    replace: bool = False
+    """Replace the session's set, if logged (a checkpoint of a guided set in progress)."""
 
 
 @dataclass(frozen=True)

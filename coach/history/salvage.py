@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
 _MAX_ROWID: Final = 2**63 - 1
@@ -94,7 +96,9 @@ def _first_row_from(
 
 def _next_readable(conn: sqlite3.Connection, table: str, start: int) -> tuple[Any, ...] | None:
     """The first readable row after a damaged `start`, or None when none is left."""
-    bad, step = start, 1
+    # Our ids count up from 1: from the table's start (the lowest id), the gallop starts at
+    # 0, else doubling steps from -2**63 would reach past 0 only in one jump to the end.
+    bad, step = max(start, 0), 1
     while True:  # gallop past the damage...
         probe = bad + step
         if probe > _MAX_ROWID:
@@ -112,3 +116,73 @@ def _next_readable(conn: sqlite3.Connection, table: str, start: int) -> tuple[An
         else:
             bad = mid
     return first
+
+
+TABLE_LIST_NOTE: Final = (
+    "its list of tables is damaged; the tables were read where this coach puts them"
+)
+
+
+def copy_with_table_list(path: Path, folder: Path) -> Path | None:
+    """A copy (in `folder`) of a history whose first page, its list of tables, is damaged,
+    with the list this coach writes in its place; None when the file's tables are not
+    where that list says (another coach's layout), or the file is too damaged to tell.
+
+    The list names the tables' columns only (no constraints, no indexes): enough to read.
+    """
+    data = bytearray(path.read_bytes())
+    size_b = int.from_bytes(data[16:18], "big")
+    size_b = 65536 if size_b == 1 else size_b
+    if size_b < 512 or size_b & (size_b - 1) or len(data) < 2 * size_b:
+        return None
+    pages = len(data) // size_b
+    tables = _fresh_tables(folder / "reference.sqlite3", size_b)
+    for root, _ in tables.values():
+        if root > pages or data[(root - 1) * size_b] not in (0x0D, 0x05):  # a table b-tree
+            return None
+    listing = folder / "list.sqlite3"
+    conn = sqlite3.connect(listing, isolation_level=None)
+    try:
+        conn.execute(f"PRAGMA page_size = {size_b}")
+        conn.execute("PRAGMA writable_schema = ON")
+        for name, (root, sql) in tables.items():
+            conn.execute(
+                "INSERT INTO sqlite_master (type, name, tbl_name, rootpage, sql) "
+                "VALUES ('table', ?, ?, ?, ?)",
+                (name, name, root, sql),
+            )
+    finally:
+        conn.close()
+    data[:size_b] = listing.read_bytes()[:size_b]
+    data[28:32] = pages.to_bytes(4, "big")  # the page count...
+    data[92:96] = data[24:28]  # ...valid for this change counter
+    data[32:40] = bytes(8)  # no free pages: the list's file had none
+    copy = folder / "readable.sqlite3"
+    fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(bytes(data))
+    return copy
+
+
+def _fresh_tables(reference: Path, size_b: int) -> dict[str, tuple[int, str]]:
+    """Each table's root page in a history this coach creates, and its columns as SQL."""
+    from coach.history.schema import TABLES, migrate
+
+    conn = sqlite3.connect(reference, isolation_level=None)
+    try:
+        conn.execute(f"PRAGMA page_size = {size_b}")
+        conn.execute("PRAGMA journal_mode = WAL")  # as the history is created
+        migrate(conn)
+        found: dict[str, tuple[int, str]] = {}
+        for table in TABLES:
+            ((root,),) = conn.execute(
+                "SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+            ).fetchall()
+            columns = [
+                "id INTEGER PRIMARY KEY" if row[1] == "id" else f'"{row[1]}" {row[2]}'
+                for row in conn.execute(f"PRAGMA table_info({table})")
+            ]
+            found[table] = (int(root), f"CREATE TABLE {table} ({', '.join(columns)})")
+        return found
+    finally:
+        conn.close()

@@ -38,6 +38,7 @@ from coach.history.rows import (
 )
 from coach.history.schema import migrate
 from coach.history.store import (
+    check_intact,
     close_dangling_sessions,
     connect,
     default_db_path,
@@ -207,6 +208,10 @@ class SessionLog(ClosesOnExit):
         """Record a set with its reps and any fatigue ratings (session None: logged by hand)."""
         self._put(AddSet(session, record))
 
+    def save_set(self, session: SessionRef, record: SetRecord) -> None:
+        """Record a set in progress, replacing this session's set logged before (its checkpoint)."""
+        self._put(AddSet(session, record, replace=True))
+
     def add_note(self, t: float, text: str) -> None:
         """Record a free-text note (discomfort, ease)."""
         self._put(AddNote(t, text))
@@ -307,6 +312,7 @@ class SessionLog(ClosesOnExit):
             self._failure = str(exc)
             return False
         try:
+            check_intact(conn, self.path)
             migrate(conn)
             close_dangling_sessions(conn)
             identity = file_identity(self.path)

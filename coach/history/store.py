@@ -8,14 +8,21 @@ import os
 import sqlite3
 import stat
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
 from coach.errors import HistoryDamaged, HistoryError
-from coach.history.failures import as_history_error, errno_problem, history_error
+from coach.history.failures import (
+    damaged_message,
+    errno_problem,
+    history_error,
+    is_damage,
+)
 from coach.history.local_time import day_start
-from coach.history.schema import TABLES, migrate
+from coach.history.salvage import TABLE_LIST_NOTE, copy_with_table_list
+from coach.history.schema import SCHEMA_VERSION, TABLES, migrate
 from coach.safe.private_files import create_private_file, private_dir
 
 DB_FILENAME: Final = "coach.sqlite3"
@@ -38,15 +45,36 @@ def _make_private(path: Path) -> None:
     """
     own_folder = path.parent == default_db_path().parent
     private_dir(path.parent, tighten_existing=own_folder)
-    create_private_file(path)
-    if os.name != "posix":
+    # A file the user named with --db keeps its mode (it may be a folder, a device or
+    # anything of theirs); a database created now, in the coach's folder or recognisably
+    # a coach history, is private.
+    ours = own_folder or _is_coach_history(path)
+    created = create_private_file(path, tighten_existing=ours)
+    if os.name != "posix" or not (created or ours):
         return
     mode = stat.S_IMODE(path.stat().st_mode) & 0o700
     for suffix in ("-wal", "-shm"):
         aux = Path(f"{path}{suffix}")
         with contextlib.suppress(OSError):  # not there, or not ours
-            if stat.S_IMODE(aux.stat().st_mode) != mode:
+            found = aux.lstat()
+            if stat.S_ISREG(found.st_mode) and stat.S_IMODE(found.st_mode) != mode:
                 aux.chmod(mode)
+
+
+def _is_coach_history(path: Path) -> bool:
+    """Whether a file is a SQLite database at one of our schema versions (so the coach made it).
+
+    Read from the header alone (the user_version field at byte 60), without opening it.
+    """
+    try:
+        if not path.is_file():  # a pipe would block the read; a device is not ours
+            return False
+        with path.open("rb") as handle:
+            header = handle.read(64)
+    except OSError:
+        return False
+    version = int.from_bytes(header[60:64], "big") if len(header) == 64 else 0
+    return header.startswith(b"SQLite format 3\x00") and 1 <= version <= SCHEMA_VERSION
 
 
 def file_identity(path: Path) -> tuple[int, int] | None:
@@ -82,6 +110,24 @@ def connect(path: Path) -> sqlite3.Connection:
         conn.close()
         raise history_error(path, exc) from None
     return conn
+
+
+def check_intact(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse a damaged database before anything is written into it (writing there could
+    spread the damage, or put new rows where no export finds them).
+
+    Raises:
+        HistoryDamaged: a page or row of the file is damaged.
+    """
+    try:
+        found = conn.execute("PRAGMA quick_check(1)").fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise history_error(path, exc) from None
+    if found != [("ok",)]:
+        # One line: SQLite's report starts "*** in database main ***" and spans lines.
+        report = str(found[0][0]) if found else "no answer"
+        detail = " ".join(report.replace("*** in database main ***", "").split())
+        raise HistoryDamaged(damaged_message(path, detail[:120]))
 
 
 def _process_alive(pid: int) -> bool:
@@ -157,6 +203,7 @@ def open_database(
     where = default_db_path() if path is None else path
     conn = connect(where)
     try:
+        check_intact(conn, where)
         try:
             migrate(conn)
             if recover:
@@ -169,42 +216,84 @@ def open_database(
 
 
 @contextlib.contextmanager
-def open_for_reading(path: Path) -> Iterator[sqlite3.Connection]:
-    """For report and export: the up-to-date database, or a damaged one as it is (read-only).
+def open_for_reading(path: Path, notes: list[str] | None = None) -> Iterator[sqlite3.Connection]:
+    """For report and export: the up-to-date database; else, read-only, the file as it is.
+
+    A damaged file, a read-only file or folder, a full disk: none of these needs a write
+    to read the history, so each is read as it is (export then writes elsewhere). A file
+    whose list of tables is damaged is read from a private copy with the list this coach
+    writes; `notes` then says so.
 
     Raises:
-        HistoryError: the file cannot be opened at all.
+        HistoryError: the file cannot be read at all (HistoryDamaged: not even its tables
+            can be found).
     """
-    conn: sqlite3.Connection | None = None
-    try:
-        conn = connect(path)
-        migrate(conn)
-    except (HistoryError, sqlite3.Error) as exc:
+    with contextlib.ExitStack() as stack:
+        conn: sqlite3.Connection | None = None
+        try:
+            conn = connect(path)
+            migrate(conn)
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # its list of tables
+        except (HistoryError, sqlite3.Error):
+            if conn is not None:
+                conn.close()
+            conn = None
         if conn is not None:
-            conn.close()
-        error = as_history_error(path, exc)
-        if not isinstance(error, HistoryDamaged):
-            raise error from None
-        conn = None
-    if conn is not None:
-        with contextlib.suppress(sqlite3.Error):
-            # Reading needs no recovery: a read-only or damaged file is read as it is.
-            close_dangling_sessions(conn)
-    else:
-        # Damaged: no migration, nothing written; read what can be read.
-        try:
-            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        except sqlite3.Error as exc:
-            raise history_error(path, exc) from None
-        try:
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlite3.Error as exc:
-            conn.close()
-            raise history_error(path, exc) from None
-    try:
+            with contextlib.suppress(sqlite3.Error):
+                # Reading needs no recovery: a read-only or damaged file is read as it is.
+                close_dangling_sessions(conn)
+        else:
+            conn = _read_only(path, stack, [] if notes is None else notes)
+        stack.callback(conn.close)
         yield conn
-    finally:
+
+
+def _read_only(path: Path, stack: contextlib.ExitStack, notes: list[str]) -> sqlite3.Connection:
+    """The file opened read-only: nothing migrated, recovered or written.
+
+    In a folder that takes no files SQLite cannot make the -shm file WAL needs, so the
+    file is then read as immutable (complete: the last writer folded the WAL back in).
+    """
+    error: sqlite3.Error | None = None
+    for mode in ("mode=ro", "immutable=1"):
+        conn = _readable(path, mode)
+        if isinstance(conn, sqlite3.Connection):
+            return conn
+        error = conn
+        if is_damage(error):
+            break
+    assert error is not None
+    if not is_damage(error):
+        raise history_error(path, error) from None
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="coach-read-")))
+    try:
+        copy = copy_with_table_list(path, folder)
+    except (OSError, sqlite3.Error, ValueError):
+        copy = None
+    if copy is not None:
+        conn = _readable(copy, "mode=ro")
+        if isinstance(conn, sqlite3.Connection):
+            notes.append(TABLE_LIST_NOTE)
+            return conn
+    raise HistoryDamaged(
+        f"{path} is damaged where it lists its tables ({error}), so no table can be "
+        "found in it and nothing can be read; keep it (sqlite3's `.recover` may save "
+        "rows), move it aside and start afresh"
+    )
+
+
+def _readable(path: Path, mode: str) -> sqlite3.Connection | sqlite3.Error:
+    """A read-only connection whose list of tables reads, or why not."""
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True)
+    except sqlite3.Error as exc:
+        return exc
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as exc:
         conn.close()
+        return exc
+    return conn
 
 
 def delete_history(path: Path, before: datetime.date | None = None) -> dict[str, int]:
@@ -212,32 +301,85 @@ def delete_history(path: Path, before: datetime.date | None = None) -> dict[str,
 
     Deleted rows are overwritten (secure_delete) and the file compacted, so nothing
     deleted stays readable in free pages or in the write-ahead log.
+
+    Raises:
+        HistoryDamaged: the file is damaged (see `delete_damaged`); HistoryError: it
+            cannot be opened or written.
     """
     cutoff = None if before is None else day_start(before)
     with open_database(path) as conn:
-        conn.execute("PRAGMA secure_delete = ON")
-        counts_before = {t: _count(conn, t) for t in TABLES}
-        conn.execute("BEGIN IMMEDIATE")
         try:
-            if cutoff is None:
-                for table in reversed(TABLES):
-                    conn.execute(f"DELETE FROM {table}")  # our own table names
-            else:
-                # Children first where they carry their own time; whole sessions that ended
-                # before the cutoff go with everything they own (ON DELETE CASCADE).
-                for table in ("posture_samples", "prompts", "fatigue", "notes"):
-                    conn.execute(f"DELETE FROM {table} WHERE t < ?", (cutoff,))
-                conn.execute("DELETE FROM sets WHERE t < ?", (cutoff,))
-                conn.execute(
-                    "DELETE FROM sessions WHERE ended_at IS NOT NULL AND ended_at < ?", (cutoff,)
-                )
-            conn.execute("COMMIT")
-        except BaseException:
+            return _delete_rows(conn, cutoff)
+        except sqlite3.Error as exc:
+            raise history_error(path, exc) from None
+
+
+def _delete_rows(conn: sqlite3.Connection, cutoff: float | None) -> dict[str, int]:
+    conn.execute("PRAGMA secure_delete = ON")
+    counts_before = {t: _count(conn, t) for t in TABLES}
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if cutoff is None:
+            for table in reversed(TABLES):
+                conn.execute(f"DELETE FROM {table}")  # our own table names
+        else:
+            # Children first where they carry their own time; whole sessions that ended
+            # before the cutoff go with everything they own (ON DELETE CASCADE).
+            for table in ("posture_samples", "prompts", "fatigue", "notes"):
+                conn.execute(f"DELETE FROM {table} WHERE t < ?", (cutoff,))
+            conn.execute("DELETE FROM sets WHERE t < ?", (cutoff,))
+            conn.execute(
+                "DELETE FROM sessions WHERE ended_at IS NOT NULL AND ended_at < ?", (cutoff,)
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
             conn.execute("ROLLBACK")
-            raise
-        conn.execute("VACUUM")
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return {t: counts_before[t] - _count(conn, t) for t in TABLES}
+        raise
+    conn.execute("VACUUM")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return {t: counts_before[t] - _count(conn, t) for t in TABLES}
+
+
+_SQLITE_MAGIC: Final = b"SQLite format 3\x00"
+
+
+def delete_damaged(path: Path) -> int:
+    """Delete a damaged history file whole (with its -wal and -shm), its bytes overwritten
+    first; returns the bytes deleted. Rows cannot be picked out of a damaged file.
+
+    Raises:
+        HistoryError: the file is not an SQLite database (not ours to delete), or cannot
+            be deleted.
+    """
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(len(_SQLITE_MAGIC))
+    except OSError as exc:
+        raise HistoryError(f"cannot read {path} ({exc.strerror}); nothing was deleted") from None
+    if magic != _SQLITE_MAGIC:
+        raise HistoryError(
+            f"{path} is not a coach history database, so it was left alone; "
+            "check the --db path (`coach data --path` shows the history's)"
+        )
+    removed_b = 0
+    for target in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            size_b = target.stat().st_size
+            with target.open("r+b") as handle:  # what was deleted stays unreadable on disk
+                handle.write(bytes(size_b))
+                handle.flush()
+                os.fsync(handle.fileno())
+            target.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            cause = errno_problem(exc, path, f"the file {target}")
+            raise HistoryError(
+                cause or f"cannot delete {target} ({exc.strerror}); delete it by hand"
+            ) from None
+        removed_b += size_b
+    return removed_b
 
 
 def _count(conn: sqlite3.Connection, table: str) -> int:

@@ -30,6 +30,8 @@ class BatchWriter:
         self.conn = conn
         self._session_ids: dict[SessionRef, int] = {}
         self._starts: dict[SessionRef, StartSession] = {}
+        self._deleted: set[SessionRef] = set()
+        """Sessions whose rows were deleted while they ran."""
 
     def reconnect(self, conn: sqlite3.Connection, *, same_file: bool) -> None:
         """Write on a new connection; another file gets its sessions again when used."""
@@ -71,6 +73,7 @@ class BatchWriter:
         known = dict(self._session_ids)
         self.conn.execute("BEGIN IMMEDIATE")
         try:
+            self._forget_deleted_sessions()
             for op in batch:
                 self.conn.execute("SAVEPOINT record")
                 try:
@@ -88,13 +91,35 @@ class BatchWriter:
             raise
         return failures
 
-    def _session(self, ref: SessionRef) -> int:
+    def _forget_deleted_sessions(self) -> None:
+        """Drop the ids of sessions whose rows are gone (`coach data --delete` while running):
+        their records go to a new row rather than fail on the missing one."""
+        if not self._session_ids:
+            return
+        ids = sorted(set(self._session_ids.values()))
+        marks = ", ".join("?" * len(ids))
+        present = {
+            int(row[0])
+            for row in self.conn.execute(f"SELECT id FROM sessions WHERE id IN ({marks})", ids)
+        }
+        for ref, session_id in list(self._session_ids.items()):
+            if session_id not in present:
+                del self._session_ids[ref]
+                self._deleted.add(ref)
+
+    def _session(self, ref: SessionRef, at: float | None = None) -> int:
+        """The row id of a session; written anew when its row is gone (`at`: the time of the
+        record that needs it, the new row's start when the history was deleted meanwhile)."""
         if ref in self._session_ids:
             return self._session_ids[ref]
         start = self._starts.get(ref)
         if start is None:
             raise sqlite3.IntegrityError(f"session {ref} was never started")
-        return self._insert_session(start)  # its row was in a file since moved aside
+        if ref in self._deleted and at is not None:
+            # What was recorded before the deletion stays deleted: the session goes on from here.
+            start = StartSession(ref, start.source, max(start.started_at, at))
+        self._deleted.discard(ref)
+        return self._insert_session(start)  # its row was deleted, or in a file moved aside
 
     def _insert_session(self, op: StartSession) -> int:
         cur = self.conn.execute(
@@ -110,9 +135,12 @@ class BatchWriter:
         if isinstance(op, StartSession):
             self._insert_session(op)
         elif isinstance(op, EndSession):
+            if op.ref in self._deleted:
+                self._deleted.discard(op.ref)  # deleted, and nothing recorded since: no row
+                return
             c.execute(
                 "UPDATE sessions SET ended_at = ?, closed_cleanly = 1 WHERE id = ?",
-                (op.ended_at, self._session(op.ref)),
+                (op.ended_at, self._session(op.ref, op.ended_at)),
             )
         elif isinstance(op, AddSample):
             r = op.row
@@ -121,13 +149,13 @@ class BatchWriter:
             c.execute(
                 f"INSERT INTO posture_samples (session_id, t, {', '.join(SAMPLE_FIELDS)}) "
                 f"VALUES (?, ?{', ?' * len(SAMPLE_FIELDS)})",
-                (self._session(op.ref), r.t, *sample_values(r)),
+                (self._session(op.ref, r.t), r.t, *sample_values(r)),
             )
         elif isinstance(op, AddPrompt):
             c.execute(
                 "INSERT INTO prompts (session_id, prompt_id, t, reason, movement) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (self._session(op.ref), op.prompt_id, op.t, op.reason, op.movement),
+                (self._session(op.ref, op.t), op.prompt_id, op.t, op.reason, op.movement),
             )
         elif isinstance(op, ResolvePrompt):
             # Prompt ids restart with each run, so resolve the latest open one with this id.
@@ -139,7 +167,7 @@ class BatchWriter:
                     op.outcome,
                     op.outcome_t,
                     op.correction_s,
-                    self._session(op.ref),
+                    self._session(op.ref, op.outcome_t),
                     op.prompt_id,
                 ),
             )
@@ -154,13 +182,21 @@ class BatchWriter:
         cur = self.conn.execute(
             f"UPDATE posture_samples SET {', '.join(f'{f} = ?' for f in SAMPLE_FIELDS)} "
             "WHERE session_id = ? AND t = ?",
-            (*sample_values(r), self._session(op.ref), r.t),
+            (*sample_values(r), self._session(op.ref, r.t), r.t),
         )
         return cur.rowcount > 0
 
     def _insert_set(self, op: AddSet) -> None:
         r = op.record
-        session_id = None if op.ref is None else self._session(op.ref)
+        session_id = None if op.ref is None else self._session(op.ref, r.t)
+        if op.replace and session_id is not None:
+            # The set's checkpoint goes with its reps and ratings (fatigue would only lose
+            # its set_id), before the newer one is written.
+            earlier = "SELECT id FROM sets WHERE session_id = ?"
+            for table, column in (("fatigue", "set_id"), ("reps", "set_id"), ("sets", "id")):
+                self.conn.execute(
+                    f"DELETE FROM {table} WHERE {column} IN ({earlier})", (session_id,)
+                )
         cur = self.conn.execute(
             """INSERT INTO sets (session_id, t, duration_s, movement, reps, per_side_left,
                    per_side_right, mean_phase_s, partial_reps, feedback, prompt_id, recognised,

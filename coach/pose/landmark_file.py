@@ -33,6 +33,7 @@ from coach.errors import LandmarkFileError
 from coach.records import LANDMARK_COUNT, Pose, PoseSample, Tracking
 from coach.safe.closing import ClosesOnExit
 from coach.safe.outputs import AtomicFile, dumps
+from coach.safe.printable import printable
 from coach.safe.redact import redact
 
 FORMAT = "coach-landmarks"
@@ -149,7 +150,9 @@ class LandmarkReader:
 
     def __init__(self, path: Path, warn: Callable[[str], None] | None = None) -> None:
         """`warn` gets the one-line warning for a recording cut short (default: stderr)."""
-        self._warn = warn or (lambda message: print(f"coach: warning: {message}", file=sys.stderr))
+        self._warn = warn or (
+            lambda message: print(f"coach: warning: {printable(message)}", file=sys.stderr)
+        )
         self.cut_short = False
         """Whether the recording ended part-way (its writer was killed); set by samples()."""
         if not path.exists():
@@ -186,7 +189,7 @@ class LandmarkReader:
     @property
     def description(self) -> str:
         """A short label for views and logs."""
-        return self.path.name
+        return printable(self.path.name)
 
     def samples(self) -> Iterator[PoseSample]:
         """Yield the recorded samples in order; malformed frames are skipped and counted.
@@ -223,15 +226,34 @@ class LandmarkReader:
                     last_t_s = sample.t_s
                     yield sample
                 else:
+                    self._check_some(count)
                     return
         except EOFError:
             pass  # gzip: "compressed file ended before the end-of-stream marker"
         except (OSError, UnicodeDecodeError, zlib.error) as exc:
             raise LandmarkFileError(f"{self.path} is truncated or corrupt ({exc})") from None
+        self._check_some(count)
         self.cut_short = True
         self._warn(
             f"{self.path} was cut short (its recording was stopped part-way); "
             f"used the {count} complete samples before the cut, up to {last_t_s or 0.0:.1f} s"
+        )
+
+    def _check_some(self, count: int) -> None:
+        """A recording with no usable sample is an error, not an empty analysis.
+
+        Raises:
+            LandmarkFileError: only a header, or every frame malformed.
+        """
+        if count:
+            return
+        what = "only a header"
+        if self._first_skip is not None:
+            number, problem = self._first_skip
+            what = f"no valid frame ({self.skipped} malformed; first at line {number}: {problem})"
+        raise LandmarkFileError(
+            f"{self.path} holds {what}; nothing to analyse: "
+            "re-record it with `coach record --landmarks OUT`"
         )
 
     @property

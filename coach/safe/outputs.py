@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from coach.errors import ConfigError
-from coach.safe.private_files import PRIVATE_FILE_MODE
+from coach.safe.checks import check_not_special
+from coach.safe.private_files import PRIVATE_FILE_MODE, private_dir
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -49,13 +50,47 @@ def check_output(
                 f"{option} {path} is the input itself and would be destroyed; "
                 "choose another output name"
             )
-    if path.is_dir():
-        raise ConfigError(f"{option} {path} is a folder; give a file name")
+    # A folder, a device or a pipe is never replaced (the rename would put a file in the
+    # place of /dev/null): one line, --force or not.
+    check_not_special(path, option)
     if not force and (path.exists() or path.is_symlink()):
         raise ConfigError(
             f"{option} {path} already exists; choose another name, or add --force to replace it"
         )
     return path
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process runs with this id (on Windows: assume so, and keep its file)."""
+    if os.name != "posix" or pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, under another user
+    return True
+
+
+def _remove_stale_parts(path: Path) -> None:
+    """Delete the temporary files of writers of `path` that were killed before they finished.
+
+    Only names of our own pattern (`.NAME.PID.XXXX.part`, regular files) whose process is
+    gone: they hold half a recording (pose data) nobody will finish.
+    """
+    prefix = f".{path.name}."
+    try:
+        names = [entry for entry in os.scandir(path.parent) if entry.name.startswith(prefix)]
+    except OSError:
+        return
+    for entry in names:
+        middle = entry.name[len(prefix) :].split(".")
+        if len(middle) != 3 or middle[2] != "part" or not middle[0].isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_file(follow_symlinks=False) and not _alive(int(middle[0])):
+                os.unlink(entry.path)
 
 
 class AtomicFile:
@@ -64,8 +99,16 @@ class AtomicFile:
 
     def __init__(self, path: Path, *, private: bool = False) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+        if private:  # folders made for the user's data are theirs alone, whatever the umask
+            private_dir(path.parent)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_parts(path)
+        # The writer's process id is in the name, so a later writer can tell a temporary
+        # file left by a killed one (kill -9 runs no clean-up) from one still being written.
+        handle, name = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".part"
+        )
         # mkstemp makes the file private; give it the mode a plain open() would (or the
         # replaced file's), so the rename changes nothing but the contents. Private data
         # (`private`: the user's history, body landmarks) stays readable by the user only.
@@ -104,6 +147,34 @@ def atomic_text(
         target.commit()
     except BaseException:
         target.discard()
+        raise
+
+
+def write_whole(files: dict[Path, bytes], *, private: bool = False) -> None:
+    """Write several files, each whole (see `AtomicFile`): a link at a path is replaced,
+    never followed. When one fails, the files this call created are removed again (a
+    replaced one cannot come back, but is whole).
+
+    Raises:
+        OSError: a file cannot be written.
+    """
+    created: list[Path] = []
+    try:
+        for path, data in files.items():
+            existed = path.exists() or path.is_symlink()
+            target = AtomicFile(path, private=private)
+            try:
+                with target.temp.open("wb") as handle:
+                    handle.write(data)
+                target.commit()
+            except BaseException:
+                target.discard()
+                raise
+            if not existed:
+                created.append(path)
+    except BaseException:
+        for path in created:
+            path.unlink(missing_ok=True)
         raise
 
 

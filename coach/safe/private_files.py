@@ -1,8 +1,10 @@
 """Provides private folders and files: the history holds health notes, so only the user reads it.
 
-Folders the coach creates are 0700 and its data files 0600. Existing files only ever lose
-group and other bits (a read-only file stays read-only). On Windows chmod only sets the
-read-only flag, so every call here is a no-op there.
+Folders the coach creates are 0700 and its data files 0600, whatever the umask. The mode of
+anything else is the user's: only a regular file or folder of the coach's own (in its own
+data folder, or a file it recognises as its own) is ever tightened, and then only loses
+group and other bits (a read-only file stays read-only). Never a device, a link or a folder
+the user named. On Windows chmod only sets the read-only flag, so every call is a no-op there.
 """
 
 from __future__ import annotations
@@ -18,15 +20,25 @@ _POSIX: Final = os.name == "posix"
 
 
 def tighten(path: Path) -> None:
-    """Take group and other permissions off an existing file or folder we own (best effort)."""
+    """Take group and other permissions off an existing file or folder of the coach's own.
+
+    Best effort. A device node (/dev/null, even as root), a pipe or a symbolic link is
+    left alone, and so is anything another user owns: only the caller knows the file is
+    the coach's, but nothing else is ever the coach's to change.
+    """
     if not _POSIX:
         return
     try:
-        mode = stat.S_IMODE(path.stat().st_mode)
+        found = path.lstat()
+        if not (stat.S_ISREG(found.st_mode) or stat.S_ISDIR(found.st_mode)):
+            return
+        if found.st_uid != os.geteuid():
+            return
+        mode = stat.S_IMODE(found.st_mode)
         if mode & 0o077:
             path.chmod(mode & 0o700)
     except OSError:
-        pass  # not ours, or gone: nothing to tighten
+        pass  # gone meanwhile: nothing to tighten
 
 
 def private_dir(path: Path, *, tighten_existing: bool = False) -> Path:
@@ -52,14 +64,22 @@ def private_dir(path: Path, *, tighten_existing: bool = False) -> Path:
     return path
 
 
-def create_private_file(path: Path) -> None:
-    """Create an empty 0600 file unless it exists (others keep their content and get tightened)."""
+def create_private_file(path: Path, *, tighten_existing: bool = False) -> bool:
+    """Create an empty 0600 file unless something is there; True when it was created.
+
+    An existing file keeps its content and its mode, unless `tighten_existing` (the caller
+    knows it is the coach's own, e.g. in the coach's data folder).
+    """
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
     except FileExistsError:
-        tighten(path)
-        return
+        if tighten_existing:
+            tighten(path)
+        return False
+    if _POSIX:
+        os.fchmod(fd, PRIVATE_FILE_MODE)  # a umask like 0o277 would leave it unreadable
     os.close(fd)
+    return True
 
 
 def open_private_exclusive(path: Path) -> TextIO:
@@ -74,7 +94,7 @@ def open_private_exclusive(path: Path) -> TextIO:
 
 def _private_fd(path: Path) -> int:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
-    tighten(path)  # an existing file keeps its mode through O_CREAT
+    tighten(path)  # an existing file keeps its mode through O_CREAT (a device: untouched)
     return fd
 
 

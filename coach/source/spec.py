@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import re
+import urllib.parse
 from dataclasses import dataclass
 from enum import StrEnum
 
+from coach.errors import SourceError
 from coach.pose.landmark_file import SUFFIXES
+from coach.safe.printable import printable
 from coach.safe.redact import redact
 from coach.source.cameras import is_camera_name
 
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+_FILE_URL = re.compile(r"^file://", re.IGNORECASE)
+MAX_CAMERA_INDEX = 9999
+"""OpenCV's indices: a device number, plus a back end's base (e.g. 200 for V4L2) at most."""
 
 
 class SourceKind(StrEnum):
@@ -38,16 +44,46 @@ class SourceSpec:
     def __str__(self) -> str:
         """What may be shown, logged or stored: a stream's credentials are redacted."""
         if self.kind is SourceKind.CAMERA:
-            return f"camera {self.target.removeprefix('camera:')}"
-        return redact(self.target)
+            return printable(f"camera {self.target.removeprefix('camera:')}")
+        return printable(redact(self.target))  # a file name may hold terminal escapes
+
+
+def _file_url_path(text: str) -> str:
+    """The path of a file:// URL (a stream reader would replay it forever as "reconnecting").
+
+    Raises:
+        SourceError: it names another machine.
+    """
+    url = urllib.parse.urlsplit(text)
+    if url.netloc not in ("", "localhost"):
+        raise SourceError(
+            f"{printable(redact(text))} names a file on another machine; "
+            "give a local file path instead"
+        )
+    return urllib.parse.unquote(url.path)
 
 
 def parse_source(text: str) -> SourceSpec:
     """Classify a SOURCE argument: "0", a stable id, /dev/videoN or camera:NAME is a webcam,
-    "rtsp://..." a stream, else a file."""
-    if text.isdigit() or is_camera_name(text):
+    "rtsp://..." a stream, else a file.
+
+    A file:// URL is the file it names.
+
+    Raises:
+        SourceError: a camera index out of range, or a file URL of another machine.
+    """
+    if text.isascii() and text.isdigit():
+        if len(text) > len(str(MAX_CAMERA_INDEX)) or int(text) > MAX_CAMERA_INDEX:
+            raise SourceError(
+                f"camera index {printable(text[:12])}{'…' if len(text) > 12 else ''} is out of "
+                f"range: give 0 to {MAX_CAMERA_INDEX} (the first webcam is 0)"
+            )
         return SourceSpec(SourceKind.CAMERA, text)
-    if _URL.match(text):
+    if is_camera_name(text):  # looked up when the camera is opened
+        return SourceSpec(SourceKind.CAMERA, text)
+    if _FILE_URL.match(text):
+        text = _file_url_path(text)
+    elif _URL.match(text):
         return SourceSpec(SourceKind.STREAM, text)
     lower = text.lower()
     if lower.endswith(SUFFIXES):

@@ -11,6 +11,7 @@ import numpy as np
 from coach.errors import VideoUnreadable
 from coach.records import Frame, ImageArray, SkippedFrame
 from coach.safe.closing import ClosesOnExit
+from coach.safe.printable import printable
 from coach.source.gate import FrameGate, skipped_frame, thumbnail
 
 # A video that stops this far short of its container's frame count is truncated.
@@ -42,7 +43,7 @@ class VideoFileSource(ClosesOnExit):
     @property
     def description(self) -> str:
         """A short label for views and logs."""
-        return self.path.name
+        return printable(self.path.name)
 
     def frames(self, gate: FrameGate | None = None) -> Iterator[Frame | SkippedFrame]:
         """Yield each frame in order with its stream timestamp.

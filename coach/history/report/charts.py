@@ -1,30 +1,49 @@
-"""Provides the report's PNG charts: posture through each day, the longest still stretch, reps."""
+"""Provides the report's charts as SVG: posture through each day, the longest still stretch, reps."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
 
+from coach.history.report.describe import (
+    clock,
+    day_sentence,
+    posture_summary,
+    reps_summary,
+    still_summary,
+)
+from coach.history.report.svg import GRID, INK, MUTED, Drawing, nice_step, text_width
 from coach.history.report.tables import STILL_GUIDE_MIN, day_label
 from coach.records import PostureState
-from coach.safe.private_files import open_private_binary, private_dir
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
-
     from coach.history.summaries import DaySummary, HistorySummary
 
 # Longer reports show only this many recent days in the posture timeline (one row per day).
 MAX_TIMELINE_DAYS = 31
-# Bar charts label at most about this many days on the x axis.
-MAX_DAY_LABELS = 14
+# The timeline's natural widths (px): the page shows the narrow one on small screens, so its
+# text stays about 12 px wherever it is read; the bar charts are drawn for a half-page column.
+WIDE_PX = 1000.0
+NARROW_PX = 560.0
+BARS_PX = 480.0
+# The timeline's ends are the data's, rounded out to this step (hours).
+WINDOW_STEP_H = 0.25
+# Clock ticks are one of these steps (minutes), the smallest that leaves room for the labels.
+TICK_STEPS_MIN = (5, 10, 15, 30, 60, 120, 180, 240, 360)
+# With no data at all the timeline shows an ordinary working day.
+EMPTY_WINDOW_H = (9.0, 17.0)
+
+# Bars are at most this wide (a one-day report is one bar, not a slab).
+MAX_BAR_PX = 56.0
+TITLE_PX = 15.0
+LABEL_PX = 12.0
 
 STATE_COLOURS: dict[PostureState, str] = {
     PostureState.UPRIGHT: "#2f9e6e",
     PostureState.SLOUCHED: "#e8743b",
-    PostureState.AWAY: "#dfe3e8",
-    PostureState.UNKNOWN: "#b4bac3",
+    PostureState.AWAY: "#d3d9e0",
+    PostureState.UNKNOWN: "#9ba4b0",
 }
 STATE_LABELS: dict[PostureState, str] = {
     PostureState.UPRIGHT: "Upright",
@@ -32,9 +51,7 @@ STATE_LABELS: dict[PostureState, str] = {
     PostureState.AWAY: "Away",
     PostureState.UNKNOWN: "Not measurable",
 }
-_INK = "#1f2933"
-_MUTED = "#6b7785"
-_GRID = "#e6e9ee"
+_TRACK = "#f6f7f9"
 _STILL_OK = "#5b8def"
 _STILL_LONG = "#d64545"
 _MOVEMENT_COLOURS = (
@@ -51,204 +68,249 @@ _MOVEMENT_COLOURS = (
 )
 
 
-# Charts: matplotlib's object API on an Agg canvas, so no global pyplot state is touched.
+@dataclass(frozen=True)
+class Chart:
+    """One chart: its drawing, and the same in words for those who cannot see it."""
+
+    name: str
+    title: str
+    svg: str
+    """The drawing, as written to its file."""
+    summary: str
+    """One paragraph saying what the chart shows (also the drawing's <desc>)."""
+    days: tuple[str, ...] = ()
+    """Each day in a sentence, where the chart is read day by day."""
+    narrow_svg: str = ""
+    """The same chart laid out for small screens ("" when the one drawing fits both)."""
 
 
-def _figure(width_in: float, height_in: float) -> Figure:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width_in, height_in), dpi=110, layout="constrained")
-    fig.patch.set_facecolor("white")
-    return fig
-
-
-def _style(ax: Axes) -> None:
-    for side in ("top", "right", "left"):
-        ax.spines[side].set_visible(False)
-    ax.spines["bottom"].set_color(_GRID)
-    ax.tick_params(colors=_MUTED, labelsize=9, length=0)
-    ax.title.set_color(_INK)
-
-
-def _save(fig: Figure, path: Path) -> Path:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(fig)
-    with open_private_binary(path) as handle:  # charts of the user's health: 0600
-        fig.savefig(handle, format="png", facecolor="white")
-    return path
+def time_window(history: HistorySummary) -> tuple[float, float]:
+    """The hours of day the timeline spans: the data's, rounded out to the quarter hour."""
+    shown = history.days[-MAX_TIMELINE_DAYS:]
+    runs = [r for day in shown for r in history.posture.get(day.day, ())]
+    if not runs:
+        return EMPTY_WINDOW_H
+    first = min(r.start_h for r in runs)
+    last = max(r.start_h + r.length_h for r in runs)
+    lo = math.floor(first / WINDOW_STEP_H + 1e-9) * WINDOW_STEP_H
+    hi = math.ceil(last / WINDOW_STEP_H - 1e-9) * WINDOW_STEP_H
+    if hi <= lo:  # data of no length, on a quarter hour
+        lo, hi = (lo, lo + WINDOW_STEP_H) if lo < 24 else (lo - WINDOW_STEP_H, lo)
+    return lo, hi
 
 
-def _day_ticks(ax: Axes, days: list[DaySummary]) -> None:
-    """Label the days on the x axis, thinned to about two weeks' worth of labels."""
-    step = max(1, -(-len(days) // MAX_DAY_LABELS))
-    labels = [day_label(d.day) if step == 1 else d.day.strftime("%d %b") for d in days[::step]]
-    ax.set_xticks(range(0, len(days), step), labels, fontsize=8)
+def clock_ticks(lo_h: float, hi_h: float, width_px: float) -> list[float]:
+    """Round clock times across the window, spaced so their labels fit the width."""
+    room_px = text_width("00:00", LABEL_PX) + 18
+    span_min = (hi_h - lo_h) * 60
+    step = next(
+        (s for s in TICK_STEPS_MIN if (span_min / s + 1) * room_px <= width_px),
+        TICK_STEPS_MIN[-1],
+    )
+    first = math.ceil(lo_h * 60 / step - 1e-9) * step
+    return [m / 60 for m in range(first, math.floor(hi_h * 60 + 1e-9) + 1, step)]
 
 
-def _label_empty_bars(ax: Axes, history: HistorySummary) -> None:
-    """Write "no data" over the days a bar chart has nothing for (not the same as zero)."""
-    if len(history.days) > MAX_DAY_LABELS:
-        return  # too narrow to write in; the gaps speak for themselves
-    for x, day in enumerate(history.days):
-        if not day.has_data:
-            ax.annotate(
-                "no data",
-                (x, 0),
-                xytext=(0, 4),
-                textcoords="offset points",
-                ha="center",
-                fontsize=8,
-                color=_MUTED,
-                style="italic",
-            )
+def _legend(d: Drawing, items: list[tuple[str, str]], x0: float, y: float) -> float:
+    """Swatches and labels in rows from (x0, y); returns the baseline of the last row."""
+    x = x0
+    for colour, label in items:
+        need = 16 + text_width(label, LABEL_PX) + 14
+        if x > x0 and x + need > d.width:
+            x, y = x0, y + 20
+        d.rect(x, y - 10, 11, 11, colour, rx=2)
+        d.text(x + 16, y, label, fill=INK)
+        x += need
+    return y
 
 
-def _hour_range(history: HistorySummary) -> tuple[float, float]:
-    """The hours of day the posture chart spans: the data's, whole hours, at least 8-18."""
-    starts = [s.start_h for runs in history.posture.values() for s in runs]
-    ends = [s.start_h + s.length_h for runs in history.posture.values() for s in runs]
-    if not starts:
-        return 8.0, 18.0
-    lo, hi = int(min(starts)), int(-(-max(ends) // 1))
-    return float(max(0, min(lo, 8))), float(min(24, max(hi, lo + 4)))
-
-
-def posture_chart(history: HistorySummary, path: Path) -> Path:
-    """One bar per day across the hours: upright, slouched, away, not measurable."""
-    from matplotlib.patches import Patch
-
-    days = list(reversed(history.days[-MAX_TIMELINE_DAYS:]))  # newest at the top
-    fig = _figure(10, 0.42 * len(days) + 1.5)
-    ax = fig.add_subplot()
-    for y, day in enumerate(days):
-        runs = history.posture.get(day.day, ())
-        if not runs:
-            ax.text(
-                0.5,
-                y,
-                "no data" if not day.has_data else "not watched",
-                transform=ax.get_yaxis_transform(),
-                ha="center",
-                va="center",
-                fontsize=8,
-                color=_MUTED,
-                style="italic",
-            )
-        for state, colour in STATE_COLOURS.items():
-            spans = [(r.start_h, r.length_h) for r in runs if r.kind == state]
-            if spans:
-                ax.broken_barh(spans, (y - 0.34, 0.68), facecolors=colour, linewidth=0)
-    lo, hi = _hour_range(history)
-    ax.set_xlim(lo, hi)
-    ax.set_ylim(-0.6, len(days) - 0.4)
-    ax.set_yticks(range(len(days)), [day_label(d.day) for d in days])
-    hours = range(int(lo), int(hi) + 1, 1 if hi - lo <= 12 else 2)
-    ax.set_xticks(hours, [f"{h:02d}:00" for h in hours])
-    ax.grid(axis="x", color=_GRID, linewidth=0.8)
-    ax.set_axisbelow(True)
-    _style(ax)
+def _posture_drawing(history: HistorySummary, width: float, chart_id: str, desc: str) -> str:
+    days: list[DaySummary] = list(reversed(history.days[-MAX_TIMELINE_DAYS:]))  # newest on top
     title = "Posture through each day"
     if len(history.days) > MAX_TIMELINE_DAYS:
         title += f" (last {MAX_TIMELINE_DAYS} days)"
-    ax.set_title(title, loc="left", fontsize=12, fontweight="bold")
-    ax.legend(
-        handles=[Patch(color=c, label=STATE_LABELS[s]) for s, c in STATE_COLOURS.items()],
-        loc="lower right",
-        bbox_to_anchor=(1.0, 1.0),
-        ncols=4,
-        frameon=False,
-        fontsize=9,
-        handlelength=1.2,
-        borderaxespad=0.2,
-    )
-    return _save(fig, path)
+    labels = [day_label(day.day) for day in days]
+    x0 = max(text_width(label, LABEL_PX) for label in labels) + 14
+    x1 = width - text_width("00:00", LABEL_PX) / 2 - 4
+    row_px = 26.0
+    d = Drawing(width, 0)
+    d.text(0, 20, title, size=TITLE_PX, fill=INK, bold=True)
+    legend = [(STATE_COLOURS[s], STATE_LABELS[s]) for s in STATE_COLOURS]
+    top = _legend(d, legend, 0, 44) + 16
+    bottom = top + row_px * len(days)
+    d.height = bottom + 26
+    lo, hi = time_window(history)
 
+    def x(hour: float) -> float:
+        return x0 + (hour - lo) / (hi - lo) * (x1 - x0)
 
-def _label_bars(ax: Axes, heights: list[float]) -> None:
-    """Write each day's bar height above it (nothing over an empty day)."""
-    for x, height in enumerate(heights):
-        if height > 0:
-            ax.annotate(
-                f"{height:.0f}",
-                (x, height),
-                xytext=(0, 3),
-                textcoords="offset points",
-                ha="center",
-                fontsize=8,
-                color=_MUTED,
+    for tick in clock_ticks(lo, hi, x1 - x0):
+        d.line(x(tick), top - 4, x(tick), bottom, GRID)
+        d.text(x(tick), bottom + 18, clock(tick), anchor="middle")
+    for row, day in enumerate(days):
+        y = top + row * row_px
+        d.text(x0 - 10, y + row_px / 2 + 4, labels[row], anchor="end", fill=INK)
+        d.rect(x0, y + 5, x1 - x0, row_px - 10, _TRACK)
+        runs = history.posture.get(day.day, ())
+        for run in runs:
+            colour = next(
+                (c for state, c in STATE_COLOURS.items() if state == run.kind),
+                STATE_COLOURS[PostureState.UNKNOWN],
             )
+            d.rect(
+                x(run.start_h),
+                y + 5,
+                x(run.start_h + run.length_h) - x(run.start_h),
+                row_px - 10,
+                colour,
+            )
+        if not runs:
+            note = "not watched" if day.has_data else "no data"
+            d.text((x0 + x1) / 2, y + row_px / 2 + 4, note, anchor="middle", italic=True)
+    return d.svg(chart_id=chart_id, title=title, desc=desc)
 
 
-def _finish_day_bars(ax: Axes, history: HistorySummary, unit: str, title: str) -> None:
-    """The days on the x axis, the unit on the y axis, the grid, the style and the title."""
-    _label_empty_bars(ax, history)
-    _day_ticks(ax, list(history.days))
-    ax.set_ylabel(unit, color=_MUTED, fontsize=9)
-    ax.grid(axis="y", color=_GRID, linewidth=0.8)
-    ax.set_axisbelow(True)
-    _style(ax)
-    ax.set_title(title, loc="left", fontsize=12, fontweight="bold")
+@dataclass(frozen=True)
+class _Frame:
+    """The plot area of a bar chart with one slot per day, and its value scale."""
+
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+    top: float
+    slots: int
+
+    @property
+    def slot_px(self) -> float:
+        return (self.x1 - self.x0) / max(self.slots, 1)
+
+    def centre(self, i: int) -> float:
+        return self.x0 + (i + 0.5) * self.slot_px
+
+    def y(self, value: float) -> float:
+        return self.y1 - value / self.top * (self.y1 - self.y0)
 
 
-def still_chart(history: HistorySummary, path: Path) -> Path:
+def _day_bars(d: Drawing, days: list[DaySummary], top_value: float, y0: float) -> _Frame:
+    """Draw a bar chart's value grid and day labels; returns the frame to draw bars in."""
+    step = nice_step(top_value)
+    top = math.ceil(top_value / step - 1e-9) * step
+    x0 = text_width(f"{top:.0f}", LABEL_PX) + 10
+    frame = _Frame(x0, d.width - 4, y0, d.height - 40, top, len(days))
+    value = 0.0
+    while value <= top + 1e-9:
+        d.line(frame.x0, frame.y(value), frame.x1, frame.y(value), GRID if value else MUTED)
+        d.text(frame.x0 - 6, frame.y(value) + 4, f"{value:.0f}", anchor="end")
+        value += step
+    two_lines = frame.slot_px >= text_width("00 Mar", LABEL_PX) + 6
+    every = max(1, math.ceil((text_width("00 Mar", LABEL_PX) + 10) / frame.slot_px))
+    for i, day in enumerate(days):
+        x = frame.centre(i)
+        if two_lines:
+            d.text(x, frame.y1 + 16, day.day.strftime("%a"), anchor="middle", fill=INK)
+            d.text(x, frame.y1 + 31, day.day.strftime("%d %b"), anchor="middle")
+        elif i % every == 0:
+            d.text(x, frame.y1 + 16, day.day.strftime("%d %b"), anchor="middle")
+        if not day.has_data and frame.slot_px >= text_width("no data", 11) + 4:
+            d.text(x, frame.y1 - 6, "no data", size=11, anchor="middle", italic=True)
+    return frame
+
+
+def _bar_labels(d: Drawing, frame: _Frame, heights: list[float]) -> None:
+    """Each bar's height above it, where there is room to write it."""
+    if frame.slot_px < text_width("000", LABEL_PX):
+        return
+    for i, height in enumerate(heights):
+        if height > 0:
+            d.text(frame.centre(i), frame.y(height) - 5, f"{height:.0f}", anchor="middle")
+
+
+def still_chart(history: HistorySummary) -> Chart:
     """The longest still stretch of each day, against the 30-minute guide."""
     days = list(history.days)
-    minutes = [d.longest_still_s / 60 for d in days]
-    fig = _figure(10, 3.2)
-    ax = fig.add_subplot()
-    colours = [_STILL_LONG if m > STILL_GUIDE_MIN else _STILL_OK for m in minutes]
-    ax.bar(range(len(days)), minutes, color=colours, width=0.6)
-    _label_bars(ax, minutes)
-    ax.axhline(STILL_GUIDE_MIN, color=_INK, linewidth=1, linestyle=(0, (4, 3)))
-    ax.annotate(
-        f"move at least every {STILL_GUIDE_MIN:.0f} min",
-        (1.0, STILL_GUIDE_MIN),
-        xycoords=("axes fraction", "data"),
-        xytext=(0, 4),
-        textcoords="offset points",
-        ha="right",
-        fontsize=8,
-        color=_INK,
-        bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.5},
-    )
-    ax.set_ylim(0, max([*minutes, STILL_GUIDE_MIN]) * 1.25)
-    _finish_day_bars(ax, history, "minutes", "Longest still stretch")
-    return _save(fig, path)
+    minutes = [day.longest_still_s / 60 for day in days]
+    title = "Longest still stretch, minutes"
+    d = Drawing(BARS_PX, 270)
+    d.text(0, 20, title, size=TITLE_PX, fill=INK, bold=True)
+    frame = _day_bars(d, days, max([*minutes, STILL_GUIDE_MIN]) * 1.15, 44)
+    bar_px = min(frame.slot_px * 0.62, MAX_BAR_PX)
+    for i, m in enumerate(minutes):
+        colour = _STILL_LONG if m > STILL_GUIDE_MIN else _STILL_OK
+        d.rect(frame.centre(i) - bar_px / 2, frame.y(m), bar_px, frame.y1 - frame.y(m), colour)
+    _bar_labels(d, frame, minutes)
+    guide_y = frame.y(STILL_GUIDE_MIN)
+    d.line(frame.x0, guide_y, frame.x1, guide_y, INK, dash="5 4")
+    note = f"move at least every {STILL_GUIDE_MIN:.0f} min"
+    d.text(frame.x1, guide_y - 5, note, size=11, fill=INK, anchor="end", halo=True)
+    summary = still_summary(history)
+    return Chart("still", title, d.svg(chart_id="chart-still", title=title, desc=summary), summary)
 
 
-def reps_chart(history: HistorySummary, path: Path) -> Path:
+def reps_chart(history: HistorySummary) -> Chart:
     """Reps per day, stacked by movement."""
     days = list(history.days)
-    fig = _figure(10, 3.4)
-    ax = fig.add_subplot()
-    bottoms = [0.0] * len(days)
-    for i, movement in enumerate(history.movements):
-        counts = [float(d.reps_by_movement.get(movement, 0)) for d in days]
-        ax.bar(
-            range(len(days)),
-            counts,
-            bottom=bottoms,
-            width=0.6,
-            label=movement,
-            color=_MOVEMENT_COLOURS[i % len(_MOVEMENT_COLOURS)],
+    title = "Reps per day"
+    d = Drawing(BARS_PX, 0)
+    d.text(0, 20, title, size=TITLE_PX, fill=INK, bold=True)
+    colours = {
+        m: _MOVEMENT_COLOURS[i % len(_MOVEMENT_COLOURS)] for i, m in enumerate(history.movements)
+    }
+    legend_y = _legend(d, [(c, m) for m, c in colours.items()], 0, 44) if colours else 24
+    d.height = legend_y + 250
+    totals = [float(day.reps) for day in days]
+    frame = _day_bars(d, days, max([*totals, 10.0]) * 1.15, legend_y + 20)
+    bar_px = min(frame.slot_px * 0.62, MAX_BAR_PX)
+    for i, day in enumerate(days):
+        base = 0.0
+        for movement, colour in colours.items():
+            count = day.reps_by_movement.get(movement, 0)
+            if count:
+                top = frame.y(base + count)
+                d.rect(frame.centre(i) - bar_px / 2, top, bar_px, frame.y(base) - top, colour)
+                base += count
+    _bar_labels(d, frame, totals)
+    if not colours:
+        d.text(
+            (frame.x0 + frame.x1) / 2,
+            (frame.y0 + frame.y1) / 2,
+            "no sets recorded",
+            anchor="middle",
+            italic=True,
         )
-        bottoms = [b + c for b, c in zip(bottoms, counts, strict=True)]
-    _label_bars(ax, bottoms)
-    if not history.movements:
-        ax.text(0.5, 0.5, "no sets recorded", transform=ax.transAxes, ha="center", color=_MUTED)
-    ax.set_ylim(0, max([*bottoms, 10.0]) * 1.2)
-    _finish_day_bars(ax, history, "reps", "Reps per day")
-    if history.movements:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
-    return _save(fig, path)
+    summary = reps_summary(history)
+    return Chart("reps", title, d.svg(chart_id="chart-reps", title=title, desc=summary), summary)
 
 
-def render_charts(history: HistorySummary, out_dir: Path) -> dict[str, Path]:
-    """Write posture.png, still.png and reps.png; returns them by name."""
-    private_dir(out_dir)
+def posture_chart(history: HistorySummary) -> Chart:
+    """One bar per day across the hours that hold data: upright, slouched, away, not measurable."""
+    window = time_window(history)
+    summary = posture_summary(history, window)
+    shown = list(reversed(history.days[-MAX_TIMELINE_DAYS:]))
+    days = tuple(day_sentence(day, history.posture.get(day.day, ())) for day in shown)
+    desc = " ".join((summary, *days))
+    return Chart(
+        "posture",
+        "Posture through each day",
+        _posture_drawing(history, WIDE_PX, "chart-posture", desc),
+        summary,
+        days,
+        narrow_svg=_posture_drawing(history, NARROW_PX, "chart-posture-narrow", desc),
+    )
+
+
+CHART_FILES: Final[dict[str, str]] = {
+    "posture": "posture.svg",
+    "still": "still.svg",
+    "reps": "reps.svg",
+}
+"""Each chart's file name in the report's folder."""
+
+
+def render_charts(history: HistorySummary) -> dict[str, Chart]:
+    """The posture, still and reps charts, by name (see CHART_FILES)."""
     return {
-        "posture": posture_chart(history, out_dir / "posture.png"),
-        "still": still_chart(history, out_dir / "still.png"),
-        "reps": reps_chart(history, out_dir / "reps.png"),
+        "posture": posture_chart(history),
+        "still": still_chart(history),
+        "reps": reps_chart(history),
     }

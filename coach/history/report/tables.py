@@ -40,7 +40,8 @@ EN_DASH = "\u2013"
 DASH = Cell(EN_DASH, "dim")
 
 
-def _duration(seconds: float) -> str:
+def duration_text(seconds: float) -> str:
+    """A duration as the report writes it: "42 min", "2 h 05"."""
     minutes = round(seconds / 60)
     return f"{minutes // 60} h {minutes % 60:02d}" if minutes >= 60 else f"{minutes} min"
 
@@ -110,7 +111,7 @@ def daily_data(history: HistorySummary, *, compact: bool = False) -> TableData:
         rows.append(
             (
                 Cell(day_label(d.day)),
-                Cell(_duration(d.recorded_s)) if d.recorded_s else DASH,
+                Cell(duration_text(d.recorded_s)) if d.recorded_s else DASH,
                 _share(d.upright_share),
                 _number(d.slouched_min if d.recorded_s else None, "{:.1f}"),
                 _still(d.longest_still_s),
