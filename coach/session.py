@@ -17,7 +17,7 @@ from rich.console import Console
 from coach.analyzer import Analyzer
 from coach.config import Config
 from coach.decisions.stages import GuidedSet
-from coach.errors import CalibrationError, ConfigError
+from coach.errors import CalibrationError, ConfigError, SourceError
 from coach.movements import MovementLibrary
 from coach.pipeline import LoopStats, RateGate, Sink, SnapshotStage, replayed_samples, run
 from coach.records import (
@@ -133,10 +133,10 @@ class Session:
         self._started_at: dt.datetime | None = None
         self._reload_config = reload_config
         self.status_listeners: list[Callable[[LiveStatus], None]] = []
-        self.config_listeners: list[Callable[[Config], None]] = []
-        """Told the settings when a running coach reads them again (the nudge's delivery)."""
         """Told each change of a live coach's condition (camera lost or back, paused, locked,
         asleep): no snapshot comes while the camera is released (the tray, the log)."""
+        self.config_listeners: list[Callable[[Config], None]] = []
+        """Told the settings when a running coach reads them again (the nudge's delivery)."""
 
     def _anchor(self) -> dt.datetime:
         """The wall-clock time of the source's opening, taken once."""
@@ -409,7 +409,11 @@ class Session:
         is looked up at the opening)."""
         from coach.source import parse_source
 
-        wanted = parse_source(config.source.camera or "0")
+        try:
+            wanted = parse_source(config.source.camera or "0")
+        except SourceError as exc:
+            self._say_warning(f"camera not changed: {exc}")
+            return
         if wanted != self.spec and wanted.kind is self.spec.kind:
             self._console.print(f"[cyan]Switching to {literal(str(wanted))}.[/cyan]")
             self.spec = wanted

@@ -25,6 +25,7 @@ from coach.records import (
     Frame,
     LiveStatus,
     PromptResolved,
+    Reason,
     SetCompleted,
     Snapshot,
 )
@@ -278,7 +279,8 @@ class NudgeAnnouncer:
         """`answer` takes a prompt's button presses (the controls' queue); None: no buttons.
         `summaries`: also announce each finished set and a recorded neutral (the tray has
         no dashboard to show them). `style`: which of the notification and the chime a
-        nudge uses (None: both, where given); `reconfigure` changes it while running."""
+        posture nudge uses (None: both, where given; a movement prompt is always a
+        notification); `reconfigure` changes it while running."""
         self._style = style
         self._notifier = notifier
         self._chime = chime
@@ -302,7 +304,9 @@ class NudgeAnnouncer:
                 self._send(*set_summary(event))
         nudge = snapshot.nudge
         if nudge is not None:
-            if self._uses(NudgeStyle.NOTIFICATION):
+            # A movement prompt carries what to do and its buttons: always a notification.
+            # The style says how a posture nudge comes (a glow alone may do for that).
+            if nudge.reason == Reason.STATIONARY or self._uses(NudgeStyle.NOTIFICATION):
                 self._send(
                     nudge.title,
                     nudge.message,
