@@ -154,6 +154,19 @@ def test_set_never_writes_over_a_file_that_is_not_a_coach_config(tmp_path: Path)
         assert path.read_text() == text
 
 
+def test_set_and_unset_may_mend_the_bad_value_they_change(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[nudge]\nhold_s = -3\n[loop]\nidle_fps = 2\n")
+    assert set_setting(path, "nudge.hold_s", "30").nudge.hold_s == 30
+    path.write_text("[nudge]\nhold_s = -3\n[loop]\nidle_fps = 2\n")
+    assert unset_setting(path, "nudge.hold_s") is True
+    assert load_config(path).loop.idle_fps == 2
+    path.write_text("[nudge]\nhold_s = -3\n")
+    with pytest.raises(ConfigError, match="hold_s: must not be negative"):
+        set_setting(path, "loop.idle_fps", "3")  # another key: the bad one still stops it
+    assert path.read_text() == "[nudge]\nhold_s = -3\n"
+
+
 def test_unset_brings_the_default_back(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     assert unset_setting(path, "nudge.hold_s") is False and not path.exists()

@@ -95,7 +95,7 @@ def unset_setting(path: Path, key: str) -> bool:
 
 
 def _document(path: Path) -> tomlkit.TOMLDocument:
-    """The file as an editable document; it must already be a coach config (or not exist)."""
+    """The file as an editable document (a new one when there is none)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -108,8 +108,7 @@ def _document(path: Path) -> tomlkit.TOMLDocument:
         raise ConfigError(
             f"config file {path} is not valid TOML ({exc}); fix it with `coach config edit`"
         ) from None
-    _check(path, document)
-    return document
+    return document  # checked whole once changed: a set or unset may mend a bad value
 
 
 def _check(path: Path, document: tomlkit.TOMLDocument) -> Config:
