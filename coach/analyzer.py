@@ -136,6 +136,18 @@ class Analyzer:
         status = self._exercise.status
         return status is not None and status.in_progress
 
+    def reconfigure(self, config: Config) -> None:
+        """Settings changed in a running coach (the tray's Settings menu): the nudge, the
+        prompts' working hours and the slouch thresholds apply from the next sample; the
+        rest (rates, pose, calibration) at the next start."""
+        if config.slouch != self._config.slouch:  # the verdict starts afresh on new thresholds
+            self._cue_median = CueSmoother(config.slouch.median_window_s)
+            self._posture = PostureStage(
+                config.slouch, config.stationary.away_after_s, self._neutral
+            )
+        self._prompts.reconfigure(config.nudge, config.prompts)
+        self._config = config
+
     def finish(self, t_s: float) -> SetCompleted | None:
         """End a set in progress when the source ends."""
         return self._exercise.finish(t_s)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import os
 import sys
@@ -14,8 +13,10 @@ from rich.console import Console
 
 from coach import __version__
 from coach.commands.arguments import check_arguments, check_inputs, check_paths_as_parsed
-from coach.commands.common import print_error
-from coach.config import Config, load_config
+from coach.commands.common import print_error, with_overrides
+from coach.commands.settings import add_settings_commands
+from coach.config import Config
+from coach.config.user_file import load_settings
 from coach.decisions.rep_table import COUNTABLE
 from coach.errors import CoachError, one_line
 from coach.history.commands import add_history_commands
@@ -29,13 +30,14 @@ DEFAULT_CAMERA = "0"
 
 
 def _source_argument(parser: argparse.ArgumentParser, *, landmarks: bool) -> None:
-    """The optional SOURCE of the live commands (webcam 0 when omitted)."""
-    kinds = "webcam index, video file, stream URL (rtsp://, http://)"
+    """The optional SOURCE of the live commands (the chosen camera when omitted)."""
+    kinds = "webcam index or id (see `coach cameras`), video file, stream URL (rtsp://, http://)"
     parser.add_argument(
         "source",
         nargs="?",
-        default=DEFAULT_CAMERA,
-        help=f"{kinds}{' or landmark file' if landmarks else ''} (default: 0)",
+        default=None,
+        help=f"{kinds}{' or landmark file' if landmarks else ''} "
+        "(default: [source] camera, else 0)",
     )
 
 
@@ -219,6 +221,7 @@ def _build_parser() -> argparse.ArgumentParser:
     autostart = sub.add_parser("autostart", help="start the coach at login: on, off or status")
     autostart.add_argument("action", choices=("on", "off", "status"), help="what to do")
     _remote_commands(sub)
+    parser.set_defaults(settings_commands=add_settings_commands(sub))
     check_paths_as_parsed(parser)
     return parser
 
@@ -301,22 +304,6 @@ def _cmd_autostart(action: str) -> int:
         found = autostart.status()
     print(printable(found.describe()))
     return 0 if found.state in (autostart.State.ON, autostart.State.OFF) else 1
-
-
-def _with_overrides(config: Config, args: argparse.Namespace) -> Config:
-    """Apply the options that override config settings (checked by `check_arguments`)."""
-    still_minutes = getattr(args, "still_minutes", None)
-    if still_minutes is not None:
-        config = dataclasses.replace(
-            config,
-            stationary=dataclasses.replace(config.stationary, still_minutes=still_minutes),
-        )
-    give_up_s = getattr(args, "give_up_after", None)
-    if give_up_s is not None:
-        config = dataclasses.replace(
-            config, source=dataclasses.replace(config.source, give_up_s=give_up_s)
-        )
-    return config
 
 
 def _session_command(args: argparse.Namespace, config: Config, console: Console) -> int:
@@ -402,7 +389,12 @@ def main(argv: list[str] | None = None) -> int:
                 return _cmd_autostart(args.action)
             if args.command in _REMOTE:  # asks the running coach, which has its own settings
                 return _remote(args, console)
-            config = _with_overrides(load_config(args.config), args)
+            if args.command in args.settings_commands:  # reads and writes the settings file
+                return int(args.settings_commands[args.command](args, console))
+            # defaults < the user's settings file < --config FILE < the options
+            config = with_overrides(load_settings(args.config).config, args)
+            if getattr(args, "source", DEFAULT_CAMERA) is None:
+                args.source = config.source.camera or DEFAULT_CAMERA
             check_inputs(args)
             if args.command in tools:
                 return tools[args.command](args, config, console)

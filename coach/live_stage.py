@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from coach.analyzer import Analyzer
+from coach.config import Config
 from coach.decisions.analysis_rate import LookPlan
 from coach.records import (
     PROMPT_COMMANDS,
@@ -34,8 +35,11 @@ class LiveStage:
         recalibrating: Callable[[], Analyzer],
         on_calibrated: Callable[[Analyzer, PoseSample], None],
         pause_for_s: Callable[[], float | None] = lambda: None,
+        reload_config: Callable[[], Config | None] = lambda: None,
     ) -> None:
-        """`pause_for_s`: how long a pause asked now lasts (None: the configured pause)."""
+        """`pause_for_s`: how long a pause asked now lasts (None: the configured pause);
+        `reload_config`: the settings read again (None: unchanged or unreadable, said)."""
+        self._reload_config = reload_config
         self.analyzer = analyzer
         self._pause_for_s = pause_for_s
         self._recalibrating = recalibrating
@@ -49,9 +53,14 @@ class LiveStage:
         return self.analyzer.look_plan
 
     def command(self, command: Command) -> None:
-        """Queue a command: the analyzer's own go straight to it, the rest wait for a sample."""
+        """Queue a command: the analyzer's own go straight to it, a reload of the settings is
+        applied at once, the rest wait for a sample."""
         if command is Command.PAUSE:
             self.analyzer.command(command, for_s=self._pause_for_s())
+        elif command is Command.RELOAD_CONFIG:  # needs no sample: applied now
+            config = self._reload_config()
+            if config is not None:
+                self.analyzer.reconfigure(config)
         elif command in PROMPT_COMMANDS:
             self.analyzer.command(command)
         else:

@@ -225,6 +225,8 @@ class Command(StrEnum):
     CALIBRATE = "calibrate"
     SITTING_FINE = "sitting-fine"
     """The answer "I'm sitting fine" to a posture nudge: widen this person's upright band."""
+    RELOAD_CONFIG = "reload-config"
+    """The settings file changed (the tray's Settings menu): apply it at once."""
 
 
 PROMPT_COMMANDS = frozenset(

@@ -17,7 +17,7 @@ from rich.console import Console
 from coach.analyzer import Analyzer
 from coach.config import Config
 from coach.decisions.stages import GuidedSet
-from coach.errors import CalibrationError, ConfigError
+from coach.errors import CalibrationError, ConfigError, SourceError
 from coach.movements import MovementLibrary
 from coach.pipeline import LoopStats, RateGate, Sink, SnapshotStage, replayed_samples, run
 from coach.records import (
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from coach.actions.controls import Controls
     from coach.calibration import Profile
     from coach.source import SourceSpec
+    from coach.source.keeper import CameraKeeper
 
 
 class _Timestamped(Protocol):
@@ -142,10 +143,13 @@ class Session:
         console: Console | None = None,
         profiles: Path | None = None,
         feed: Feed | None = None,
+        reload_config: Callable[[], Config] | None = None,
     ) -> None:
         """`library`: the movements, loaded once (with the user's file); `profiles`: where
         calibration profiles live (needed for `options.profile` and live recalibration);
-        `feed`: a scripted source run instead of opening `options.source`."""
+        `feed`: a scripted source run instead of opening `options.source`;
+        `reload_config`: the settings read again when a running coach is told they changed
+        (Command.RELOAD_CONFIG; raises ConfigError when they cannot be)."""
         from coach.source import parse_source  # cv2 loads only for commands that read frames
 
         self.options = options
@@ -159,9 +163,12 @@ class Session:
         self._profile_in_use: tuple[Path, Profile] | None = None
         """The profile the neutral came from (where "I'm sitting fine" is kept)."""
         self._started_at: dt.datetime | None = None
+        self._reload_config = reload_config
         self.status_listeners: list[Callable[[LiveStatus], None]] = []
         """Told each change of a live coach's condition (camera lost or back, paused, locked,
         asleep): no snapshot comes while the camera is released (the tray, the log)."""
+        self.config_listeners: list[Callable[[Config], None]] = []
+        """Told the settings when a running coach reads them again (the nudge's delivery)."""
 
     def _anchor(self) -> dt.datetime:
         """The wall-clock time of the source's opening, taken once."""
@@ -372,6 +379,12 @@ class Session:
         def open_source(origin_s: float) -> LiveSource:
             return LiveSource(self.spec, quiet, on_notice=self._say_source, origin_s=origin_s)
 
+        def idle() -> None:
+            # While no frames come (no camera, paused) a reload from the tray is applied
+            # here, on the loop's thread: choosing another camera needs no frame.
+            if controls.take(Command.RELOAD_CONFIG):
+                stage.command(Command.RELOAD_CONFIG)
+
         def held() -> LiveStatus | None:
             hold = controls.holding()
             if hold is Hold.ASLEEP:
@@ -400,9 +413,21 @@ class Session:
             where=f"{what} {redact(self.spec.target)}",
             backoff=Backoff(config.retry_first_s, config.retry_most_s),
             give_up_s=config.give_up_s or None,
+            idle=idle,
         )
         self._anchor()  # stream time 0 is the keeper's start, before the model loads
         controls.on_hold(keeper.hold_changed)
+        if self.spec.kind is SourceKind.CAMERA:
+            chosen = [config.camera]
+
+            def follow(new: Config) -> None:
+                # Only a change of the setting moves the camera: a SOURCE given on the
+                # command line stays while other settings change.
+                if new.source.camera != chosen[0]:
+                    chosen[0] = new.source.camera
+                    self._follow_camera(new, keeper)
+
+            self.config_listeners.append(follow)
         frames = keeper.frames(gate)
         try:
             with PoseEstimator(model, self._config.pose) as estimator:
@@ -418,6 +443,21 @@ class Session:
             frames.close()
             controls.on_hold(None)
         return keeper.description, keeper.fps or config.camera_fps
+
+    def _follow_camera(self, config: Config, keeper: CameraKeeper) -> None:
+        """The camera setting changed: open the camera it names now (its stable id or name
+        is looked up at the opening)."""
+        from coach.source import parse_source
+
+        try:
+            wanted = parse_source(config.source.camera or "0")
+        except SourceError as exc:
+            self._say_warning(f"camera not changed: {exc}")
+            return
+        if wanted != self.spec and wanted.kind is self.spec.kind:
+            self._console.print(f"[cyan]Switching to {literal(str(wanted))}.[/cyan]")
+            self.spec = wanted
+            keeper.reopen()
 
     def _stage(self, holder: list[Analyzer], controls: Controls | None) -> SnapshotStage:
         """The analyzer; with live controls, wrapped to take the tray's commands too."""
@@ -436,7 +476,25 @@ class Session:
         def pause_for_s() -> float:
             return controls.pause_for_s
 
-        return LiveStage(holder[0], recalibrating, self._save_calibration, pause_for_s)
+        return LiveStage(
+            holder[0], recalibrating, self._save_calibration, pause_for_s, self._reloaded
+        )
+
+    def _reloaded(self) -> Config | None:
+        """The settings read again, told to the listeners (None: no reload, or a bad file,
+        said in one line: the coach carries on with what it has)."""
+        if self._reload_config is None:
+            return None
+        try:
+            config = self._reload_config()
+        except ConfigError as exc:
+            self._say_warning(f"settings not applied: {exc}")
+            return None
+        self._config = config
+        for listener in self.config_listeners:
+            listener(config)
+        self._console.print("[dim]Settings applied.[/dim]")
+        return config
 
     def _save_calibration(self, analyzer: Analyzer, sample: PoseSample) -> None:
         """Keep a neutral recorded in a running coach as its profile (default: "default")."""

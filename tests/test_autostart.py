@@ -206,3 +206,28 @@ def test_run_as_the_console_script_the_login_starts_that_script(private_home):
     entry = private_home / ".config" / "autostart" / "coach.desktop"
     assert f"\nExec={script} start\n" in entry.read_text()
     assert _validate(entry).returncode == 0
+
+
+def test_the_login_entry_bakes_in_no_setting_and_its_coach_reads_the_settings_file(
+    private_home: Path,
+) -> None:
+    """Start at login runs a bare `coach start`, which loads the user's settings file: what
+    the user chose (here a camera that is not connected and a bounded wait) is what it does."""
+    assert autostart.enable().state is State.ON
+    entry = private_home / ".config" / "autostart" / "coach.desktop"
+    command = command_of(Platform.LINUX, entry.read_bytes())
+    assert command == [*COACH, "start"]  # no --config, no SOURCE, no option
+    settings = private_home / ".config" / "coach" / "config.toml"
+    settings.parent.mkdir()
+    settings.write_text('[nudge]\nstyle = ["blink"]\n')
+    run = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode == 1
+    assert f"{settings} [nudge] style: 'blink' is not one of" in run.stderr
+    settings.write_text(
+        '[source]\ncamera = "camera:Desk Cam"\ngive_up_s = 0.5\n[prompts]\nworking_hours = ""\n'
+    )
+    run = subprocess.run(
+        command, capture_output=True, text=True, timeout=60, check=False, stdin=subprocess.DEVNULL
+    )
+    assert run.returncode == 1
+    assert "camera 'Desk Cam' is not connected" in run.stderr.splitlines()[-1]

@@ -134,6 +134,12 @@ COMMANDS: dict[str, tuple[list[str], dict[str, str]]] = {
     "pause": (["5"], {"@1": NUMBER}),
     "resume": ([], {}),
     "status": (["--json"], {}),
+    # The settings file lives in the private home, not the user's folder looked at here.
+    "config": (
+        ["set", "nudge.hold_s", "30"],
+        {"@1": CHOICE, "@2": NAME, "@3": NUMBER},
+    ),
+    "cameras": (["--no-size"], {}),
 }
 
 
@@ -154,8 +160,8 @@ def cases() -> Iterator[tuple[str, str, str]]:
 def argv_for(command: str, option: str, value: str, places: dict[str, str]) -> list[str]:
     base, _ = COMMANDS[command]
     args = [command, *base]
-    if option == "@1":
-        args[1] = value
+    if option.startswith("@"):  # "@N": the Nth argument after the command
+        args[int(option[1:])] = value
     elif option in args:
         args[args.index(option) + 1] = value
     else:

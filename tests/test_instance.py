@@ -38,6 +38,9 @@ class Recording:
     def resume(self) -> None:
         self.calls.append(("resume", None))
 
+    def reload(self) -> None:
+        self.calls.append(("reload", None))
+
     def status(self) -> dict[str, object]:
         return {"pid": os.getpid(), "state": self.state}
 
@@ -93,7 +96,14 @@ def test_without_a_bus_the_socket_is_the_lock_and_speaks_one_json_line(runtime: 
         client.pause(30)
         client.pause(None)
         client.resume()
-        assert target.calls == [("pause", 1800.0), ("pause", None), ("resume", None)]
+        client.reload()
+        assert target.calls == [
+            ("pause", 1800.0),
+            ("pause", None),
+            ("resume", None),
+            ("reload", None),
+        ]
+        target.calls.pop()
         assert target.threads == {"coach-control"}  # never the caller's thread
 
         assert _ask(path, b'{"cmd": "pause", "minutes": 0}\n') == {"ok": True}
@@ -173,7 +183,13 @@ def test_on_a_session_bus_the_name_is_the_lock_and_pause_works_over_it(
         client.pause(15)
         client.pause(None)  # sent as Pause(0)
         client.resume()
-        assert target.calls == [("pause", 900.0), ("pause", None), ("resume", None)]
+        client.reload()
+        assert target.calls == [
+            ("pause", 900.0),
+            ("pause", None),
+            ("resume", None),
+            ("reload", None),
+        ]
         with pytest.raises(RemoteFailed, match="1440"):
             RemoteClient(Channel.BUS, bus_address=bus)._bus_call("Pause", "d", [5000.0])
         # The socket is served beside the bus name.

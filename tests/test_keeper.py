@@ -172,3 +172,54 @@ def test_stopping_while_waiting_for_a_camera_ends_the_frames() -> None:
     keeper, _, _ = keeper_for(Scripted(BUSY), stop=stop)
     threading.Timer(0.1, stop.set).start()
     assert list(keeper.frames()) == []
+
+
+def test_reopen_lets_go_of_the_camera_and_opens_the_one_chosen_now() -> None:
+    """The camera setting changed (the tray's Settings menu): the old one is released and
+    `open_source` is asked again, on the same stream time."""
+    old, new = FakeCamera(), FakeCamera()
+    opener = Scripted(old, new)
+    keeper, said, gaps = keeper_for(opener)
+    frames = keeper.frames()
+    before = [next(frames) for _ in range(3)]
+    keeper.reopen()
+    after = [next(frames) for _ in range(3)]
+    assert old.closed.is_set() and not new.closed.is_set()
+    assert opener.opened == [old, new]
+    assert said == [] and gaps == []  # a switch, not an outage
+    assert before[-1].t_s < after[0].t_s
+    frames.close()
+    assert new.closed.is_set()
+
+
+def test_a_camera_chosen_while_none_answers_is_tried_at_once() -> None:
+    """Waiting out a long backoff for a missing camera, a change of the camera setting (applied
+    by `idle` on the loop's thread) makes the keeper try the new one without waiting."""
+    chosen = FakeCamera()
+    opener = Scripted(BUSY, chosen)
+    calls: list[float] = []
+    keeper: CameraKeeper | None = None
+
+    def idle() -> None:
+        calls.append(time.monotonic())
+        if len(calls) == 2:  # the tray's choice arrives while the keeper waits
+            assert keeper is not None
+            keeper.reopen()
+
+    keeper = CameraKeeper(
+        opener,
+        lambda: None,
+        lambda: False,
+        lambda _status: None,
+        lambda _gap: None,
+        where="camera 0",
+        backoff=Backoff(first_s=30.0, most_s=60.0),
+        clock=time.monotonic,
+        idle=idle,
+    )
+    started = time.monotonic()
+    frames = keeper.frames()
+    next(frames)
+    assert time.monotonic() - started < 5.0  # not the 30 s backoff
+    assert opener.opened == [chosen] and opener.attempts == 2
+    frames.close()

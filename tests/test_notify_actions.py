@@ -194,3 +194,18 @@ def test_an_answered_prompt_has_its_notification_withdrawn_and_each_carries_the_
             held.pop().close()
             services.close()
             gc.collect()
+
+
+def test_the_nudge_style_gates_posture_nudges_but_a_movement_prompt_is_always_shown() -> None:
+    from coach.config import NudgeConfig, NudgeStyle
+
+    notifier = _Recorder()
+    announcer = NudgeAnnouncer(notifier, chime=None, style=(NudgeStyle.GLOW,))
+    posture = Nudge(1.0, "forward_head", "chin-tucks", "Sit tall", "Head back", 1)
+    announcer.update(fake_snapshot(1.0, events=(posture,)), None)
+    assert notifier.sent == []  # a glow alone: no notification for a slouch
+    announcer.update(_prompted(2), None)
+    assert [title for title, _ in notifier.sent] == ["Time to move"]
+    announcer.reconfigure(NudgeConfig(style=(NudgeStyle.NOTIFICATION, NudgeStyle.GLOW)))
+    announcer.update(fake_snapshot(3.0, events=(dataclasses.replace(posture, t_s=3.0),)), None)
+    assert [title for title, _ in notifier.sent] == ["Time to move", "Sit tall"]

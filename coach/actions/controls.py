@@ -89,6 +89,14 @@ class Controls:
         with self._lock:
             return Command.RESUME in self._pending
 
+    def take(self, command: Command) -> bool:
+        """Take a waiting `command` out of the queue (a reload while no frames come: the
+        camera keeper applies it); whether one waited."""
+        with self._lock:
+            found = command in self._pending
+            self._pending = [c for c in self._pending if c is not command]
+            return found
+
     def drain(self) -> list[Command]:
         """Take the queued commands (the loop gives them to the analyzer)."""
         with self._lock:

@@ -17,6 +17,7 @@ import numpy as np
 from dbus_fast.errors import DBusError
 
 from coach.actions.loop_thread import LoopThread
+from coach.config import NudgeConfig, NudgeStyle
 from coach.desktop.icon import icon_path
 from coach.records import (
     Command,
@@ -275,10 +276,14 @@ class NudgeAnnouncer:
         answer: Callable[[Command], None] | None = None,
         *,
         summaries: bool = False,
+        style: tuple[NudgeStyle, ...] | None = None,
     ) -> None:
         """`answer` takes a prompt's button presses (the controls' queue); None: no buttons.
         `summaries`: also announce each finished set and a recorded neutral (the tray has
-        no dashboard to show them)."""
+        no dashboard to show them). `style`: which of the notification and the chime a
+        posture nudge uses (None: both, where given; a movement prompt is always a
+        notification); `reconfigure` changes it while running."""
+        self._style = style
         self._notifier = notifier
         self._chime = chime
         self._answer = answer
@@ -301,13 +306,16 @@ class NudgeAnnouncer:
                 self._send(*set_summary(event))
         nudge = snapshot.nudge
         if nudge is not None:
-            self._send(
-                nudge.title,
-                nudge.message,
-                self._buttons(nudge.prompt_id, nudge.reason != Reason.STATIONARY),
-                prompt_tag(nudge.prompt_id),
-            )
-            if self._chime is not None:
+            # A movement prompt carries what to do and its buttons: always a notification.
+            # The style says how a posture nudge comes (a glow alone may do for that).
+            if nudge.reason == Reason.STATIONARY or self._uses(NudgeStyle.NOTIFICATION):
+                self._send(
+                    nudge.title,
+                    nudge.message,
+                    self._buttons(nudge.prompt_id, nudge.reason != Reason.STATIONARY),
+                    prompt_tag(nudge.prompt_id),
+                )
+            if self._chime is not None and self._uses(NudgeStyle.CHIME):
                 self._chime.play()
         if snapshot.recalibrate and not self._recalibrate_sent:
             self._send(RECALIBRATE_TITLE, RECALIBRATE_MESSAGE)
@@ -315,6 +323,13 @@ class NudgeAnnouncer:
         if self._calibrating and snapshot.calibrating is None and self._summaries:
             self._send(CALIBRATED_TITLE, CALIBRATED_MESSAGE)
         self._calibrating = snapshot.calibrating is not None
+
+    def reconfigure(self, nudge: NudgeConfig) -> None:
+        """The nudge settings changed in a running coach: the next nudge uses its style."""
+        self._style = nudge.style
+
+    def _uses(self, style: NudgeStyle) -> bool:
+        return self._style is None or style in self._style
 
     def status(self, status: LiveStatus) -> None:
         """Say once that the camera is gone (the coach waits for it) and once that it is back;

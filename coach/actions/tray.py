@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from coach.actions.controls import Controls
 from coach.actions.loop_thread import LoopThread
 from coach.actions.tray_icons import TrayState, argb_pixmap, draw_icon
+from coach.config import Config
 from coach.records import (
     Activity,
     Command,
@@ -27,6 +28,7 @@ from coach.records import (
 if TYPE_CHECKING:
     from dbus_fast.aio import MessageBus
 
+    from coach.actions.tray_settings import SettingsMenu
     from coach.actions.tray_sni import DBusMenu, MenuEntry, StatusNotifierItem
 
 PAUSE_MINUTES = (15, 30, 60)
@@ -120,9 +122,11 @@ def menu_entries(
     state: TrayState,
     open_report: Callable[[], None],
     detail: str | None = None,
+    settings: MenuEntry | None = None,
 ) -> tuple[MenuEntry, ...]:
     """The tray menu; every entry but the report queues a command, as a key would.
-    Its first line is the state, or `detail` (a set's count, calibration's countdown)."""
+    Its first line is the state, or `detail` (a set's count, calibration's countdown);
+    `settings`: the Settings submenu (saved choices that queue RELOAD_CONFIG)."""
     from coach.actions.tray_sni import MenuEntry
 
     def push(command: Command, for_s: float | None = None) -> Callable[[], None]:
@@ -151,6 +155,7 @@ def menu_entries(
         ),
         MenuEntry("Calibrate (sit tall)", push(Command.CALIBRATE), enabled=not paused),
         MenuEntry("Open today's report", open_report),
+        *(() if settings is None else (settings,)),
         MenuEntry(separator=True),
         MenuEntry("Quit", push(Command.QUIT)),
     )
@@ -187,9 +192,16 @@ class Tray:
     safe to call from the frame loop.
     """
 
-    def __init__(self, controls: Controls, open_report: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        controls: Controls,
+        open_report: Callable[[], None],
+        settings: SettingsMenu | None = None,
+    ) -> None:
+        """`settings`: the Settings submenu (None: no such menu)."""
         self._controls = controls
         self._open_report = open_report
+        self._settings = settings
         self._runner: LoopThread | None = None
         self._bus: MessageBus | None = None
         self._item: StatusNotifierItem | None = None
@@ -245,7 +257,22 @@ class Tray:
     def _entries(self) -> tuple[MenuEntry, ...]:
         if self.state is TrayState.ERROR and self._error is not None:
             return error_entries(self._controls, self._error)
-        return menu_entries(self._controls, self.state, self._open_report, self.detail)
+        settings = None if self._settings is None else self._settings.entry(self._redraw_menu)
+        return menu_entries(self._controls, self.state, self._open_report, self.detail, settings)
+
+    def settings_applied(self, config: Config) -> None:
+        """The running coach applied new settings (any thread): the Settings menu ticks them."""
+        if self._settings is None:
+            return
+        self._settings.applied(config)
+        if self._runner is not None and self._runner.loop.is_running():
+            self._runner.loop.call_soon_threadsafe(self._redraw_menu)
+
+    def _redraw_menu(self) -> None:
+        """A setting changed (on the tray's thread, from a click): show the new ticks."""
+        if self._menu is not None:
+            self._menu.set_entries(self._entries())
+            self._menu.LayoutUpdated()
 
     def _draw(self) -> None:
         assert self._item is not None

@@ -42,6 +42,10 @@ class MenuEntry:
     children: tuple["MenuEntry", ...] = ()
     separator: bool = False
     enabled: bool = True
+    checked: bool | None = None
+    """A choice: shown ticked or not (None: not a choice)."""
+    radio: bool = False
+    """One of several (a radio item), not a checkbox of its own."""
 
 
 class StatusNotifierItem(ServiceInterface):
@@ -156,6 +160,9 @@ class DBusMenu(ServiceInterface):
         props = {"label": Variant("s", entry.label), "enabled": Variant("b", entry.enabled)}
         if entry.children:
             props["children-display"] = Variant("s", "submenu")
+        if entry.checked is not None:
+            props["toggle-type"] = Variant("s", "radio" if entry.radio else "checkmark")
+            props["toggle-state"] = Variant("i", 1 if entry.checked else 0)
         return props
 
     def _layout(self, item_id: int, depth: int) -> tuple[int, dict[str, Variant], list[Variant]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -129,3 +130,20 @@ class History:
                 self._saved = False
                 print_error(self._console, f"history: {exc}")
         return self._saved
+
+
+def with_overrides(config: Config, args: argparse.Namespace) -> Config:
+    """Apply the options that override settings (checked by `check_arguments`): the top
+    layer, over the defaults, the user's settings file and a --config file."""
+    still_minutes = getattr(args, "still_minutes", None)
+    if still_minutes is not None:
+        config = dataclasses.replace(
+            config,
+            stationary=dataclasses.replace(config.stationary, still_minutes=still_minutes),
+        )
+    give_up_s = getattr(args, "give_up_after", None)
+    if give_up_s is not None:
+        config = dataclasses.replace(
+            config, source=dataclasses.replace(config.source, give_up_s=give_up_s)
+        )
+    return config

@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ from coach.commands.common import (
     preview_sinks,
     print_error,
     profiles_dir,
+    with_overrides,
 )
 from coach.config import Config
 from coach.errors import AlreadyRunning, CameraUnavailable, CoachError, ConfigError
@@ -81,15 +83,25 @@ def _run(
     In the tray, an error that ends a session leaves the icon up in its error state (and
     a notification) until the user chooses: try again (a new session), or quit (1; 70
     after an unexpected error)."""
+    asked = options.source
     options, config = _with_fallback(args, options, config, console)
+    demo = options.source != asked  # on the fallback video: its demo timings stay on reload
+
+    def reload_config() -> Config:
+        return _reloaded(args, demo)
+
     events = args.events
     if events is not None:
         events = check_output(events, option="--events", inputs=inputs(args))
     tray: Tray | None = None
     terminal = console
     if args.tray:
-        tray, console, options = _tray_or_terminal(args, options, console, controls)
-    live = _Live(args, config, library, console, controls, tray, events, remote_status)
+        tray, console, options = _tray_or_terminal(
+            args, options, console, controls, SettingsParts(config, reload_config)
+        )
+    live = _Live(
+        args, config, library, console, controls, tray, events, remote_status, reload_config
+    )
     _log_started(args, options, config, tray is not None)
     keys = TerminalKeys(controls)
     watcher = _desktop_watcher(controls, console)
@@ -146,7 +158,7 @@ def _log_started(
     else:
         seconds = options.calibrate_s or config.calibration.calibrate_s
         neutral = f"calibrating from the first {seconds:g} s"
-    settings = "default settings" if args.config is None else f"config {args.config}"
+    settings = "settings file" if args.config is None else f"settings file and config {args.config}"
     logging.getLogger("coach.session").info(
         "coach started: pid %d, version %s, %s, source %s, %s, %s",
         os.getpid(),
@@ -185,12 +197,22 @@ class _Live:
     tray: Tray | None
     events: Path | None
     remote_status: RemoteStatus
+    reload_config: Callable[[], Config]
+    """The settings read again (a Settings menu choice, `coach config set`)."""
     previewed: bool = False
     """Whether the last session had a preview window (closing it ends the session)."""
 
     def once(self, options: SessionOptions) -> tuple[int, str]:
         """One session to its end: (exit status, why it ended)."""
-        session = Session(options, self.config, self.library, self.console, profiles=profiles_dir())
+        session = Session(
+            options,
+            self.config,
+            self.library,
+            self.console,
+            profiles=profiles_dir(),
+            reload_config=self.reload_config,
+        )
+        session.config_listeners.append(self._applied)
         history = History(self.console, self.args.db, enabled=not self.args.no_history)
         try:
             result = session.run(
@@ -211,6 +233,10 @@ class _Live:
                 f"over {stats.duration_s:.1f} s of {literal(result.label)}."
             )
         return (0 if saved else 1), _why(result, self.controls, options, self.previewed)
+
+    def _applied(self, config: Config) -> None:
+        """Settings applied while running: a session started after an error keeps them."""
+        self.config = config
 
     def sinks_for(self, opened: Opened, session: Session, history: History) -> list[Sink]:
         """The sinks of one session: its views, the history, notifications, the logs."""
@@ -246,18 +272,22 @@ class _Live:
 
             status = TrayStatus(self.tray)
             session.status_listeners.append(status.status)
+            session.config_listeners.append(self.tray.settings_applied)
             sinks.append(status)
         sinks.extend(history.sinks(opened))
+        # Both made whatever the style: the Settings menu may change it while running.
         notifier: Notifier = NullNotifier()
-        if config.nudge.desktop and notification_service_available():
+        if notification_service_available():
             notifier = DesktopNotifier()
         announcer = NudgeAnnouncer(
             notifier,
-            Chime() if config.nudge.chime else None,
+            Chime(),
             answer=self.controls.push,
             summaries=self.tray is not None,  # no dashboard: sets and calibration announced
+            style=config.nudge.style,
         )
         session.status_listeners.append(announcer.status)
+        session.config_listeners.append(lambda new: announcer.reconfigure(new.nudge))
         sinks.append(announcer)
         previews = preview_sinks(
             config,
@@ -273,6 +303,15 @@ class _Live:
 
             sinks.append(EventLog(self.events, rate=opened.rate))
         return sinks
+
+
+def _reloaded(args: argparse.Namespace, demo: bool) -> Config:
+    """The settings read again, in the same layers (the user's file, --config, the options);
+    a coach running on the fallback video keeps its demo timings."""
+    from coach.config.user_file import load_settings
+
+    config = with_overrides(load_settings(args.config).config, args)
+    return _demo_timings(config) if demo else config
 
 
 def _desktop_watcher(controls: Controls, console: Console) -> DesktopWatcher | None:
@@ -318,13 +357,26 @@ def _demo_timings(config: Config) -> Config:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class SettingsParts:
+    """What the tray's Settings menu needs: the settings in force and how to read them again."""
+
+    config: Config
+    reload: Callable[[], Config]
+
+
 def _tray_or_terminal(
-    args: argparse.Namespace, options: SessionOptions, console: Console, controls: Controls
+    args: argparse.Namespace,
+    options: SessionOptions,
+    console: Console,
+    controls: Controls,
+    settings: SettingsParts,
 ) -> tuple[Tray | None, Console, SessionOptions]:
-    """The tray and a console writing to the log file; or, with no tray host, one line
-    saying so and the terminal view."""
+    """The tray (with its Settings menu) and a console writing to the log file; or, with no
+    tray host, one line saying so and the terminal view."""
     from coach.actions.open_report import open_todays_report
     from coach.actions.tray import Tray
+    from coach.actions.tray_settings import SettingsMenu
     from coach.calibration import profile_path
     from coach.desktop.app_log import file_console
 
@@ -334,7 +386,8 @@ def _tray_or_terminal(
         for out in log:
             out.print(literal(message))
 
-    tray = Tray(controls, lambda: open_todays_report(args.db, say))
+    menu = SettingsMenu(controls, settings.config, settings.reload, on_error=say)
+    tray = Tray(controls, lambda: open_todays_report(args.db, say), menu)
     problem = tray.start()
     if problem is not None:
         tray.stop()

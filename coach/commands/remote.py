@@ -37,6 +37,10 @@ class LiveTarget:
         """Queue a resume; a released camera opens again."""
         self._controls.push(Command.RESUME)
 
+    def reload(self) -> None:
+        """Queue a reload of the settings (`coach config set` changed the file)."""
+        self._controls.push(Command.RELOAD_CONFIG)
+
     def status(self) -> dict[str, object]:
         """How the coach is now."""
         return self._status()

@@ -1,12 +1,20 @@
 """Provides the frozen, per-stage configuration and its TOML loader."""
 
-from coach.config.loader import DAYS, from_mapping, load_config, working_days, working_hours
+from coach.config.loader import (
+    DAYS,
+    from_mapping,
+    load_config,
+    read_toml,
+    working_days,
+    working_hours,
+)
 from coach.config.reps import RepConfig
 from coach.config.sections import (
     CalibrationConfig,
     Config,
     LoopConfig,
     NudgeConfig,
+    NudgeStyle,
     PoseConfig,
     PreviewConfig,
     PromptConfig,
@@ -21,6 +29,7 @@ __all__ = [
     "Config",
     "LoopConfig",
     "NudgeConfig",
+    "NudgeStyle",
     "PoseConfig",
     "PreviewConfig",
     "PromptConfig",
@@ -30,6 +39,7 @@ __all__ = [
     "StationaryConfig",
     "from_mapping",
     "load_config",
+    "read_toml",
     "working_days",
     "working_hours",
 ]

@@ -7,6 +7,7 @@ import datetime as dt
 import math
 import tomllib
 import typing
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,21 +31,31 @@ def load_config(path: Path | None) -> Config:
     """
     if path is None:
         return Config()
+    return from_mapping(Config, read_toml(path), where=str(path))
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """The tables of a TOML file, unchecked.
+
+    Raises:
+        ConfigError: the file is missing, unreadable or not TOML.
+    """
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist; check the path") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
-    return from_mapping(Config, data, where=str(path))
 
 
 def from_mapping(cls: type[T], data: dict[str, Any], where: str) -> T:
     """Build a config dataclass from a mapping, checking names, types and ranges."""
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: expected a table")
+    if cls.__name__ == "NudgeConfig":
+        data = legacy_nudge(data, where)
     hints = typing.get_type_hints(cls)
     fields = dataclasses.fields(cls)  # type: ignore[arg-type]
     known = {f.name for f in fields}
@@ -69,6 +80,28 @@ def from_mapping(cls: type[T], data: dict[str, Any], where: str) -> T:
     merged = {f.name: getattr(cls(), f.name) for f in fields} | values
     _check_section(cls.__name__, merged, where)
     return cls(**values)
+
+
+LEGACY_NUDGE_KEYS = ("desktop", "chime")
+"""[nudge] booleans an old file may hold: `style` says the same now."""
+
+
+def legacy_nudge(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """[nudge] with an old file's `desktop` / `chime` booleans said as `style`."""
+    old = [key for key in LEGACY_NUDGE_KEYS if key in data]
+    if not old:
+        return data
+    if "style" in data:
+        raise ConfigError(
+            f"{where}: {' and '.join(old)} and style both say how a nudge reaches you; "
+            f'keep only style (e.g. style = ["notification", "chime"])'
+        )
+    for key in old:
+        if not isinstance(data[key], bool):
+            raise ConfigError(f"{where} {key}: expected true or false, got {data[key]!r}")
+    style = ["notification"] if data.get("desktop", True) else []
+    style += ["chime"] if data.get("chime", False) else []
+    return {k: v for k, v in data.items() if k not in old} | {"style": style}
 
 
 # Settings that once lived in two sections and now live in one: an old file is told where.
@@ -282,4 +315,35 @@ def _coerce(hint: Any, raw: Any, where: str) -> Any:
         if not isinstance(raw, str):
             raise ConfigError(f"{where}: expected text, got {raw!r}")
         return raw
+    members = _enum_members(hint)
+    if members is not None:
+        return _coerce_choices(members, raw, where)
     raise ConfigError(f"{where}: unsupported setting type {hint!r}")
+
+
+def _enum_members(hint: Any) -> type[StrEnum] | None:
+    """The enum of a `tuple[SomeStrEnum, ...]` setting (a set of choices), else None."""
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) is tuple and len(args) == 2 and args[1] is Ellipsis:
+        member = args[0]
+        if isinstance(member, type) and issubclass(member, StrEnum):
+            return member
+    return None
+
+
+def _coerce_choices(enum: type[StrEnum], raw: Any, where: str) -> tuple[StrEnum, ...]:
+    """A list of choices (one text alone is a list of one), each named once."""
+    items = [raw] if isinstance(raw, str) else raw
+    known = ", ".join(f'"{m.value}"' for m in enum)
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        raise ConfigError(f"{where}: expected a list of {known}, got {raw!r}")
+    chosen: list[StrEnum] = []
+    for item in items:
+        try:
+            member = enum(item.strip().lower())
+        except ValueError:
+            raise ConfigError(f"{where}: {item!r} is not one of {known}") from None
+        if member in chosen:
+            raise ConfigError(f"{where}: {item!r} is named twice")
+        chosen.append(member)
+    return tuple(chosen)

@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from coach.config.reps import RepConfig
 from coach.errors import ConfigError
 
 
+class NudgeStyle(StrEnum):
+    """How a posture nudge reaches the user (any mix of them)."""
+
+    NOTIFICATION = "notification"
+    GLOW = "glow"
+    CHIME = "chime"
+
+
 @dataclass(frozen=True)
 class SourceConfig:
     """How frames are read."""
+
+    camera: str = ""
+    """The camera used when no SOURCE is given: a stable id or name from `coach cameras`, or an
+    index ("": camera 0). A stable id finds the camera again after it is replugged."""
 
     camera_width_px: int = 640
     """Requested webcam width; the camera may pick the nearest it supports."""
@@ -224,12 +237,21 @@ class NudgeConfig:
 
     hold_s: float = 45.0
     """Continuous slouched time before a nudge."""
-    desktop: bool = True
-    """Send a desktop notification (skipped quietly where there is no notification service)."""
-    chime: bool = False
-    """Play a soft chime with each nudge."""
+    style: tuple[NudgeStyle, ...] = (NudgeStyle.NOTIFICATION,)
+    """How a nudge reaches you, any mix of "notification", "glow" (the screen's edges) and
+    "chime", e.g. ["notification", "glow"] (old files' desktop/chime booleans still work)."""
     show_s: float = 15.0
     """How long the nudge text stays on the dashboard and preview."""
+
+    @property
+    def desktop(self) -> bool:
+        """Whether a nudge is a desktop notification (skipped where there is no service)."""
+        return NudgeStyle.NOTIFICATION in self.style
+
+    @property
+    def chime(self) -> bool:
+        """Whether a nudge plays the soft chime."""
+        return NudgeStyle.CHIME in self.style
 
 
 @dataclass(frozen=True)

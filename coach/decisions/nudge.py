@@ -34,6 +34,11 @@ class PostureNudger:
         self.cooldown_s = cooldown_s
         self._last_nudge_s: float | None = None
 
+    def reconfigure(self, config: NudgeConfig, cooldown_s: float) -> None:
+        """New settings from here on (a nudge already sent keeps its cooldown)."""
+        self.config = config
+        self.cooldown_s = cooldown_s
+
     def next_in_s(self, status: SlouchStatus, t_s: float) -> float | None:
         """Seconds until the next nudge if the slouch goes on (None when not slouched)."""
         if status.state is not PostureState.SLOUCHED:

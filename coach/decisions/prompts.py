@@ -158,6 +158,14 @@ class PromptPolicy:
 
         self._next_id = 1
 
+    def reconfigure(self, nudge: NudgeConfig, prompts: PromptConfig) -> None:
+        """New settings from the next frame (changed in a running coach): the hold time,
+        working hours and the rest; open prompts, snoozes and timers carry on."""
+        self._hours = working_hours(prompts.working_hours)
+        self._days = working_days(prompts.working_days)
+        self.config = prompts
+        self._posture.reconfigure(nudge, prompts.cooldown_s)
+
     # -- user commands (from keys in the views; time is the frame's) --------------------
 
     def snooze(self, t_s: float) -> list[PromptResolved]:

@@ -1,4 +1,4 @@
-"""Provides the coach's D-Bus control interface: Pause, Resume and Status on the session bus."""
+"""Provides the coach's D-Bus control interface: Pause, Resume, Reload and Status on the session bus."""
 
 # No `from __future__ import annotations`: dbus-fast reads the D-Bus signatures from the
 # annotations at class creation.
@@ -28,11 +28,13 @@ class ControlInterface(ServiceInterface):
         pause: Callable[[float], None],
         resume: Callable[[], None],
         status_json: Callable[[], str],
+        reload: Callable[[], None],
     ) -> None:
         super().__init__(INTERFACE)
         self._pause = pause
         self._resume = resume
         self._status_json = status_json
+        self._reload = reload
 
     @dbus_method()
     def Pause(self, minutes: DBusDouble) -> None:
@@ -46,6 +48,11 @@ class ControlInterface(ServiceInterface):
     def Resume(self) -> None:
         """End a pause now."""
         self._resume()
+
+    @dbus_method()
+    def Reload(self) -> None:
+        """Read the settings file again and apply it."""
+        self._reload()
 
     @dbus_method()
     def Status(self) -> DBusStr:

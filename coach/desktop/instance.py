@@ -48,6 +48,9 @@ class RemoteTarget(Protocol):
     def resume(self) -> None:
         """End a pause now."""
 
+    def reload(self) -> None:
+        """Read the settings file again and apply it (`coach config set` changed it)."""
+
     def status(self) -> dict[str, object]:
         """How the coach is, as JSON-able values."""
 
@@ -57,6 +60,7 @@ class Request(StrEnum):
 
     PAUSE = "pause"
     RESUME = "resume"
+    RELOAD = "reload"
     STATUS = "status"
 
 
@@ -95,13 +99,15 @@ def _handler(target: RemoteTarget) -> control_socket.Handler:
         except ValueError:
             return {
                 "ok": False,
-                "error": f"unknown cmd {request.get('cmd')!r}: pause, resume or status",
+                "error": f"unknown cmd {request.get('cmd')!r}: pause, resume, reload or status",
             }
         try:
             if cmd is Request.PAUSE:
                 target.pause(pause_for_s(request.get("minutes")))
             elif cmd is Request.RESUME:
                 target.resume()
+            elif cmd is Request.RELOAD:
+                target.reload()
             else:
                 return {"ok": True, "status": json.loads(_status_json(target))}
         except ValueError as exc:
@@ -189,7 +195,8 @@ class InstanceLock:
 
         bus = self._bus = await MessageBus(bus_type=BusType.SESSION).connect()
         bus.export(
-            OBJECT_PATH, ControlInterface(pause, target.resume, lambda: _status_json(target))
+            OBJECT_PATH,
+            ControlInterface(pause, target.resume, lambda: _status_json(target), target.reload),
         )
         reply = await bus.request_name(BUS_NAME, NameFlag.DO_NOT_QUEUE)
         return reply in (RequestNameReply.PRIMARY_OWNER, RequestNameReply.ALREADY_OWNER)
@@ -274,6 +281,13 @@ class RemoteClient:
             self._bus_call("Resume")
         else:
             self._socket_call({"cmd": Request.RESUME.value})
+
+    def reload(self) -> None:
+        """Have it read its settings file again."""
+        if self.channel is Channel.BUS:
+            self._bus_call("Reload")
+        else:
+            self._socket_call({"cmd": Request.RELOAD.value})
 
     def status(self) -> dict[str, object]:
         """How it is (see the running coach's RemoteTarget.status)."""

@@ -89,9 +89,13 @@ class CameraKeeper:
         backoff: Backoff | None = None,
         give_up_s: float | None = None,
         clock: Callable[[], float] = stream_clock,
+        idle: Callable[[], None] = lambda: None,
     ) -> None:
         """`open_source(origin_s)`: opens the camera with stream time 0 at `origin_s` on
-        `clock` (raises SourceError when it cannot); `where`: the camera's name for the user."""
+        `clock` (raises SourceError when it cannot); `where`: the camera's name for the user;
+        `idle`: called on the loop's thread about every quarter second while no frames come
+        (a settings change is applied there; it may `reopen()` another camera)."""
+        self._idle = idle
         self._open_source = open_source
         self._held = held
         self._stopped = stopped
@@ -107,6 +111,7 @@ class CameraKeeper:
         self._released = threading.Event()
         self._released.set()
         self._wakeup = threading.Event()
+        self._reopen = threading.Event()
         self._gap_from_s: float | None = None
         self._gap_condition: Condition | None = None
         self._missing_since_s: float | None = None
@@ -132,6 +137,15 @@ class CameraKeeper:
             return True
         return self._released.wait(wait_s)
 
+    def reopen(self) -> None:
+        """Let go of the camera and open it again (`open_source` may now open another one:
+        the camera setting changed)."""
+        self._reopen.set()
+        with self._lock:
+            source = self._source
+        if source is not None:
+            source.wake()
+
     # -- the loop's side -----------------------------------------------------------------
 
     def frames(self, gate: FrameGate | None = None) -> Generator[Frame | SkippedFrame]:
@@ -143,6 +157,7 @@ class CameraKeeper:
                 if status is not None:
                     self._wait_while_held(status)
                     continue
+                self._reopen.clear()
                 source = self._open()
                 if source is None:
                     continue
@@ -163,7 +178,7 @@ class CameraKeeper:
     # -- inside ----------------------------------------------------------------------------
 
     def _interrupt(self) -> bool:
-        return self._stopped() or self._held() is not None
+        return self._stopped() or self._held() is not None or self._reopen.is_set()
 
     def _say(self, status: LiveStatus) -> None:
         """Tell a change once: an outage is said once, whatever each try answers; a pause
@@ -204,6 +219,7 @@ class CameraKeeper:
             self._say(status)
             self._wakeup.wait(self._POLL_S)
             self._wakeup.clear()
+            self._idle()
             now = self._held()
             if now is None:
                 return
@@ -243,10 +259,14 @@ class CameraKeeper:
         deadline = time.monotonic() + delay_s
         while not self._stopped() and self._held() is None:
             left_s = deadline - time.monotonic()
+            if self._reopen.is_set():  # another camera chosen: try it now
+                self._reopen.clear()
+                return
             if left_s <= 0:
                 return
             self._wakeup.wait(min(self._POLL_S, left_s))
             self._wakeup.clear()
+            self._idle()
 
 
 class _FreshLook:

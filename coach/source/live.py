@@ -14,6 +14,7 @@ from coach.errors import CameraUnavailable, StreamUnreachable
 from coach.records import Frame, ImageArray, SkippedFrame
 from coach.safe.closing import ClosesOnExit
 from coach.safe.redact import redact
+from coach.source.cameras import resolve_camera
 from coach.source.clock import stream_clock
 from coach.source.gate import EveryFrame, FrameGate, skipped_frame, thumbnail
 from coach.source.jpeg import JpegPackets, decoded_jpeg, fourcc, jpeg_thumbnail
@@ -77,7 +78,9 @@ class LiveSource(ClosesOnExit):
 
     def _open(self) -> Any:
         if self.spec.kind is SourceKind.CAMERA:
-            capture = cv2.VideoCapture(int(self.spec.target))
+            # A camera named by identity is looked up at each opening: replugged, it has
+            # another index.
+            capture = cv2.VideoCapture(resolve_camera(self.spec.target))
             if not capture.isOpened():
                 raise CameraUnavailable(
                     f"camera {self.spec.target} cannot be opened (missing, busy in another app, "

@@ -11,6 +11,7 @@ from coach.errors import SourceError
 from coach.pose.landmark_file import SUFFIXES
 from coach.safe.printable import printable
 from coach.safe.redact import redact
+from coach.source.cameras import is_camera_name
 
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 _FILE_URL = re.compile(r"^file://", re.IGNORECASE)
@@ -43,7 +44,7 @@ class SourceSpec:
     def __str__(self) -> str:
         """What may be shown, logged or stored: a stream's credentials are redacted."""
         if self.kind is SourceKind.CAMERA:
-            return f"camera {self.target}"
+            return printable(f"camera {self.target.removeprefix('camera:')}")
         return printable(redact(self.target))  # a file name may hold terminal escapes
 
 
@@ -63,7 +64,8 @@ def _file_url_path(text: str) -> str:
 
 
 def parse_source(text: str) -> SourceSpec:
-    """Classify a SOURCE argument: "0" is a webcam, "rtsp://..." a stream, else a file.
+    """Classify a SOURCE argument: "0", a stable id, /dev/videoN or camera:NAME is a webcam,
+    "rtsp://..." a stream, else a file.
 
     A file:// URL is the file it names.
 
@@ -76,6 +78,8 @@ def parse_source(text: str) -> SourceSpec:
                 f"camera index {printable(text[:12])}{'…' if len(text) > 12 else ''} is out of "
                 f"range: give 0 to {MAX_CAMERA_INDEX} (the first webcam is 0)"
             )
+        return SourceSpec(SourceKind.CAMERA, text)
+    if is_camera_name(text):  # looked up when the camera is opened
         return SourceSpec(SourceKind.CAMERA, text)
     if _FILE_URL.match(text):
         text = _file_url_path(text)
