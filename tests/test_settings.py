@@ -65,7 +65,7 @@ def test_a_pair_may_span_the_layers_and_is_checked_across_them(
 ) -> None:
     _user_file(private_home, "[slouch]\nscore_enter = 14\n")
     extra = tmp_path / "extra.toml"
-    extra.write_text("[slouch]\nscore_exit = 8\n")
+    extra.write_text("[slouch]\nscore_exit = 7\n")
     assert load_settings(extra).config.slouch.score_enter == 14
     extra.write_text("[slouch]\nscore_exit = 9\nscore_enter = 8.5\n")
     with pytest.raises(ConfigError, match=r"score_enter \(8.5\) must be above score_exit"):
@@ -129,7 +129,7 @@ def test_set_writes_a_private_file_and_keeps_the_users_comments_and_keys(tmp_pat
         ("nudge.hold_s", "soon", "expected a number"),
         ("nudge.hold_s", "-5", "must not be negative"),
         ("pose.max_people", "50", "must be at most 10"),
-        ("slouch.score_exit", "12", r"score_enter \(10\) must be above score_exit \(12\)"),
+        ("slouch.score_exit", "12", r"score_enter \(8\) must be above score_exit \(12\)"),
         ("prompts.working_hours", "9-5", 'expected "HH:MM-HH:MM"'),
         ("nudge.style", "blink", "'blink' is not one of"),
         ("hold_s", "5", "name it as SECTION.KEY"),

@@ -54,6 +54,7 @@ def test_each_choice_is_saved_to_the_settings_file_and_asks_for_a_reload(roots) 
     menu = _menu(controls, cameras=functools.partial(list_cameras, roots))
     settings = _children(menu.entry(lambda: redrawn.append(True)))
     assert list(settings) == [
+        "Sensitivity",
         "Nudge after slouching for",
         "Nudge style",
         "Camera",
