@@ -7,6 +7,7 @@ import datetime as dt
 import math
 import tomllib
 import typing
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -139,6 +140,7 @@ _ABOVE_ZERO = frozenset(
 # shares and probabilities are at most 1;
 _AT_MOST_ONE = frozenset(
     {
+        "glow_strength",
         "min_detection_confidence",
         "min_tracking_confidence",
         "min_visibility",
@@ -276,4 +278,22 @@ def _coerce(hint: Any, raw: Any, where: str) -> Any:
         if not isinstance(raw, str):
             raise ConfigError(f"{where}: expected text, got {raw!r}")
         return raw
+    if typing.get_origin(hint) is tuple:
+        return _choices(typing.get_args(hint)[0], raw, where)
     raise ConfigError(f"{where}: unsupported setting type {hint!r}")
+
+
+def _choices(kind: type[StrEnum], raw: Any, where: str) -> tuple[StrEnum, ...]:
+    """A list of names from `kind` (one name alone is a list of one), each once."""
+    items = [raw] if isinstance(raw, str) else raw
+    names = [member.value for member in kind]
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        raise ConfigError(f"{where}: expected a list like {names!r}, got {raw!r}")
+    chosen: list[StrEnum] = []
+    for item in items:
+        if item.strip().lower() not in names:
+            raise ConfigError(f"{where}: {item!r} is not one of {', '.join(names)}")
+        member = kind(item.strip().lower())
+        if member not in chosen:
+            chosen.append(member)
+    return tuple(chosen)

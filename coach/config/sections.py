@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from coach.config.reps import RepConfig
 from coach.errors import ConfigError
@@ -183,6 +184,15 @@ class SlouchConfig:
                 )
 
 
+class NudgeStyle(StrEnum):
+    """A way a posture nudge reaches the user ([nudge] style lists any mix of them)."""
+
+    NOTIFICATION = "notification"
+    GLOW = "glow"
+    """A glow at the screen's edges that deepens while a slouch lasts (`actions/glow.py`)."""
+    CHIME = "chime"
+
+
 @dataclass(frozen=True)
 class NudgeConfig:
     """When and how the user is nudged."""
@@ -195,6 +205,11 @@ class NudgeConfig:
     """Play a soft chime with each nudge."""
     show_s: float = 15.0
     """How long the nudge text stays on the dashboard and preview."""
+    style: tuple[NudgeStyle, ...] = (NudgeStyle.NOTIFICATION,)
+    """How nudges reach the user: any mix of "notification", "glow" and "chime" (`desktop = false`
+    still turns notifications off, `chime = true` still adds the chime)."""
+    glow_strength: float = 0.6
+    """How strong the glow gets at its deepest, 0..1 (style "glow")."""
 
 
 @dataclass(frozen=True)
