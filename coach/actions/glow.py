@@ -117,6 +117,16 @@ class OverlayProcess:
         for raw in stdout:
             on_line(raw.decode("utf-8", "replace").strip())
 
+    @property
+    def pid(self) -> int:
+        """The overlay's process id."""
+        return self._process.pid
+
+    @property
+    def returncode(self) -> int | None:
+        """How the overlay ended (None while it runs)."""
+        return self._process.returncode
+
     def show(self, level: float) -> None:
         """Send `level`; dropped when the overlay is gone or its pipe is full."""
         self._write(f"level {level:.3f}\n")
@@ -136,6 +146,8 @@ class OverlayProcess:
             self._process.kill()
             self._process.wait(timeout=2.0)
         self._reader.join(timeout=1.0)
+        if not self._reader.is_alive() and self._process.stdout is not None:
+            self._process.stdout.close()
 
 
 class GlowNudge:
@@ -149,9 +161,11 @@ class GlowNudge:
         """The last level sent."""
 
     def update(self, snapshot: Snapshot, frame: Frame | None) -> None:
-        """Send the glow's level when it changed enough to see (and always when it clears)."""
+        """Send the glow's level when it changed enough to see, and whenever it reaches
+        nothing or its deepest."""
         level = glow_level(snapshot, self._nudge, self._slouch)
-        if abs(level - self.level) >= LEVEL_STEP or (level == 0.0) != (self.level == 0.0):
+        bound = level in (0.0, self._nudge.glow_strength)
+        if abs(level - self.level) >= LEVEL_STEP or (bound and level != self.level):
             self.level = level
             self._output.show(level)
 

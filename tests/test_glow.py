@@ -1,0 +1,299 @@
+"""Tests the glow nudge: its level over a real slouch, and the overlay for real under Xvfb."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+import pytest
+
+from coach.actions.glow import GlowNudge, OverlayProcess, glow_level, open_glow
+from coach.actions.glow_overlay import Monitor, band_px
+from coach.analyzer import Analyzer
+from coach.config import Config, NudgeConfig, NudgeStyle, from_mapping
+from coach.errors import ConfigError
+from coach.movements import load_library
+from coach.records import PostureState, Snapshot
+from testkit.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
+
+FPS = 10.0
+SLOUCHED = BodyPose(rounding=0.8, forward_head_m=0.04, pitch_deg=8.0)
+
+
+class Recorded:
+    """The levels the sink sent, with the stream time of each."""
+
+    def __init__(self) -> None:
+        self.levels: list[tuple[float, float]] = []
+        self.t_s = 0.0
+        self.closed = False
+
+    def show(self, level: float) -> None:
+        self.levels.append((self.t_s, level))
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def sit(parts: list[tuple[BodyPose, float]], nudge: NudgeConfig) -> tuple[list[Snapshot], Recorded]:
+    """Replay a scripted sitting through the real analyzer into the glow sink."""
+    config = dataclasses.replace(Config(), nudge=nudge)
+    analyzer = Analyzer(config, load_library(), calibrate_s=3.0)
+    out = Recorded()
+    sink = GlowNudge(config.nudge, config.slouch, out)
+    rng = np.random.default_rng(0)
+    snapshots, t_s = [], 0.0
+    for body, seconds in parts:
+        for _ in range(round(seconds * FPS)):
+            out.t_s = t_s
+            pose = synthetic_pose(body, Camera(), noise_px=0.5, rng=rng)
+            snapshots.append(analyzer.update(synthetic_sample(pose, t_s)))
+            sink.update(snapshots[-1], None)
+            t_s += 1.0 / FPS
+    sink.close()
+    return snapshots, out
+
+
+def test_the_glow_deepens_while_a_slouch_lasts_and_clears_within_a_second_of_sitting_up() -> None:
+    nudge = NudgeConfig(hold_s=20.0, style=(NudgeStyle.GLOW,), glow_strength=0.8)
+    snapshots, out = sit([(BodyPose(), 8.0), (SLOUCHED, 50.0), (BodyPose(), 5.0)], nudge)
+    slouched = [s for s in snapshots if s.state is PostureState.SLOUCHED]
+    assert slouched, "the scripted slouch was never decided"
+    start_s = slouched[0].t_s
+    upright_again_s = 58.0
+    rising = [level for t_s, level in out.levels if t_s < upright_again_s and level > 0]
+    assert rising[0] < 0.2 * 0.8 + 0.03, "a faint glow first"
+    assert rising == sorted(rising), "it only deepens while the slouch lasts"
+    at_hold = [lv for t, lv in out.levels if start_s + 19.0 <= t <= start_s + 21.0]
+    assert at_hold and abs(at_hold[-1] - 0.75 * 0.8) < 0.05, "three quarters of it at the nudge"
+    assert abs(rising[-1] - 0.8) < 1e-6, "the strength is its ceiling, reached a hold later"
+    cleared = [t for t, level in out.levels if t >= upright_again_s and level == 0.0]
+    assert cleared and cleared[0] - upright_again_s <= 1.0 + 1e-6
+    assert out.closed and out.levels[-1][1] == 0.0
+
+
+def test_no_glow_while_paused_or_upright_and_a_nudge_without_glow_draws_nothing(
+    tmp_path: Path,
+) -> None:
+    nudge = NudgeConfig(hold_s=10.0, style=(NudgeStyle.GLOW,))
+    snapshots, _ = sit([(BodyPose(), 8.0), (SLOUCHED, 12.0)], nudge)
+    deep = snapshots[-1]
+    assert glow_level(deep, nudge, Config().slouch) > 0.3
+    paused = dataclasses.replace(deep, paused_until_s=deep.t_s + 60.0)
+    assert glow_level(paused, nudge, Config().slouch) == 0.0
+    upright, _ = sit([(BodyPose(), 20.0)], nudge)
+    assert all(glow_level(s, nudge, Config().slouch) == 0.0 for s in upright)
+    notes: list[str] = []
+    plain = NudgeConfig(style=(NudgeStyle.NOTIFICATION, NudgeStyle.CHIME))
+    assert open_glow(plain, Config().slouch, notes.append, env={"DISPLAY": ":0"}) is None
+    assert notes == []
+    assert open_glow(nudge, Config().slouch, notes.append, env={}) is None
+    assert notes == ["The glow nudge is unavailable: no display (DISPLAY is not set)."]
+
+
+def test_style_and_strength_are_checked_like_every_setting() -> None:
+    config = from_mapping(Config, {"nudge": {"style": ["glow", "chime"], "glow_strength": 1}}, "f")
+    assert config.nudge.style == (NudgeStyle.GLOW, NudgeStyle.CHIME)
+    assert from_mapping(Config, {"nudge": {"style": "glow"}}, "f").nudge.style == (NudgeStyle.GLOW,)
+    with pytest.raises(ConfigError, match="'blink' is not one of notification, glow, chime"):
+        from_mapping(Config, {"nudge": {"style": ["blink"]}}, "f")
+    with pytest.raises(ConfigError, match="glow_strength: must be at most 1"):
+        from_mapping(Config, {"nudge": {"glow_strength": 1.5}}, "f")
+
+
+# -- the overlay for real, under Xvfb ------------------------------------------------------
+
+WIDTH, HEIGHT = 1280, 480
+MONITORS = "640x480+0+0,640x480+640+0"
+"""Xvfb has one output; the overlay is told of two side by side (as RandR would report)."""
+
+
+@pytest.fixture
+def wide_display() -> Iterator[str]:
+    """A private Xvfb screen two monitors wide (its background black)."""
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (make setup installs it where it can)")
+    read_fd, write_fd = os.pipe()
+    server = subprocess.Popen(
+        [
+            *("Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{WIDTH}x{HEIGHT}x24"),
+            *("-nolisten", "tcp", "-noreset"),
+        ],
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    with os.fdopen(read_fd) as pipe:
+        number = pipe.readline().strip()
+    try:
+        yield f":{number}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def grab(display: str, out: Path) -> np.ndarray:
+    from PIL import ImageGrab
+
+    shot = ImageGrab.grab(xdisplay=display)
+    shot.save(out)
+    return np.asarray(shot.convert("RGB")).astype(int)
+
+
+class Said:
+    """A process's lines (given to `lines.put`, or read from `stream`), waited for one by one."""
+
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        self.lines: queue.Queue[str] = queue.Queue()
+        if stream is not None:
+            threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in stream:
+            self.lines.put(line.strip())
+
+    def expect(self, prefix: str, timeout_s: float = 10.0) -> str:
+        deadline = time.monotonic() + timeout_s
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                break
+            if line.startswith(prefix):
+                return line
+        raise AssertionError(f"no line {prefix!r} came")
+
+
+UNDER = """
+from Xlib import X, display
+d = display.Display()
+screen = d.screen()
+window = screen.root.create_window(
+    0, 0, 300, 200, 0, screen.root_depth, background_pixel=0x808080, event_mask=X.ButtonPressMask
+)
+window.set_wm_name("under")
+window.map()
+d.sync()
+print("window", window.id, flush=True)
+while True:
+    event = d.next_event()
+    if event.type == X.ButtonPress:
+        print("clicked", event.event_x, event.event_y, flush=True)
+"""
+"""A plain X window at the top-left corner that says where it was clicked."""
+
+
+def test_the_glow_appears_deepens_and_clears_on_every_monitor_and_lets_clicks_through(
+    wide_display: str, tmp_path: Path
+) -> None:
+    if shutil.which("xdotool") is None:
+        pytest.skip("xdotool is not installed (make setup installs it where it can)")
+    env = {**os.environ, "DISPLAY": wide_display}
+    under = subprocess.Popen(
+        [sys.executable, "-c", UNDER], env=env, stdout=subprocess.PIPE, text=True
+    )
+    assert under.stdout is not None
+    heard = Said(under.stdout)
+    said = Said()
+    overlay = OverlayProcess(said.lines.put, env=env, monitors=MONITORS)
+    try:
+        window_id = heard.expect("window").split()[1]
+        subprocess.run(["xdotool", "windowfocus", "--sync", window_id], env=env, check=True)
+        focused = subprocess.run(
+            ["xdotool", "getwindowfocus"], env=env, capture_output=True, text=True
+        ).stdout.strip()
+        assert said.expect("ready") == "ready 2 opaque"  # Xvfb has no compositor
+        before = grab(wide_display, tmp_path / "0-before.png")
+        shots = {}
+        for name, level in (("faint", 0.3), ("deep", 1.0), ("cleared", 0.0)):
+            overlay.show(level)
+            said.expect(f"shown {level:.2f}")
+            time.sleep(0.2)  # the X server has drawn what the overlay flushed
+            shots[name] = grab(wide_display, tmp_path / f"{len(shots) + 1}-{name}.png")
+
+        monitor = Monitor(0, 0, 640, 480)
+        faint_px, deep_px = band_px(monitor, 0.3, False), band_px(monitor, 1.0, False)
+        mid_row = HEIGHT // 2
+        for edge_x in (1, 638, 642, WIDTH - 2):  # both monitors' outer and inner edges
+            assert (shots["faint"][mid_row, edge_x] != before[mid_row, edge_x]).any()
+            assert shots["deep"][mid_row, edge_x].sum() > shots["faint"][mid_row, edge_x].sum()
+        # Deeper: a wider band, brighter at its edge; the centre of each monitor untouched.
+        deep_only_x = (faint_px + deep_px) // 2
+        assert (shots["faint"][mid_row, deep_only_x] == before[mid_row, deep_only_x]).all()
+        assert (shots["deep"][mid_row, deep_only_x] != before[mid_row, deep_only_x]).any()
+        for centre_x in (320, 960):
+            centre = np.s_[deep_px + 5 : HEIGHT - deep_px - 5, centre_x - 200 : centre_x + 200]
+            assert (shots["deep"][centre] == before[centre]).all()
+        assert (shots["cleared"] == before).all(), "cleared: the screen as it was"
+
+        # A click on the glow (over the window below, at its top-left corner) reaches it.
+        overlay.show(1.0)
+        said.expect("shown 1.00")
+        time.sleep(0.2)
+        covered = grab(wide_display, tmp_path / "5-over-the-button.png")
+        assert (covered[100, 5] != before[100, 5]).any(), "the glow is drawn over the button"
+        subprocess.run(["xdotool", "mousemove", "--sync", "5", "100", "click", "1"], env=env)
+        assert heard.expect("clicked", timeout_s=5.0) == "clicked 5 100"
+        still_focused = subprocess.run(
+            ["xdotool", "getwindowfocus"], env=env, capture_output=True, text=True
+        ).stdout.strip()
+        assert still_focused == focused == window_id, "the glow never takes the focus"
+    finally:
+        overlay.close()
+        under.kill()
+        under.communicate(timeout=5)
+    assert overlay.returncode == 0
+
+
+COACH = """
+import sys, time
+from coach.actions.glow import OverlayProcess
+overlay = OverlayProcess(lambda line: print(line, flush=True))
+print("pid", overlay.pid, flush=True)
+overlay.show(0.5)
+time.sleep(60)
+"""
+
+
+def test_the_overlay_ends_when_the_coach_is_killed(wide_display: str) -> None:
+    env = {**os.environ, "DISPLAY": wide_display}
+    coach = subprocess.Popen(
+        [sys.executable, "-c", COACH], env=env, stdout=subprocess.PIPE, text=True
+    )
+    assert coach.stdout is not None
+    said = [coach.stdout.readline().strip() for _ in range(3)]
+    assert said[1] == "ready 1 opaque" and said[2] == "shown 0.50", said
+    pid = int(said[0].split()[1])
+    coach.kill()  # no goodbye: only its end of the pipe closes
+    coach.communicate(timeout=5)
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline and _running(pid):
+        time.sleep(0.05)
+    assert not _running(pid), "the overlay outlived the coach"
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state not in "ZX"  # a zombie has ended; only its parent has not collected it
+
+
+def test_no_x_server_gives_one_line_and_no_process_left() -> None:
+    said = Said()
+    overlay = OverlayProcess(said.lines.put, env={**os.environ, "DISPLAY": ":4321"})
+    assert said.expect("unavailable").startswith("unavailable cannot open the X display")
+    overlay.close()
+    assert overlay.returncode == 0
