@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from coach.actions.glow import GlowNudge, OverlayProcess, glow_level, open_glow
-from coach.actions.glow_overlay import Monitor, band_px
+from coach.actions.glow_overlay import GLOW_RGB, Monitor, band_px
 from coach.analyzer import Analyzer
 from coach.config import Config, NudgeConfig, NudgeStyle, from_mapping
 from coach.errors import ConfigError
@@ -297,3 +297,44 @@ def test_no_x_server_gives_one_line_and_no_process_left() -> None:
     assert said.expect("unavailable").startswith("unavailable cannot open the X display")
     overlay.close()
     assert overlay.returncode == 0
+
+
+def test_with_a_compositor_the_glow_is_translucent(wide_display: str, tmp_path: Path) -> None:
+    if shutil.which("xcompmgr") is None:
+        pytest.skip("xcompmgr is not installed (make setup installs it where it can)")
+    env = {**os.environ, "DISPLAY": wide_display}
+    compositor = subprocess.Popen(["xcompmgr"], env=env, stderr=subprocess.DEVNULL)
+    said = Said()
+    try:
+        time.sleep(0.5)  # it takes the compositing selection
+        overlay = OverlayProcess(said.lines.put, env=env, monitors=MONITORS)
+        assert said.expect("ready") == "ready 2 alpha"
+        # xcompmgr paints the screen at the first change: the glow comes and goes once first.
+        for level in (0.2, 0.0):
+            overlay.show(level)
+            said.expect(f"shown {level:.2f}")
+        time.sleep(0.3)
+        before = grab(wide_display, tmp_path / "alpha-0-before.png")
+        overlay.show(1.0)
+        said.expect("shown 1.00")
+        time.sleep(0.3)  # the compositor has painted the new frame
+        deep = grab(wide_display, tmp_path / "alpha-1-deep.png")
+        overlay.show(0.0)
+        said.expect("shown 0.00")
+        time.sleep(0.3)
+        cleared = grab(wide_display, tmp_path / "alpha-2-cleared.png")
+        overlay.close()
+    finally:
+        compositor.terminate()
+        compositor.wait(timeout=5)
+    row = HEIGHT // 2
+    edge, background = deep[row, 1], before[row, 1]
+    # Blended: at the very edge 85 % glow over 15 % of what is below (the background).
+    assert (np.abs(edge - (0.85 * np.array(GLOW_RGB) + 0.15 * background)) <= 4).all()
+    assert (background != GLOW_RGB).any()
+    fading = [int(deep[row, x, 0] - deep[row, x, 2]) for x in (1, 10, 20, 30)]
+    assert fading == sorted(fading, reverse=True), "the glow fades towards the centre"
+    for centre_x in (320, 960):  # each monitor's centre
+        centre = np.s_[60:-60, centre_x - 250 : centre_x + 250]
+        assert (deep[centre] == before[centre]).all()
+    assert (cleared == before).all()

@@ -146,7 +146,7 @@ class Overlay:
         if visual is not None:
             depth = 32
             colormap = screen.root.create_colormap(visual, X.AllocNone)
-            extra = {"visual": visual, "colormap": colormap, "border_pixel": 0}
+            extra = {"colormap": colormap, "border_pixel": 0}
         self._windows: list[Window] = []
         for m in self._monitors:
             window = screen.root.create_window(
