@@ -338,3 +338,36 @@ def test_with_a_compositor_the_glow_is_translucent(wide_display: str, tmp_path: 
         centre = np.s_[60:-60, centre_x - 250 : centre_x + 250]
         assert (deep[centre] == before[centre]).all()
     assert (cleared == before).all()
+
+
+class Notes:
+    """A notifier that keeps what it was asked to show."""
+
+    def __init__(self) -> None:
+        self.shown: list[str] = []
+
+    def notify(self, title: str, message: str, buttons: object = (), tag: object = None) -> None:
+        self.shown.append(title)
+
+    def withdraw(self, tag: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_without_the_notification_style_a_slouch_is_not_notified_but_a_movement_prompt_is() -> None:
+    from coach.actions.notify import NudgeAnnouncer
+    from coach.records import Nudge, Reason
+    from tests.kill_writer import fake_snapshot
+
+    for posture_notifications, expected in ((True, ["Sit tall", "Move"]), (False, ["Move"])):
+        notes = Notes()
+        announcer = NudgeAnnouncer(notes, None, posture_notifications=posture_notifications)
+        for t_s, reason, title in (
+            (1.0, Reason.THORACIC_ROUNDING, "Sit tall"),
+            (2.0, Reason.STATIONARY, "Move"),
+        ):
+            nudge = Nudge(t_s, reason, "chin-tuck", title, "...", prompt_id=int(t_s))
+            announcer.update(fake_snapshot(t_s, "slouched", events=(nudge,)), None)
+        assert notes.shown == expected

@@ -24,6 +24,7 @@ from coach.records import (
     Frame,
     LiveStatus,
     PromptResolved,
+    Reason,
     SetCompleted,
     Snapshot,
 )
@@ -272,11 +273,14 @@ class NudgeAnnouncer:
         answer: Callable[[Command], None] | None = None,
         *,
         summaries: bool = False,
+        posture_notifications: bool = True,
     ) -> None:
         """`answer` takes a prompt's button presses (the controls' queue); None: no buttons.
         `summaries`: also announce each finished set and a recorded neutral (the tray has
-        no dashboard to show them)."""
+        no dashboard to show them). `posture_notifications`: False when the user chose other
+        nudge styles (the glow) for slouching; movement prompts are notified all the same."""
         self._notifier = notifier
+        self._posture_notifications = posture_notifications
         self._chime = chime
         self._answer = answer
         self._summaries = summaries
@@ -297,15 +301,15 @@ class NudgeAnnouncer:
             elif isinstance(event, SetCompleted) and self._summaries:
                 self._send(*set_summary(event))
         nudge = snapshot.nudge
-        if nudge is not None:
+        if nudge is not None and (self._posture_notifications or nudge.reason is Reason.STATIONARY):
             self._send(
                 nudge.title,
                 nudge.message,
                 self._buttons(nudge.prompt_id),
                 prompt_tag(nudge.prompt_id),
             )
-            if self._chime is not None:
-                self._chime.play()
+        if nudge is not None and self._chime is not None:
+            self._chime.play()
         if snapshot.recalibrate and not self._recalibrate_sent:
             self._send(RECALIBRATE_TITLE, RECALIBRATE_MESSAGE)
         self._recalibrate_sent = snapshot.recalibrate

@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from coach.actions.controls import Controls, TerminalKeys
 from coach.commands.common import History, by_signal, inputs, preview_sinks, profiles_dir
-from coach.config import Config
+from coach.config import Config, NudgeStyle
 from coach.errors import AlreadyRunning, CameraUnavailable, ConfigError
 from coach.movements import MovementLibrary
 from coach.pipeline import Sink
@@ -78,6 +78,7 @@ def _run(
     history = History(console, args.db, enabled=not args.no_history)
 
     def sinks_for(opened: Opened) -> list[Sink]:
+        from coach.actions.glow import open_glow
         from coach.actions.notify import (
             Chime,
             DesktopNotifier,
@@ -108,17 +109,29 @@ def _run(
             session.status_listeners.append(status.status)
             sinks.append(status)
         sinks.extend(history.sinks(opened))
+        nudge = config.nudge
         notifier: Notifier = NullNotifier()
-        if config.nudge.desktop and notification_service_available():
+        if nudge.desktop and notification_service_available():
             notifier = DesktopNotifier()
+        chime = nudge.chime or NudgeStyle.CHIME in nudge.style
         announcer = NudgeAnnouncer(
             notifier,
-            Chime() if config.nudge.chime else None,
+            Chime() if chime else None,
             answer=controls.push,
             summaries=tray is not None,  # no dashboard: sets and calibration announced
+            # The style governs how a slouch is told; movement prompts, the camera's state and
+            # summaries are notified whatever it is.
+            posture_notifications=NudgeStyle.NOTIFICATION in nudge.style,
         )
         session.status_listeners.append(announcer.status)
         sinks.append(announcer)
+        glow = open_glow(
+            nudge,
+            config.slouch,
+            lambda line: console.print(line, style="dim", markup=False, highlight=False),
+        )
+        if glow is not None:
+            sinks.append(glow)
         sinks.extend(
             preview_sinks(
                 config,
