@@ -95,7 +95,7 @@ def ring_colours(level: float, alpha: bool) -> list[tuple[int, int, int, int]]:
     for i in range(RINGS):
         edge = 1.0 - i / RINGS  # 1 at the screen's edge, falling towards the centre
         if alpha:
-            k = 0.85 * level * edge * edge  # the alpha, which premultiplies the colour
+            k = 0.85 * level * edge**1.5  # the alpha, which premultiplies the colour
             a = round(255 * k)
         else:
             # Opaque: dimmer towards the inside, all of it brighter as the glow deepens.
