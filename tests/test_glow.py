@@ -6,6 +6,7 @@ import dataclasses
 import os
 import queue
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -371,3 +372,72 @@ def test_without_the_notification_style_a_slouch_is_not_notified_but_a_movement_
             nudge = Nudge(t_s, reason, "chin-tuck", title, "...", prompt_id=int(t_s))
             announcer.update(fake_snapshot(t_s, "slouched", events=(nudge,)), None)
         assert notes.shown == expected
+
+
+@pytest.mark.slow
+def test_coach_run_glows_while_the_clip_slouches_and_clears_when_it_sits_up(
+    wide_display: str, tmp_path: Path, model_path: Path
+) -> None:
+    from tests.conftest import REPO, sample_clip
+    from tests.mjpeg_camera import private_env
+
+    clip = trimmed(sample_clip("slouch"), tmp_path / "slouch.mp4", from_s=13.0, to_s=48.0)
+    settings = tmp_path / "coach.toml"
+    settings.write_text('[nudge]\nstyle = ["glow"]\nhold_s = 4.0\nglow_strength = 1.0\n')
+    env = {**private_env(tmp_path), "DISPLAY": wide_display}
+    coach = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "coach", "run", str(clip)),
+            *("--config", str(settings), "--realtime", "--no-window", "--no-history"),
+            *("--calibrate-seconds", "2"),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen: list[tuple[float, bool]] = []  # (seconds since start, the glow on screen)
+    start = time.monotonic()
+    try:
+        # The trimmed clip: upright for 3.5 s (calibration), slouched from there to 31 s.
+        while (elapsed := time.monotonic() - start) < 45.0 and coach.poll() is None:
+            shot = grab(wide_display, tmp_path / "run.png")
+            seen.append((elapsed, bool(shot[HEIGHT // 2, 1].sum() > 60)))
+            if seen[-1][1]:
+                grab(wide_display, tmp_path / "run-glowing.png")
+            elif any(on for _, on in seen):
+                break  # glowed, then cleared
+            time.sleep(0.5)
+        assert coach.poll() is None, coach.communicate()
+    finally:
+        coach.send_signal(signal.SIGINT)
+        _, stderr = coach.communicate(timeout=30)
+    assert coach.returncode == 0, stderr
+    glowing = [t for t, on in seen if on]
+    assert glowing, "no glow during the clip's slouch"
+    assert 3.5 < glowing[0] < 20.0
+    assert glowing[-1] > 25.0, "it glowed while the slouch lasted"
+    assert any(not on for t, on in seen if t > glowing[-1]), "the glow cleared after the slouch"
+    assert (grab(wide_display, tmp_path / "after.png") == 0).all(), "nothing left on screen"
+
+
+def trimmed(clip: Path, out: Path, from_s: float, to_s: float) -> Path:
+    """The part of `clip` between the two times, as a new video."""
+    import cv2
+
+    reader = cv2.VideoCapture(str(clip))
+    fps = reader.get(cv2.CAP_PROP_FPS)
+    size = (int(reader.get(cv2.CAP_PROP_FRAME_WIDTH)), int(reader.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter.fourcc(*"mp4v"), fps, size)
+    index = 0
+    while True:
+        ok, image = reader.read()
+        if not ok or index / fps >= to_s:
+            break
+        if index / fps >= from_s:
+            writer.write(image)
+        index += 1
+    reader.release()
+    writer.release()
+    return out
