@@ -24,7 +24,7 @@ from coach.analyzer import Analyzer
 from coach.config import Config, NudgeConfig, NudgeStyle, from_mapping
 from coach.errors import ConfigError
 from coach.movements import load_library
-from coach.records import PostureState, Snapshot
+from coach.records import Condition, LiveStatus, PostureState, Snapshot
 from testkit.synthetic import BodyPose, Camera, synthetic_pose, synthetic_sample
 
 FPS = 10.0
@@ -92,6 +92,12 @@ def test_no_glow_while_paused_or_upright_and_a_nudge_without_glow_draws_nothing(
     assert glow_level(deep, nudge, Config().slouch) > 0.3
     paused = dataclasses.replace(deep, paused_until_s=deep.t_s + 60.0)
     assert glow_level(paused, nudge, Config().slouch) == 0.0
+    # The camera goes (or the screen locks): no snapshot comes, the glow goes all the same.
+    out = Recorded()
+    sink = GlowNudge(nudge, Config().slouch, out)
+    sink.update(deep, None)
+    sink.status(LiveStatus(Condition.NO_CAMERA, "camera 0 is busy"))
+    assert [level for _, level in out.levels] == [pytest.approx(sink_level(deep, nudge)), 0.0]
     upright, _ = sit([(BodyPose(), 20.0)], nudge)
     assert all(glow_level(s, nudge, Config().slouch) == 0.0 for s in upright)
     notes: list[str] = []
@@ -100,6 +106,10 @@ def test_no_glow_while_paused_or_upright_and_a_nudge_without_glow_draws_nothing(
     assert notes == []
     assert open_glow(nudge, Config().slouch, notes.append, env={}) is None
     assert notes == ["The glow nudge is unavailable: no display (DISPLAY is not set)."]
+
+
+def sink_level(snapshot: Snapshot, nudge: NudgeConfig) -> float:
+    return glow_level(snapshot, nudge, Config().slouch)
 
 
 def test_style_and_strength_are_checked_like_every_setting() -> None:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import IO, Protocol
 
 from coach.config import NudgeConfig, NudgeStyle, SlouchConfig
-from coach.records import Frame, PostureState, Snapshot
+from coach.records import Condition, Frame, LiveStatus, PostureState, Snapshot
 
 FAINT = 0.15
 """Share of the strength shown the moment a slouch is decided: a hint, before any nudge..."""
@@ -168,6 +168,13 @@ class GlowNudge:
         if abs(level - self.level) >= LEVEL_STEP or (bound and level != self.level):
             self.level = level
             self._output.show(level)
+
+    def status(self, status: LiveStatus) -> None:
+        """Clear the glow when the coach stops watching (paused, locked, asleep, no camera):
+        no snapshot comes then to clear it."""
+        if status.condition is not Condition.COACHING and self.level != 0.0:
+            self.level = 0.0
+            self._output.show(0.0)
 
     def close(self) -> None:
         """Clear the glow and end the overlay."""

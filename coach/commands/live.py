@@ -131,6 +131,7 @@ def _run(
             lambda line: console.print(line, style="dim", markup=False, highlight=False),
         )
         if glow is not None:
+            session.status_listeners.append(glow.status)
             sinks.append(glow)
         sinks.extend(
             preview_sinks(
