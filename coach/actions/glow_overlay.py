@@ -1,17 +1,4 @@
-"""Provides the glow's own process: click-through X11 bands at every monitor's edges, fed over stdin.
-
-Run as `python -m coach.actions.glow_overlay`. It reads lines from stdin: `level X` (0..1, the
-depth the glow should reach) and `quit`; it answers on stdout with one `ready N alpha|opaque` or
-`unavailable WHY` line, then `shown X` each time the glow has settled at a new level. It ends
-when stdin closes, so it never outlives the coach that started it.
-
-The windows are override-redirect (no window manager touches them: never focused, never in a
-task bar), their input region is empty (every click goes to the window below) and their
-visible region is only the band at the monitor's edges (the centre of the screen is never
-covered). With a compositor the band is a true translucent glow (an ARGB visual, alpha falling
-off towards the centre); without one pixels cannot be translucent, so the band itself grows
-wider and brighter from the edge.
-"""
+"""Provides the glow's own process: click-through X11 bands at every monitor's edges, fed over stdin."""
 
 from __future__ import annotations
 
@@ -21,13 +8,14 @@ import os
 import select
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from Xlib.display import Display
     from Xlib.xobject.drawable import Window
+    from Xlib.xobject.fontable import GC
 
 GLOW_RGB = (255, 150, 40)
 """A warm amber: noticed at the edge of vision, not an alarm red."""
@@ -130,37 +118,60 @@ def list_monitors(display: Display) -> list[Monitor]:
 
 
 class Overlay:
-    """One click-through window per monitor, showing the band at a level."""
+    """One click-through window per monitor, showing the band at a level.
 
-    def __init__(self, display: Display, monitors: Sequence[Monitor]) -> None:
+    The windows are override-redirect (no window manager touches them: never focused, never in
+    a task bar), their input region is empty (every click goes to the window below) and their
+    visible region is only the band at the monitor's edges (the centre of the screen is never
+    covered). With a compositor the band is a true translucent glow (an ARGB visual, alpha
+    falling off towards the centre); without one pixels cannot be translucent, so the band
+    itself grows wider and brighter from the edge.
+    """
+
+    def __init__(self, display: Display, monitors: Callable[[], list[Monitor]]) -> None:
+        """`monitors` is asked each time the glow appears (a monitor plugged in since counts)."""
+        from Xlib import X
+
+        self._display = display
+        self._list_monitors = monitors
+        self._monitors: list[Monitor] = []
+        self._windows: list[Window] = []
+        self._gc: list[GC] = []
+        screen = display.screen()
+        self._visual = _argb_visual(display) if _composited(display) else None
+        self.alpha = self._visual is not None
+        self._extra = {}
+        self._depth = screen.root_depth
+        if self._visual is not None:
+            self._depth = 32
+            colormap = screen.root.create_colormap(self._visual, X.AllocNone)
+            self._extra = {"colormap": colormap, "border_pixel": 0}
+        self._mapped = False
+        self.level = 0.0
+        self._place(monitors())
+
+    def _place(self, monitors: list[Monitor]) -> None:
+        """One window per monitor (the old ones, if any, destroyed)."""
         from Xlib import X
         from Xlib.ext import shape
 
-        self._display = display
-        self._monitors = list(monitors)
-        screen = display.screen()
-        visual = _argb_visual(display) if _composited(display) else None
-        self.alpha = visual is not None
-        extra = {}
-        depth = screen.root_depth
-        if visual is not None:
-            depth = 32
-            colormap = screen.root.create_colormap(visual, X.AllocNone)
-            extra = {"colormap": colormap, "border_pixel": 0}
-        self._windows: list[Window] = []
-        for m in self._monitors:
-            window = screen.root.create_window(
+        for window in self._windows:
+            window.destroy()
+        root = self._display.screen().root
+        self._monitors, self._windows = monitors, []
+        for m in monitors:
+            window = root.create_window(
                 m.x,
                 m.y,
                 m.width_px,
                 m.height_px,
                 0,
-                depth,
+                self._depth,
                 X.InputOutput,
-                visual if visual is not None else X.CopyFromParent,
+                self._visual if self._visual is not None else X.CopyFromParent,
                 override_redirect=True,  # no window manager: no focus, no decoration, no task bar
                 event_mask=X.ExposureMask,
-                **extra,
+                **self._extra,
             )
             window.set_wm_name("coach glow")
             window.set_wm_class("coach-glow", "coach")
@@ -169,8 +180,6 @@ class Overlay:
             shape.rectangles(window, shape.SO.Set, shape.SK.Input, X.Unsorted, 0, 0, [])
             self._windows.append(window)
         self._gc = [w.create_gc(foreground=0) for w in self._windows]
-        self._mapped = False
-        self.level = 0.0
 
     def show(self, level: float) -> None:
         """Draw the band at `level` (0: take the windows off the screen)."""
@@ -184,6 +193,10 @@ class Overlay:
                 self._mapped = False
             self._display.flush()
             return
+        if not self._mapped:
+            monitors = self._list_monitors()
+            if monitors != self._monitors:  # plugged in, unplugged or moved since
+                self._place(monitors)
         for window, monitor in zip(self._windows, self._monitors, strict=True):
             self._shape(window, monitor)
             if not self._mapped:
@@ -191,6 +204,11 @@ class Overlay:
             window.configure(stack_mode=X.Above)  # above windows opened since
         self._mapped = True
         self.redraw()
+
+    @property
+    def monitor_count(self) -> int:
+        """How many monitors the glow covers."""
+        return len(self._monitors)
 
     def redraw(self) -> None:
         """Paint every window's band (after `show`, and when the X server asks again)."""
@@ -306,7 +324,12 @@ def serve(overlay: Overlay, display: Display, stdin_fd: int, out: TextIO) -> Non
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the overlay until stdin closes; `unavailable WHY` when there is no X display."""
+    """`python -m coach.actions.glow_overlay`: the overlay until stdin closes or says `quit`.
+
+    Stdin takes `level X` lines (0..1, the depth the glow should reach). Stdout says
+    `ready N alpha|opaque` (N monitors) or `unavailable WHY` once, then `shown X` each time the
+    glow has settled at a new level. It ends when stdin closes, so it never outlives the coach.
+    """
     parser = argparse.ArgumentParser(prog="python -m coach.actions.glow_overlay")
     parser.add_argument(
         "--monitors",
@@ -331,9 +354,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not display.has_extension("SHAPE"):
         print("unavailable the X server has no SHAPE extension (needed to let clicks through)")
         return 0
-    monitors = parse_monitors(args.monitors) or list_monitors(display)
-    overlay = Overlay(display, monitors)
-    print(f"ready {len(monitors)} {'alpha' if overlay.alpha else 'opaque'}", flush=True)
+    given = parse_monitors(args.monitors)
+    overlay = Overlay(display, (lambda: given) if given else (lambda: list_monitors(display)))
+    print(f"ready {overlay.monitor_count} {'alpha' if overlay.alpha else 'opaque'}", flush=True)
     try:
         serve(overlay, display, sys.stdin.fileno(), sys.stdout)
     except (OSError, ConnectionClosedError):
