@@ -37,7 +37,9 @@ $(SAMPLES): $(INSTALLED) sample_videos/build.py
 # dunst, trayer and libportaudio2 (a real notification daemon, tray host and sound library
 # for `coach doctor`'s tests). benchmarks/tray_screenshots.py also needs a standalone
 # StatusNotifierItem tray (haskell-gtk-sni-tray-utils haskell-status-notifier-item-utils).
-DEBIAN_PACKAGES := xvfb chromium fonts-dejavu-core strace dbus desktop-file-utils dunst trayer libportaudio2
+# xdotool clicks through the glow nudge and asks who has the focus; xcompmgr (a compositor)
+# shows its translucent form.
+DEBIAN_PACKAGES := xvfb chromium fonts-dejavu-core strace dbus desktop-file-utils dunst trayer libportaudio2 xdotool xcompmgr
 system-deps:
 	@missing=""; command -v Xvfb >/dev/null 2>&1 || missing="$$missing xvfb"; \
 	command -v dbus-daemon >/dev/null 2>&1 || missing="$$missing dbus"; \
@@ -47,6 +49,8 @@ system-deps:
 	command -v strace >/dev/null 2>&1 || missing="$$missing strace"; \
 	command -v desktop-file-validate >/dev/null 2>&1 || missing="$$missing desktop-file-utils"; \
 	command -v trayer >/dev/null 2>&1 || missing="$$missing trayer"; \
+	command -v xdotool >/dev/null 2>&1 || missing="$$missing xdotool"; \
+	command -v xcompmgr >/dev/null 2>&1 || missing="$$missing xcompmgr"; \
 	/sbin/ldconfig -p 2>/dev/null | grep -q libportaudio.so.2 || missing="$$missing libportaudio2"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \

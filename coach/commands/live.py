@@ -241,6 +241,7 @@ class _Live:
     def sinks_for(self, opened: Opened, session: Session, history: History) -> list[Sink]:
         """The sinks of one session: its views, the history, notifications, the logs."""
         from coach.actions.dashboard import Dashboard
+        from coach.actions.glow import open_glow
         from coach.actions.notify import (
             Chime,
             DesktopNotifier,
@@ -289,6 +290,15 @@ class _Live:
         session.status_listeners.append(announcer.status)
         session.config_listeners.append(lambda new: announcer.reconfigure(new.nudge))
         sinks.append(announcer)
+        glow = open_glow(
+            config.nudge,
+            config.slouch,
+            lambda line: console.print(line, style="dim", markup=False, highlight=False),
+        )
+        if glow is not None:  # turned on from the Settings menu: from the next start
+            session.status_listeners.append(glow.status)
+            session.config_listeners.append(glow.reconfigure)
+            sinks.append(glow)
         previews = preview_sinks(
             config,
             console,

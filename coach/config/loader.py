@@ -172,6 +172,7 @@ _ABOVE_ZERO = frozenset(
 # shares and probabilities are at most 1;
 _AT_MOST_ONE = frozenset(
     {
+        "glow_strength",
         "min_detection_confidence",
         "min_tracking_confidence",
         "min_visibility",

@@ -10,10 +10,11 @@ from coach.errors import ConfigError
 
 
 class NudgeStyle(StrEnum):
-    """How a posture nudge reaches the user (any mix of them)."""
+    """How a posture nudge reaches the user ([nudge] style lists any mix of them)."""
 
     NOTIFICATION = "notification"
     GLOW = "glow"
+    """A glow at the screen's edges that deepens while a slouch lasts (`actions/glow.py`)."""
     CHIME = "chime"
 
 
@@ -242,6 +243,8 @@ class NudgeConfig:
     "chime", e.g. ["notification", "glow"] (old files' desktop/chime booleans still work)."""
     show_s: float = 15.0
     """How long the nudge text stays on the dashboard and preview."""
+    glow_strength: float = 0.6
+    """How strong the glow gets at its deepest, 0..1 (style "glow")."""
 
     @property
     def desktop(self) -> bool:
