@@ -105,7 +105,9 @@ def test_style_and_strength_are_checked_like_every_setting() -> None:
     config = from_mapping(Config, {"nudge": {"style": ["glow", "chime"], "glow_strength": 1}}, "f")
     assert config.nudge.style == (NudgeStyle.GLOW, NudgeStyle.CHIME)
     assert from_mapping(Config, {"nudge": {"style": "glow"}}, "f").nudge.style == (NudgeStyle.GLOW,)
-    with pytest.raises(ConfigError, match="'blink' is not one of notification, glow, chime"):
+    with pytest.raises(
+        ConfigError, match='\'blink\' is not one of "notification", "glow", "chime"'
+    ):
         from_mapping(Config, {"nudge": {"style": ["blink"]}}, "f")
     with pytest.raises(ConfigError, match="glow_strength: must be at most 1"):
         from_mapping(Config, {"nudge": {"glow_strength": 1.5}}, "f")
@@ -132,9 +134,10 @@ def test_without_the_notification_style_a_slouch_is_not_notified_but_a_movement_
     from coach.records import Nudge, Reason
     from tests.kill_writer import fake_snapshot
 
-    for posture_notifications, expected in ((True, ["Sit tall", "Move"]), (False, ["Move"])):
+    styles = ((NudgeStyle.NOTIFICATION, NudgeStyle.GLOW), (NudgeStyle.GLOW,))
+    for style, expected in zip(styles, (["Sit tall", "Move"], ["Move"]), strict=True):
         notes = Notes()
-        announcer = NudgeAnnouncer(notes, None, posture_notifications=posture_notifications)
+        announcer = NudgeAnnouncer(notes, None, style=style)
         for t_s, reason, title in (
             (1.0, Reason.THORACIC_ROUNDING, "Sit tall"),
             (2.0, Reason.STATIONARY, "Move"),
