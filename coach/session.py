@@ -562,8 +562,12 @@ def resolve_model(path: Path | None, console: Console, rebuild: bool = False) ->
     models_dir = model_store.default_models_dir()
     if rebuild:
         (models_dir / model_store.DEFAULT_MODEL_NAME).unlink(missing_ok=True)
+    from coach.progress import terminal_progress
+
     return model_store.ensure_default_model(
-        models_dir, log=lambda m: console.print(f"[dim]{literal(m)}[/dim]")
+        models_dir,
+        log=lambda m: console.print(f"[dim]{literal(m)}[/dim]"),
+        progress=terminal_progress(console),
     )
 
 

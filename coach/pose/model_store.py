@@ -6,7 +6,6 @@ import argparse
 import hashlib
 import os
 import struct
-import subprocess
 import sys
 import tempfile
 import time
@@ -16,16 +15,14 @@ from pathlib import Path
 from typing import Any, Final
 
 from coach.errors import ModelError, one_line
+from coach.pose import model_fetch
+from coach.progress import ProgressBars, no_progress
 
 DEFAULT_MODEL_NAME: Final = "pose_landmarker_full.task"
 
-# This legacy-solutions wheel on PyPI carries the pose graph tflites, so pip fetches them
-# from the registry; only the two files are read from it (mediapipe itself never runs).
+# This legacy-solutions wheel on PyPI carries the pose graph tflites; `model_fetch` downloads
+# it over HTTPS and only the two files are read from it (mediapipe itself never runs).
 SOURCE_PACKAGE: Final = "mediapipe==0.10.21"
-# The wheels for each platform hold byte-identical tflites (checked for the
-# linux x86_64 and win_amd64 wheels); asking pip for one fixed platform makes
-# the download independent of the interpreter and OS that runs the coach.
-SOURCE_WHEEL_TAGS: Final = ("cp", "cp311", "3.11", "manylinux_2_28_x86_64")
 SOURCE_WHEEL_GLOB: Final = "mediapipe-0.10.21-*.whl"
 
 DETECTOR_WHEEL_MEMBER: Final = "mediapipe/modules/pose_detection/pose_detection.tflite"
@@ -43,7 +40,6 @@ TASK_LANDMARKS_NAME: Final = "pose_landmarks_detector.tflite"
 BUILD_RECIPE_VERSION: Final = 2
 
 _TFLITE_BUFFER_ALIGNMENT_BYTES: Final = 16
-_PIP_TIMEOUT_S: Final = 900.0
 # A fixed zip timestamp keeps the built .task byte-for-byte reproducible.
 _ZIP_DATE_TIME: Final = (1980, 1, 1, 0, 0, 0)
 _ZIP_LOCAL_HEADER_BYTES: Final = 30
@@ -136,8 +132,14 @@ def ensure_default_model(
     *,
     wheel: Path | None = None,
     log: Log | None = None,
+    progress: ProgressBars = no_progress,
+    index: str | None = None,
 ) -> Path:
-    """Return the built-in pose model, building it from the mediapipe wheel on first use."""
+    """Return the built-in pose model, building it from the mediapipe wheel on first use.
+
+    The wheel is `wheel`, else the copy cached in the models folder, else downloaded from
+    `index` (default: `model_fetch.index_url()`, PyPI) with a progress bar.
+    """
     say = log or _no_log
     directory = models_dir if models_dir is not None else default_models_dir()
     target = directory / DEFAULT_MODEL_NAME
@@ -159,7 +161,7 @@ def ensure_default_model(
     else:
         cached = _cached_wheel(cache_dir)
         if cached is None:
-            cached = _download_wheel(cache_dir, say)
+            cached = _download_wheel(cache_dir, say, progress, index)
             detector, landmarks = _read_pinned_tflites(cached)
         else:
             try:
@@ -168,7 +170,9 @@ def ensure_default_model(
                 # A truncated or tampered cache must not wedge the build forever.
                 say(f"discarding the cached wheel: {exc}")
                 cached.unlink(missing_ok=True)
-                detector, landmarks = _read_pinned_tflites(_download_wheel(cache_dir, say))
+                detector, landmarks = _read_pinned_tflites(
+                    _download_wheel(cache_dir, say, progress, index)
+                )
 
     build_task_file(detector, landmarks, target, comment=_build_stamp())
     say(f"pose model ready: {target} ({time.monotonic() - started_s:.1f} s)")
@@ -239,34 +243,11 @@ def _cached_wheel(cache_dir: Path) -> Path | None:
     return candidates[0] if candidates else None
 
 
-def _download_wheel(cache_dir: Path, say: Log) -> Path:
-    """Fetch the mediapipe 0.10.21 wheel into `cache_dir` with pip."""
-    implementation, abi, python_version, platform = SOURCE_WHEEL_TAGS
-    command = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-        "--disable-pip-version-check", "--quiet",
-        "--implementation", implementation, "--abi", abi,
-        "--python-version", python_version, "--platform", platform,
-        "--dest", str(cache_dir), SOURCE_PACKAGE,
-    ]  # fmt: skip
-    say(f"downloading {SOURCE_PACKAGE} (~35 MB) with pip into {cache_dir}")
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        result = subprocess.run(
-            command, capture_output=True, text=True, timeout=_PIP_TIMEOUT_S, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        reason = one_line(exc)
-    else:
-        wheel = _cached_wheel(cache_dir)
-        if result.returncode == 0 and wheel is not None:
-            return wheel
-        lines = [line for line in (result.stderr + result.stdout).splitlines() if line.strip()]
-        reason = lines[-1].strip() if lines else f"pip exited with status {result.returncode}"
-    raise ModelError(
-        f"could not download {SOURCE_PACKAGE} from the package registry to build the "
-        f"pose model ({reason}); check your network or {_FIX_HINT}"
-    )
+def _download_wheel(cache_dir: Path, say: Log, progress: ProgressBars, index: str | None) -> Path:
+    """Fetch the source wheel into `cache_dir` (checked against the index's SHA-256)."""
+    where = index or model_fetch.index_url()
+    say(f"downloading {SOURCE_PACKAGE} from {where} (once; about 36 MB)")
+    return model_fetch.fetch_wheel(cache_dir, index=where, progress=progress)
 
 
 def _read_pinned_tflites(wheel: Path) -> tuple[bytes, bytes]:
@@ -309,8 +290,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     def log(message: str) -> None:
         print(message, file=sys.stderr)
 
+    from rich.console import Console
+
+    from coach.progress import terminal_progress
+
+    bars = terminal_progress(Console(stderr=True))
     try:
-        path = ensure_default_model(args.models_dir, wheel=args.wheel, log=log)
+        path = ensure_default_model(args.models_dir, wheel=args.wheel, log=log, progress=bars)
     except ModelError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
