@@ -221,6 +221,14 @@ def _build_parser() -> argparse.ArgumentParser:
     autostart = sub.add_parser("autostart", help="start the coach at login: on, off or status")
     autostart.add_argument("action", choices=("on", "off", "status"), help="what to do")
     _remote_commands(sub)
+
+    desktop = sub.add_parser(
+        "install-desktop",
+        help="put Coach in the applications menu with its icon (Linux); --remove takes it out",
+    )
+    desktop.add_argument(
+        "--remove", action="store_true", help="remove the launcher and icons coach installed"
+    )
     parser.set_defaults(settings_commands=add_settings_commands(sub))
     check_paths_as_parsed(parser)
     return parser
@@ -294,16 +302,48 @@ def _remote(args: argparse.Namespace, console: Console) -> int:
 
 
 def _cmd_autostart(action: str) -> int:
-    from coach.desktop import autostart
+    from coach.desktop import autostart, launcher
 
     if action == "on":
         found = autostart.enable()
+        if autostart.current_platform() is autostart.Platform.LINUX:
+            # The entry names Icon=coach: the icon (and the menu launcher) come with it.
+            for path, outcome in launcher.install().outcomes:
+                if outcome is launcher.Outcome.WRITTEN:
+                    print(f"installed {path}")
     elif action == "off":
         found = autostart.disable()
     else:
         found = autostart.status()
     print(printable(found.describe()))
     return 0 if found.state in (autostart.State.ON, autostart.State.OFF) else 1
+
+
+def _cmd_install_desktop(remove: bool) -> int:
+    from coach.desktop import launcher
+
+    result = launcher.remove() if remove else launcher.install()
+    for line in result.lines():
+        print(line)
+    return 1 if result.launcher is launcher.Outcome.FOREIGN else 0
+
+
+def _launcher_on_first_start(console: Console) -> None:
+    """The first `coach start` puts Coach in the applications menu, once (a removal stays)."""
+    from coach.desktop import launcher
+
+    try:
+        if not launcher.first_start_due():
+            return
+        result = launcher.install_on_first_start()
+    except ConfigError as exc:  # never in the way of coaching
+        console.print(f"[dim]Coach was not added to the applications menu: {exc}[/dim]")
+        return
+    if result.launcher is launcher.Outcome.WRITTEN:
+        console.print(
+            "[dim]Coach is now in your applications menu "
+            "(`coach install-desktop --remove` takes it out).[/dim]"
+        )
 
 
 def _session_command(args: argparse.Namespace, config: Config, console: Console) -> int:
@@ -323,6 +363,8 @@ def _session_command(args: argparse.Namespace, config: Config, console: Console)
     }
     library = load_library(default_user_movements_file())
     options = _options(args)
+    if args.command == "start":
+        _launcher_on_first_start(console)
     if args.command in ("analyze", "calibrate"):
         return handlers[args.command](args, options, config, library, console)
     # SIGTERM and SIGHUP (logout, shutdown, kill) stop these the way Ctrl-C does: the
@@ -389,6 +431,8 @@ def main(argv: list[str] | None = None) -> int:
                 return _cmd_autostart(args.action)
             if args.command in _REMOTE:  # asks the running coach, which has its own settings
                 return _remote(args, console)
+            if args.command == "install-desktop":
+                return _cmd_install_desktop(args.remove)
             if args.command in args.settings_commands:  # reads and writes the settings file
                 return int(args.settings_commands[args.command](args, console))
             # defaults < the user's settings file < --config FILE < the options

@@ -121,6 +121,11 @@ def _icon_value(icon: Path) -> str:
     return text.replace("\\", "\\\\")
 
 
+def exec_value(command: Sequence[str]) -> str:
+    """A desktop entry's Exec value that runs `command` (each argument quoted as needed)."""
+    return " ".join(_exec_argument(arg) for arg in command)
+
+
 def _desktop_entry(command: Sequence[str], icon: Path) -> bytes:
     """An XDG autostart entry that desktop-file-validate accepts (Type and Name included)."""
     lines = [
@@ -131,7 +136,7 @@ def _desktop_entry(command: Sequence[str], icon: Path) -> bytes:
         "Name=Coach",
         "GenericName=Posture coach",
         "Comment=Webcam posture and movement coach, started at login",
-        f"Exec={' '.join(_exec_argument(arg) for arg in command)}",
+        f"Exec={exec_value(command)}",
         f"Icon={_icon_value(icon)}",  # the coach's own, not a generic one
         "Terminal=false",
         "Categories=Utility;",
