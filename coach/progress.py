@@ -64,8 +64,9 @@ def _columns(unit: Unit) -> list[ProgressColumn | str]:
         TaskProgressColumn(),
         *counted,
         TimeElapsedColumn(),
-        TextColumn("left"),
+        TextColumn("elapsed,"),
         TimeRemainingColumn(),
+        TextColumn("left"),
     ]
 
 

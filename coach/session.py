@@ -294,13 +294,17 @@ class Session:
         max_seconds = self.options.max_seconds
         commands, stop = _loop_controls(controls)
 
-        def opened(label: str, paced: bool, live: bool = False) -> list[Sink]:
+        def opened(
+            label: str, paced: bool, live: bool = False, duration_s: float | None = None
+        ) -> list[Sink]:
             self._say_note()
 
             def rate() -> float:
                 return stage.look_plan.fps
 
-            context = Opened(stats, label, self._anchor(), paced or live, live, rate)
+            if duration_s is not None and max_seconds is not None:
+                duration_s = min(duration_s, max_seconds)
+            context = Opened(stats, label, self._anchor(), paced or live, live, rate, duration_s)
             keeper: list[Sink] = []
             if self._profile_in_use is not None:
                 keeper.append(_WidenKeeper(*self._profile_in_use, warn=self._say_warning))
@@ -349,7 +353,7 @@ class Session:
             if paced:
                 frames = _paced(frames)
             stream = analysed_frames(_limited(frames, max_seconds), estimator, stats)
-            sinks = opened(source.description, paced, source.live)
+            sinks = opened(source.description, paced, source.live, source.duration_s)
             run(stream, stage, sinks, stats, on_sample, commands, stop)
             return source.description, source.fps
 

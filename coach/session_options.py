@@ -76,6 +76,8 @@ class Opened:
     """A camera or stream, whose stream time 0 is `started_at`."""
     rate: Callable[[], float]
     """How often the analysis looks at frames right now."""
+    duration_s: float | None = None
+    """How much stream time the run will cover, when known (a video file; for progress)."""
 
     def wall_s(self, t_s: float) -> float:
         """The wall-clock time (epoch seconds) of a live stream's timestamp."""

@@ -14,6 +14,7 @@ from coach.config import Config
 from coach.errors import CalibrationError, ConfigError
 from coach.movements import MovementLibrary
 from coach.pipeline import Sink
+from coach.progress import terminal_progress
 from coach.records import Frame
 from coach.safe.outputs import check_output, dumps
 from coach.safe.printable import literal
@@ -30,6 +31,8 @@ def cmd_analyze(
 ) -> int:
     """Analyse a file as fast as it decodes; print the report."""
     from coach.actions.analysis_report import AnalysisReport
+    from coach.actions.analysis_summary import summary_lines
+    from coach.actions.stream_progress import StreamProgress
 
     session = Session(options, config, library, console, profiles=profiles_dir())
     if session.spec.is_live:
@@ -38,7 +41,12 @@ def cmd_analyze(
             "use `coach run` for a live source"
         )
     report = AnalysisReport(config.loop.sample_period_s, config.stationary.min_still_interval_s)
-    result = session.run(lambda _opened: [report])
+    bars = terminal_progress(console)
+
+    def sinks_for(opened: Opened) -> list[Sink]:
+        return [report, StreamProgress(bars, f"analysing {opened.label}", opened.duration_s)]
+
+    result = session.run(sinks_for)
     if result.stopped is not None:
         raise result.stopped
     if result.unfinished_set is not None:
@@ -57,11 +65,17 @@ def cmd_analyze(
     if args.json:
         sys.stdout.write(dumps(out) + "\n")
     else:
-        console.print(
-            f"{literal(result.label)}: {out['frames']} frames, {out['duration_s']:.1f} s at "
-            f"{out['fps']:.1f} fps, {out['view']} view, {len(out['samples'])} samples"
-        )
+        for line in summary_lines(result.label, out, lambda m: _movement_name(library, m)):
+            console.print(literal(line), highlight=False)
     return 0
+
+
+def _movement_name(library: MovementLibrary, movement_id: str) -> str:
+    """The movement's name for a person (its id when the library no longer has it)."""
+    try:
+        return library.get(movement_id).name
+    except ConfigError:
+        return movement_id
 
 
 def cmd_record(
@@ -73,6 +87,7 @@ def cmd_record(
 ) -> int:
     """Save the pose stream of a camera, stream or video to a landmark file."""
     from coach.actions.dashboard import Dashboard
+    from coach.actions.stream_progress import StreamProgress
     from coach.pose.landmark_file import SUFFIXES, LandmarkWriter
     from coach.source import SourceKind, open_frames
 
@@ -101,7 +116,11 @@ def cmd_record(
     with LandmarkWriter(target, source=label, fps=fps, image_size=size) as writer:
 
         def sinks_for(opened: Opened) -> list[Sink]:
-            return [Dashboard(console, opened.label, opened.stats, config.slouch)]
+            if opened.live:
+                return [Dashboard(console, opened.label, opened.stats, config.slouch)]
+            # A file records faster than a dashboard can be read: a bar with the time left.
+            bars = terminal_progress(console)
+            return [StreamProgress(bars, f"recording {opened.label}", opened.duration_s)]
 
         result = session.run(sinks_for, on_sample=writer.write)
         if result.stopped is not None:

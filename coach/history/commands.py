@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import sqlite3
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -216,6 +217,7 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
     from coach.history.salvage import LostRows, readable_columns, readable_rows
     from coach.history.schema import TABLES
     from coach.history.store import open_for_reading
+    from coach.progress import Unit, terminal_progress
     from coach.safe.outputs import atomic_text, check_output
     from coach.safe.private_files import private_dir
     from coach.safe.redact import redact
@@ -242,7 +244,12 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
     epoch_columns = {"t", "started_at", "ended_at", "outcome_t"}
     lost: list[LostRows] = []
     notes: list[str] = []
-    with open_for_reading(path, notes) as conn:
+    bars = terminal_progress(console)
+    done = 0
+    with (
+        open_for_reading(path, notes) as conn,
+        bars("exporting the history", _row_count(conn, TABLES), Unit.ITEMS) as report,
+    ):
         for table in TABLES:
             columns = readable_columns(conn, table, lost)
             if columns is None:
@@ -267,6 +274,9 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
                             values[secret] = redact(values[secret])
                         writer.writerow([*values, *local])
                         count += 1
+                        done += 1
+                        if done % _PROGRESS_EVERY_ROWS == 0:
+                            report(done)
             except OSError as exc:
                 raise HistoryError(f"cannot write {target}: {exc.strerror}") from None
             missing = " (some could not be read)" if len(lost) > lost_before else ""
@@ -280,6 +290,17 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
         )
         return 1
     return 0
+
+
+_PROGRESS_EVERY_ROWS = 500
+
+
+def _row_count(conn: sqlite3.Connection, tables: Sequence[str]) -> int | None:
+    """Rows in `tables` (for the export's bar); None when a damaged table cannot be counted."""
+    try:
+        return sum(int(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tables)
+    except sqlite3.DatabaseError:
+        return None
 
 
 def rating(value: str | None, option: str) -> int | None:

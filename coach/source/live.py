@@ -76,6 +76,11 @@ class LiveSource(ClosesOnExit):
         """A short label for views and logs."""
         return str(self.spec)
 
+    @property
+    def duration_s(self) -> float | None:
+        """A camera or stream has no end to reach: None."""
+        return None
+
     def _open(self) -> Any:
         if self.spec.kind is SourceKind.CAMERA:
             # A camera named by identity is looked up at each opening: replugged, it has

@@ -45,6 +45,11 @@ class VideoFileSource(ClosesOnExit):
         """A short label for views and logs."""
         return printable(self.path.name)
 
+    @property
+    def duration_s(self) -> float | None:
+        """The video's length by its header (None when the container does not say)."""
+        return self.frame_count / self.fps if self.frame_count > 0 else None
+
     def frames(self, gate: FrameGate | None = None) -> Iterator[Frame | SkippedFrame]:
         """Yield each frame in order with its stream timestamp.
 
