@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import sqlite3
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -27,6 +26,8 @@ from coach.safe.checks import MAX_REPS
 from coach.safe.printable import literal, printable
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from rich.console import Console
 
 Handler = Callable[[argparse.Namespace, "Console"], int]
@@ -297,6 +298,8 @@ _PROGRESS_EVERY_ROWS = 500
 
 def _row_count(conn: sqlite3.Connection, tables: Sequence[str]) -> int | None:
     """Rows in `tables` (for the export's bar); None when a damaged table cannot be counted."""
+    import sqlite3  # here: the history commands' import stays light for every other command
+
     try:
         return sum(int(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tables)
     except sqlite3.DatabaseError:
