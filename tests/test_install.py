@@ -171,10 +171,12 @@ def test_the_installed_coach_runs_outside_the_checkout(venv, private_home, tmp_p
         closed = f"http://127.0.0.1:{probe.getsockname()[1]}/simple/"
     offline = _run([str(coach), "models"], tmp_path, {**env, "COACH_INDEX_URL": closed})
     assert offline.returncode == 1
-    assert offline.stderr.strip().startswith(
-        f"error: the pose model is not built yet and the package index {closed} cannot be reached"
+    last = offline.stderr.strip().splitlines()[-1]
+    assert last.startswith(
+        f"coach: error: the pose model is not built yet and the package index {closed} "
+        "cannot be reached ("
     ), offline.stderr
-    assert offline.stderr.rstrip().endswith("connect once, or pass --model FILE")
+    assert last.endswith("; connect once, or pass --model FILE"), last
     assert not (models / MODEL.name).exists()
 
     # The first run's real download from PyPI, with pip nowhere in the venv.

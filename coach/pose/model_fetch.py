@@ -58,9 +58,11 @@ def index_url(env: Mapping[str, str] | None = None) -> str:
 
 def _unreachable(index: str, exc: BaseException) -> ModelError:
     where = "PyPI" if index == PYPI_SIMPLE_URL else f"the package index {index}"
+    # URLError wraps the socket's error: "<urlopen error ...>" says less than its reason.
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    text = one_line(reason) if isinstance(reason, BaseException) else " ".join(str(reason).split())
     return ModelError(
-        f"the pose model is not built yet and {where} cannot be reached ({one_line(exc)}); "
-        f"{OFFLINE_HINT}"
+        f"the pose model is not built yet and {where} cannot be reached ({text}); {OFFLINE_HINT}"
     )
 
 
