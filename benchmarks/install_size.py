@@ -2,12 +2,13 @@
 
 Usage: python benchmarks/install_size.py [--keep]. Builds the wheel from this checkout, installs it
 with this interpreter's pip into a temporary `python -m venv --without-pip`, and prints the
-venv's size with the largest packages (about a minute and a half, most of it pip).
+venv's disk use (du, MiB) with the largest packages (about a minute and a half, most of it pip).
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -18,10 +19,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def size_mb(path: Path) -> float:
-    """Bytes under `path` (files and links as stored), in MB."""
-    if path.is_file() or path.is_symlink():
-        return path.lstat().st_size / 1e6
-    return sum(p.lstat().st_size for p in path.rglob("*")) / 1e6
+    """Disk use under `path` in MiB, as `du -sm` counts it (the figure issue 22 quoted)."""
+    out = subprocess.run(["du", "-sm", str(path)], capture_output=True, text=True, check=True)
+    return float(out.stdout.split()[0])
 
 
 def main() -> int:
@@ -31,7 +31,11 @@ def main() -> int:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="coach-install-"))
     pip = [sys.executable, "-m", "pip"]
-    subprocess.run([*pip, "wheel", "--no-deps", "-q", "-w", str(work), str(REPO)], check=True)
+    source = work / "src"  # a copy: building in the checkout would leave build/ there
+    shutil.copytree(REPO / "coach", source / "coach", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source)
+    subprocess.run([*pip, "wheel", "--no-deps", "-q", "-w", str(work), str(source)], check=True)
     (wheel,) = work.glob("coach-*.whl")
     venv = work / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
@@ -46,9 +50,9 @@ def main() -> int:
         by_package[name] += size_mb(entry)
     print(f"venv without pip: {size_mb(venv):.0f} MB ({venv if args.keep else 'removed'})")
     for name, mb in sorted(by_package.items(), key=lambda item: -item[1])[:15]:
-        print(f"  {mb:6.1f} MB  {name}")
+        print(f"  {mb:4.0f} MB  {name}")
     if not args.keep:
-        subprocess.run(["rm", "-rf", str(work)], check=True)
+        shutil.rmtree(work)
     return 0
 
 
