@@ -307,7 +307,7 @@ def _cmd_autostart(action: str) -> int:
     if action == "on":
         found = autostart.enable()
         if autostart.current_platform() is autostart.Platform.LINUX:
-            # The entry names Icon=coach: the icon (and the menu launcher) come with it.
+            # Coaching from login is the desktop app: its menu launcher and themed icon too.
             for path, outcome in launcher.install().outcomes:
                 if outcome is launcher.Outcome.WRITTEN:
                     print(f"installed {path}")
