@@ -310,7 +310,7 @@ def _cmd_autostart(action: str) -> int:
             # Coaching from login is the desktop app: its menu launcher and themed icon too.
             for path, outcome in launcher.install().outcomes:
                 if outcome is launcher.Outcome.WRITTEN:
-                    print(f"installed {path}")
+                    print(printable(f"installed {path}"))
     elif action == "off":
         found = autostart.disable()
     else:
@@ -324,7 +324,7 @@ def _cmd_install_desktop(remove: bool) -> int:
 
     result = launcher.remove() if remove else launcher.install()
     for line in result.lines():
-        print(line)
+        print(printable(line))
     return 1 if result.launcher is launcher.Outcome.FOREIGN else 0
 
 
@@ -336,8 +336,10 @@ def _launcher_on_first_start(console: Console) -> None:
         if not launcher.first_start_due():
             return
         result = launcher.install_on_first_start()
-    except ConfigError as exc:  # never in the way of coaching
-        console.print(f"[dim]Coach was not added to the applications menu: {exc}[/dim]")
+    except CoachError as exc:  # never in the way of coaching
+        console.print(
+            f"[dim]Coach was not added to the applications menu: {literal(str(exc))}[/dim]"
+        )
         return
     if result.launcher is launcher.Outcome.WRITTEN:
         console.print(
