@@ -20,7 +20,7 @@ $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "coach needs Python 3.11 or newer (found $$($(PYTHON) --version))"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	@# A venv from before 0.2 holds opencv-contrib-python; opencv-python would share its cv2/
+	@# An older venv holds opencv-contrib-python; opencv-python would share its cv2/
 	@# folder and the two would overwrite each other, so both go before the fresh install.
 	@if $(BIN)/python -m pip show --quiet opencv-contrib-python >/dev/null 2>&1; then \
 	  $(BIN)/python -m pip uninstall --quiet -y opencv-contrib-python opencv-python; fi
