@@ -62,7 +62,8 @@ def base_view(**changes: object) -> DashboardView:
 def test_dashboard_shows_metrics_state_and_next_nudge() -> None:
     text = text_of(base_view())
     assert "SLOUCHED" in text and "for 0:50" in text
-    assert "+22.0" in text and "slouch at 15" in text
+    threshold = SlouchConfig().forward_head_enter * SlouchConfig().threshold_scale
+    assert "+22.0" in text and f"slouch at {threshold:g}" in text
     assert "in 0:12 if you stay like this" in text
     assert "31:40 without a break" in text
     assert "Next prompt" in text and "forward head" in text
