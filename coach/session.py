@@ -6,11 +6,10 @@ import contextlib
 import dataclasses
 import datetime as dt
 import itertools
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
@@ -21,115 +20,24 @@ from coach.errors import CalibrationError, ConfigError, SourceError
 from coach.movements import MovementLibrary
 from coach.pipeline import LoopStats, RateGate, Sink, SnapshotStage, replayed_samples, run
 from coach.records import (
-    BandWidened,
     Command,
     Condition,
     Frame,
     Hold,
     LiveStatus,
     PoseSample,
-    SetCompleted,
     SkippedFrame,
     Snapshot,
 )
 from coach.safe.printable import literal
 from coach.session_options import Feed, Mode, Opened, SessionOptions, SessionResult
+from coach.session_sinks import Tally, WidenKeeper, limited, paced
 
 if TYPE_CHECKING:
     from coach.actions.controls import Controls
     from coach.calibration import Profile
     from coach.source import SourceSpec
     from coach.source.keeper import CameraKeeper
-
-
-class _Timestamped(Protocol):
-    @property
-    def t_s(self) -> float: ...
-
-
-T = TypeVar("T", bound=_Timestamped)
-
-
-def _paced(frames: Iterable[T]) -> Iterator[T]:
-    """Release video frames at their own timestamps, as a camera would."""
-    started: float | None = None
-    for frame in frames:
-        now = time.monotonic()
-        if started is None:
-            started = now - frame.t_s
-        delay_s = started + frame.t_s - now
-        if delay_s > 0:
-            time.sleep(delay_s)
-        yield frame
-
-
-def _limited(items: Iterable[T], max_seconds: float | None) -> Iterator[T]:
-    """Stop after `max_seconds` of stream time (None: never)."""
-    first: float | None = None
-    for item in items:
-        first = item.t_s if first is None else first
-        if max_seconds is not None and item.t_s - first > max_seconds:
-            return
-        yield item
-
-
-@dataclass
-class _Tally:
-    """Sink the session keeps for its result (the sets that ended, the frame size) and
-    for meeting mode (the pause the analysis decided, on stream time)."""
-
-    sets: list[SetCompleted] = field(default_factory=list)
-    image_size: tuple[int, int] | None = None
-    paused_until_s: float | None = None
-    last_t_s: float = 0.0
-    last_at_s: float = 0.0
-    """When (monotonic seconds) the last snapshot came: stream time runs on from it."""
-
-    def update(self, snapshot: Snapshot, frame: Frame | None) -> None:
-        if snapshot.sample.pose is not None:
-            self.image_size = snapshot.sample.pose.image_size
-        self.sets.extend(e for e in snapshot.events if isinstance(e, SetCompleted))
-        self.paused_until_s = snapshot.paused_until_s
-        self.last_t_s, self.last_at_s = snapshot.t_s, time.monotonic()
-
-    def paused_for_s(self) -> float:
-        """Seconds of pause left: a live stream's time runs with the clock while no frame
-        comes (the camera is released)."""
-        if self.paused_until_s is None:
-            return 0.0
-        now_s = self.last_t_s + (time.monotonic() - self.last_at_s)
-        return max(0.0, self.paused_until_s - now_s)
-
-    def close(self) -> None:
-        """Nothing to release."""
-
-
-class _WidenKeeper:
-    """Sink that keeps the user's "I'm sitting fine" answers (`BandWidened`) in the profile in
-    use, so the widened band holds in the next session too (a new calibration drops it)."""
-
-    def __init__(self, path: Path, profile: Profile, warn: Callable[[str], None]) -> None:
-        self._path = path
-        self._profile = profile
-        self._warn = warn
-
-    def update(self, snapshot: Snapshot, frame: Frame | None) -> None:
-        from coach.calibration import save_profile, with_widened
-
-        widened = [e for e in snapshot.events if isinstance(e, BandWidened)]
-        if not widened:
-            return
-        bands = dict(self._profile.widened)
-        for event in widened:
-            bands[event.cue] = event.factor
-        self._profile = with_widened(self._profile, bands)
-        try:
-            save_profile(self._profile, self._path)
-        except CalibrationError as exc:  # a full disk must not stop the coaching
-            self._warn(str(exc))
-
-    def close(self) -> None:
-        """Nothing to release."""
 
 
 class Session:
@@ -247,7 +155,7 @@ class Session:
         Ctrl-C, SIGTERM and SIGHUP stop the loop; the result then says so (`stopped`)."""
         analyzer = self._analyzer()
         holder = [analyzer]  # a recalibration in a running coach swaps in a fresh analyzer
-        tally = _Tally()
+        tally = Tally()
         stage = self._stage(holder, controls)
         stats = LoopStats()
         label, fps = str(self.spec), 0.0
@@ -278,7 +186,7 @@ class Session:
         stage: SnapshotStage,
         stats: LoopStats,
         sinks_for: Callable[[Opened], list[Sink]],
-        tally: _Tally,
+        tally: Tally,
         on_sample: Callable[[PoseSample], None] | None,
         controls: Controls | None,
     ) -> tuple[str, float]:
@@ -307,13 +215,13 @@ class Session:
             context = Opened(stats, label, self._anchor(), paced or live, live, rate, duration_s)
             keeper: list[Sink] = []
             if self._profile_in_use is not None:
-                keeper.append(_WidenKeeper(*self._profile_in_use, warn=self._say_warning))
+                keeper.append(WidenKeeper(*self._profile_in_use, warn=self._say_warning))
             return [tally, *keeper, *sinks_for(context)]
 
         if self._feed is not None:
             self._anchor()
             stream = analysed_frames(
-                _limited(self._feed.frames(gate), max_seconds), self._feed, stats
+                limited(self._feed.frames(gate), max_seconds), self._feed, stats
             )
             run(
                 stream,
@@ -334,7 +242,7 @@ class Session:
             first = next(samples)
             self._anchor()
             replayed = itertools.chain([first], samples)
-            stream = replayed_samples(_limited(replayed, max_seconds), gate, stats)
+            stream = replayed_samples(limited(replayed, max_seconds), gate, stats)
             sinks = opened(reader.description, False)
             run(stream, stage, sinks, stats, on_sample, commands, stop)
             if reader.skipped_note is not None:
@@ -349,11 +257,11 @@ class Session:
             self._anchor()  # before the model loads: a live source's stream time starts here
             estimator = stack.enter_context(PoseEstimator(model, self._config.pose))
             frames: Iterable[Frame | SkippedFrame] = source.frames(gate)
-            paced = self.options.paced and not source.live
-            if paced:
-                frames = _paced(frames)
-            stream = analysed_frames(_limited(frames, max_seconds), estimator, stats)
-            sinks = opened(source.description, paced, source.live, source.duration_s)
+            at_own_speed = self.options.paced and not source.live
+            if at_own_speed:
+                frames = paced(frames)
+            stream = analysed_frames(limited(frames, max_seconds), estimator, stats)
+            sinks = opened(source.description, at_own_speed, source.live, source.duration_s)
             run(stream, stage, sinks, stats, on_sample, commands, stop)
             return source.description, source.fps
 
@@ -362,7 +270,7 @@ class Session:
         stage: SnapshotStage,
         stats: LoopStats,
         opened: Callable[[str, bool, bool], list[Sink]],
-        tally: _Tally,
+        tally: Tally,
         on_sample: Callable[[PoseSample], None] | None,
         controls: Controls,
         gate: RateGate,
@@ -436,7 +344,7 @@ class Session:
         try:
             with PoseEstimator(model, self._config.pose) as estimator:
                 stream = analysed_frames(
-                    _limited(frames, self.options.max_seconds), estimator, stats
+                    limited(frames, self.options.max_seconds), estimator, stats
                 )
                 sinks = opened(str(self.spec), False, True)
                 commands, stop = _loop_controls(controls)
