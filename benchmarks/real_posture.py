@@ -42,8 +42,12 @@ from coach.pose.landmark_file import LandmarkReader
 EDGE_MARGIN_S = 2.0
 MAX_CALIBRATE_S = 15.0
 CONTINUOUS_SAMPLE_S = 0.1
-# Key-press files and stills: every frame judged on its own (no median, no debounce).
+# Key-press files and stills: every frame judged on its own (no landmark smoothing, no median,
+# no debounce): their rows are separate moments, so a filter over time would blend one posture
+# into the next (the peer rules get no averaging there either).
 FRAME_BY_FRAME_TOML = """
+[pose]
+smoothing_min_cutoff_hz = 1000
 [loop]
 idle_fps = 240
 posture_fps = 240
