@@ -230,10 +230,22 @@ class Analyzer:
         reason, cue = self._nudged
         self._nudged = None
         widened = self._posture.sitting_fine(cue, t_s)
-        factors = self._posture.widened
+        factors, shifts = self._posture.widened, self._posture.recentred
         return [
             *self._prompts.skip(t_s),
-            *(BandWidened(t_s, reason, c, band.enter, factors.get(c, 1.0)) for c, band in widened),
+            *(
+                BandWidened(
+                    t_s,
+                    reason,
+                    c,
+                    band.enter,
+                    factors.get(c, 1.0),
+                    max(shifts.values(), default=0.0)
+                    if c is SlouchCue.SCORE
+                    else shifts.get(c, 0.0),
+                )
+                for c, band in widened
+            ),
         ]
 
     def update(self, sample: PoseSample) -> Snapshot:

@@ -55,6 +55,9 @@ class SlouchDetector:
         self.widened: dict[SlouchCue, float] = {
             cue: min(max(1.0, f), 1.0 + config.widen_max) for cue, f in (widened or {}).items()
         }
+        self.recentred: dict[SlouchCue, float] = {}
+        """Points taken off forward head / rounding this session: where the user said an
+        upright posture read worse than the calibration ("I'm sitting fine")."""
         self._slouched = DebouncedSwitch(config.enter_after_s, config.exit_after_s)
         self._state = PostureState.UNKNOWN
         self._since_s = 0.0
@@ -85,21 +88,16 @@ class SlouchDetector:
 
     def _readings(self, metrics: PostureMetrics) -> list[tuple[SlouchCue, float, Band]]:
         sigma_fh, sigma_tr = metrics.sigmas
+        forward = metrics.forward_head - self.recentred.get(SlouchCue.FORWARD_HEAD, 0.0)
+        rounding_now = metrics.thoracic_rounding - self.recentred.get(SlouchCue.ROUNDING, 0.0)
+        score = metrics.weights[0] * forward + metrics.weights[1] * rounding_now
         readings = [
-            (SlouchCue.SCORE, metrics.score, self.band(SlouchCue.SCORE)),
-            (
-                SlouchCue.FORWARD_HEAD,
-                metrics.forward_head,
-                self.band(SlouchCue.FORWARD_HEAD, sigma_fh),
-            ),
-            (
-                SlouchCue.ROUNDING,
-                metrics.thoracic_rounding,
-                self.band(SlouchCue.ROUNDING, sigma_tr),
-            ),
+            (SlouchCue.SCORE, score, self.band(SlouchCue.SCORE)),
+            (SlouchCue.FORWARD_HEAD, forward, self.band(SlouchCue.FORWARD_HEAD, sigma_fh)),
+            (SlouchCue.ROUNDING, rounding_now, self.band(SlouchCue.ROUNDING, sigma_tr)),
         ]
         rounding = readings[2][2]
-        if metrics.thoracic_rounding > rounding.exit and math.isfinite(metrics.lean_deg):
+        if rounding_now > rounding.exit and math.isfinite(metrics.lean_deg):
             # Slumped to one side: the head is low and the shoulder line tilted.
             readings.append(
                 (SlouchCue.SIDE_LEAN, abs(metrics.lean_deg), self.band(SlouchCue.SIDE_LEAN))
@@ -109,7 +107,11 @@ class SlouchDetector:
     def _evidence(
         self, readings: list[tuple[SlouchCue, float, Band]], pitch_change: float, t_s: float
     ) -> bool | None:
-        fired = [(value / band.enter, cue) for cue, value, band in readings if value >= band.enter]
+        fired = [
+            (value / band.enter, cue)
+            for cue, value, band in readings
+            if value >= band.enter and self._agreed(cue, readings)
+        ]
         if fired:
             self._why = max(fired)[1]
             if self._worse_since_s is None:
@@ -128,6 +130,22 @@ class SlouchDetector:
             self._worse_since_s = None
             return False
         return None
+
+    def _agreed(self, cue: SlouchCue, readings: list[tuple[SlouchCue, float, Band]]) -> bool:
+        """Whether a measure past its threshold may carry a slouch: once the user re-centred a
+        measure, it (or the score it feeds) counts only while the other measure also reads
+        past its exit threshold, so a drift they said was upright never flags on its own."""
+        if not self.recentred or cue not in (
+            SlouchCue.SCORE,
+            *self.recentred,
+        ):
+            return True
+        others = [
+            value > band.exit
+            for c, value, band in readings
+            if c in (SlouchCue.FORWARD_HEAD, SlouchCue.ROUNDING) and c is not cue
+        ]
+        return all(others)
 
     def _worse(self, metrics: PostureMetrics) -> Reason:
         # A slumped upper back carries the head forward with it, so when the back is
@@ -160,6 +178,25 @@ class SlouchDetector:
             wanted = max(wanted, factor * 1.1 * reading / current)
         self.widened[cue] = min(wanted, 1.0 + c.widen_max)
         return self.band(cue)
+
+    def recentre(self, cue: SlouchCue, metrics: PostureMetrics | None) -> float:
+        """The user says they sit fine: take the measure that fired (forward head or rounding;
+        both for the score) as upright at its reading now, at most `recentre_max` points in
+        all; returns the largest re-centring now in force (points)."""
+        if metrics is None:
+            return max(self.recentred.values(), default=0.0)
+        measures = {
+            SlouchCue.FORWARD_HEAD: metrics.forward_head,
+            SlouchCue.ROUNDING: metrics.thoracic_rounding,
+        }
+        chosen = list(measures) if cue is SlouchCue.SCORE else [cue]
+        for each in chosen:
+            raw = measures.get(each)
+            if raw is None or not math.isfinite(raw) or raw <= 0.0:
+                continue
+            offset = min(self.config.recentre_max, max(self.recentred.get(each, 0.0), raw))
+            self.recentred[each] = offset
+        return max(self.recentred.values(), default=0.0)
 
     def settle_upright(self, t_s: float) -> None:
         """The user says they sit fine: upright from now (a new slouch must build up again)."""
