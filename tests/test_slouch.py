@@ -181,3 +181,13 @@ def test_recentring_is_bounded() -> None:
         detector.recentre(SlouchCue.SCORE, m(forward=200.0, rounding=-5.0))
     assert detector.recentred == {SlouchCue.FORWARD_HEAD: config.recentre_max}
     assert detector.recentre(SlouchCue.FORWARD_HEAD, None) == config.recentre_max
+
+
+def test_recentring_takes_how_the_user_sat_over_the_last_seconds_not_an_earlier_slump() -> None:
+    detector = SlouchDetector(SlouchConfig(), AWAY_AFTER_S)
+    # A real slump (rounding 60) for 10 s, then the user sits fine but lower (rounding 20-30)
+    # and answers the nudge: the re-centring is what they sat like lately, not the slump.
+    frames = list(script((10.0, m(rounding=60.0), True)))
+    frames += [(10.0 + i / FPS, m(rounding=20.0 + 10.0 * (i % 2)), True) for i in range(50)]
+    assert states(detector, frames)[-1][1] is PostureState.SLOUCHED
+    assert 25.0 <= detector.recentre(SlouchCue.ROUNDING, m(rounding=20.0)) <= 30.0

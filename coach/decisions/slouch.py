@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+import numpy as np
 
 from coach.config import SlouchConfig
 from coach.decisions.hysteresis import DebouncedSwitch
 from coach.features.posture import PostureMetrics
 from coach.records import PostureState, Reason, SlouchCue
+
+# Readings kept of the slouch a nudge is about (2 minutes at the posture rate of 5 a second).
+_HELD_MAX = 600
+# "I'm sitting fine" speaks of how the user sits now: the readings of the last few seconds.
+_RECENT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,9 @@ class SlouchDetector:
         self.recentred: dict[SlouchCue, float] = {}
         """Points taken off forward head / rounding this session: where the user said an
         upright posture read worse than the calibration ("I'm sitting fine")."""
+        # Forward head and rounding while the current slouch lasts: what the user means when
+        # they answer its nudge "I'm sitting fine" (a few values a second, only while slouched).
+        self._held: deque[tuple[float, float, float]] = deque(maxlen=_HELD_MAX)
         self._slouched = DebouncedSwitch(config.enter_after_s, config.exit_after_s)
         self._state = PostureState.UNKNOWN
         self._since_s = 0.0
@@ -155,6 +166,8 @@ class SlouchDetector:
         return Reason.FORWARD_HEAD
 
     def _set(self, state: PostureState, t_s: float) -> None:
+        if state is not PostureState.SLOUCHED:
+            self._held.clear()
         if state is not self._state:
             self._state = state
             self._since_s = t_s
@@ -181,18 +194,25 @@ class SlouchDetector:
 
     def recentre(self, cue: SlouchCue, metrics: PostureMetrics | None) -> float:
         """The user says they sit fine: take the measure that fired (forward head or rounding;
-        both for the score) as upright at its reading now, at most `recentre_max` points in
-        all; returns the largest re-centring now in force (points)."""
-        if metrics is None:
+        both for the score) as upright up to what it read over the last few seconds (its 90th
+        percentile: how they sit now, not one moment of it, nor a slump before), at most
+        `recentre_max` points in all; returns the largest re-centring now in force (points)."""
+        last_s = self._held[-1][0] if self._held else 0.0
+        held = [(fh, tr) for t_s, fh, tr in self._held if t_s >= last_s - _RECENT_S]
+        if metrics is not None:
+            held.append((metrics.forward_head, metrics.thoracic_rounding))
+        held = [h for h in held if all(math.isfinite(v) for v in h)]
+        if not held:
             return max(self.recentred.values(), default=0.0)
+        typical = np.percentile(np.array(held), 90, axis=0)
         measures = {
-            SlouchCue.FORWARD_HEAD: metrics.forward_head,
-            SlouchCue.ROUNDING: metrics.thoracic_rounding,
+            SlouchCue.FORWARD_HEAD: float(typical[0]),
+            SlouchCue.ROUNDING: float(typical[1]),
         }
         chosen = list(measures) if cue is SlouchCue.SCORE else [cue]
         for each in chosen:
             raw = measures.get(each)
-            if raw is None or not math.isfinite(raw) or raw <= 0.0:
+            if raw is None or raw <= 0.0:
                 continue
             offset = min(self.config.recentre_max, max(self.recentred.get(each, 0.0), raw))
             self.recentred[each] = offset
@@ -249,6 +269,8 @@ class SlouchDetector:
         if metrics is not None or evidence is not None:
             self._last_measured_s = t_s
             slouched = self._slouched.update(evidence, t_s)
+            if slouched and metrics is not None:
+                self._held.append((t_s, metrics.forward_head, metrics.thoracic_rounding))
             if metrics is None and slouched:
                 worse = self._reason or worse
             self._reason = worse if slouched else None
