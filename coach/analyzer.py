@@ -231,8 +231,11 @@ class Analyzer:
         self._nudged = None
         widened = self._posture.sitting_fine(cue, t_s)
         factors, shifts = self._posture.widened, self._posture.recentred
+        skipped = self._prompts.skip(t_s)
+        for resolved in skipped:  # the nudge's movement is not coming: disarm its counter
+            self._exercise.drop_prompted(resolved.prompt_id)
         return [
-            *self._prompts.skip(t_s),
+            *skipped,
             *(
                 BandWidened(
                     t_s,
@@ -296,11 +299,7 @@ class Analyzer:
                 settling=measured.calibrating is not None or self._prompts.open_prompt is not None,
                 away=activity.activity is Activity.AWAY,
                 posture_ok=status.state is not PostureState.SLOUCHED
-                and (
-                    metrics is None
-                    or metrics.score
-                    < self._config.slouch.score_exit * self._config.slouch.threshold_scale
-                ),
+                and (metrics is None or self._posture.score_clear(metrics)),
             ),
             t_s,
         )

@@ -197,6 +197,8 @@ def test_sitting_fine_recentres_a_drift_past_any_widening_and_a_slump_is_still_c
     coach.command(Command.SITTING_FINE)
     snaps = _nudged_run(coach, drifted, 70.0, 120.0)
     assert all(s.state is PostureState.UPRIGHT for s in snaps[4:]), "one answer re-centres it"
+    # Nothing is pending about a posture the user vouched for: the analysis rests again.
+    assert coach.look_plan.quiet and coach.look_plan.fps == config.loop.idle_fps
     assert max(coach.widened.values()) <= 1.0 + config.slouch.widen_max
     # A real slump from there (the head also forward and down toward the shoulders) is caught.
     slumped = BodyPose(forward_head_m=0.1, rounding=0.7, shift_m=(0.0, 0.12, 0.0))

@@ -142,6 +142,11 @@ class SlouchDetector:
             return False
         return None
 
+    def score_clear(self, metrics: PostureMetrics) -> bool:
+        """Whether the score (re-centred) is below its exit threshold (widened, scaled)."""
+        _, score, band = self._readings(metrics)[0]
+        return score < band.exit
+
     def _agreed(self, cue: SlouchCue, readings: list[tuple[SlouchCue, float, Band]]) -> bool:
         """Whether a measure past its threshold may carry a slouch: once the user re-centred a
         measure, it (or the score it feeds) counts only while the other measure also reads

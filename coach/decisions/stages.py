@@ -143,6 +143,11 @@ class PostureStage:
         """Each measure's band widening asked for by the user (1 = as calibrated)."""
         return dict(self._detector.widened)
 
+    def score_clear(self, metrics: PostureMetrics) -> bool:
+        """Whether the slouch score is below its exit threshold as the detector reads it
+        (re-centred, widened): nothing about the posture is pending."""
+        return self._detector.score_clear(metrics)
+
     @property
     def recentred(self) -> dict[SlouchCue, float]:
         """Points forward head / rounding are re-centred by this session ("I'm sitting fine")."""
