@@ -42,8 +42,13 @@ from coach.pose.landmark_file import LandmarkReader
 EDGE_MARGIN_S = 2.0
 MAX_CALIBRATE_S = 15.0
 CONTINUOUS_SAMPLE_S = 0.1
-# Key-press files and stills: every frame judged on its own (no median, no debounce).
+# Key-press files and stills: every frame judged on its own (no landmark smoothing, no median,
+# no debounce, no glance wait): their rows are separate moments, so a filter over time would
+# blend one posture into the next or wait for a duration they do not have (the peer rules get
+# no averaging or hold there either).
 FRAME_BY_FRAME_TOML = """
+[pose]
+smoothing_min_cutoff_hz = 1000
 [loop]
 idle_fps = 240
 posture_fps = 240
@@ -54,6 +59,7 @@ sample_period_s = 0.001
 median_window_s = 0.001
 enter_after_s = 0
 exit_after_s = 0
+glance_s = 0
 """
 CONTINUOUS_TOML = f"""
 [loop]

@@ -230,10 +230,25 @@ class Analyzer:
         reason, cue = self._nudged
         self._nudged = None
         widened = self._posture.sitting_fine(cue, t_s)
-        factors = self._posture.widened
+        factors, shifts = self._posture.widened, self._posture.recentred
+        skipped = self._prompts.skip(t_s)
+        for resolved in skipped:  # the nudge's movement is not coming: disarm its counter
+            self._exercise.drop_prompted(resolved.prompt_id)
         return [
-            *self._prompts.skip(t_s),
-            *(BandWidened(t_s, reason, c, band.enter, factors.get(c, 1.0)) for c, band in widened),
+            *skipped,
+            *(
+                BandWidened(
+                    t_s,
+                    reason,
+                    c,
+                    band.enter,
+                    factors.get(c, 1.0),
+                    max(shifts.values(), default=0.0)
+                    if c is SlouchCue.SCORE
+                    else shifts.get(c, 0.0),
+                )
+                for c, band in widened
+            ),
         ]
 
     def update(self, sample: PoseSample) -> Snapshot:
@@ -284,11 +299,7 @@ class Analyzer:
                 settling=measured.calibrating is not None or self._prompts.open_prompt is not None,
                 away=activity.activity is Activity.AWAY,
                 posture_ok=status.state is not PostureState.SLOUCHED
-                and (
-                    metrics is None
-                    or metrics.score
-                    < self._config.slouch.score_exit * self._config.slouch.threshold_scale
-                ),
+                and (metrics is None or self._posture.score_clear(metrics)),
             ),
             t_s,
         )

@@ -414,6 +414,9 @@ class BandWidened:
     """Its enter threshold now (metric points, or degrees for a side lean)."""
     factor: float
     """The band's total widening (1 = as calibrated; at most `MAX_WIDEN`)."""
+    recentred: float = 0.0
+    """Points the measure is re-centred by this session (its reading when the user answered,
+    bounded; the score: the larger of its two measures')."""
 
 
 Event = Nudge | PromptResolved | SetCompleted | Interruption | BandWidened

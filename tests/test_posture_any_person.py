@@ -185,6 +185,27 @@ def test_sitting_fine_widens_the_band_of_the_cue_that_fired_bounded() -> None:
     assert snaps[-1].state is PostureState.SLOUCHED
 
 
+def test_sitting_fine_recentres_a_drift_past_any_widening_and_a_slump_is_still_caught() -> None:
+    config = Config()
+    coach = analyzer(config)
+    # This person sits upright but lower in the chair than at calibration (the whole body
+    # about a third of a shoulder width down): past what widening alone may absorb.
+    drifted = BodyPose(shift_m=(0.0, 0.12, 0.0))
+    run(coach, [(BodyPose(), 10.0)], fps=2.0)
+    snaps = _nudged_run(coach, drifted, 10.0, 60.0)
+    assert [e for s in snaps for e in s.events if isinstance(e, Nudge)], "must be nudged first"
+    coach.command(Command.SITTING_FINE)
+    snaps = _nudged_run(coach, drifted, 70.0, 120.0)
+    assert all(s.state is PostureState.UPRIGHT for s in snaps[4:]), "one answer re-centres it"
+    # Nothing is pending about a posture the user vouched for: the analysis rests again.
+    assert coach.look_plan.quiet and coach.look_plan.fps == config.loop.idle_fps
+    assert max(coach.widened.values()) <= 1.0 + config.slouch.widen_max
+    # A real slump from there (the head also forward and down toward the shoulders) is caught.
+    slumped = BodyPose(forward_head_m=0.1, rounding=0.7, shift_m=(0.0, 0.12, 0.0))
+    snaps = run(coach, [(slumped, 20.0)], fps=2.0, start_s=210.0)
+    assert snaps[-1].state is PostureState.SLOUCHED
+
+
 def test_sitting_fine_without_a_posture_nudge_changes_nothing() -> None:
     coach = analyzer()
     run(coach, [(BodyPose(), 10.0)], fps=2.0)

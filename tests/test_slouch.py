@@ -13,7 +13,7 @@ from coach.decisions.slouch import SlouchDetector
 from coach.decisions.stationary import ActivityStatus
 from coach.features.posture import PostureMetrics
 from coach.movements import load_library
-from coach.records import Activity, PostureState, Reason
+from coach.records import Activity, PostureState, Reason, SlouchCue
 
 FPS = 5.0
 AWAY_AFTER_S = StationaryConfig().away_after_s
@@ -153,3 +153,41 @@ def test_a_head_kept_down_is_a_slouch_however_it_is_pitched() -> None:
     assert slouched, "a sustained head-down slouch must be caught"
     assert slouched[0] <= 10.0 + config.glance_s + config.enter_after_s + 0.5
     assert slouched[-1] == frames[-1][0]
+
+
+def test_a_recentred_measure_flags_only_with_the_other_one() -> None:
+    detector = SlouchDetector(SlouchConfig(), AWAY_AFTER_S)
+    # The user said they sit fine with the head 30 points lower than at calibration.
+    assert detector.recentre(SlouchCue.ROUNDING, m(rounding=30.0)) == 30.0
+    drift = states(detector, script((10.0, m(rounding=30.0), True)))
+    assert drift[-1][1] is PostureState.UPRIGHT
+    # Sinking further, the nose still as high above the shoulders: not a slouch on its own...
+    lower = states(detector, script((10.0, m(forward=2.0, rounding=60.0), True)))
+    assert {s for _, s in lower} == {PostureState.UPRIGHT}
+    # ...with the head also coming down toward the shoulders, it is.
+    slump = states(detector, script((10.0, m(forward=10.0, rounding=60.0), True)))
+    assert slump[-1][1] is PostureState.SLOUCHED
+    # Forward head was never re-centred: it carries a slouch on its own as before.
+    fresh = SlouchDetector(SlouchConfig(), AWAY_AFTER_S)
+    fresh.recentre(SlouchCue.ROUNDING, m(rounding=30.0))
+    alone = states(fresh, script((10.0, m(forward=20.0, rounding=0.0), True)))
+    assert alone[-1][1] is PostureState.SLOUCHED
+
+
+def test_recentring_is_bounded() -> None:
+    config = SlouchConfig()
+    detector = SlouchDetector(config, AWAY_AFTER_S)
+    for _ in range(5):
+        detector.recentre(SlouchCue.SCORE, m(forward=200.0, rounding=-5.0))
+    assert detector.recentred == {SlouchCue.FORWARD_HEAD: config.recentre_max}
+    assert detector.recentre(SlouchCue.FORWARD_HEAD, None) == config.recentre_max
+
+
+def test_recentring_takes_how_the_user_sat_over_the_last_seconds_not_an_earlier_slump() -> None:
+    detector = SlouchDetector(SlouchConfig(), AWAY_AFTER_S)
+    # A real slump (rounding 60) for 10 s, then the user sits fine but lower (rounding 20-30)
+    # and answers the nudge: the re-centring is what they sat like lately, not the slump.
+    frames = list(script((10.0, m(rounding=60.0), True)))
+    frames += [(10.0 + i / FPS, m(rounding=20.0 + 10.0 * (i % 2)), True) for i in range(50)]
+    assert states(detector, frames)[-1][1] is PostureState.SLOUCHED
+    assert 25.0 <= detector.recentre(SlouchCue.ROUNDING, m(rounding=20.0)) <= 30.0

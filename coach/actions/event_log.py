@@ -13,7 +13,7 @@ Each line is one object:
 - ``set``: the rep counter shown (``movement``, ``reps``, ``phase``) or null;
 - ``events``: what happened at this moment: ``nudge``, ``outcome``, ``set`` (a finished set),
   ``rep`` (a rep of a prompted or guided set, with the count so far), ``band_widened``
-  (after "I'm sitting fine": the cue, its new threshold and total widening).
+  (after "I'm sitting fine": the cue, its new threshold, total widening and re-centring).
 
 A line is written whenever any of pose, calibrating, state, activity, fps or the counter
 changes, whenever something happens, and at least once per `heartbeat_s` of stream time
@@ -71,6 +71,7 @@ def event_json(event: Event) -> dict[str, Any]:
             "cue": event.cue,
             "new_threshold": round(event.new_threshold, 2),
             "factor": round(event.factor, 3),
+            "recentred": round(event.recentred, 2),
         }
     raise TypeError(f"not an event: {event!r}")  # pragma: no cover - Event is closed
 

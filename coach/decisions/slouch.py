@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+import numpy as np
 
 from coach.config import SlouchConfig
 from coach.decisions.hysteresis import DebouncedSwitch
 from coach.features.posture import PostureMetrics
 from coach.records import PostureState, Reason, SlouchCue
+
+# Readings kept of the slouch a nudge is about (2 minutes at the posture rate of 5 a second).
+_HELD_MAX = 600
+# "I'm sitting fine" speaks of how the user sits now: the readings of the last few seconds.
+_RECENT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,12 @@ class SlouchDetector:
         self.widened: dict[SlouchCue, float] = {
             cue: min(max(1.0, f), 1.0 + config.widen_max) for cue, f in (widened or {}).items()
         }
+        self.recentred: dict[SlouchCue, float] = {}
+        """Points taken off forward head / rounding this session: where the user said an
+        upright posture read worse than the calibration ("I'm sitting fine")."""
+        # Forward head and rounding while the current slouch lasts: what the user means when
+        # they answer its nudge "I'm sitting fine" (a few values a second, only while slouched).
+        self._held: deque[tuple[float, float, float]] = deque(maxlen=_HELD_MAX)
         self._slouched = DebouncedSwitch(config.enter_after_s, config.exit_after_s)
         self._state = PostureState.UNKNOWN
         self._since_s = 0.0
@@ -85,21 +99,16 @@ class SlouchDetector:
 
     def _readings(self, metrics: PostureMetrics) -> list[tuple[SlouchCue, float, Band]]:
         sigma_fh, sigma_tr = metrics.sigmas
+        forward = metrics.forward_head - self.recentred.get(SlouchCue.FORWARD_HEAD, 0.0)
+        rounding_now = metrics.thoracic_rounding - self.recentred.get(SlouchCue.ROUNDING, 0.0)
+        score = metrics.weights[0] * forward + metrics.weights[1] * rounding_now
         readings = [
-            (SlouchCue.SCORE, metrics.score, self.band(SlouchCue.SCORE)),
-            (
-                SlouchCue.FORWARD_HEAD,
-                metrics.forward_head,
-                self.band(SlouchCue.FORWARD_HEAD, sigma_fh),
-            ),
-            (
-                SlouchCue.ROUNDING,
-                metrics.thoracic_rounding,
-                self.band(SlouchCue.ROUNDING, sigma_tr),
-            ),
+            (SlouchCue.SCORE, score, self.band(SlouchCue.SCORE)),
+            (SlouchCue.FORWARD_HEAD, forward, self.band(SlouchCue.FORWARD_HEAD, sigma_fh)),
+            (SlouchCue.ROUNDING, rounding_now, self.band(SlouchCue.ROUNDING, sigma_tr)),
         ]
         rounding = readings[2][2]
-        if metrics.thoracic_rounding > rounding.exit and math.isfinite(metrics.lean_deg):
+        if rounding_now > rounding.exit and math.isfinite(metrics.lean_deg):
             # Slumped to one side: the head is low and the shoulder line tilted.
             readings.append(
                 (SlouchCue.SIDE_LEAN, abs(metrics.lean_deg), self.band(SlouchCue.SIDE_LEAN))
@@ -109,7 +118,11 @@ class SlouchDetector:
     def _evidence(
         self, readings: list[tuple[SlouchCue, float, Band]], pitch_change: float, t_s: float
     ) -> bool | None:
-        fired = [(value / band.enter, cue) for cue, value, band in readings if value >= band.enter]
+        fired = [
+            (value / band.enter, cue)
+            for cue, value, band in readings
+            if value >= band.enter and self._agreed(cue, readings)
+        ]
         if fired:
             self._why = max(fired)[1]
             if self._worse_since_s is None:
@@ -129,6 +142,27 @@ class SlouchDetector:
             return False
         return None
 
+    def score_clear(self, metrics: PostureMetrics) -> bool:
+        """Whether the score (re-centred) is below its exit threshold (widened, scaled)."""
+        _, score, band = self._readings(metrics)[0]
+        return score < band.exit
+
+    def _agreed(self, cue: SlouchCue, readings: list[tuple[SlouchCue, float, Band]]) -> bool:
+        """Whether a measure past its threshold may carry a slouch: once the user re-centred a
+        measure, it (or the score it feeds) counts only while the other measure also reads
+        past its exit threshold, so a drift they said was upright never flags on its own."""
+        if not self.recentred or cue not in (
+            SlouchCue.SCORE,
+            *self.recentred,
+        ):
+            return True
+        others = [
+            value > band.exit
+            for c, value, band in readings
+            if c in (SlouchCue.FORWARD_HEAD, SlouchCue.ROUNDING) and c is not cue
+        ]
+        return all(others)
+
     def _worse(self, metrics: PostureMetrics) -> Reason:
         # A slumped upper back carries the head forward with it, so when the back is
         # rounded past its threshold it is the root cause and the back movement answers it.
@@ -137,6 +171,8 @@ class SlouchDetector:
         return Reason.FORWARD_HEAD
 
     def _set(self, state: PostureState, t_s: float) -> None:
+        if state is not PostureState.SLOUCHED:
+            self._held.clear()
         if state is not self._state:
             self._state = state
             self._since_s = t_s
@@ -160,6 +196,32 @@ class SlouchDetector:
             wanted = max(wanted, factor * 1.1 * reading / current)
         self.widened[cue] = min(wanted, 1.0 + c.widen_max)
         return self.band(cue)
+
+    def recentre(self, cue: SlouchCue, metrics: PostureMetrics | None) -> float:
+        """The user says they sit fine: take the measure that fired (forward head or rounding;
+        both for the score) as upright up to what it read over the last few seconds (its 90th
+        percentile: how they sit now, not one moment of it, nor a slump before), at most
+        `recentre_max` points in all; returns the largest re-centring now in force (points)."""
+        last_s = self._held[-1][0] if self._held else 0.0
+        held = [(fh, tr) for t_s, fh, tr in self._held if t_s >= last_s - _RECENT_S]
+        if metrics is not None:
+            held.append((metrics.forward_head, metrics.thoracic_rounding))
+        held = [h for h in held if all(math.isfinite(v) for v in h)]
+        if not held:
+            return max(self.recentred.values(), default=0.0)
+        typical = np.percentile(np.array(held), 90, axis=0)
+        measures = {
+            SlouchCue.FORWARD_HEAD: float(typical[0]),
+            SlouchCue.ROUNDING: float(typical[1]),
+        }
+        chosen = list(measures) if cue is SlouchCue.SCORE else [cue]
+        for each in chosen:
+            raw = measures.get(each)
+            if raw is None or raw <= 0.0:
+                continue
+            offset = min(self.config.recentre_max, max(self.recentred.get(each, 0.0), raw))
+            self.recentred[each] = offset
+        return max(self.recentred.values(), default=0.0)
 
     def settle_upright(self, t_s: float) -> None:
         """The user says they sit fine: upright from now (a new slouch must build up again)."""
@@ -212,6 +274,8 @@ class SlouchDetector:
         if metrics is not None or evidence is not None:
             self._last_measured_s = t_s
             slouched = self._slouched.update(evidence, t_s)
+            if slouched and metrics is not None:
+                self._held.append((t_s, metrics.forward_head, metrics.thoracic_rounding))
             if metrics is None and slouched:
                 worse = self._reason or worse
             self._reason = worse if slouched else None

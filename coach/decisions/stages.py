@@ -143,14 +143,27 @@ class PostureStage:
         """Each measure's band widening asked for by the user (1 = as calibrated)."""
         return dict(self._detector.widened)
 
+    def score_clear(self, metrics: PostureMetrics) -> bool:
+        """Whether the slouch score is below its exit threshold as the detector reads it
+        (re-centred, widened): nothing about the posture is pending."""
+        return self._detector.score_clear(metrics)
+
+    @property
+    def recentred(self) -> dict[SlouchCue, float]:
+        """Points forward head / rounding are re-centred by this session ("I'm sitting fine")."""
+        return dict(self._detector.recentred)
+
     def sitting_fine(self, cue: SlouchCue, t_s: float) -> list[tuple[SlouchCue, Band]]:
-        """The user says they sit fine: widen the band of `cue` (the one that fired) and of
-        any other measure past its threshold now, each to just above its reading (bounded),
-        and take the posture as upright from now; returns the widened bands."""
+        """The user says they sit fine: re-centre `cue` (the one that fired) on its reading now,
+        widen its band and that of any other measure past its threshold now, each to just above
+        its reading (all bounded), and take the posture as upright from now; returns the
+        widened bands."""
         last = self._last
         fired = {cue}
         if last is not None:
             fired |= set(self._detector.firing(last.metrics, last.slump))
+        if last is not None:
+            self._detector.recentre(cue, last.metrics)
         widened = []
         for each in sorted(fired):
             reading = None
