@@ -140,6 +140,8 @@ COMMANDS: dict[str, tuple[list[str], dict[str, str]]] = {
         {"@1": CHOICE, "@2": NAME, "@3": NUMBER},
     ),
     "cameras": (["--no-size"], {}),
+    # A flag only: nothing a user types into it can be hostile.
+    "install-desktop": (["--remove"], {}),
 }
 
 
