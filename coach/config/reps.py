@@ -27,6 +27,12 @@ class RepConfig:
     cat_cow_min_trunk: float = 0.04
     """The shoulders must also move: cow's trunk signal above cat's by at least this (shoulder
     widths; a full rep moves it about 0.3, a nod or talking not at all)."""
+    cat_cow_max_hand_height: float = -0.25
+    """Cat-cow keeps the hands in the lap (a shoulder width or more below the shoulder line):
+    a hand higher than this (shoulder widths above the shoulder line; negative is below) is
+    an arm raise or a hand at the face..."""
+    cat_cow_hands_up_share: float = 0.2
+    """...and a pole with a hand that high for this share of its samples is not cat-cow."""
     lateral_min_excursion_deg: float = 4.0
     """Absolute gate: smallest side bend that can count, degrees (a full one is 15-20)."""
     lateral_min_tilt_deg: float = 5.0

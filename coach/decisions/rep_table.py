@@ -22,6 +22,7 @@ from coach.features.rep_signals import (
     ViewContext,
     cat_cow_landmarks,
     cat_cow_signal,
+    hand_height,
     head_turn,
     lateral_landmarks,
     lateral_signal,
@@ -94,6 +95,8 @@ class RepMovement:
     """What to tell the user when `pair_confirms` turns a pair down."""
     pauses_on_head_turn: bool = False
     """The signal reads the face, so counting pauses while it is turned away."""
+    absolute_evidence: tuple[int, ...] = ()
+    """Evidence indices judged as measured, not against their neutral (where the hands are)."""
     judged_phases: int = 2
     """How many of a rep's phases tempo is judged on (the rest are reported only)."""
     sided: bool = False
@@ -106,20 +109,27 @@ class RepMovement:
 
 
 # Evidence indices.
-_TRUNK, _ROLL = 0, 1
+_TRUNK, _ROLL, _HANDS = 0, 1, 2
 _TILT, _SPAN, _FACE, _LAT_ROLL = 0, 1, 2, 3
 _NAN = float("nan")
 # The tilt judged is the one the top fifth of a visit's readings reach (the held part of a bend).
 _TILT_QUANTILE = 0.8
 
 
-def _cat_cow_evidence(pose: Pose, context: ViewContext, _config: RepConfig) -> Evidence:
+def _cat_cow_evidence(pose: Pose, context: ViewContext, config: RepConfig) -> Evidence:
     trunk = trunk_signal(pose, context)
     roll = shoulder_roll_deg(pose, context) if context.view != "side" else _NAN
-    return (_NAN if trunk is None else trunk, roll)
+    hands = hand_height(pose, context, config.min_visibility)
+    return (_NAN if trunk is None else trunk, roll, _NAN if hands is None else hands)
 
 
 def _cat_cow_confirms(visit: Visit, config: RepConfig) -> bool:
+    # Cat-cow keeps the hands in the lap: a pole reached with a hand up at the shoulders or
+    # above is an arm raise, a sip or a scratch, whatever the head and chest did meanwhile.
+    hands = visit.evidence_values(_HANDS)
+    raised = sum(1 for h in hands if h > config.cat_cow_max_hand_height)
+    if visit.evidence and raised >= config.cat_cow_hands_up_share * len(visit.evidence):
+        return False
     rolls = visit.evidence_values(_ROLL)
     if not rolls:
         return True
@@ -188,6 +198,7 @@ CAT_COW_MOVEMENT = RepMovement(
     min_pair_range=lambda c: c.cat_cow_min_range,
     pair_rejected_remark=NECK_ONLY,
     pauses_on_head_turn=True,
+    absolute_evidence=(_HANDS,),
     judged_phases=2,
 )
 

@@ -242,6 +242,40 @@ def shoulder_roll_deg(pose: Pose, context: ViewContext) -> float:
     return _roll_deg(pose, L.LEFT_SHOULDER, L.RIGHT_SHOULDER, context.yaw_deg)
 
 
+_ARM_POINTS = (
+    L.LEFT_WRIST,
+    L.RIGHT_WRIST,
+    L.LEFT_INDEX,
+    L.RIGHT_INDEX,
+)
+
+
+def hand_height(pose: Pose, context: ViewContext, min_visibility: float) -> float | None:
+    """How high the highest hand is above the shoulder line, per shoulder width
+    (negative below it): hands rest in the lap in cat-cow, an arm raise or a hand brought to
+    the face lifts one to the shoulders or above. Points count when visible in the frame, or
+    when placed above its top edge (arms raised out of a webcam's view). None when none is
+    (a desk hides the lap). From the side, twice the near ear-shoulder length stands in for
+    the shoulder width (the ratio `cat_cow_signal` uses)."""
+    seen = [
+        h
+        for h in _ARM_POINTS
+        if float(pose.image_xyz[h, 1]) < 0.0 or landmarks_visible(pose, (h,), min_visibility)
+    ]
+    if not seen:
+        return None
+    shoulder_y = 0.5 * float(px(pose, L.LEFT_SHOULDER)[1] + px(pose, L.RIGHT_SHOULDER)[1])
+    if context.view == "side":
+        ear_shoulder = px(pose, context.near_ear) - px(pose, context.near_shoulder)
+        scale_px = 2.0 * float(np.linalg.norm(ear_shoulder))
+    else:
+        scale_px = _shoulder_scale_px(pose, context)
+    if scale_px <= 1e-6:
+        return None
+    top_y = min(float(px(pose, h)[1]) for h in seen)
+    return (shoulder_y - top_y) / scale_px
+
+
 def head_turn(pose: Pose, context: ViewContext) -> float | None:
     """How far the face is turned, in a view-specific unit compared against the neutral's.
 
