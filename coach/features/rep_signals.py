@@ -29,6 +29,9 @@ _SIDE_WEIGHT = 0.75
 # Lateral flexion from the front: the trunk (shoulder line) carries the rep, the head's
 # extra tilt only helps; a head tilt alone must not look like a full side bend.
 _SHOULDER_ROLL_WEIGHT = 0.75
+# Shoulder width over ear-to-ear width of an average adult (and of the synthetic default
+# body): the cat-cow signal is measured in head widths but kept in these units.
+_SHOULDERS_PER_HEAD = 2.53
 # Presence (in-frame likelihood) dips for shoulders near the bottom edge that are plainly
 # visible, so it is gated lower than visibility (as the posture cues do).
 _PRESENCE_FRACTION = 0.4
@@ -121,12 +124,24 @@ def _shoulder_scale_px(pose: Pose, context: ViewContext) -> float:
     return width / max(math.cos(math.radians(context.yaw_deg)), _MIN_YAW_COS)
 
 
+def _head_scale_px(pose: Pose, context: ViewContext) -> float:
+    # The head's width (ear to ear, yaw-corrected) in the default body's shoulder widths: the
+    # nod is a head-sized movement, and the head rises and sinks with a neck in proportion,
+    # whereas shoulder widths vary between people about twice as much.
+    if not context.both_ears:
+        return _shoulder_scale_px(pose, context)
+    width = float(np.linalg.norm(px(pose, L.LEFT_EAR) - px(pose, L.RIGHT_EAR)))
+    return _SHOULDERS_PER_HEAD * width / max(math.cos(math.radians(context.yaw_deg)), _MIN_YAW_COS)
+
+
 def cat_cow_signal(pose: Pose, context: ViewContext) -> float | None:
     """Cat-cow position: grows toward cow (head and chest up, chin up), falls toward cat.
 
     Height of the nose above the shoulder line minus the nod (nose below the ears), both
-    per a body length: the yaw-corrected shoulder width (front, oblique) or the near
-    ear-to-shoulder length (side). Vertical offsets do not change when the head turns
+    per a body length: the yaw-corrected head width, ear to ear, in average shoulder widths
+    (front, and oblique with both ears; the shoulder width with one) or the near
+    ear-to-shoulder length (side). Head widths vary between people half as much as the
+    signal per shoulder width does. Vertical offsets do not change when the head turns
     about the vertical, so a look to the side moves this little. From neutral: about +0.2 at
     a full cow and -0.3 at a full cat on the synthetic body, +0.08 and -0.18 on the sample
     clip through the real model. None when the scale is degenerate.
@@ -139,7 +154,7 @@ def cat_cow_signal(pose: Pose, context: ViewContext) -> float | None:
         weight = _SIDE_WEIGHT
     else:
         ear = _ear_point(pose, context)
-        scale_px = _shoulder_scale_px(pose, context)
+        scale_px = _head_scale_px(pose, context)
         weight = 1.0
     if scale_px <= 1e-6:
         return None
