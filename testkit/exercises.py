@@ -13,7 +13,7 @@ from coach.config import RepConfig
 from coach.decisions.reps import RepCounter
 from coach.decisions.set_recognition import SetRecognizer
 from coach.features.smoothing import LandmarkSmoother
-from coach.records import Landmark, Pose, PoseSample, Tracking
+from coach.records import Landmark, Pose, PoseSample, SetCompleted, Tracking
 from testkit.synthetic import HEAD_LANDMARKS, BodyPose, Camera, synthetic_pose
 
 FPS = 15.0
@@ -130,9 +130,7 @@ def _cat_cow(keys: _Keys, rng: np.random.Generator, tempo_s: float, a: float) ->
             if pole > 0:
                 keys.move(t_s, t_s + move_s, extension=0.9 * k, rounding=0.0, pitch_deg=-20.0 * k)
             else:
-                keys.move(
-                    t_s, t_s + move_s, extension=0.0, rounding=0.8 * k, pitch_deg=25.0 * k
-                )
+                keys.move(t_s, t_s + move_s, extension=0.0, rounding=0.8 * k, pitch_deg=25.0 * k)
                 keys.move(t_s, t_s + move_s, forward_head_m=0.015 * k)
             t_s += tempo_s * rng.uniform(0.92, 1.08)
     keys.move(t_s, t_s + 0.5 * tempo_s, extension=0.0, rounding=0.0, pitch_deg=0.0)
@@ -253,7 +251,7 @@ def render(case: Case) -> Script:
         extension = values.get("extension", 0.0) + 0.03 * (1.0 + math.sin(t_s / 0.7 + sway[2]))
         values["extension"] = extension
         values = {k: max(0.0, v) if k in _NON_NEGATIVE else v for k, v in values.items()}
-        body = dataclasses.replace(build, **values)
+        body = dataclasses.replace(build, **values)  # type: ignore[arg-type]  # floats only
         pose = synthetic_pose(body, camera, t_s=t_s, noise_px=0.8, rng=rng)
         pose = _hand_over_face(pose, body, camera, rng)
         sample = PoseSample(t_s=t_s, pose=pose, tracking=Tracking.OK, people=1)
@@ -272,9 +270,7 @@ def _hand_over_face(pose: Pose, body: BodyPose, camera: Camera, rng: np.random.G
     image = pose.image_xyz.astype(np.float64)
     nose = image[Landmark.NOSE, :2]
     hands = image[[Landmark.LEFT_INDEX, Landmark.RIGHT_INDEX, Landmark.LEFT_WRIST], :2]
-    scale = float(
-        np.linalg.norm(image[Landmark.LEFT_EAR, :2] - image[Landmark.RIGHT_EAR, :2])
-    )
+    scale = float(np.linalg.norm(image[Landmark.LEFT_EAR, :2] - image[Landmark.RIGHT_EAR, :2]))
     if scale <= 1e-6:
         return pose
     near = float(np.min(np.linalg.norm(hands - nose, axis=1))) / scale
@@ -319,7 +315,7 @@ def count_case(case: Case, config: RepConfig) -> Counted:
     script = render(case)
     counters = {m: RepCounter(m, config) for m in EXERCISES}
     recogniser = SetRecognizer(config)
-    sets = []
+    sets: list[SetCompleted] = []
     t_s = 0.0
     for t_s, pose in script.frames:
         for counter in counters.values():
@@ -332,12 +328,79 @@ def count_case(case: Case, config: RepConfig) -> Counted:
         done = recogniser.update(last, t_s + i / FPS)
         if done is not None:
             sets.append(done)
-    guided = {}
+    guided: dict[str, tuple[int, int, int]] = {}
     for movement, counter in counters.items():
         sides = counter.per_side or {"left": 0, "right": 0}
         guided[movement] = (counter.reps, sides["left"], sides["right"])
     recognised = tuple(
-        (s.movement, s.reps, *((s.per_side or {}).get(k, 0) for k in ("left", "right")))
+        (
+            str(s.movement),
+            s.reps,
+            (s.per_side or {}).get("left", 0),
+            (s.per_side or {}).get("right", 0),
+        )
         for s in sets
     )
     return Counted(case, (script.reps, script.left, script.right), guided, recognised)
+
+
+def covering_cases(per_exercise: int = 5, per_negative: int = 2) -> list[Case]:
+    """A sample of the matrix that puts every body, camera height, camera distance, tempo and
+    range into each exercise at least once, and the negatives on varied bodies and cameras
+    (a rotation, so each case differs from the last in every factor)."""
+    bodies, heights = list(BODIES), list(CAMERA_HEIGHTS_M)
+    distances, tempi, ranges = list(CAMERA_DISTANCES_M), list(TEMPI_S), list(RANGES)
+    cases: list[Case] = []
+    for e, movement in enumerate(EXERCISES):
+        for i in range(max(per_exercise, len(bodies))):
+            cases.append(
+                Case(
+                    bodies[i % len(bodies)],
+                    heights[(i + e) % len(heights)],
+                    distances[(i // len(heights) + i + e) % len(distances)],
+                    movement,
+                    tempi[(i + 2 * e) % len(tempi)],
+                    ranges[(i + e) % len(ranges)],
+                    seed=100 + 10 * e + i,
+                )
+            )
+    for n, movement in enumerate(NEGATIVES):
+        for i in range(per_negative):
+            k = n * per_negative + i
+            cases.append(
+                Case(
+                    bodies[k % len(bodies)],
+                    heights[k % len(heights)],
+                    distances[(k + 1) % len(distances)],
+                    movement,
+                    tempi[k % len(tempi)],
+                    seed=200 + k,
+                )
+            )
+    return cases
+
+
+def full_matrix(thinned: bool = True) -> list[Case]:
+    """Every body at every camera height and distance, for each exercise and negative: with
+    `thinned`, tempo and range rotate across the cameras; otherwise every tempo and range."""
+    cases: list[Case] = []
+    tempi, ranges = list(TEMPI_S), list(RANGES)
+    cameras = list(itertools.product(CAMERA_HEIGHTS_M, CAMERA_DISTANCES_M))
+    for b, body in enumerate(BODIES):
+        for c, (height, distance) in enumerate(cameras):
+            seed = 1000 + 100 * b + 10 * c
+            for movement in EXERCISES:
+                combos = (
+                    [(tempi[(b + c) % 3], ranges[(b + c) % 2])]
+                    if thinned
+                    else list(itertools.product(tempi, ranges))
+                )
+                for k, (tempo, range_name) in enumerate(combos):
+                    cases.append(
+                        Case(body, height, distance, movement, tempo, range_name, seed + k)
+                    )
+            for k, movement in enumerate(NEGATIVES):
+                cases.append(
+                    Case(body, height, distance, movement, tempi[(b + c + k) % 3], seed=seed + k)
+                )
+    return cases

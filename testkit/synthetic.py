@@ -425,4 +425,3 @@ def scenario(
             samples.append(synthetic_sample(pose, t_s))
         t_s = start_s + duration_s
     return samples, truth
-

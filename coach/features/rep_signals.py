@@ -294,8 +294,8 @@ def hand_height(pose: Pose, context: ViewContext, min_visibility: float) -> floa
 def head_turn(pose: Pose, context: ViewContext) -> float | None:
     """How far the face is turned, in a view-specific unit compared against the neutral's.
 
-    Front and oblique: nose offset across from the ears, per (yaw-corrected) shoulder
-    width. Side: ear-nose length per ear-shoulder length, which changes as the face turns
+    Front and oblique: nose offset from the ears' midpoint along the ear line (the image's x
+    with one ear), per head width (`cat_cow_signal`'s scale). Side: ear-nose length per ear-shoulder length, which changes as the face turns
     toward or away from the camera.
     """
     nose = px(pose, L.NOSE)
@@ -305,7 +305,18 @@ def head_turn(pose: Pose, context: ViewContext) -> float | None:
         if ear_shoulder_px <= 1e-6:
             return None
         return float(np.linalg.norm(nose - ear)) / ear_shoulder_px
-    scale_px = _shoulder_scale_px(pose, context)
+    scale_px = _head_scale_px(pose, context)
     if scale_px <= 1e-6:
         return None
-    return float(nose[0] - _ear_point(pose, context)[0]) / scale_px
+    offset = nose - _ear_point(pose, context)
+    if not context.both_ears:
+        return float(offset[0]) / scale_px
+    # Along the ear line, not the image's x: a head rolled by a side bend (seen from above,
+    # the nose sits below the ears) moves the nose across the image but not along its ears.
+    across = px(pose, L.LEFT_EAR) - px(pose, L.RIGHT_EAR)
+    length = float(np.linalg.norm(across))
+    if length <= 1e-6:
+        return None
+    if across[0] < 0:  # mirrored camera: keep the image's left-to-right sense
+        across = -across
+    return float(np.dot(offset, across)) / length / scale_px
