@@ -14,7 +14,8 @@ if __package__ in (None, ""):  # run as a script: the repo root holds testkit/
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from coach.config import RepConfig
-from testkit.exercises import EXERCISES, Case, Counted, count_case, full_matrix
+from testkit.exercises import EXERCISES, Case
+from testkit.rep_cases import Counted, count_case, full_matrix
 
 
 def _run(case: Case) -> Counted:

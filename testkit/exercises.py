@@ -9,11 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coach.config import RepConfig
-from coach.decisions.reps import RepCounter
-from coach.decisions.set_recognition import SetRecognizer
 from coach.features.smoothing import LandmarkSmoother
-from coach.records import Landmark, Pose, PoseSample, SetCompleted, Tracking
+from coach.records import Landmark, Pose, PoseSample, Tracking
 from testkit.synthetic import HEAD_LANDMARKS, BodyPose, Camera, synthetic_pose
 
 FPS = 15.0
@@ -49,11 +46,14 @@ NEGATIVES = ("arm-raises", "hand-to-face", "typing", "talking")
 FULL_LEAN_DEG = 16.0
 
 
-def aimed_camera(height: str, distance: str, build: BodyPose | None = None) -> Camera:
-    """A front camera at a named height and distance, aimed at the build's neck (as a person
-    points a webcam at their face and shoulders)."""
+def aimed_camera(
+    height: str, distance: str, build: BodyPose | None = None, yaw_deg: float = 0.0
+) -> Camera:
+    """A camera at a named height and distance (front unless `yaw_deg`), aimed at the build's
+    neck (as a person points a webcam at their face and shoulders)."""
     neck_y_m = -_TORSO_M * (build or BodyPose()).torso_scale - 0.08
     return Camera(
+        yaw_deg=yaw_deg,
         height_m=CAMERA_HEIGHTS_M[height],
         distance_m=CAMERA_DISTANCES_M[distance],
         aim_y_m=neck_y_m,
@@ -72,12 +72,15 @@ class Case:
     tempo: str = "normal"
     range_name: str = "full"
     seed: int = 0
+    yaw_deg: float = 0.0
+    """0: facing the camera; 45 oblique; 90 side-on."""
 
     @property
     def label(self) -> str:
         """A short name for reports and test ids."""
+        view = f"/yaw{self.yaw_deg:g}" if self.yaw_deg else ""
         return (
-            f"{self.movement}/{self.body}/{self.height}-{self.distance}/"
+            f"{self.movement}/{self.body}/{self.height}-{self.distance}{view}/"
             f"{self.tempo}-{self.range_name}"
         )
 
@@ -238,7 +241,7 @@ def render(case: Case) -> Script:
         _talking(keys, rng, end_s)
     end_s += rng.uniform(3.0, 4.0)
     build = BODIES[case.body]
-    camera = aimed_camera(case.height, case.distance, build)
+    camera = aimed_camera(case.height, case.distance, build, case.yaw_deg)
     sway = rng.uniform(0.0, 2.0 * math.pi, 3)
     smoother = LandmarkSmoother(1.0, 8.0)
     frames: list[tuple[float, Pose | None]] = []
@@ -283,124 +286,3 @@ def _hand_over_face(pose: Pose, body: BodyPose, camera: Camera, rng: np.random.G
     image[head, 0] += rng.normal(0.0, 2.5 * cover / w, len(head))
     image[head, 1] += rng.normal(0.0, 2.5 * cover / h, len(head))
     return pose.with_landmarks(image.astype(np.float32), pose.world_xyz)
-
-
-@dataclass(frozen=True)
-class Counted:
-    """What the coach counted on one case: guided (a counter per movement) and unprompted."""
-
-    case: Case
-    script_reps: tuple[int, int, int]
-    """The truth: reps, left, right."""
-    guided: dict[str, tuple[int, int, int]]
-    """Per movement counted: (reps, left, right)."""
-    recognised: tuple[tuple[str, int, int, int], ...]
-    """Every recognised set: (movement, reps, left, right)."""
-
-    @property
-    def exact(self) -> bool:
-        """The exercise counted exactly (guided, and one recognised set), and nothing else."""
-        want = self.script_reps
-        for movement, got in self.guided.items():
-            expected = want if movement == self.case.movement else (0, 0, 0)
-            if got != expected:
-                return False
-        if self.case.movement in EXERCISES:
-            return self.recognised == ((self.case.movement, *want),)
-        return self.recognised == ()
-
-
-def count_case(case: Case, config: RepConfig) -> Counted:
-    """Run one case through a guided counter per movement and the set recogniser."""
-    script = render(case)
-    counters = {m: RepCounter(m, config) for m in EXERCISES}
-    recogniser = SetRecognizer(config)
-    sets: list[SetCompleted] = []
-    t_s = 0.0
-    for t_s, pose in script.frames:
-        for counter in counters.values():
-            counter.update(pose, t_s)
-        done = recogniser.update(pose, t_s)
-        if done is not None:
-            sets.append(done)
-    last = script.frames[-1][1]
-    for i in range(1, round(8 * FPS)):
-        done = recogniser.update(last, t_s + i / FPS)
-        if done is not None:
-            sets.append(done)
-    guided: dict[str, tuple[int, int, int]] = {}
-    for movement, counter in counters.items():
-        sides = counter.per_side or {"left": 0, "right": 0}
-        guided[movement] = (counter.reps, sides["left"], sides["right"])
-    recognised = tuple(
-        (
-            str(s.movement),
-            s.reps,
-            (s.per_side or {}).get("left", 0),
-            (s.per_side or {}).get("right", 0),
-        )
-        for s in sets
-    )
-    return Counted(case, (script.reps, script.left, script.right), guided, recognised)
-
-
-def covering_cases(per_exercise: int = 5, per_negative: int = 2) -> list[Case]:
-    """A sample of the matrix that puts every body, camera height, camera distance, tempo and
-    range into each exercise at least once, and the negatives on varied bodies and cameras
-    (a rotation, so each case differs from the last in every factor)."""
-    bodies, heights = list(BODIES), list(CAMERA_HEIGHTS_M)
-    distances, tempi, ranges = list(CAMERA_DISTANCES_M), list(TEMPI_S), list(RANGES)
-    cases: list[Case] = []
-    for e, movement in enumerate(EXERCISES):
-        for i in range(max(per_exercise, len(bodies))):
-            cases.append(
-                Case(
-                    bodies[i % len(bodies)],
-                    heights[(i + e) % len(heights)],
-                    distances[(i // len(heights) + i + e) % len(distances)],
-                    movement,
-                    tempi[(i + 2 * e) % len(tempi)],
-                    ranges[(i + e) % len(ranges)],
-                    seed=100 + 10 * e + i,
-                )
-            )
-    for n, movement in enumerate(NEGATIVES):
-        for i in range(per_negative):
-            k = n * per_negative + i
-            cases.append(
-                Case(
-                    bodies[k % len(bodies)],
-                    heights[k % len(heights)],
-                    distances[(k + 1) % len(distances)],
-                    movement,
-                    tempi[k % len(tempi)],
-                    seed=200 + k,
-                )
-            )
-    return cases
-
-
-def full_matrix(thinned: bool = True) -> list[Case]:
-    """Every body at every camera height and distance, for each exercise and negative: with
-    `thinned`, tempo and range rotate across the cameras; otherwise every tempo and range."""
-    cases: list[Case] = []
-    tempi, ranges = list(TEMPI_S), list(RANGES)
-    cameras = list(itertools.product(CAMERA_HEIGHTS_M, CAMERA_DISTANCES_M))
-    for b, body in enumerate(BODIES):
-        for c, (height, distance) in enumerate(cameras):
-            seed = 1000 + 100 * b + 10 * c
-            for movement in EXERCISES:
-                combos = (
-                    [(tempi[(b + c) % 3], ranges[(b + c) % 2])]
-                    if thinned
-                    else list(itertools.product(tempi, ranges))
-                )
-                for k, (tempo, range_name) in enumerate(combos):
-                    cases.append(
-                        Case(body, height, distance, movement, tempo, range_name, seed + k)
-                    )
-            for k, movement in enumerate(NEGATIVES):
-                cases.append(
-                    Case(body, height, distance, movement, tempi[(b + c + k) % 3], seed=seed + k)
-                )
-    return cases

@@ -20,17 +20,17 @@ class RepConfig:
     misjudged neutral cannot hold the last rep open (a pulse inside a pole is harmless:
     a rep needs both poles)."""
     cat_cow_min_excursion: float = 0.04
-    """Absolute gate: smallest cow or cat excursion from neutral (signal units, about shoulder
-    widths; a full cow is about 0.2, a full cat about 0.3)."""
+    """Absolute gate: smallest cow or cat excursion from neutral (signal units: head widths
+    scaled to an average adult's shoulder width; a full cow is about 0.2, a full cat 0.3)."""
     cat_cow_min_range: float = 0.13
     """Smallest cow-to-cat range of a counted cat-cow rep (signal units)."""
     cat_cow_min_trunk: float = 0.04
     """The shoulders must also move: cow's trunk signal above cat's by at least this (shoulder
     widths; a full rep moves it about 0.3, a nod or talking not at all)."""
-    cat_cow_max_hand_height: float = -0.25
-    """Cat-cow keeps the hands in the lap (a shoulder width or more below the shoulder line):
-    a hand higher than this (shoulder widths above the shoulder line; negative is below) is
-    an arm raise or a hand at the face..."""
+    cat_cow_hand_clearance: float = 0.25
+    """Cat-cow keeps the hands in the lap, a shoulder width or more below the shoulder line: a
+    hand less than this far below it (shoulder widths), level with it or above, is an arm
+    raise or a hand at the face..."""
     cat_cow_hands_up_share: float = 0.2
     """...and a pole with a hand that high for this share of its samples is not cat-cow."""
     lateral_min_excursion_deg: float = 4.0

@@ -127,7 +127,7 @@ def _cat_cow_confirms(visit: Visit, config: RepConfig) -> bool:
     # Cat-cow keeps the hands in the lap: a pole reached with a hand up at the shoulders or
     # above is an arm raise, a sip or a scratch, whatever the head and chest did meanwhile.
     hands = visit.evidence_values(_HANDS)
-    raised = sum(1 for h in hands if h > config.cat_cow_max_hand_height)
+    raised = sum(1 for h in hands if h > -config.cat_cow_hand_clearance)
     if visit.evidence and raised >= config.cat_cow_hands_up_share * len(visit.evidence):
         return False
     rolls = visit.evidence_values(_ROLL)
