@@ -18,6 +18,7 @@ from coach.decisions.set_recognition import SetRecognizer
 from coach.errors import ConfigError
 from coach.features.posture import measure_cues, median_cues
 from coach.features.rep_signals import (
+    ELBOWS,
     cat_cow_signal,
     hand_height,
     lateral_signal,
@@ -603,6 +604,13 @@ def test_a_hand_at_the_face_or_overhead_stops_a_cat_cow_pole_and_a_lap_hand_does
     for raised in (BodyPose(hands_up=1.0), BodyPose(hand_to_face=1.0)):
         height = hand_height(synthetic_pose(raised, camera), context, CONFIG.min_visibility)
         assert height is not None and height > -CONFIG.cat_cow_hand_clearance + 0.2
+    # Raised arms lift the elbows to the shoulder line or above; resting ones are well below.
+    elbows = [
+        hand_height(synthetic_pose(b, camera), context, CONFIG.min_visibility, ELBOWS)
+        for b in (BodyPose(), BodyPose(hands_up=1.0))
+    ]
+    assert elbows[0] is not None and elbows[0] < -0.4
+    assert elbows[1] is not None and elbows[1] > 0.0
     # Overhead and out of a near webcam's view still counts as raised.
     near = Camera(height_m=-0.55, distance_m=0.7, aim_y_m=-0.58)
     overhead = synthetic_pose(BodyPose(hands_up=1.0), near)

@@ -30,7 +30,7 @@ class RepConfig:
     cat_cow_hand_clearance: float = 0.25
     """Cat-cow keeps the hands in the lap, a shoulder width or more below the shoulder line: a
     hand less than this far below it (shoulder widths), level with it or above, is an arm
-    raise or a hand at the face..."""
+    raise or a hand at the face (so is an elbow at the shoulder line or above)..."""
     cat_cow_hands_up_share: float = 0.2
     """...and a pole with a hand that high for this share of its samples is not cat-cow."""
     lateral_min_excursion_deg: float = 4.0

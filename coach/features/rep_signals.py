@@ -257,7 +257,7 @@ def shoulder_roll_deg(pose: Pose, context: ViewContext) -> float:
     return _roll_deg(pose, L.LEFT_SHOULDER, L.RIGHT_SHOULDER, context.yaw_deg)
 
 
-_ARM_POINTS = (
+HANDS = (
     L.LEFT_WRIST,
     L.RIGHT_WRIST,
     L.LEFT_INDEX,
@@ -265,8 +265,13 @@ _ARM_POINTS = (
 )
 
 
-def hand_height(pose: Pose, context: ViewContext, min_visibility: float) -> float | None:
-    """How high the highest hand is above the shoulder line, per shoulder width
+ELBOWS = (L.LEFT_ELBOW, L.RIGHT_ELBOW)
+
+
+def hand_height(
+    pose: Pose, context: ViewContext, min_visibility: float, points: tuple[Landmark, ...] = HANDS
+) -> float | None:
+    """How high the highest hand (or of other `points`, e.g. ELBOWS) is above the shoulder line, per shoulder width
     (negative below it): hands rest in the lap in cat-cow, an arm raise or a hand brought to
     the face lifts one to the shoulders or above. Points count when visible in the frame, or
     when placed above its top edge (arms raised out of a webcam's view). None when none is
@@ -274,7 +279,7 @@ def hand_height(pose: Pose, context: ViewContext, min_visibility: float) -> floa
     the shoulder width (the ratio `cat_cow_signal` uses)."""
     seen = [
         h
-        for h in _ARM_POINTS
+        for h in points
         if float(pose.image_xyz[h, 1]) < 0.0 or landmarks_visible(pose, (h,), min_visibility)
     ]
     if not seen:
