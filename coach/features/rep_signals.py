@@ -257,26 +257,19 @@ def shoulder_roll_deg(pose: Pose, context: ViewContext) -> float:
     return _roll_deg(pose, L.LEFT_SHOULDER, L.RIGHT_SHOULDER, context.yaw_deg)
 
 
-HANDS = (
-    L.LEFT_WRIST,
-    L.RIGHT_WRIST,
-    L.LEFT_INDEX,
-    L.RIGHT_INDEX,
-)
-
-
+HANDS = (L.LEFT_WRIST, L.RIGHT_WRIST, L.LEFT_INDEX, L.RIGHT_INDEX)
 ELBOWS = (L.LEFT_ELBOW, L.RIGHT_ELBOW)
 
 
 def hand_height(
     pose: Pose, context: ViewContext, min_visibility: float, points: tuple[Landmark, ...] = HANDS
 ) -> float | None:
-    """How high the highest hand (or of other `points`, e.g. ELBOWS) is above the shoulder line, per shoulder width
-    (negative below it): hands rest in the lap in cat-cow, an arm raise or a hand brought to
-    the face lifts one to the shoulders or above. Points count when visible in the frame, or
-    when placed above its top edge (arms raised out of a webcam's view). None when none is
-    (a desk hides the lap). From the side, twice the near ear-shoulder length stands in for
-    the shoulder width (the ratio `cat_cow_signal` uses)."""
+    """How high the highest hand (or of other `points`, e.g. ELBOWS) is above the shoulder
+    line, per shoulder width (negative below it): hands rest in the lap in cat-cow, an arm
+    raise or a hand brought to the face lifts one to the shoulders or above. Points count
+    when visible in the frame, or when placed above its top edge (arms raised out of a
+    webcam's view). None when none is (a desk hides the lap). From the side, twice the near
+    ear-shoulder length stands in for the shoulder width (the ratio `cat_cow_signal` uses)."""
     seen = [
         h
         for h in points
@@ -300,8 +293,8 @@ def head_turn(pose: Pose, context: ViewContext) -> float | None:
     """How far the face is turned, in a view-specific unit compared against the neutral's.
 
     Front and oblique: nose offset from the ears' midpoint along the ear line (the image's x
-    with one ear), per head width (`cat_cow_signal`'s scale). Side: ear-nose length per ear-shoulder length, which changes as the face turns
-    toward or away from the camera.
+    with one ear), per head width (`cat_cow_signal`'s scale). Side: ear-nose length per
+    ear-shoulder length, which changes as the face turns toward or away from the camera.
     """
     nose = px(pose, L.NOSE)
     if context.view == "side":
