@@ -32,6 +32,8 @@ _SHOULDER_ROLL_WEIGHT = 0.75
 # Shoulder width over ear-to-ear width of an average adult (and of the synthetic default
 # body): the cat-cow signal is measured in head widths but kept in these units.
 _SHOULDERS_PER_HEAD = 2.53
+# A head-to-shoulder ratio further from the average than this is a misread, not a build.
+_MAX_HEAD_RATIO = 2.0
 # Presence (in-frame likelihood) dips for shoulders near the bottom edge that are plainly
 # visible, so it is gated lower than visibility (as the posture cues do).
 _PRESENCE_FRACTION = 0.4
@@ -49,6 +51,10 @@ class ViewContext:
     """True when the person's left side is nearer the camera (oblique and side views)."""
     both_ears: bool
     """Whether both ears are used (front, and oblique when the far ear shows)."""
+    head_ratio: float = 1.0
+    """The person's head width (ear to ear) over their shoulder width, against an average
+    adult's: head-sized signals are scaled by their own head, taken once (a turn of the head
+    changes its width in the image, above all from an angle)."""
 
     @property
     def near_ear(self) -> Landmark:
@@ -81,7 +87,21 @@ def view_context(pose: Pose, min_visibility: float) -> ViewContext:
     both_ears = view == "front" or (
         view == "oblique" and bool(min(vis[L.LEFT_EAR], vis[L.RIGHT_EAR]) >= min_visibility)
     )
-    return ViewContext(view=view, yaw_deg=yaw_deg, near_left=near_left, both_ears=both_ears)
+    head_ratio = 1.0
+    if both_ears:
+        ears = float(np.linalg.norm(px(pose, L.LEFT_EAR) - px(pose, L.RIGHT_EAR)))
+        shoulders = float(np.linalg.norm(px(pose, L.LEFT_SHOULDER) - px(pose, L.RIGHT_SHOULDER)))
+        if shoulders > 1e-6:
+            head_ratio = min(
+                _MAX_HEAD_RATIO, max(1.0 / _MAX_HEAD_RATIO, _SHOULDERS_PER_HEAD * ears / shoulders)
+            )
+    return ViewContext(
+        view=view,
+        yaw_deg=yaw_deg,
+        near_left=near_left,
+        both_ears=both_ears,
+        head_ratio=head_ratio,
+    )
 
 
 def cat_cow_landmarks(context: ViewContext) -> tuple[Landmark, ...]:
@@ -125,22 +145,19 @@ def _shoulder_scale_px(pose: Pose, context: ViewContext) -> float:
 
 
 def _head_scale_px(pose: Pose, context: ViewContext) -> float:
-    # The head's width (ear to ear, yaw-corrected) in the default body's shoulder widths: the
-    # nod is a head-sized movement, and the head rises and sinks with a neck in proportion,
-    # whereas shoulder widths vary between people about twice as much.
-    if not context.both_ears:
-        return _shoulder_scale_px(pose, context)
-    width = float(np.linalg.norm(px(pose, L.LEFT_EAR) - px(pose, L.RIGHT_EAR)))
-    return _SHOULDERS_PER_HEAD * width / max(math.cos(math.radians(context.yaw_deg)), _MIN_YAW_COS)
+    # The shoulder width in the person's own head widths: the nod is a head-sized movement,
+    # and the head rises and sinks with a neck in proportion, whereas shoulder widths vary
+    # between people about twice as much.
+    return _shoulder_scale_px(pose, context) * context.head_ratio
 
 
 def cat_cow_signal(pose: Pose, context: ViewContext) -> float | None:
     """Cat-cow position: grows toward cow (head and chest up, chin up), falls toward cat.
 
     Height of the nose above the shoulder line minus the nod (nose below the ears), both
-    per a body length: the yaw-corrected head width, ear to ear, in average shoulder widths
-    (front, and oblique with both ears; the shoulder width with one) or the near
-    ear-to-shoulder length (side). Head widths vary between people half as much as the
+    per a body length: the yaw-corrected shoulder width times the person's head ratio (their
+    head width, ear to ear, in average shoulder widths: `ViewContext.head_ratio`) from the
+    front and oblique, or the near ear-to-shoulder length (side). Head widths vary between people half as much as the
     signal per shoulder width does. Vertical offsets do not change when the head turns
     about the vertical, so a look to the side moves this little. From neutral: about +0.2 at
     a full cow and -0.3 at a full cat on the synthetic body, +0.08 and -0.18 on the sample
