@@ -592,6 +592,14 @@ def test_the_bodies_differ_in_every_proportion() -> None:
     assert len(builds) >= 4 and BODIES["sample"] == BodyPose()
     for field in ("shoulder_scale", "neck_m", "torso_scale", "head_scale"):
         assert len({getattr(b, field) for b in builds}) >= 4, field
+    # The signals' scale follows each person's own head: about 1 on the default body, larger
+    # for a big head on narrow shoulders, smaller for a small head on broad ones.
+    ratios = {
+        name: view_context(synthetic_pose(b), CONFIG.min_visibility).head_ratio
+        for name, b in BODIES.items()
+    }
+    assert ratios["sample"] == pytest.approx(1.0, abs=0.05)
+    assert ratios["small-big-head"] > 1.3 and ratios["tall-small-head"] < 0.85
 
 
 def test_a_hand_at_the_face_or_overhead_stops_a_cat_cow_pole_and_a_lap_hand_does_not() -> None:
