@@ -24,8 +24,11 @@ from pathlib import Path
 
 from PIL import ImageGrab
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from coach.actions.glow import AT_HOLD, FAINT, OverlayProcess
 from coach.config import NudgeConfig
+from tests.xvfb import xvfb_screen
 
 WIDTH, HEIGHT = 1280, 480
 MONITORS = "640x480+0+0,640x480+640+0"
@@ -48,24 +51,8 @@ time.sleep(3600)
 @contextlib.contextmanager
 def virtual_screen() -> Iterator[str]:
     """A private Xvfb screen; its display name."""
-    read_fd, write_fd = os.pipe()
-    server = subprocess.Popen(
-        [
-            *("Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{WIDTH}x{HEIGHT}x24"),
-            *("-nolisten", "tcp", "-noreset"),
-        ],
-        pass_fds=(write_fd,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    with os.fdopen(read_fd) as pipe:
-        number = pipe.readline().strip()
-    try:
-        yield f":{number}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with xvfb_screen(WIDTH, HEIGHT) as name:
+        yield name
 
 
 def shoot(display: str, out_dir: Path, tag: str, compositor: bool) -> list[Path]:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import math
-import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import platformdirs
 import pytest
 
 from coach.records import LANDMARK_COUNT, Landmark, Pose, PoseSample, Tracking
+from tests.xvfb import xvfb_screen
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "sample_videos"
@@ -161,24 +160,8 @@ def virtual_display() -> Iterator[str]:
     """A private Xvfb screen; its display name (-noreset: clients may connect and leave often)."""
     if shutil.which("Xvfb") is None:
         pytest.skip("Xvfb is not installed (make setup installs it where it can)")
-    read_fd, write_fd = os.pipe()
-    server = subprocess.Popen(
-        [
-            *("Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1024x768x24"),
-            *("-nolisten", "tcp", "-noreset"),
-        ],
-        pass_fds=(write_fd,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    with os.fdopen(read_fd) as pipe:
-        number = pipe.readline().strip()
-    try:
-        yield f":{number}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with xvfb_screen() as name:
+        yield name
 
 
 def sample_clip(name: str) -> Path:

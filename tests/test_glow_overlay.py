@@ -19,6 +19,7 @@ import pytest
 
 from coach.actions.glow import OverlayProcess
 from coach.actions.glow_overlay import GLOW_RGB, Monitor, band_px
+from tests.xvfb import xvfb_screen
 
 WIDTH, HEIGHT = 1280, 480
 MONITORS = "640x480+0+0,640x480+640+0"
@@ -30,24 +31,8 @@ def wide_display() -> Iterator[str]:
     """A private Xvfb screen two monitors wide (its background black)."""
     if shutil.which("Xvfb") is None:
         pytest.skip("Xvfb is not installed (make setup installs it where it can)")
-    read_fd, write_fd = os.pipe()
-    server = subprocess.Popen(
-        [
-            *("Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{WIDTH}x{HEIGHT}x24"),
-            *("-nolisten", "tcp", "-noreset"),
-        ],
-        pass_fds=(write_fd,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    with os.fdopen(read_fd) as pipe:
-        number = pipe.readline().strip()
-    try:
-        yield f":{number}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with xvfb_screen(WIDTH, HEIGHT) as name:
+        yield name
 
 
 def grab(display: str, out: Path) -> np.ndarray:
