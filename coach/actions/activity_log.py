@@ -118,20 +118,26 @@ class ActivityLog:
 
     def _pause(self, snapshot: Snapshot) -> None:
         t_s = snapshot.t_s
-        paused_until_s = snapshot.paused_until_s
-        if paused_until_s is not None and not self._paused:
-            lasting = _lasting(paused_until_s - t_s)
-            self._say(logging.INFO, t_s, f"paused (meeting mode) for {lasting}")
-        elif paused_until_s is None and self._paused:
-            self._say(logging.INFO, t_s, "pause over: coaching again")
-        self._paused = paused_until_s is not None
-        snoozed_until_s = snapshot.snoozed_until_s
-        if snoozed_until_s is not None and not self._snoozed:
-            lasting = _lasting(snoozed_until_s - t_s)
-            self._say(logging.INFO, t_s, f"prompts snoozed for {lasting}")
-        elif snoozed_until_s is None and self._snoozed:
-            self._say(logging.INFO, t_s, "snooze over")
-        self._snoozed = snoozed_until_s is not None
+        self._paused = self._quiet_edge(
+            t_s,
+            snapshot.paused_until_s,
+            self._paused,
+            "paused (meeting mode) for",
+            "pause over: coaching again",
+        )
+        self._snoozed = self._quiet_edge(
+            t_s, snapshot.snoozed_until_s, self._snoozed, "prompts snoozed for", "snooze over"
+        )
+
+    def _quiet_edge(
+        self, t_s: float, until_s: float | None, was: bool, started: str, ended: str
+    ) -> bool:
+        """Log where a pause or snooze begins (with how long it lasts) or ends; whether it is on."""
+        if until_s is not None and not was:
+            self._say(logging.INFO, t_s, f"{started} {_lasting(until_s - t_s)}")
+        elif until_s is None and was:
+            self._say(logging.INFO, t_s, ended)
+        return until_s is not None
 
     def _event(self, event: Event) -> None:
         if isinstance(event, Nudge):

@@ -22,8 +22,9 @@ DEFAULT_MODEL_NAME: Final = "pose_landmarker_full.task"
 
 # This legacy-solutions wheel on PyPI carries the pose graph tflites; `model_fetch` downloads
 # it over HTTPS and only the two files are read from it (mediapipe itself never runs).
-SOURCE_PACKAGE: Final = "mediapipe==0.10.21"
-SOURCE_WHEEL_GLOB: Final = "mediapipe-0.10.21-*.whl"
+# The release the tflites come from is named once, in model_fetch.
+SOURCE_PACKAGE: Final = f"{model_fetch.PROJECT}=={model_fetch.VERSION}"
+SOURCE_WHEEL_GLOB: Final = f"{model_fetch.PROJECT}-{model_fetch.VERSION}-*.whl"
 
 DETECTOR_WHEEL_MEMBER: Final = "mediapipe/modules/pose_detection/pose_detection.tflite"
 LANDMARKS_WHEEL_MEMBER: Final = "mediapipe/modules/pose_landmark/pose_landmark_full.tflite"
