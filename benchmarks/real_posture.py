@@ -104,12 +104,18 @@ def decimated(path: Path, rate_hz: float, out: Path) -> Path:
     return target
 
 
-def on_grid(decided: list[tuple[float, bool]], step_s: float) -> list[tuple[float, bool]]:
-    """A state decided at uneven times, read every `step_s` (the latest decision holds)."""
+def on_grid(
+    decided: list[tuple[float, bool]], step_s: float, end_s: float | None = None
+) -> list[tuple[float, bool]]:
+    """A state decided at uneven times, read every `step_s` (the latest decision holds) up to
+    `end_s` (default: the last decision). The recording's own end is fair at every rate: a
+    file kept at 1 sample a second has its last sample up to a second before the end, and
+    the state the coach shows holds until the stream ends, as it does at the full rate."""
     if not decided:
         return []
     out, i = [], 0
-    start_s, end_s = decided[0][0], decided[-1][0]
+    start_s = decided[0][0]
+    end_s = decided[-1][0] if end_s is None else max(end_s, decided[-1][0])
     for k in range(int((end_s - start_s) / step_s) + 1):
         t_s = start_s + k * step_s
         while i + 1 < len(decided) and decided[i + 1][0] <= t_s + 1e-9:
@@ -368,6 +374,7 @@ def evaluate(
 ) -> dict[str, Score]:
     """Score the coach and both peer rules on one recording (`rate_hz`: decimated to that
     many samples a second first, calibration frames included)."""
+    original = rec.path
     if rate_hz is not None:
         # The person's other recordings too: a profile is calibrated at the same rate.
         out = work / f"rate-{rate_hz:g}"
@@ -385,7 +392,7 @@ def evaluate(
     if rec.continuous:
         # Over time: the decided state on an even grid, so a stretch the coach looked at
         # five times a second (after a change) weighs no more than one it looked at once.
-        samples = on_grid(samples, CONTINUOUS_SAMPLE_S)
+        samples = on_grid(samples, CONTINUOUS_SAMPLE_S, _last_frame_s(original))
         samples = [s for s in samples if not rec.near_edge(s[0])]
     samples = [s for s in samples if s[0] >= skip_until_s]
     times = [t_s for t_s, _ in samples]
@@ -403,6 +410,11 @@ def evaluate(
         int(n) for n in reps["lateral-flexion"].values()
     )
     return scores
+
+
+def _last_frame_s(path: Path) -> float:
+    """The time of a recording's last frame."""
+    return max(frame_times(path), default=0.0)
 
 
 def score_all(

@@ -264,12 +264,13 @@ class Analyzer:
         pose = smoothed.pose if smoothed.usable else None
         if pose is not None:
             self._view.update(pose)
-        cues = self._cue_median.update(measure_cues(pose) if pose is not None else None, t_s)
+        raw = measure_cues(pose) if pose is not None else None
+        cues = self._cue_median.update(raw, t_s)
         # No cues: a head still seen above shoulders gone through the frame's bottom edge.
         slumped_y = None
         if cues is None and smoothed.pose is not None:
             slumped_y = slumped_nose_y(smoothed.pose)
-        measured = self._neutral.update(cues, pose, t_s, slumped_y)
+        measured = self._neutral.update(cues, pose, t_s, slumped_y, raw)
         if pose is not None and self._neutral.ready and not self._identity.has_reference:
             self._identity.set_reference(pose)
         user_seen = smoothed.tracking is not Tracking.NO_PERSON

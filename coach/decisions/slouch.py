@@ -77,6 +77,8 @@ class SlouchDetector:
         self._reason: Reason | None = None
         self._why: SlouchCue | None = None
         self._worse_since_s: float | None = None
+        self._glance_over_s: float | None = None
+        """When the glance wait of the slouch now in evidence ended (None: it had none)."""
 
     def band(self, cue: SlouchCue, sigma: float = math.nan) -> Band:
         """The upright band of one measure now (`sigma`: its calibration jitter, points)."""
@@ -123,6 +125,7 @@ class SlouchDetector:
             for cue, value, band in readings
             if value >= band.enter and self._agreed(cue, readings)
         ]
+        self._glance_over_s = None
         if fired:
             self._why = max(fired)[1]
             if self._worse_since_s is None:
@@ -130,12 +133,11 @@ class SlouchDetector:
             # A glance at the keyboard nods the head down for a few seconds; a head brought
             # down and kept there is a slouch however it is pitched. Duration tells them apart.
             nodded = abs(pitch_change) >= self.config.glance_pitch
-            if (
-                nodded
-                and not self._slouched.state
-                and t_s - self._worse_since_s < self.config.glance_s
-            ):
-                return None
+            if nodded and not self._slouched.state:
+                if t_s - self._worse_since_s < self.config.glance_s:
+                    return None
+                # The hold starts when the wait ended, not at the first look after it.
+                self._glance_over_s = self._worse_since_s + self.config.glance_s
             return True
         if all(value <= band.exit for _, value, band in readings):
             self._worse_since_s = None
@@ -260,6 +262,7 @@ class SlouchDetector:
         `slump`: with no metrics, how far the head has sunk (rounding points) while the
         shoulders are below the frame; sunk past the rounding band, that is a slouch."""
         c = self.config
+        self._glance_over_s = None
         if person_seen:
             self._last_seen_s = t_s
         evidence: bool | None
@@ -273,7 +276,7 @@ class SlouchDetector:
             evidence, worse = None, Reason.THORACIC_ROUNDING
         if metrics is not None or evidence is not None:
             self._last_measured_s = t_s
-            slouched = self._slouched.update(evidence, t_s)
+            slouched = self._slouched.update(evidence, t_s, self._glance_over_s)
             if slouched and metrics is not None:
                 self._held.append((t_s, metrics.forward_head, metrics.thoracic_rounding))
             if metrics is None and slouched:

@@ -82,12 +82,14 @@ class NeutralStage:
         pose: Pose | None,
         t_s: float,
         slumped_y: float | None = None,
+        raw: PostureCues | None = None,
     ) -> NeutralUpdate:
         """Calibrate, or measure the cues against the neutral (`slumped_y`: the nose's height
-        when the shoulders left through the bottom of the frame)."""
+        when the shoulders left through the bottom of the frame; `raw`: this frame's cues
+        before the rolling median, for the calibration's jitter)."""
         calibrating: float | None = None
         if self._adapter is None:
-            neutral = self._calibrator.update(cues, t_s)
+            neutral = self._calibrator.update(cues, t_s, raw)
             if neutral is None:
                 calibrating = self._calibrator.progress(t_s)
             else:
