@@ -321,7 +321,7 @@ class Calibrator:
 
         `raw`: the same frame's cues before the rolling median, for the jitter: the median
         removes more of it the more frames it holds, so medians would measure the sample
-        rate as much as the person (a 1-a-second stream would read as twice as jittery)."""
+        rate as much as the person (a stream of 1 a second would read as more jittery)."""
         if self.neutral is not None:
             return self.neutral
         if self._start_s is None:
@@ -342,7 +342,7 @@ class Calibrator:
         if usable >= self.MIN_FRAMES and usable >= self.min_usable_fraction * len(self._seen):
             views = [c.view for _, c in self._cues]
             main_view = max(set(views), key=views.count)
-            window = [c for _, c in self._raw if c.view == main_view]
+            window = [c for _, c in self._cues if c.view == main_view]
             self.neutral = median_cues(window)
-            self.noise = spread_cues(window, self.neutral)
+            self.noise = spread_cues([c for _, c in self._raw if c.view == main_view], self.neutral)
         return self.neutral

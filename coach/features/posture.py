@@ -225,6 +225,12 @@ class CueSmoother:
             return None
         return median_cues([c for _, c in self._recent])
 
+    @property
+    def blends(self) -> bool:
+        """Whether the window holds too few cues for a median (one or two, as at 1 look a
+        second): the median of two is their mean, a blend of two postures at a change."""
+        return len(self._recent) < 3
+
 
 @dataclass(frozen=True)
 class PostureMetrics:
