@@ -39,6 +39,7 @@ class DebouncedSwitch:
         if self._pending_since_s is None:
             self._pending_since_s = _onset(last_t_s, t_s, since_s)
         needed_s = self.on_after_s if evidence else self.off_after_s
+        # (A hair of slack: look times are sums of float steps, 11.9999... is 12.)
         if t_s - self._pending_since_s >= needed_s - 1e-9:
             self.state = evidence
             self.changed_at_s = t_s
