@@ -152,3 +152,21 @@ def test_chime_is_soft_and_short() -> None:
     wave = chime_waveform()
     assert wave.dtype == np.float32 and 0.5 < len(wave) / 44100 < 1.5
     assert 0.1 < float(np.abs(wave).max()) <= 0.2
+
+
+def test_preview_fits_the_frame_in_the_window_keeping_its_shape() -> None:
+    snap = snapshot_after([BodyPose()] * 20)
+    frame = Frame(np.full((240, 320, 3), (40, 120, 200), dtype=np.uint8), t_s=snap.t_s, index=0)
+    picture = draw_preview(snap, frame, skeleton_only=False, size=(400, 400)).image
+    assert picture.shape == (400, 400, 3)
+    camera = np.all(picture == (40, 120, 200), axis=2)
+    rows = np.flatnonzero(camera.any(axis=1))
+    assert (rows.min(), rows.max()) == (50, 349)  # 4:3 in a square: bands above and below
+    assert (picture[:50, :, :] != (40, 120, 200)).any(axis=2).all()
+    # The skeleton lands on the picture, where the same pose lands on the unscaled frame.
+    small = draw_preview(snap, frame, skeleton_only=True).image
+    big = draw_preview(snap, frame, skeleton_only=True, size=(640, 480)).image
+    # The landmark dots between the banner and the bars (which do not scale with the picture).
+    white_small = np.argwhere(np.all(small[40:160] == 255, axis=2)).mean(axis=0) + np.array([40, 0])
+    white_big = np.argwhere(np.all(big[80:320] == 255, axis=2)).mean(axis=0) + np.array([80, 0])
+    assert np.allclose(white_big, white_small * 2, atol=3)
