@@ -43,14 +43,15 @@ $(SAMPLES): $(INSTALLED) sample_videos/build.py
 # for `coach doctor`'s tests). benchmarks/tray_screenshots.py also needs a standalone
 # StatusNotifierItem tray (haskell-gtk-sni-tray-utils haskell-status-notifier-item-utils).
 # xdotool clicks through the glow nudge and asks who has the focus; xcompmgr (a compositor)
-# shows its translucent form.
-DEBIAN_PACKAGES := xvfb chromium fonts-dejavu-core strace dbus desktop-file-utils dunst trayer libportaudio2 xdotool xcompmgr
+# shows its translucent form; xfonts-base has the core fonts the preview window writes in.
+DEBIAN_PACKAGES := xvfb xfonts-base chromium fonts-dejavu-core strace dbus desktop-file-utils dunst trayer libportaudio2 xdotool xcompmgr
 system-deps:
 	@missing=""; command -v Xvfb >/dev/null 2>&1 || missing="$$missing xvfb"; \
 	command -v dbus-daemon >/dev/null 2>&1 || missing="$$missing dbus"; \
 	command -v dunst >/dev/null 2>&1 || missing="$$missing dunst"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	[ -d /usr/share/fonts/truetype/dejavu ] || missing="$$missing fonts-dejavu-core"; \
+	[ -f /usr/share/fonts/X11/misc/9x18B.pcf.gz ] || missing="$$missing xfonts-base"; \
 	command -v strace >/dev/null 2>&1 || missing="$$missing strace"; \
 	command -v desktop-file-validate >/dev/null 2>&1 || missing="$$missing desktop-file-utils"; \
 	command -v trayer >/dev/null 2>&1 || missing="$$missing trayer"; \
