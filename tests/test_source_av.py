@@ -6,6 +6,7 @@ new readers are held to (the same frames, sizes and turns as before).
 
 from __future__ import annotations
 
+import errno
 import struct
 import subprocess
 import sys
@@ -13,13 +14,16 @@ import time
 from pathlib import Path
 from typing import BinaryIO
 
+import av
 import cv2
 import numpy as np
 import pytest
 
 from coach.config import SourceConfig
+from coach.errors import CameraUnavailable, StreamUnreachable
 from coach.records import Look
 from coach.source import LiveSource, SourceKind, SourceSpec, VideoFileSource, thumbnail
+from coach.source import capture as capture_module
 from coach.source.jpeg import decoded_jpeg, jpeg_thumbnail
 from tests.conftest import REPO, sample_clip
 from tests.mjpeg_camera import SteadyCamera, _MjpegServer
@@ -42,6 +46,7 @@ if "import cv2" in gate.read_text():
 sys.modules["cv2"] = None  # any `import cv2` from here on raises ImportError
 
 from coach.config import SourceConfig
+from coach.errors import CameraUnavailable, StreamUnreachable
 from coach.records import Look
 from coach.source import LiveSource, SourceKind, SourceSpec, VideoFileSource
 from coach.source.cameras import Camera, with_sizes
@@ -207,3 +212,47 @@ def test_a_broken_picture_on_a_stream_is_dropped_not_a_reconnect() -> None:
                 break
     assert 5 not in indices and indices == sorted(indices)
     assert notices == [] and camera.connections == 1
+
+
+def test_a_stream_that_is_not_mjpeg_is_decoded_and_its_end_is_a_drop() -> None:
+    """MPEG-4 video (as H.264 from an RTSP camera would be): decoded packet by packet; a
+    local file stands in for the camera, read as fast as it decodes."""
+    config = SourceConfig(reconnect_s=0.0)
+    spec = SourceSpec(SourceKind.STREAM, str(sample_clip("neutral")))
+    images = []
+    with (
+        LiveSource(spec, config) as live,
+        pytest.raises(StreamUnreachable, match="stopped delivering frames"),
+    ):
+        assert live.fps == 15.0
+        for frame in live.frames():
+            images.append(frame.image)
+    assert len(images) >= 3
+    assert all(i.shape == (480, 640, 3) and i.flags.c_contiguous for i in images)
+
+
+def test_a_webcam_is_asked_for_mjpeg_at_the_set_size_then_taken_as_it_comes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked: list[tuple[str, str | None, dict[str, str] | None]] = []
+
+    def busy(file: str, format: str | None = None, options: dict[str, str] | None = None):  # noqa: A002
+        asked.append((file, format, options))
+        raise av.error.OSError(errno.EBUSY, "Device or resource busy")
+
+    monkeypatch.setattr(capture_module.av, "open", busy)
+    config = SourceConfig(camera_width_px=1280, camera_height_px=720, camera_fps=15.0)
+    with pytest.raises(CameraUnavailable, match=r"camera 2 cannot be opened .*busy") as caught:
+        LiveSource(SourceSpec(SourceKind.CAMERA, "2"), config)
+    assert "\n" not in str(caught.value)
+    wanted = {"video_size": "1280x720", "framerate": "15"}
+    assert asked == [
+        ("/dev/video2", "v4l2", {**wanted, "input_format": "mjpeg"}),
+        ("/dev/video2", "v4l2", wanted),
+        ("/dev/video2", "v4l2", {}),
+    ]
+
+
+def test_a_camera_node_that_is_not_there_is_unavailable_in_one_line() -> None:
+    with pytest.raises(CameraUnavailable, match="camera /dev/video63 cannot be opened"):
+        LiveSource(SourceSpec(SourceKind.CAMERA, "/dev/video63"), SourceConfig())

@@ -90,8 +90,10 @@ class AvCapture:
 
     def retrieve(self) -> ImageArray | bytes | None:
         picture = self._picture
-        if isinstance(picture, VideoFrame):
-            return np.ascontiguousarray(picture.to_ndarray(format="bgr24"), dtype=np.uint8)
+        if isinstance(picture, VideoFrame):  # one scaling thread: see video.py's _picture
+            return np.ascontiguousarray(
+                picture.to_ndarray(format="bgr24", threads=1), dtype=np.uint8
+            )
         return picture
 
     def release(self) -> None:
@@ -106,6 +108,8 @@ def open_camera(index: int, config: SourceConfig, label: str) -> AvCapture:
         CameraUnavailable: it is missing, busy in another app, or not permitted.
     """
     device, driver = _device(index)
+    if device is None:
+        raise _unavailable(label)
     wanted = {
         "video_size": f"{config.camera_width_px}x{config.camera_height_px}",
         "framerate": f"{config.camera_fps:g}",
@@ -113,8 +117,9 @@ def open_camera(index: int, config: SourceConfig, label: str) -> AvCapture:
     # MJPEG first: it is what a USB camera sends at this size and rate, and the coach then
     # decodes only the pictures it analyses. A camera that offers neither the format nor
     # the size is opened as it comes.
-    mjpeg = [{**wanted, "input_format": "mjpeg"}] if driver == "v4l2" else []
-    tries: list[dict[str, str]] = [*mjpeg, wanted, {}]
+    mjpeg = {"v4l2": "input_format", "dshow": "vcodec"}.get(driver)
+    first = [{**wanted, mjpeg: "mjpeg"}] if mjpeg else []
+    tries: list[dict[str, str]] = [*first, wanted, {}]
     for options in tries:
         try:
             container = av.open(device, format=driver, options=options)
@@ -123,7 +128,11 @@ def open_camera(index: int, config: SourceConfig, label: str) -> AvCapture:
         if container.streams.video:
             return AvCapture(container)
         container.close()
-    raise CameraUnavailable(
+    raise _unavailable(label)
+
+
+def _unavailable(label: str) -> CameraUnavailable:
+    return CameraUnavailable(
         f"camera {label} cannot be opened (missing, busy in another app, "
         "or not permitted); close other camera apps, or pass a video file or stream URL"
     )
@@ -172,8 +181,15 @@ def probe_size(node: Path, timeout_s: float) -> tuple[int, int] | None:
         container.close()
 
 
-def _device(index: int) -> tuple[str, str]:
-    """What FFmpeg opens for camera `index`, and its input device (demuxer)."""
+def _device(index: int) -> tuple[str | None, str]:
+    """What FFmpeg opens for camera `index` (None: there is no such camera), and its input
+    device (demuxer)."""
     if sys.platform == "darwin":
         return f"{index}:none", "avfoundation"  # video device `index`, no audio
+    if sys.platform == "win32":  # DirectShow opens cameras by name: the index-th one listed
+        try:
+            cameras = [d for d in av.enumerate_input_devices("dshow") if "video" in d.media_types]
+        except OPEN_ERRORS:
+            cameras = []
+        return (f"video={cameras[index].name}" if index < len(cameras) else None), "dshow"
     return f"/dev/video{index}", "v4l2"
