@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from coach.config import SourceConfig
-from coach.errors import CameraUnavailable, StreamUnreachable
+from coach.errors import CameraUnavailable, StreamUnreachable, VideoUnreadable
 from coach.records import Look
 from coach.source import LiveSource, SourceKind, SourceSpec, VideoFileSource, thumbnail
 from coach.source import capture as capture_module
@@ -46,7 +46,7 @@ if "import cv2" in gate.read_text():
 sys.modules["cv2"] = None  # any `import cv2` from here on raises ImportError
 
 from coach.config import SourceConfig
-from coach.errors import CameraUnavailable, StreamUnreachable
+from coach.errors import CameraUnavailable, StreamUnreachable, VideoUnreadable
 from coach.records import Look
 from coach.source import LiveSource, SourceKind, SourceSpec, VideoFileSource
 from coach.source.cameras import Camera, with_sizes
@@ -256,3 +256,25 @@ def test_a_webcam_is_asked_for_mjpeg_at_the_set_size_then_taken_as_it_comes(
 def test_a_camera_node_that_is_not_there_is_unavailable_in_one_line() -> None:
     with pytest.raises(CameraUnavailable, match="camera /dev/video63 cannot be opened"):
         LiveSource(SourceSpec(SourceKind.CAMERA, "/dev/video63"), SourceConfig())
+
+
+def test_a_video_cut_short_says_where_it_stopped(tmp_path: Path) -> None:
+    """Its index at the front (as a streaming-ready MP4 has it): it opens, then breaks off."""
+    source = av.open(str(sample_clip("neutral")))
+    whole = tmp_path / "whole.mp4"
+    with av.open(str(whole), "w", options={"movflags": "faststart"}) as out:
+        stream = out.add_stream_from_template(source.streams.video[0])
+        for packet in source.demux(source.streams.video[0]):
+            if packet.dts is not None:
+                packet.stream = stream
+                out.mux(packet)
+    source.close()
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 2])
+    with (
+        VideoFileSource(cut) as video,
+        pytest.raises(VideoUnreadable, match=r"stopped decoding at frame \d+ of 300"),
+    ):
+        for _ in video.frames():
+            pass
