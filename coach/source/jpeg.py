@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-import simplejpeg  # ships a .pyi but no py.typed marker
+import simplejpeg
 
 from coach.records import ImageArray
 
