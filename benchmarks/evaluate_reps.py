@@ -581,7 +581,7 @@ def clip_poses(name: str) -> list[tuple[float, Pose | None]]:
     the real pose model, the app's smoothing and the user's identity, at 15 frames/s."""
     from coach.config import Config, LoopConfig
     from coach.movements import load_library
-    from coach.session import collected
+    from coach.session_collect import collected
     from coach.session_options import Mode, SessionOptions
 
     every = LoopConfig(idle_fps=FPS, posture_fps=FPS, exercise_fps=FPS, away_fps=FPS, glance=False)

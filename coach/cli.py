@@ -16,8 +16,8 @@ from coach.config import Config
 from coach.config.user_file import load_settings
 from coach.errors import CoachError, one_line
 from coach.launch import STOPPED_BY_CTRL_C
+from coach.model_choice import resolve_model
 from coach.safe.printable import literal, printable
-from coach.session import resolve_model
 from coach.session_options import Guided, Mode, SessionOptions
 from coach.stopping import StopRequested, stop_on_signals
 
