@@ -1,0 +1,236 @@
+"""Provides the few pixel operations the coach needs (channel swaps, grey, area resize, affine warp) in NumPy."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from coach.records import ImageArray
+
+Matrix = npt.NDArray[np.float64]
+_Float32 = npt.NDArray[np.float32]
+_Index = npt.NDArray[np.intp]
+
+# OpenCV's BGR2GRAY weights for 8-bit images in 15-bit fixed point (0.299 R, 0.587 G,
+# 0.114 B), so that a grey level here is the one OpenCV gives, to the bit.
+_GREY_B: Final = 3735
+_GREY_G: Final = 19235
+_GREY_R: Final = 9798
+_GREY_SHIFT: Final = 15
+# cv2.warpAffine samples the source on a 1/32-pixel grid, reached in 1/1024-pixel fixed point;
+# doing the same keeps the crops the model sees within a grey level of OpenCV's even on sharp
+# edges (a 1/32-pixel shift there is 8 grey levels).
+_SUBPIXEL_BITS: Final = 5
+_AB_BITS: Final = 10
+_AB_SCALE: Final = 1 << _AB_BITS
+
+
+class Border(Enum):
+    """What a warp reads outside the source image."""
+
+    CONSTANT = "constant"  # black (0)
+    REPLICATE = "replicate"  # the nearest edge pixel
+
+
+def bgr_to_rgb(image: ImageArray) -> ImageArray:
+    """The image with its first and last channels swapped (a new contiguous array)."""
+    out = np.empty_like(image)
+    out[..., 0] = image[..., 2]  # channel by channel: several times faster than [..., ::-1]
+    out[..., 1] = image[..., 1]
+    out[..., 2] = image[..., 0]
+    return out
+
+
+def bgr_to_grey(image: ImageArray) -> ImageArray:
+    """One grey channel from a BGR image: 0.299 R + 0.587 G + 0.114 B, rounded like OpenCV."""
+    if image.ndim == 2:
+        return image.copy()
+    grey = np.multiply(image[..., 0], np.uint32(_GREY_B), dtype=np.uint32)
+    grey += np.multiply(image[..., 1], np.uint32(_GREY_G), dtype=np.uint32)
+    grey += np.multiply(image[..., 2], np.uint32(_GREY_R), dtype=np.uint32)
+    grey += 1 << (_GREY_SHIFT - 1)
+    grey >>= _GREY_SHIFT
+    return grey.astype(np.uint8)
+
+
+def area_resize(image: ImageArray, width_px: int, height_px: int) -> ImageArray:
+    """The image at a new size, as cv2.resize with INTER_AREA.
+
+    Shrinking averages the source pixels each output pixel covers, counting those it covers in
+    part by the fraction covered. Growing either way interpolates between neighbours.
+    """
+    if width_px < 1 or height_px < 1:
+        raise ValueError(f"cannot resize to {width_px} x {height_px} pixels")
+    height, width = image.shape[:2]
+    if (width, height) == (width_px, height_px):
+        return image.copy()
+    if height % height_px == 0 and width % width_px == 0:
+        # Whole blocks: one sum per block (OpenCV's fast path too).
+        block_h, block_w = height // height_px, width // width_px
+        rows = image.reshape(height_px, block_h, *image.shape[1:]).sum(axis=1, dtype=np.uint32)
+        sums = rows.reshape(height_px, width_px, block_w, *image.shape[2:]).sum(axis=2)
+        return _to_uint8(sums * np.float32(1 / (block_h * block_w)))
+    shrinking = width_px <= width and height_px <= height
+    taps = _box_taps if shrinking else _growing_taps
+    rows = _resample(image, taps(height, height_px), axis=0)
+    return _to_uint8(_resample(rows, taps(width, width_px), axis=1))
+
+
+def _box_taps(size: int, new_size: int) -> list[tuple[_Index, _Float32]]:
+    """Shrinking along one axis: for each output pixel, the source pixels it covers and by how much.
+
+    Output pixel d spans [d * size, (d + 1) * size) in units of 1/new_size pixel (integers, so
+    no rounding shifts a box); tap k is its k-th source pixel, weighted by the part covered.
+    """
+    box_start = np.arange(new_size, dtype=np.int64) * size
+    box_end = box_start + size
+    first = box_start // new_size
+    count = int(((box_end + new_size - 1) // new_size - first).max())
+    taps = []
+    for k in range(count):
+        pixel = first + k
+        covered = np.minimum(box_end, (pixel + 1) * new_size) - np.maximum(
+            box_start, pixel * new_size
+        )
+        weight = (np.maximum(covered, 0) / size).astype(np.float32)
+        taps.append((np.minimum(pixel, size - 1).astype(np.intp), weight))
+    return taps
+
+
+def _growing_taps(size: int, new_size: int) -> list[tuple[_Index, _Float32]]:
+    """cv2.resize's INTER_AREA taps when either axis grows: a source pixel and the next.
+
+    Each output pixel copies its source pixel, blending with the next only where a source
+    pixel's edge falls inside it (OpenCV uses these taps along a shrinking axis too).
+    """
+    scale = size / new_size
+    out = np.arange(new_size, dtype=np.float64)
+    first = np.floor(out * scale)
+    weight = (out + 1) - (first + 1) / scale
+    weight = np.where(weight <= 0, 0.0, weight - np.floor(weight))
+    lower = np.clip(first.astype(np.intp), 0, size - 1)
+    upper = np.minimum(lower + 1, size - 1)
+    next_weight = weight.astype(np.float32)
+    return [(lower, 1 - next_weight), (upper, next_weight)]
+
+
+def _resample(pixels: npt.NDArray[Any], taps: list[tuple[_Index, _Float32]], axis: int) -> _Float32:
+    """The weighted sums of source pixels along one axis (0: rows, 1: columns), as float32."""
+    inside = pixels.shape[axis + 1 :]
+    out: _Float32 | None = None
+    for index, weight in taps:
+        if axis == 0:
+            expanded = weight.reshape(-1, *(1 for _ in inside))
+        else:
+            # Repeated over the channels, so the product runs contiguously (several times faster).
+            expanded = np.repeat(weight, int(np.prod(inside))).reshape(-1, *inside)
+        term = np.take(pixels, index, axis=axis) * expanded
+        out = term if out is None else out + term
+    assert out is not None  # at least one tap
+    return out
+
+
+def affine_from_points(src_xy: npt.ArrayLike, dst_xy: npt.ArrayLike) -> Matrix:
+    """The 2 x 3 affine map taking three source points onto three destination points."""
+    src = np.asarray(src_xy, dtype=np.float64).reshape(3, 2)
+    dst = np.asarray(dst_xy, dtype=np.float64).reshape(3, 2)
+    system = np.hstack([src, np.ones((3, 1))])
+    try:
+        solved = np.linalg.solve(system, dst)
+    except np.linalg.LinAlgError:
+        raise ValueError(f"the source points {src.tolist()} lie on one line") from None
+    return np.ascontiguousarray(solved.T)
+
+
+def warp_affine(
+    image: ImageArray, matrix: npt.ArrayLike, side_px: int, border: Border
+) -> ImageArray:
+    """A side_px-square image through the 2 x 3 affine map `matrix` (source to destination).
+
+    As cv2.warpAffine with INTER_LINEAR: each output pixel reads the source where the inverse
+    map sends it, bilinear on a 1/32-pixel grid; outside the source it reads `border`.
+    """
+    inverse = _inverse(np.asarray(matrix, dtype=np.float64).reshape(2, 3))
+    height, width = image.shape[:2]
+    columns = _axis_taps(_steps(inverse[0], side_px), width, border)
+    rows = _axis_taps(_steps(inverse[1], side_px), height, border)
+    source, channels = _gatherable(image)
+    planes = [np.zeros(side_px * side_px, dtype=np.float32) for _ in range(channels)]
+    for row, row_weight in rows:
+        for column, column_weight in columns:
+            weight = row_weight * column_weight
+            values = np.take(source, row * width + column, axis=0).view(np.uint8)
+            values = values.reshape(side_px * side_px, -1)
+            for channel, plane in enumerate(planes):
+                plane += values[:, channel] * weight
+    out = np.stack([np.rint(plane).astype(np.uint8) for plane in planes], axis=-1)
+    return out.reshape((side_px, side_px, *image.shape[2:]))
+
+
+def _gatherable(image: ImageArray) -> tuple[npt.NDArray[Any], int]:
+    """The pixels as a 1-D array to gather whole pixels from, and the number of channels.
+
+    A 3-channel image is read as one 4-byte word per pixel (its three bytes and the next
+    pixel's first): gathering words is several times faster than gathering 3-byte rows.
+    """
+    channels = image.shape[2] if image.ndim == 3 else 1
+    flat = np.ascontiguousarray(image).reshape(-1)
+    count = flat.size // channels
+    if channels != 3 or count < 2:
+        return flat.reshape(count, channels), channels
+    words = np.empty(count, dtype=np.uint32)
+    words[:-1] = np.ndarray((count - 1,), dtype=np.uint32, buffer=flat, strides=(3,))
+    words.view(np.uint8)[-4:-1] = flat[-3:]  # the last pixel has no next one to borrow from
+    return words, channels
+
+
+def _axis_taps(
+    steps: _Index, size: int, border: Border
+) -> tuple[tuple[_Index, _Float32], tuple[_Index, _Float32]]:
+    """Along one axis: the two neighbours each output pixel reads, and their weights."""
+    lower = steps >> _SUBPIXEL_BITS
+    upper = lower + 1
+    upper_weight = (steps & ((1 << _SUBPIXEL_BITS) - 1)).astype(np.float32)
+    upper_weight *= np.float32(1 / (1 << _SUBPIXEL_BITS))
+    lower_weight = 1 - upper_weight
+    if border is Border.CONSTANT:
+        # A neighbour outside the image reads black: it weighs nothing.
+        lower_weight *= (lower >= 0) & (lower < size)
+        upper_weight *= (upper >= 0) & (upper < size)
+    # Outside the image a neighbour reads the nearest edge pixel (or weighs nothing).
+    return (
+        (np.clip(lower, 0, size - 1), lower_weight),
+        (np.clip(upper, 0, size - 1), upper_weight),
+    )
+
+
+def _inverse(matrix: Matrix) -> Matrix:
+    """The inverse of a 2 x 3 affine map, computed as cv2.warpAffine does (zero if singular)."""
+    (a, b, c), (d, e, f) = matrix.tolist()
+    det = a * e - b * d
+    det = 1.0 / det if det != 0 else 0.0
+    a, b, d, e = e * det, -b * det, -d * det, a * det
+    return np.array([[a, b, -a * c - b * f], [d, e, -d * c - e * f]], dtype=np.float64)
+
+
+def _steps(row: Matrix, side_px: int) -> _Index:
+    """One source coordinate of every output pixel in whole 1/32 pixels (side x side).
+
+    OpenCV's fixed point: the x and the y part each rounded to 1/1024 pixel, then their sum
+    to the nearest 1/32.
+    """
+    grid = np.arange(side_px, dtype=np.float64)
+    along_x = np.rint(row[0] * grid * _AB_SCALE).astype(np.int64)
+    along_y = np.rint((row[1] * grid + row[2]) * _AB_SCALE).astype(np.int64)
+    along_y += _AB_SCALE >> (_SUBPIXEL_BITS + 1)
+    total: npt.NDArray[np.int64] = along_y[:, None] + along_x[None, :]
+    total >>= _AB_BITS - _SUBPIXEL_BITS
+    return np.asarray(total.reshape(-1), dtype=np.intp)
+
+
+def _to_uint8(values: _Float32) -> ImageArray:
+    """Round to the nearest grey level and clip into 0..255, as OpenCV saturates."""
+    return np.clip(np.rint(values), 0, 255).astype(np.uint8)
