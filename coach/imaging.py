@@ -26,6 +26,8 @@ _GREY_SHIFT: Final = 15
 _SUBPIXEL_BITS: Final = 5
 _AB_BITS: Final = 10
 _AB_SCALE: Final = 1 << _AB_BITS
+# OpenCV's threshold under which a pivot makes the system singular (DBL_EPSILON * 100).
+_SINGULAR: Final = float(np.finfo(np.float64).eps) * 100
 
 
 class Border(Enum):
@@ -57,7 +59,7 @@ def bgr_to_grey(image: ImageArray) -> ImageArray:
 
 
 def area_resize(image: ImageArray, width_px: int, height_px: int) -> ImageArray:
-    """The image at a new size, as cv2.resize with INTER_AREA.
+    """The image at a new size, as cv2.resize with INTER_AREA (to the bit when shrinking).
 
     Shrinking averages the source pixels each output pixel covers, counting those it covers in
     part by the fraction covered. Growing either way interpolates between neighbours.
@@ -67,37 +69,52 @@ def area_resize(image: ImageArray, width_px: int, height_px: int) -> ImageArray:
     height, width = image.shape[:2]
     if (width, height) == (width_px, height_px):
         return image.copy()
-    if height % height_px == 0 and width % width_px == 0:
-        # Whole blocks: one sum per block (OpenCV's fast path too).
-        block_h, block_w = height // height_px, width // width_px
-        rows = image.reshape(height_px, block_h, *image.shape[1:]).sum(axis=1, dtype=np.uint32)
-        sums = rows.reshape(height_px, width_px, block_w, *image.shape[2:]).sum(axis=2)
-        return _to_uint8(sums * np.float32(1 / (block_h * block_w)))
-    shrinking = width_px <= width and height_px <= height
-    taps = _box_taps if shrinking else _growing_taps
-    rows = _resample(image, taps(height, height_px), axis=0)
-    return _to_uint8(_resample(rows, taps(width, width_px), axis=1))
+    # OpenCV's scale factors and its test for whole blocks, in its double arithmetic.
+    scale_x, scale_y = 1.0 / (width_px / width), 1.0 / (height_px / height)
+    block_w, block_h = round(scale_x), round(scale_y)
+    eps = float(np.finfo(np.float64).eps)
+    if abs(scale_x - block_w) < eps and abs(scale_y - block_h) < eps:
+        return _block_mean(image, block_w, block_h)
+    if scale_x >= 1 and scale_y >= 1:
+        # Columns first, then rows, each in OpenCV's order: the float32 sums are its sums.
+        columns = _resample(image, _box_taps(width, width_px, scale_x), axis=1)
+        return _to_uint8(_resample(columns, _box_taps(height, height_px, scale_y), axis=0))
+    rows = _resample(image, _growing_taps(height, height_px), axis=0)
+    return _to_uint8(_resample(rows, _growing_taps(width, width_px), axis=1))
 
 
-def _box_taps(size: int, new_size: int) -> list[tuple[_Index, _Float32]]:
-    """Shrinking along one axis: for each output pixel, the source pixels it covers and by how much.
+def _block_mean(image: ImageArray, block_w: int, block_h: int) -> ImageArray:
+    """The mean of each block_w x block_h block, rounded as OpenCV's fast path rounds it."""
+    height, width = image.shape[:2]
+    new_h, new_w = height // block_h, width // block_w
+    rows = image.reshape(new_h, block_h, *image.shape[1:]).sum(axis=1, dtype=np.uint32)
+    sums = rows.reshape(new_h, new_w, block_w, *image.shape[2:]).sum(axis=2)
+    if block_w == block_h == 2:
+        return ((sums + 2) >> 2).astype(np.uint8)  # its vector code: halves round up
+    return _to_uint8(sums.astype(np.float32) * np.float32(1 / (block_w * block_h)))
 
-    Output pixel d spans [d * size, (d + 1) * size) in units of 1/new_size pixel (integers, so
-    no rounding shifts a box); tap k is its k-th source pixel, weighted by the part covered.
+
+def _box_taps(size: int, new_size: int, scale: float) -> list[tuple[_Index, _Float32]]:
+    """Shrinking along one axis: each output pixel's source pixels and weights, in order.
+
+    OpenCV's table (computeResizeAreaTab): a first pixel covered in part, the whole ones,
+    a last one in part, each weighted by the part covered; slivers under 1/1000 are skipped.
+    Tap k is the k-th of these for every output pixel (weight 0 where it has fewer).
     """
-    box_start = np.arange(new_size, dtype=np.int64) * size
-    box_end = box_start + size
-    first = box_start // new_size
-    count = int(((box_end + new_size - 1) // new_size - first).max())
-    taps = []
-    for k in range(count):
-        pixel = first + k
-        covered = np.minimum(box_end, (pixel + 1) * new_size) - np.maximum(
-            box_start, pixel * new_size
-        )
-        weight = (np.maximum(covered, 0) / size).astype(np.float32)
-        taps.append((np.minimum(pixel, size - 1).astype(np.intp), weight))
-    return taps
+    start = np.arange(new_size, dtype=np.float64) * scale
+    end = start + scale
+    cell = np.minimum(scale, size - start)
+    last = np.minimum(np.floor(end), size - 1).astype(np.intp)
+    first = np.minimum(np.ceil(start).astype(np.intp), last)
+    head = (first - start) > 1e-3
+    tail = (end - last) > 1e-3
+    taps = [(np.maximum(first - 1, 0), np.where(head, (first - start) / cell, 0.0))]
+    for k in range(int((last - first).max())):
+        inside = first + k < last
+        taps.append((np.minimum(first + k, size - 1), np.where(inside, 1.0 / cell, 0.0)))
+    tail_weight = np.minimum(np.minimum(end - last, 1.0), cell) / cell
+    taps.append((last, np.where(tail, tail_weight, 0.0)))
+    return [(index, weight.astype(np.float32)) for index, weight in taps]
 
 
 def _growing_taps(size: int, new_size: int) -> list[tuple[_Index, _Float32]]:
@@ -134,15 +151,48 @@ def _resample(pixels: npt.NDArray[Any], taps: list[tuple[_Index, _Float32]], axi
 
 
 def affine_from_points(src_xy: npt.ArrayLike, dst_xy: npt.ArrayLike) -> Matrix:
-    """The 2 x 3 affine map taking three source points onto three destination points."""
-    src = np.asarray(src_xy, dtype=np.float64).reshape(3, 2)
-    dst = np.asarray(dst_xy, dtype=np.float64).reshape(3, 2)
-    system = np.hstack([src, np.ones((3, 1))])
-    try:
-        solved = np.linalg.solve(system, dst)
-    except np.linalg.LinAlgError:
-        raise ValueError(f"the source points {src.tolist()} lie on one line") from None
-    return np.ascontiguousarray(solved.T)
+    """The 2 x 3 affine map taking three source points onto three destination points.
+
+    As cv2.getAffineTransform, to the bit (the same elimination in the same order), so a crop
+    is OpenCV's exactly; all zeros when the source points lie on one line, as OpenCV gives.
+    """
+    src = np.asarray(src_xy, dtype=np.float64).reshape(3, 2).tolist()
+    dst = np.asarray(dst_xy, dtype=np.float64).reshape(3, 2).tolist()
+    # The 6 x 6 system of the six unknowns, rows for x and y interleaved as OpenCV lays it out.
+    a: list[list[float]] = []
+    b: list[float] = []
+    for (x, y), (u, v) in zip(src, dst, strict=True):
+        a += [[x, y, 1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, x, y, 1.0]]
+        b += [u, v]
+    solved = _lu_solve(a, b)
+    if solved is None:
+        return np.zeros((2, 3), dtype=np.float64)
+    return np.array(solved, dtype=np.float64).reshape(2, 3)
+
+
+def _lu_solve(a: list[list[float]], b: list[float]) -> list[float] | None:
+    """Gaussian elimination with partial pivoting, OpenCV's LU step for step (None if singular)."""
+    size = len(b)
+    for i in range(size):
+        pivot = max(range(i, size), key=lambda row: (abs(a[row][i]), -row))
+        if abs(a[pivot][i]) < _SINGULAR:
+            return None
+        a[i], a[pivot] = a[pivot], a[i]
+        b[i], b[pivot] = b[pivot], b[i]
+        scale = -1.0 / a[i][i]
+        for j in range(i + 1, size):
+            alpha = a[j][i] * scale
+            if alpha == 0.0:
+                continue  # adds nothing (x + 0 * y == x)
+            for k in range(i + 1, size):
+                a[j][k] += alpha * a[i][k]
+            b[j] += alpha * b[i]
+    for i in reversed(range(size)):
+        total = b[i]
+        for k in range(i + 1, size):
+            total -= a[i][k] * b[k]
+        b[i] = total / a[i][i]
+    return b
 
 
 def warp_affine(
@@ -158,6 +208,7 @@ def warp_affine(
     columns = _axis_taps(_steps(inverse[0], side_px), width, border)
     rows = _axis_taps(_steps(inverse[1], side_px), height, border)
     source, channels = _gatherable(image)
+    # Weights in 1/1024ths as float32 integers: the sums are exact, and round as OpenCV's do.
     planes = [np.zeros(side_px * side_px, dtype=np.float32) for _ in range(channels)]
     for row, row_weight in rows:
         for column, column_weight in columns:
@@ -166,7 +217,9 @@ def warp_affine(
             values = values.reshape(side_px * side_px, -1)
             for channel, plane in enumerate(planes):
                 plane += values[:, channel] * weight
-    out = np.stack([np.rint(plane).astype(np.uint8) for plane in planes], axis=-1)
+    half = np.float32(1 << (2 * _SUBPIXEL_BITS - 1))
+    scale = np.float32(1 / (1 << (2 * _SUBPIXEL_BITS)))
+    out = np.stack([np.floor((plane + half) * scale).astype(np.uint8) for plane in planes], -1)
     return out.reshape((side_px, side_px, *image.shape[2:]))
 
 
@@ -190,12 +243,11 @@ def _gatherable(image: ImageArray) -> tuple[npt.NDArray[Any], int]:
 def _axis_taps(
     steps: _Index, size: int, border: Border
 ) -> tuple[tuple[_Index, _Float32], tuple[_Index, _Float32]]:
-    """Along one axis: the two neighbours each output pixel reads, and their weights."""
+    """Along one axis: the two neighbours each output pixel reads, and their weights in 1/32ths."""
     lower = steps >> _SUBPIXEL_BITS
     upper = lower + 1
     upper_weight = (steps & ((1 << _SUBPIXEL_BITS) - 1)).astype(np.float32)
-    upper_weight *= np.float32(1 / (1 << _SUBPIXEL_BITS))
-    lower_weight = 1 - upper_weight
+    lower_weight = (1 << _SUBPIXEL_BITS) - upper_weight
     if border is Border.CONSTANT:
         # A neighbour outside the image reads black: it weighs nothing.
         lower_weight *= (lower >= 0) & (lower < size)
