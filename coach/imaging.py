@@ -88,7 +88,7 @@ def _block_mean(image: ImageArray, block_w: int, block_h: int) -> ImageArray:
     height, width = image.shape[:2]
     new_h, new_w = height // block_h, width // block_w
     rows = image.reshape(new_h, block_h, *image.shape[1:]).sum(axis=1, dtype=np.uint32)
-    sums = rows.reshape(new_h, new_w, block_w, *image.shape[2:]).sum(axis=2)
+    sums: npt.NDArray[np.uint32] = rows.reshape(new_h, new_w, block_w, *image.shape[2:]).sum(2)
     if block_w == block_h == 2:
         return ((sums + 2) >> 2).astype(np.uint8)  # its vector code: halves round up
     return _to_uint8(sums.astype(np.float32) * np.float32(1 / (block_w * block_h)))
