@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from enum import Enum
 from typing import Any, Final
 
@@ -26,6 +27,9 @@ _GREY_SHIFT: Final = 15
 _SUBPIXEL_BITS: Final = 5
 _AB_BITS: Final = 10
 _AB_SCALE: Final = 1 << _AB_BITS
+# A shrink whose boxes repeat every this many source pixels or fewer (800 -> 640: every 5)
+# runs as two matrix products; a longer period (1366 -> 640: 683) takes one tap at a time.
+_MAX_PERIOD: Final = 64
 # OpenCV's threshold under which a pivot makes the system singular (DBL_EPSILON * 100).
 _SINGULAR: Final = float(np.finfo(np.float64).eps) * 100
 
@@ -59,39 +63,82 @@ def bgr_to_grey(image: ImageArray) -> ImageArray:
 
 
 def area_resize(image: ImageArray, width_px: int, height_px: int) -> ImageArray:
-    """The image at a new size, as cv2.resize with INTER_AREA (to the bit when shrinking).
+    """The image at a new size, as cv2.resize with INTER_AREA.
 
     Shrinking averages the source pixels each output pixel covers, counting those it covers in
-    part by the fraction covered. Growing either way interpolates between neighbours.
+    part by the fraction covered: OpenCV's pixels to the bit for whole blocks (640 -> 32,
+    1280 -> 640), within a grey level otherwise (exact fractions here, float32 in OpenCV).
+    Growing either way interpolates between neighbours, within a grey level of OpenCV too.
     """
     if width_px < 1 or height_px < 1:
         raise ValueError(f"cannot resize to {width_px} x {height_px} pixels")
     height, width = image.shape[:2]
     if (width, height) == (width_px, height_px):
         return image.copy()
-    # OpenCV's scale factors and its test for whole blocks, in its double arithmetic.
     scale_x, scale_y = 1.0 / (width_px / width), 1.0 / (height_px / height)
-    block_w, block_h = round(scale_x), round(scale_y)
-    eps = float(np.finfo(np.float64).eps)
-    if abs(scale_x - block_w) < eps and abs(scale_y - block_h) < eps:
-        return _block_mean(image, block_w, block_h)
-    if scale_x >= 1 and scale_y >= 1:
-        # Columns first, then rows, each in OpenCV's order: the float32 sums are its sums.
+    if scale_x < 1 or scale_y < 1:
+        rows = _resample(image, _growing_taps(height, height_px), axis=0)
+        return _to_uint8(_resample(rows, _growing_taps(width, width_px), axis=1))
+    down, across = _period_overlaps(height, height_px), _period_overlaps(width, width_px)
+    if down is None or across is None:
+        # Boxes that repeat only over hundreds of pixels: OpenCV's tables, one tap at a time,
+        # columns then rows in its order (its float32 sums, so its pixels, but slowly).
         columns = _resample(image, _box_taps(width, width_px, scale_x), axis=1)
         return _to_uint8(_resample(columns, _box_taps(height, height_px, scale_y), axis=0))
-    rows = _resample(image, _growing_taps(height, height_px), axis=0)
-    return _to_uint8(_resample(rows, _growing_taps(width, width_px), axis=1))
+    sums = _periodic_sums(image, down, across)
+    area = down.shape[1] * across.shape[1]
+    if down.shape[0] == across.shape[0] == 1:
+        # Whole blocks, rounded as OpenCV's fast path rounds them (to the bit).
+        if area == 4:
+            return np.asarray(np.floor((sums + 2) * np.float32(0.25)), dtype=np.uint8)
+        return _to_uint8(sums * np.float32(1 / area))
+    return _to_uint8(sums / np.float32(area))
 
 
-def _block_mean(image: ImageArray, block_w: int, block_h: int) -> ImageArray:
-    """The mean of each block_w x block_h block, rounded as OpenCV's fast path rounds it."""
+def _period_overlaps(size: int, new_size: int) -> _Float32 | None:
+    """Shrinking along one axis by q / p (in lowest terms): how much of each of q source pixels
+    each of p output pixels covers, in 1/p pixels (whole numbers); the same every q pixels.
+
+    None when q is so large that a product over it would cost more than it saves.
+    """
+    common = math.gcd(size, new_size)
+    source, output = size // common, new_size // common
+    if source > _MAX_PERIOD:
+        return None
+    box = np.arange(output)[:, None]
+    pixel = np.arange(source)[None, :]
+    covered = np.minimum((box + 1) * source, (pixel + 1) * output) - np.maximum(
+        box * source, pixel * output
+    )
+    return np.asarray(np.maximum(covered, 0), dtype=np.float32)
+
+
+def _periodic_sums(image: ImageArray, down: _Float32, across: _Float32) -> _Float32:
+    """Each output pixel's box sum, weighted by overlap, as two matrix products (BLAS).
+
+    Whole-number weights and sums under 2**24: exact in float32 in any order of summing.
+    """
     height, width = image.shape[:2]
-    new_h, new_w = height // block_h, width // block_w
-    rows = image.reshape(new_h, block_h, *image.shape[1:]).sum(axis=1, dtype=np.uint32)
-    sums: npt.NDArray[np.uint32] = rows.reshape(new_h, new_w, block_w, *image.shape[2:]).sum(2)
-    if block_w == block_h == 2:
-        return ((sums + 2) >> 2).astype(np.uint8)  # its vector code: halves round up
-    return _to_uint8(sums.astype(np.float32) * np.float32(1 / (block_w * block_h)))
+    channels = image.shape[2] if image.ndim == 3 else 1
+    (rows_out, rows_in), (columns_out, columns_in) = down.shape, across.shape
+    if rows_out == 1:
+        # Whole blocks down: add rows, converting only as they are added (a big frame's float
+        # copy would cost more than the sum).
+        sums = np.add(image[0::rows_in], image[1::rows_in], dtype=np.float32)
+        for row in range(2, rows_in):
+            sums += image[row::rows_in]
+    else:
+        pixels = image.reshape(height // rows_in, rows_in, width * channels).astype(np.float32)
+        sums = np.matmul(down, pixels)
+    new_height = height // rows_in * rows_out
+    groups = sums.reshape(new_height, width // columns_in, columns_in * channels)
+    # Per group of columns_in pixels: (columns_in x channels) -> (columns_out x channels). One
+    # small product per row: a single big one would start BLAS threads, which stall for tens
+    # of milliseconds when the cores are busy.
+    kernel = np.kron(across.T, np.eye(channels, dtype=np.float32))
+    new_width = width // columns_in * columns_out
+    out: _Float32 = np.matmul(groups, kernel).reshape(new_height, new_width, *image.shape[2:])
+    return out
 
 
 def _box_taps(size: int, new_size: int, scale: float) -> list[tuple[_Index, _Float32]]:
