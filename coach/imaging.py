@@ -88,8 +88,9 @@ def area_resize(image: ImageArray, width_px: int, height_px: int) -> ImageArray:
     sums = _periodic_sums(image, down, across)
     area = down.shape[1] * across.shape[1]
     if down.shape[0] == across.shape[0] == 1:
-        # Whole blocks, rounded as OpenCV's fast path rounds them (to the bit).
-        if area == 4:
+        # Whole blocks, rounded as OpenCV's fast path rounds them (to the bit; 2 x 2 blocks
+        # take its vector code, which rounds halves up).
+        if down.shape[1] == across.shape[1] == 2:
             return np.asarray(np.floor((sums + 2) * np.float32(0.25)), dtype=np.uint8)
         return _to_uint8(sums * np.float32(1 / area))
     return _to_uint8(sums / np.float32(area))
@@ -124,8 +125,8 @@ def _periodic_sums(image: ImageArray, down: _Float32, across: _Float32) -> _Floa
     if rows_out == 1:
         # Whole blocks down: add rows, converting only as they are added (a big frame's float
         # copy would cost more than the sum).
-        sums = np.add(image[0::rows_in], image[1::rows_in], dtype=np.float32)
-        for row in range(2, rows_in):
+        sums = image[0::rows_in].astype(np.float32)
+        for row in range(1, rows_in):
             sums += image[row::rows_in]
     else:
         pixels = image.reshape(height // rows_in, rows_in, width * channels).astype(np.float32)

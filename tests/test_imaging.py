@@ -91,12 +91,16 @@ def test_channel_swap_and_grey_are_opencvs_to_the_bit(shape: tuple[int, int]) ->
     assert np.array_equal(bgr_to_grey(flat), flat) and bgr_to_grey(flat) is not flat
 
 
-SHRINKS = [(32, 24), (80, 60), (320, 240), (213, 160), (333, 251), (639, 479), (17, 5), (1, 1)]
+SHRINKS = [
+    *[(32, 24), (80, 60), (320, 240), (213, 160), (160, 480), (640, 240), (320, 480)],
+    *[(333, 251), (639, 479), (17, 5), (1, 1)],
+]
 
 
 @pytest.mark.parametrize("size", SHRINKS, ids=[f"{w}x{h}" for w, h in SHRINKS])
 def test_area_shrink_is_opencvs_to_the_bit(size: tuple[int, int]) -> None:
-    # Whole blocks (20, 8, 2, 3), boxes that repeat only over the whole width, a single pixel.
+    # Whole blocks (20, 8, 2, 3; 4 x 1, 1 x 2, 2 x 1), boxes that repeat only over the whole
+    # width, a single pixel.
     width, height = size
     for _, image in images():
         for picture in (image, cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)):
