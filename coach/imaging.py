@@ -22,8 +22,8 @@ _GREY_G: Final = 19235
 _GREY_R: Final = 9798
 _GREY_SHIFT: Final = 15
 # cv2.warpAffine samples the source on a 1/32-pixel grid, reached in 1/1024-pixel fixed point;
-# doing the same keeps the crops the model sees within a grey level of OpenCV's even on sharp
-# edges (a 1/32-pixel shift there is 8 grey levels).
+# doing the same gives the model OpenCV's crops to the bit (on a sharp edge a 1/32-pixel shift
+# alone is 8 grey levels).
 _SUBPIXEL_BITS: Final = 5
 _AB_BITS: Final = 10
 _AB_SCALE: Final = 1 << _AB_BITS
@@ -248,8 +248,9 @@ def warp_affine(
 ) -> ImageArray:
     """A side_px-square image through the 2 x 3 affine map `matrix` (source to destination).
 
-    As cv2.warpAffine with INTER_LINEAR: each output pixel reads the source where the inverse
-    map sends it, bilinear on a 1/32-pixel grid; outside the source it reads `border`.
+    As cv2.warpAffine with INTER_LINEAR, to the bit: each output pixel reads the source where
+    the inverse map sends it, bilinear on a 1/32-pixel grid; outside the source it reads
+    `border`. A singular map reads the top-left pixel everywhere, as OpenCV does.
     """
     inverse = _inverse(np.asarray(matrix, dtype=np.float64).reshape(2, 3))
     height, width = image.shape[:2]
