@@ -30,6 +30,7 @@ _GREY_SHIFT: Final = 15
 _SUBPIXEL_BITS: Final = 5
 _AB_BITS: Final = 10
 _AB_SCALE: Final = 1 << _AB_BITS
+# Output rows worked at a time by the warp and the shrink, so their arrays stay in cache.
 _WARP_BAND_ROWS: Final = 32
 # A shrink whose boxes repeat every this many source pixels or fewer (800 -> 640: every 5)
 # runs as two matrix products; a longer period (1366 -> 640: 683) takes one tap at a time.
@@ -89,7 +90,19 @@ def area_resize(image: ImageArray, width_px: int, height_px: int) -> ImageArray:
         # columns then rows in its order (its float32 sums, so its pixels, but slowly).
         columns = _resample(image, _box_taps(width, width_px, scale_x), axis=1)
         return _to_uint8(_resample(columns, _box_taps(height, height_px, scale_y), axis=0))
-    sums = _periodic_sums(image, down, across)
+    out = np.empty((height_px, width_px, *image.shape[2:]), dtype=np.uint8)
+    # Bands of about 32 output rows (whole periods): their arrays stay in the CPU cache.
+    rows_out, rows_in = down.shape
+    periods = max(1, _WARP_BAND_ROWS // rows_out)
+    for first in range(0, height // rows_in, periods):
+        source = slice(first * rows_in, (first + periods) * rows_in)
+        band = slice(first * rows_out, (first + periods) * rows_out)
+        out[band] = _box_mean(_periodic_sums(image[source], down, across), down, across)
+    return out
+
+
+def _box_mean(sums: _Float32, down: _Float32, across: _Float32) -> ImageArray:
+    """Box sums (weighted by overlap) to mean grey levels, rounded as OpenCV rounds them."""
     area = down.shape[1] * across.shape[1]
     if down.shape[0] == across.shape[0] == 1:
         # Whole blocks, rounded as OpenCV's fast path rounds them (to the bit; 2 x 2 blocks
