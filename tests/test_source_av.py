@@ -25,25 +25,16 @@ from coach.records import Look
 from coach.source import LiveSource, SourceKind, SourceSpec, VideoFileSource, thumbnail
 from coach.source import capture as capture_module
 from coach.source.jpeg import decoded_jpeg, jpeg_thumbnail
-from tests.conftest import REPO, sample_clip
+from tests.conftest import MODEL, REPO, sample_clip
 from tests.mjpeg_camera import SteadyCamera, _MjpegServer
 
-GATE = REPO / "coach" / "source" / "gate.py"
-
-# Run in a child with `import cv2` made to fail. gate.py (another module's owner) still
-# used cv2 for its thumbnail when this was written: it is then loaded first, on its own, so
-# only the modules of the source stage are held to the rule.
+# Run in a child with `import cv2` and `import PIL` made to fail: they are dev-only.
 NO_OPENCV = """
-import importlib.util, sys
+import sys
 from pathlib import Path
 
-gate = Path(sys.argv[1])
-if "import cv2" in gate.read_text():
-    spec = importlib.util.spec_from_file_location("coach.source.gate", gate)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["coach.source.gate"] = module
-    spec.loader.exec_module(module)
 sys.modules["cv2"] = None  # any `import cv2` from here on raises ImportError
+sys.modules["PIL"] = None
 
 from coach.config import SourceConfig
 from coach.errors import CameraUnavailable, StreamUnreachable, VideoUnreadable
@@ -62,10 +53,10 @@ class Glance:
 
 
 thumbs = []
-with VideoFileSource(Path(sys.argv[2])) as video:
+with VideoFileSource(Path(sys.argv[1])) as video:
     images = [frame.image for frame, _ in zip(video.frames(), range(10))]
 assert [i.shape for i in images] == [(480, 640, 3)] * 10, [i.shape for i in images]
-with LiveSource(SourceSpec(SourceKind.STREAM, sys.argv[3]), SourceConfig()) as live:
+with LiveSource(SourceSpec(SourceKind.STREAM, sys.argv[2]), SourceConfig()) as live:
     seen = []
     for item in live.frames(Glance()):
         seen.append(getattr(item, "image", None))
@@ -73,9 +64,19 @@ with LiveSource(SourceSpec(SourceKind.STREAM, sys.argv[3]), SourceConfig()) as l
             break
 assert [s is None for s in seen] == [True, False, True, False], seen
 assert seen[1].shape == (480, 640, 3) and thumbs == [(60, 80)] * 4, thumbs
-(looked,) = with_sizes([Camera(63, "gone", None, Path(sys.argv[4]))], timeout_s=2.0)
+(looked,) = with_sizes([Camera(63, "gone", None, Path(sys.argv[3]))], timeout_s=2.0)
 assert looked.busy
-assert sys.modules["cv2"] is None
+from coach.actions.tray_icons import TrayState, argb_pixmap, draw_icon
+from coach.config import PoseConfig
+from coach.pose.estimator import PoseEstimator
+
+from coach.records import Frame
+
+with PoseEstimator(Path(sys.argv[4]), PoseConfig()) as estimator:
+    sample = estimator.estimate(Frame(image=images[0], t_s=0.0, index=0))
+assert sample.pose is not None and sample.brightness is not None, sample
+assert argb_pixmap(draw_icon(TrayState.UPRIGHT))[0] > 0
+assert sys.modules["cv2"] is None and sys.modules["PIL"] is None
 print("read without OpenCV")
 """
 
@@ -87,10 +88,10 @@ def test_clips_streams_and_cameras_are_read_without_opencv(tmp_path: Path) -> No
                 sys.executable,
                 "-c",
                 NO_OPENCV,
-                str(GATE),
                 str(sample_clip("neutral")),
                 camera.url,
                 str(tmp_path / "video63"),
+                str(MODEL),
             ],
             capture_output=True,
             text=True,
