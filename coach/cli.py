@@ -191,9 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     from coach.commands.fatal import EX_SOFTWARE, error_line
     from coach.desktop.app_log import keep_off_stderr, log_unexpected, logged_thread_exceptions
 
-    # Keep OpenCV/FFmpeg from printing their own warnings over our one-line errors.
-    os.environ.setdefault("OPENCV_LOG_LEVEL", "SILENT")
-    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    # Keep the pose runtime from printing its own warnings over our one-line errors (FFmpeg's
+    # log is off in PyAV unless asked for).
     os.environ.setdefault("GLOG_minloglevel", "2")
     args = build_parser().parse_args(argv)
     console = Console(stderr=True)

@@ -56,7 +56,7 @@ class Session:
         `feed`: a scripted source run instead of opening `options.source`;
         `reload_config`: the settings read again when a running coach is told they changed
         (Command.RELOAD_CONFIG; raises ConfigError when they cannot be)."""
-        from coach.source import parse_source  # cv2 loads only for commands that read frames
+        from coach.source import parse_source  # PyAV loads only for commands that read frames
 
         self.options = options
         self.spec: SourceSpec = parse_source(options.source)
@@ -155,7 +155,7 @@ class Session:
         controls: Controls | None,
     ) -> tuple[str, float]:
         """The loop over the opened source; returns its label and frame rate."""
-        # Imported here: cv2 and the pose runtime load only for commands that read frames.
+        # Imported here: PyAV and the pose runtime load only for commands that read frames.
         from coach.pipeline import analysed_frames
         from coach.pose.estimator import PoseEstimator
         from coach.pose.landmark_file import LandmarkReader
