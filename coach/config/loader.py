@@ -184,6 +184,7 @@ _AT_MOST_ONE = frozenset(
         "exit_fraction",
         "exit_gate_fraction",
         "cat_cow_return_fraction",
+        "cat_cow_hands_up_share",
         "lateral_min_width_ratio",
         "partial_fraction",
         "smoothing_alpha",

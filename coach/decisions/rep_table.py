@@ -19,9 +19,11 @@ from coach.decisions.rep_coaching import (
 )
 from coach.errors import ConfigError
 from coach.features.rep_signals import (
+    ELBOWS,
     ViewContext,
     cat_cow_landmarks,
     cat_cow_signal,
+    hand_height,
     head_turn,
     lateral_landmarks,
     lateral_signal,
@@ -94,6 +96,8 @@ class RepMovement:
     """What to tell the user when `pair_confirms` turns a pair down."""
     pauses_on_head_turn: bool = False
     """The signal reads the face, so counting pauses while it is turned away."""
+    absolute_evidence: tuple[int, ...] = ()
+    """Evidence indices judged as measured, not against their neutral (where the hands are)."""
     judged_phases: int = 2
     """How many of a rep's phases tempo is judged on (the rest are reported only)."""
     sided: bool = False
@@ -106,20 +110,35 @@ class RepMovement:
 
 
 # Evidence indices.
-_TRUNK, _ROLL = 0, 1
+_TRUNK, _ROLL, _HANDS, _ELBOWS = 0, 1, 2, 3
 _TILT, _SPAN, _FACE, _LAT_ROLL = 0, 1, 2, 3
 _NAN = float("nan")
 # The tilt judged is the one the top fifth of a visit's readings reach (the held part of a bend).
 _TILT_QUANTILE = 0.8
 
 
-def _cat_cow_evidence(pose: Pose, context: ViewContext, _config: RepConfig) -> Evidence:
+def _cat_cow_evidence(pose: Pose, context: ViewContext, config: RepConfig) -> Evidence:
     trunk = trunk_signal(pose, context)
     roll = shoulder_roll_deg(pose, context) if context.view != "side" else _NAN
-    return (_NAN if trunk is None else trunk, roll)
+    hands = hand_height(pose, context, config.min_visibility)
+    elbows = hand_height(pose, context, config.min_visibility, ELBOWS)
+    return (
+        _NAN if trunk is None else trunk,
+        roll,
+        _NAN if hands is None else hands,
+        _NAN if elbows is None else elbows,
+    )
 
 
 def _cat_cow_confirms(visit: Visit, config: RepConfig) -> bool:
+    # Cat-cow keeps the hands in the lap: a pole reached with a hand up at the shoulders or
+    # above is an arm raise, a sip or a scratch, whatever the head and chest did meanwhile.
+    # An elbow at the shoulder line or above says the same where the model loses the hands.
+    raised = sum(
+        1 for e in visit.evidence if e[_HANDS] > -config.cat_cow_hand_clearance or e[_ELBOWS] > 0.0
+    )
+    if visit.evidence and raised >= config.cat_cow_hands_up_share * len(visit.evidence):
+        return False
     rolls = visit.evidence_values(_ROLL)
     if not rolls:
         return True
@@ -188,6 +207,7 @@ CAT_COW_MOVEMENT = RepMovement(
     min_pair_range=lambda c: c.cat_cow_min_range,
     pair_rejected_remark=NECK_ONLY,
     pauses_on_head_turn=True,
+    absolute_evidence=(_HANDS, _ELBOWS),
     judged_phases=2,
 )
 
