@@ -20,10 +20,11 @@ $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "coach needs Python 3.11 or newer (found $$($(PYTHON) --version))"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	@# An older venv holds opencv-contrib-python; opencv-python would share its cv2/
-	@# folder and the two would overwrite each other, so both go before the fresh install.
-	@if $(BIN)/python -m pip show --quiet opencv-contrib-python >/dev/null 2>&1; then \
-	  $(BIN)/python -m pip uninstall --quiet -y opencv-contrib-python opencv-python; fi
+	@# An older venv holds opencv-contrib-python or opencv-python; the headless build (dev
+	@# only now) would share their cv2/ folder and they would overwrite each other.
+	@if $(BIN)/python -m pip show --quiet opencv-contrib-python >/dev/null 2>&1 \
+	  || $(BIN)/python -m pip show --quiet opencv-python >/dev/null 2>&1; then \
+	  $(BIN)/python -m pip uninstall --quiet -y opencv-contrib-python opencv-python opencv-python-headless; fi
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
