@@ -113,6 +113,9 @@ class BodyPose:
     height, 1 overhead (an arm-raise exercise sweeps the hands up past the face)."""
     hand_to_face: float = 0.0
     """The right hand brought to the face: 0 in the lap, 1 at the mouth (drinking, scratching)."""
+    head_roll_deg: float = 0.0
+    """The head tilted toward a shoulder about the neck, the trunk staying (a neck stretch, a
+    head leant on a hand); positive toward the person's left (the sign of `lean_deg`)."""
 
 
 @dataclass(frozen=True)
@@ -185,6 +188,12 @@ def body_points(body: BodyPose) -> Array:
         a = math.radians(body.pitch_deg)
         rot = np.array([[1, 0, 0], [0, math.cos(a), -math.sin(a)], [0, math.sin(a), math.cos(a)]])
         # Positive pitch brings the nose down (+y) and back toward the body (+z).
+        pts[head] = (pts[head] - pivot) @ rot.T + pivot
+    if body.head_roll_deg:
+        # About the base of the neck (between the shoulders), as `lean_deg` turns about the hips.
+        pivot = (pts[Landmark.LEFT_SHOULDER] + pts[Landmark.RIGHT_SHOULDER]) / 2.0
+        a = math.radians(body.head_roll_deg)
+        rot = np.array([[math.cos(a), -math.sin(a), 0], [math.sin(a), math.cos(a), 0], [0, 0, 1]])
         pts[head] = (pts[head] - pivot) @ rot.T + pivot
     pts[list(_ARMS)[4:]] += np.array([0.0, -body.arm_raise, 0.0])
     pts[[Landmark.LEFT_WRIST, Landmark.RIGHT_WRIST]] += np.array([0.0, -body.arm_raise, 0.0])

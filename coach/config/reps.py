@@ -26,7 +26,8 @@ class RepConfig:
     """Smallest cow-to-cat range of a counted cat-cow rep (signal units)."""
     cat_cow_min_trunk: float = 0.04
     """The shoulders must also move: cow's trunk signal above cat's by at least this (shoulder
-    widths; a full rep moves it about 0.3, a nod or talking not at all)."""
+    widths; a full rep moves it about 0.3, a nod or talking not at all), and each pole on its
+    own side of the neutral's (cow above, cat below)."""
     cat_cow_hand_clearance: float = 0.25
     """Cat-cow keeps the hands in the lap, a shoulder width or more below the shoulder line: a
     hand less than this far below it (shoulder widths), level with it or above, is an arm
@@ -48,6 +49,11 @@ class RepConfig:
     line, in head widths scaled to an average shoulder width; about 20 degrees): a side bend
     rolls the head (up to 0.09 seen from a camera above and near), a 30-degree trunk rotation
     turns it (0.11 and more), on every build."""
+    lateral_max_head_roll_ratio: float = 3.0
+    """With the hips hidden, the ear line may roll at most this many times as far as the
+    shoulder line toward the bend: the head rolls along with a side bend (about once the
+    shoulders' roll on every build and camera), a neck stretch or a head leant on a hand rolls
+    the ears 4-6 times as far as the shoulders."""
     lateral_clear_bend_deg: float = 20.0
     """...unless it rolls at least this far: a turned trunk seen from a low camera rolls the
     shoulder line about a third of the turn (12 degrees at 40), a real bend much more."""
@@ -115,6 +121,10 @@ class RepConfig:
     """...and at most this far apart."""
     recognise_period_ratio: float = 2.5
     """Longest / shortest interval among the recognising reps (rhythm)."""
+    recognise_phase_ratio: float = 2.5
+    """...and longest / shortest duration of each judged phase among them (tempo): a set keeps
+    its tempo (within 1.4 on every build and camera), a desk sitter's leans do not (one held
+    9 s between two of 2-3 s)."""
     recognise_range_ratio: float = 0.5
     """Smallest / largest range among the recognising reps (consistency)."""
     recognise_cat_cow_range: float = 0.2

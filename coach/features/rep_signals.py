@@ -274,6 +274,12 @@ def shoulder_roll_deg(pose: Pose, context: ViewContext) -> float:
     return _roll_deg(pose, L.LEFT_SHOULDER, L.RIGHT_SHOULDER, context.yaw_deg)
 
 
+def ear_roll_deg(pose: Pose, context: ViewContext) -> float:
+    """Roll of the ear line, degrees, positive when the person's left ear is lower (the sign
+    of `shoulder_roll_deg`): the head's own tilt, with the trunk's."""
+    return _roll_deg(pose, L.LEFT_EAR, L.RIGHT_EAR, context.yaw_deg)
+
+
 HANDS = (L.LEFT_WRIST, L.RIGHT_WRIST, L.LEFT_INDEX, L.RIGHT_INDEX)
 ELBOWS = (L.LEFT_ELBOW, L.RIGHT_ELBOW)
 
