@@ -20,10 +20,11 @@ $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "coach needs Python 3.11 or newer (found $$($(PYTHON) --version))"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	@# An older venv holds opencv-contrib-python; opencv-python would share its cv2/
-	@# folder and the two would overwrite each other, so both go before the fresh install.
-	@if $(BIN)/python -m pip show --quiet opencv-contrib-python >/dev/null 2>&1; then \
-	  $(BIN)/python -m pip uninstall --quiet -y opencv-contrib-python opencv-python; fi
+	@# An older venv holds opencv-contrib-python or opencv-python; the headless build (dev
+	@# only now) would share their cv2/ folder and they would overwrite each other.
+	@if $(BIN)/python -m pip show --quiet opencv-contrib-python >/dev/null 2>&1 \
+	  || $(BIN)/python -m pip show --quiet opencv-python >/dev/null 2>&1; then \
+	  $(BIN)/python -m pip uninstall --quiet -y opencv-contrib-python opencv-python opencv-python-headless; fi
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
@@ -42,14 +43,15 @@ $(SAMPLES): $(INSTALLED) sample_videos/build.py
 # for `coach doctor`'s tests). benchmarks/tray_screenshots.py also needs a standalone
 # StatusNotifierItem tray (haskell-gtk-sni-tray-utils haskell-status-notifier-item-utils).
 # xdotool clicks through the glow nudge and asks who has the focus; xcompmgr (a compositor)
-# shows its translucent form.
-DEBIAN_PACKAGES := xvfb chromium fonts-dejavu-core strace dbus desktop-file-utils dunst trayer libportaudio2 xdotool xcompmgr
+# shows its translucent form; xfonts-base has the core fonts the preview window writes in.
+DEBIAN_PACKAGES := xvfb xfonts-base chromium fonts-dejavu-core strace dbus desktop-file-utils dunst trayer libportaudio2 xdotool xcompmgr
 system-deps:
 	@missing=""; command -v Xvfb >/dev/null 2>&1 || missing="$$missing xvfb"; \
 	command -v dbus-daemon >/dev/null 2>&1 || missing="$$missing dbus"; \
 	command -v dunst >/dev/null 2>&1 || missing="$$missing dunst"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	[ -d /usr/share/fonts/truetype/dejavu ] || missing="$$missing fonts-dejavu-core"; \
+	[ -f /usr/share/fonts/X11/misc/9x18B.pcf.gz ] || missing="$$missing xfonts-base"; \
 	command -v strace >/dev/null 2>&1 || missing="$$missing strace"; \
 	command -v desktop-file-validate >/dev/null 2>&1 || missing="$$missing desktop-file-utils"; \
 	command -v trayer >/dev/null 2>&1 || missing="$$missing trayer"; \

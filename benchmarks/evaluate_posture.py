@@ -16,7 +16,7 @@ if __package__ in (None, ""):  # run as a script: the repo root holds testkit/
 from coach.config import Config, NudgeConfig, PromptConfig
 from coach.movements import load_library
 from coach.pose.model_store import ensure_default_model
-from coach.session import collected
+from coach.session_collect import collected
 from coach.session_options import Mode, SessionOptions
 from testkit.evaluation import inside, load_truth, slouch_agreement, transitions
 

@@ -1,7 +1,8 @@
 """Evaluates rep counting and set recognition: a synthetic sweep, everyday negatives, and the sample clips.
 
-Run on demand: `.venv/bin/python benchmarks/evaluate_reps.py` (three to five minutes on two
-cores; `--quick` runs a thinned sweep, `--no-clips` skips the real pose model).
+Run on demand: `.venv/bin/python benchmarks/evaluate_reps.py` (five to eight minutes on two
+cores; `--quick` runs a thinned sweep, `--no-clips` skips the real pose model,
+`--matrix-only` prints only the body and camera matrix and the real recordings' figures).
 
 The synthetic sets come from testkit/synthetic.py (a 3D seated body seen by a pinhole
 camera), go through the app's One-Euro landmark smoother, and are fed at 15 frames/s.
@@ -29,6 +30,11 @@ from rich.table import Table
 
 if __package__ in (None, ""):  # run as a script: the repo root holds testkit/
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # real_reps, realdata, rep_matrix
+
+import real_reps
+from realdata import DEFAULT_DATA_DIR
+from rep_matrix import print_matrix, run_matrix
 
 from coach.config import RepConfig
 from coach.decisions.rep_table import COUNTABLE as MOVEMENTS
@@ -581,7 +587,7 @@ def clip_poses(name: str) -> list[tuple[float, Pose | None]]:
     the real pose model, the app's smoothing and the user's identity, at 15 frames/s."""
     from coach.config import Config, LoopConfig
     from coach.movements import load_library
-    from coach.session import collected
+    from coach.session_collect import collected
     from coach.session_options import Mode, SessionOptions
 
     every = LoopConfig(idle_fps=FPS, posture_fps=FPS, exercise_fps=FPS, away_fps=FPS, glance=False)
@@ -609,9 +615,31 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="every fifth sweep case only")
     parser.add_argument("--no-clips", action="store_true", help="skip the real-model clips")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes")
+    parser.add_argument(
+        "--matrix",
+        choices=("thinned", "full", "none"),
+        default="thinned",
+        help="the body and camera matrix: tempo and range rotated (thinned), all, or skipped",
+    )
+    parser.add_argument("--matrix-only", action="store_true", help="only the matrix and real data")
+    parser.add_argument(
+        "--real",
+        type=Path,
+        default=DEFAULT_DATA_DIR,
+        help="the shared real recordings (keraal lateral stretches and negatives)",
+    )
+    parser.add_argument("--no-real", action="store_true", help="skip the real recordings")
+    parser.add_argument("--real-videos", action="store_true", help="real videos too (slow)")
     args = parser.parse_args()
-    console = Console(width=120)
+    console = Console(width=140)
     started = time.perf_counter()
+    if args.matrix != "none":
+        print_matrix(run_matrix(full=args.matrix == "full", jobs=args.jobs), console)
+    if not args.no_real:
+        _print_real(args.real, console, videos=args.real_videos)
+    if args.matrix_only:
+        console.print(f"took {time.perf_counter() - started:.0f} s")
+        return 0
 
     specs = sweep_specs(args.quick)
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
@@ -757,6 +785,18 @@ def main() -> int:
         console.print(clip_table)
     console.print(f"took {time.perf_counter() - started:.0f} s")
     return 0
+
+
+def _print_real(data_dir: Path, console: Console, *, videos: bool) -> None:
+    """The keraal figures (benchmarks/real_reps.py), when the shared recordings are here."""
+    if not (data_dir / "keraal" / "truth.json").exists():
+        console.print(f"no real recordings under {data_dir}: skipped")
+        return
+    # The runs use temporary user folders (real_reps.evaluate), never the user's own.
+    details, summary = real_reps.report(data_dir, videos=videos)
+    console.print("Rep counting on real recordings (keraal)")
+    for line in [*details, "", *summary]:
+        console.print(line, markup=False, highlight=False)
 
 
 def iter_frames(stream: Stream) -> Iterator[tuple[float, Pose | None]]:

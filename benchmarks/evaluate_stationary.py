@@ -13,7 +13,7 @@ from coach.analyzer import Analyzer
 from coach.config import Config
 from coach.movements import load_library
 from coach.pose.model_store import ensure_default_model
-from coach.session import collected
+from coach.session_collect import collected
 from coach.session_options import Mode, SessionOptions
 from testkit.evaluation import activity_timeline, load_truth
 from testkit.synthetic import scenario

@@ -13,10 +13,11 @@ Our exception hierarchy::
     ├── CalibrationError     a calibration profile is missing or unusable
     ├── HistoryError         the history database cannot be opened, read or written
     │   └── HistoryDamaged   the history file is corrupt or not a database
-    └── InstanceError        one coach per user: none runs, one already does, or it is silent
-        ├── NotRunning
-        ├── AlreadyRunning
-        └── RemoteFailed
+    ├── InstanceError        one coach per user: none runs, one already does, or it is silent
+    │   ├── NotRunning
+    │   ├── AlreadyRunning
+    │   └── RemoteFailed
+    └── DisplayUnavailable   the preview window cannot be opened on the display
 
 Every message is one line that says what is wrong and what to do.
 """
@@ -82,6 +83,10 @@ class AlreadyRunning(InstanceError):
 
 class RemoteFailed(InstanceError):
     """A coach is running but did not answer in time, or refused the request."""
+
+
+class DisplayUnavailable(CoachError):
+    """The preview window cannot be opened: no X server answers, or its screen is not TrueColor."""
 
 
 def one_line(exc: BaseException) -> str:

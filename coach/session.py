@@ -7,7 +7,6 @@ import dataclasses
 import datetime as dt
 import itertools
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,23 +14,22 @@ from rich.console import Console
 
 from coach.analyzer import Analyzer
 from coach.config import Config
-from coach.decisions.stages import GuidedSet
 from coach.errors import CalibrationError, ConfigError, SourceError
+from coach.model_choice import resolve_model
 from coach.movements import MovementLibrary
 from coach.pipeline import LoopStats, RateGate, Sink, SnapshotStage, replayed_samples, run
 from coach.records import (
     Command,
     Condition,
     Frame,
-    Hold,
     LiveStatus,
     PoseSample,
     SkippedFrame,
-    Snapshot,
 )
 from coach.safe.printable import literal
-from coach.session_options import Feed, Mode, Opened, SessionOptions, SessionResult
-from coach.session_sinks import Tally, WidenKeeper, limited, paced
+from coach.session_analyzer import build_analyzer
+from coach.session_options import Feed, Opened, SessionOptions, SessionResult
+from coach.session_sinks import Tally, WidenKeeper, held_status, limited, paced
 
 if TYPE_CHECKING:
     from coach.actions.controls import Controls
@@ -58,7 +56,7 @@ class Session:
         `feed`: a scripted source run instead of opening `options.source`;
         `reload_config`: the settings read again when a running coach is told they changed
         (Command.RELOAD_CONFIG; raises ConfigError when they cannot be)."""
-        from coach.source import parse_source  # cv2 loads only for commands that read frames
+        from coach.source import parse_source  # PyAV loads only for commands that read frames
 
         self.options = options
         self.spec: SourceSpec = parse_source(options.source)
@@ -86,53 +84,19 @@ class Session:
 
     def _analyzer(self, calibrate_s: float | None = None) -> Analyzer:
         """The analyzer with the neutral the options ask for."""
-        from coach.calibration import load_profile, profile_path
-
-        options, config = self.options, self._config
-        if options.calibrate_s is not None and options.calibrate_s <= 0:
-            raise ConfigError("--calibrate-seconds must be more than 0")
-        guided = None
-        if options.guided is not None:
-            target = options.guided.target_reps
-            if target is None:
-                target = self._library.get(options.guided.movement).reps
-            if target is not None and target <= 0:
-                raise ConfigError("--reps must be more than 0")
-            guided = GuidedSet(options.guided.movement, target)
         # Working hours map stream time to local time for live sources; files have no clock.
-        clock = self._clock if self.spec.is_live else None
-        until_calibrated = options.mode is Mode.CALIBRATE
-        if options.profile is not None and calibrate_s is None:
-            loaded = load_profile(profile_path(options.profile, self._profiles_dir()))
-            self._note = f"[dim]Using calibration profile {literal(repr(loaded.name))}.[/dim]"
-            self._profile_in_use = (
-                profile_path(options.profile, self._profiles_dir()),
-                loaded,
-            )
-            return Analyzer(
-                config,
-                self._library,
-                neutral=loaded.neutral,
-                noise=loaded.noise,
-                clock=clock,
-                guided=guided,
-                until_calibrated=until_calibrated,
-                widened=loaded.widened,
-            )
-        seconds = calibrate_s if calibrate_s is not None else options.calibrate_s
-        if seconds is None and options.mode in (Mode.RUN, Mode.ANALYZE):
-            self._note = (
-                f"[cyan]No calibration profile given: calibrating from the first "
-                f"{config.calibration.calibrate_s:g} s. Sit tall and look at the screen.[/cyan]"
-            )
-        return Analyzer(
-            config,
+        built = build_analyzer(
+            self.options,
+            self._config,
             self._library,
-            calibrate_s=seconds,
-            clock=clock,
-            guided=guided,
-            until_calibrated=until_calibrated,
+            self._clock if self.spec.is_live else None,
+            self._profiles_dir,
+            calibrate_s,
         )
+        self._note = built.note
+        if built.profile is not None:
+            self._profile_in_use = built.profile
+        return built.analyzer
 
     def _clock(self, t_s: float) -> dt.datetime:
         """Local time of a live stream's timestamp (stream time 0 is the source's opening)."""
@@ -191,7 +155,7 @@ class Session:
         controls: Controls | None,
     ) -> tuple[str, float]:
         """The loop over the opened source; returns its label and frame rate."""
-        # Imported here: cv2 and the pose runtime load only for commands that read frames.
+        # Imported here: PyAV and the pose runtime load only for commands that read frames.
         from coach.pipeline import analysed_frames
         from coach.pose.estimator import PoseEstimator
         from coach.pose.landmark_file import LandmarkReader
@@ -297,28 +261,9 @@ class Session:
             if controls.take(Command.RELOAD_CONFIG):
                 stage.command(Command.RELOAD_CONFIG)
 
-        def held() -> LiveStatus | None:
-            hold = controls.holding()
-            if hold is Hold.ASLEEP:
-                return LiveStatus(
-                    Condition.ASLEEP, "asleep: camera released until the machine wakes"
-                )
-            if hold is Hold.LOCKED:
-                return LiveStatus(
-                    Condition.LOCKED, "screen locked: camera released until it is unlocked"
-                )
-            left_s = 0.0 if controls.resuming() else tally.paused_for_s()
-            if left_s <= 0:
-                return None
-            return LiveStatus(
-                Condition.PAUSED,
-                f"paused (meeting mode): camera released, resuming in {int(left_s // 60) + 1} min; "
-                "press r to resume now",
-            )
-
         keeper = CameraKeeper(
             open_source,
-            held,
+            lambda: held_status(controls, tally),
             lambda: controls.quit,
             self._tell_status,
             stage.interrupted,
@@ -463,53 +408,3 @@ def _loop_controls(
     if controls is None:
         return None, None
     return controls.drain, lambda: controls.quit
-
-
-def resolve_model(path: Path | None, console: Console, rebuild: bool = False) -> Path:
-    """The pose model: the given file checked, or the built-in one (built once)."""
-    from coach.pose import model_store
-
-    if path is not None:
-        return model_store.validate_model(path.expanduser())
-    models_dir = model_store.default_models_dir()
-    if rebuild:
-        (models_dir / model_store.DEFAULT_MODEL_NAME).unlink(missing_ok=True)
-    from coach.progress import terminal_progress
-
-    return model_store.ensure_default_model(
-        models_dir,
-        log=lambda m: console.print(f"[dim]{literal(m)}[/dim]"),
-        progress=terminal_progress(console),
-    )
-
-
-class SnapshotCollector:
-    """Sink that keeps every snapshot (for evaluation and tests)."""
-
-    def __init__(self) -> None:
-        self.snapshots: list[Snapshot] = []
-
-    def update(self, snapshot: Snapshot, frame: Frame | None) -> None:
-        """Keep the snapshot."""
-        self.snapshots.append(snapshot)
-
-    def close(self) -> None:
-        """Nothing to release."""
-
-
-@dataclass(frozen=True)
-class Collected:
-    """Every snapshot of a session, and its result."""
-
-    snapshots: list[Snapshot]
-    result: SessionResult
-
-
-def collected(options: SessionOptions, config: Config, library: MovementLibrary) -> Collected:
-    """Run a session on a file, unpaced, keeping every snapshot (the acceptance tests,
-    evaluations and benchmarks run the code the commands run this way)."""
-    collector = SnapshotCollector()
-    result = Session(options, config, library).run(lambda _opened: [collector])
-    if result.stopped is not None:
-        raise result.stopped
-    return Collected(collector.snapshots, result)

@@ -9,9 +9,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from coach.errors import CalibrationError
-from coach.records import BandWidened, Frame, SetCompleted, Snapshot
+from coach.records import (
+    BandWidened,
+    Condition,
+    Frame,
+    Hold,
+    LiveStatus,
+    SetCompleted,
+    Snapshot,
+)
 
 if TYPE_CHECKING:
+    from coach.actions.controls import Controls
     from coach.calibration import Profile
 
 
@@ -103,3 +112,20 @@ class WidenKeeper:
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+def held_status(controls: Controls, tally: Tally) -> LiveStatus | None:
+    """Why a live coach holds its camera released now (asleep, locked, paused), or None."""
+    hold = controls.holding()
+    if hold is Hold.ASLEEP:
+        return LiveStatus(Condition.ASLEEP, "asleep: camera released until the machine wakes")
+    if hold is Hold.LOCKED:
+        return LiveStatus(Condition.LOCKED, "screen locked: camera released until it is unlocked")
+    left_s = 0.0 if controls.resuming() else tally.paused_for_s()
+    if left_s <= 0:
+        return None
+    return LiveStatus(
+        Condition.PAUSED,
+        f"paused (meeting mode): camera released, resuming in {int(left_s // 60) + 1} min; "
+        "press r to resume now",
+    )

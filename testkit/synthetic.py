@@ -56,6 +56,10 @@ _NEUTRAL_M: dict[Landmark, tuple[float, float, float]] = {
     Landmark.RIGHT_FOOT_INDEX: (-0.13, 0.50, -0.60),
 }
 
+# Hip-to-shoulder height and shoulder-to-wrist length of the default body, metres.
+_TORSO_M = 0.5
+_ARM_M = 0.58
+
 HEAD_LANDMARKS = (
     Landmark.NOSE,
     Landmark.LEFT_EYE_INNER,
@@ -100,6 +104,18 @@ class BodyPose:
     """Shoulder (and arm) spread as a share of the default body's: another build."""
     neck_m: float = 0.0
     """Extra neck length, metres: the head sits this much higher above the shoulders."""
+    torso_scale: float = 1.0
+    """Hip-to-shoulder length as a share of the default body's (the head and arms ride on it)."""
+    head_scale: float = 1.0
+    """Head size as a share of the default body's (face and ears about the ears' midpoint)."""
+    hands_up: float = 0.0
+    """Both arms raised forward and up: 0 hands in the lap, 0.5 straight ahead at shoulder
+    height, 1 overhead (an arm-raise exercise sweeps the hands up past the face)."""
+    hand_to_face: float = 0.0
+    """The right hand brought to the face: 0 in the lap, 1 at the mouth (drinking, scratching)."""
+    head_roll_deg: float = 0.0
+    """The head tilted toward a shoulder about the neck, the trunk staying (a neck stretch, a
+    head leant on a hand); positive toward the person's left (the sign of `lean_deg`)."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +130,9 @@ class Camera:
     """Camera height relative to the hips (negative is above), metres."""
     focal_px: float = 560.0
     image_size: tuple[int, int] = (640, 480)
+    aim_y_m: float | None = None
+    """The camera tilts to centre this height (relative to the hips, negative is above) in
+    the image, as a person aims a webcam at themselves; None looks straight ahead."""
 
 
 LAPTOP_CAMERA = Camera(distance_m=0.55, height_m=-0.62, focal_px=500.0)
@@ -134,6 +153,17 @@ def body_points(body: BodyPose) -> Array:
     pts[list(_ARMS)] *= np.array([body.shoulder_scale, 1.0, 1.0])
     pts[[Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER], 0] *= body.shoulder_scale
     pts[list(HEAD_LANDMARKS), 1] -= body.neck_m
+    head = list(HEAD_LANDMARKS)
+    if body.head_scale != 1.0:
+        centre = (pts[Landmark.LEFT_EAR] + pts[Landmark.RIGHT_EAR]) / 2.0
+        # The head grows about its centre, its base on the neck staying put.
+        pts[head] = centre + (pts[head] - centre) * body.head_scale
+        pts[head, 1] -= 0.05 * (body.head_scale - 1.0)
+    if body.torso_scale != 1.0:
+        above_hips = [*HEAD_LANDMARKS, *_ARMS, Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER]
+        pts[above_hips, 1] -= _TORSO_M * (body.torso_scale - 1.0)
+    if body.hands_up or body.hand_to_face:
+        _place_hands(pts, body)
     if body.arms_out:
         # Elbows and hands swing out to shoulder height (arms held horizontal).
         for shoulder, elbow, hand, side in (
@@ -145,11 +175,10 @@ def body_points(body: BodyPose) -> Array:
                 pts[index] += body.arms_out * (target - pts[index])
     r, e = body.rounding, body.extension
     shoulders = [Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER]
-    upper = list(HEAD_LANDMARKS) + shoulders + [Landmark.LEFT_ELBOW, Landmark.RIGHT_ELBOW]
+    upper = head + shoulders + [Landmark.LEFT_ELBOW, Landmark.RIGHT_ELBOW]
     # Rounding: shoulders roll forward, in and down; the head rides along, lower and forward.
     for s, sign in ((Landmark.LEFT_SHOULDER, 1.0), (Landmark.RIGHT_SHOULDER, -1.0)):
         pts[s] += (-sign * 0.035 * r + sign * 0.015 * e, 0.05 * r - 0.025 * e, -0.07 * r + 0.03 * e)
-    head = list(HEAD_LANDMARKS)
     pts[head] += np.array([0.0, 0.07 * r - 0.03 * e, -0.06 * r + 0.02 * e])
     # Forward head: the head slides forward and a little down, shoulders stay.
     pts[head] += np.array([0.0, 0.25 * body.forward_head_m, -body.forward_head_m])
@@ -159,6 +188,12 @@ def body_points(body: BodyPose) -> Array:
         a = math.radians(body.pitch_deg)
         rot = np.array([[1, 0, 0], [0, math.cos(a), -math.sin(a)], [0, math.sin(a), math.cos(a)]])
         # Positive pitch brings the nose down (+y) and back toward the body (+z).
+        pts[head] = (pts[head] - pivot) @ rot.T + pivot
+    if body.head_roll_deg:
+        # About the base of the neck (between the shoulders), as `lean_deg` turns about the hips.
+        pivot = (pts[Landmark.LEFT_SHOULDER] + pts[Landmark.RIGHT_SHOULDER]) / 2.0
+        a = math.radians(body.head_roll_deg)
+        rot = np.array([[math.cos(a), -math.sin(a), 0], [math.sin(a), math.cos(a), 0], [0, 0, 1]])
         pts[head] = (pts[head] - pivot) @ rot.T + pivot
     pts[list(_ARMS)[4:]] += np.array([0.0, -body.arm_raise, 0.0])
     pts[[Landmark.LEFT_WRIST, Landmark.RIGHT_WRIST]] += np.array([0.0, -body.arm_raise, 0.0])
@@ -179,6 +214,49 @@ def body_points(body: BodyPose) -> Array:
     return shifted
 
 
+def _place_hands(pts: Array, body: BodyPose) -> None:
+    """Move the arms for `hands_up` (both) and `hand_to_face` (the right one), in place."""
+    sides = (
+        (Landmark.LEFT_SHOULDER, Landmark.LEFT_ELBOW, Landmark.LEFT_WRIST, (17, 19, 21), 1.0),
+        (Landmark.RIGHT_SHOULDER, Landmark.RIGHT_ELBOW, Landmark.RIGHT_WRIST, (18, 20, 22), -1.0),
+    )
+    mouth = (pts[Landmark.MOUTH_LEFT] + pts[Landmark.MOUTH_RIGHT]) / 2.0
+    # Arms overhead lift the shoulder points (the model tracks the top of the arm).
+    pts[[Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER], 1] -= 0.04 * max(
+        0.0, 2.0 * body.hands_up - 1.0
+    )
+    for shoulder, elbow, wrist, hand, sign in sides:
+        rest = pts[wrist].copy()
+        u = body.hands_up
+        if sign < 0 and body.hand_to_face > u:
+            # Wrist just under the chin, forearm up in front of the chest.
+            u = body.hand_to_face
+            target = mouth + np.array([0.0, 0.09, -0.07])
+            bend = pts[shoulder] + np.array([sign * 0.02, 0.22, -0.2])
+            tip = mouth + np.array([0.0, 0.01, -0.05])
+        elif u > 0.0:
+            # An arc about the shoulder: ahead at shoulder height at 0.5, overhead at 1.
+            reach_m = _ARM_M * math.sqrt(body.shoulder_scale)
+            up = math.radians(80.0) * max(0.0, 2.0 * u - 1.0)
+            target = pts[shoulder] + np.array(
+                [sign * 0.05, -reach_m * math.sin(up), -reach_m * math.cos(up)]
+            )
+            if u < 0.5:
+                target = rest + 2.0 * u * (target - rest)
+            u = 1.0
+            bend = (pts[shoulder] + target) / 2.0 + np.array([sign * 0.06, 0.03, 0.0])
+            tip = target + 0.08 * (target - bend) / max(1e-6, float(np.linalg.norm(target - bend)))
+        else:
+            continue
+        new_wrist = rest + u * (target - rest)
+        pts[elbow] += u * (bend - pts[elbow])
+        pts[wrist] = new_wrist
+        for index in hand:
+            # The fingers follow the wrist, turned toward where the hand points.
+            rel = pts[index] - rest
+            pts[index] = new_wrist + (1.0 - u) * rel + u * (tip - target + 0.3 * rel)
+
+
 def project(points_m: Array, camera: Camera) -> tuple[Array, Array]:
     """Image landmarks (normalised, MediaPipe-like) and world landmarks seen by `camera`."""
     a = math.radians(camera.yaw_deg)
@@ -186,6 +264,12 @@ def project(points_m: Array, camera: Camera) -> tuple[Array, Array]:
     rot = np.array([[math.cos(a), 0, math.sin(a)], [0, 1, 0], [-math.sin(a), 0, math.cos(a)]])
     world = points_m @ rot.T
     cam = world + np.array([0.0, -camera.height_m, camera.distance_m])
+    if camera.aim_y_m is not None:
+        # Tilt about the camera's x axis so the aimed-at height is in the image's centre.
+        t = math.atan2(camera.aim_y_m - camera.height_m, camera.distance_m)
+        y, z = cam[:, 1].copy(), cam[:, 2].copy()
+        cam[:, 1] = y * math.cos(t) - z * math.sin(t)
+        cam[:, 2] = y * math.sin(t) + z * math.cos(t)
     w, h = camera.image_size
     u = camera.focal_px * cam[:, 0] / cam[:, 2] + w / 2
     v = camera.focal_px * cam[:, 1] / cam[:, 2] + h / 2

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from coach.cli import _build_parser, main
+from coach.cli import main
+from coach.commands.parser import build_parser
 from coach.pose.landmark_file import LandmarkWriter
 from tests.conftest import make_pose, sample_of
 
@@ -146,7 +147,7 @@ COMMANDS: dict[str, tuple[list[str], dict[str, str]]] = {
 
 
 def test_the_table_covers_every_command() -> None:
-    parser = _build_parser()
+    parser = build_parser()
     commands = next(a for a in parser._actions if a.dest == "command").choices
     assert commands is not None
     assert set(commands) == set(COMMANDS)

@@ -67,7 +67,7 @@ def test_coach_run_survives_a_stream_fault_resumes_and_stops_cleanly(
 
 
 class _FakeCapture:
-    """Stands in for cv2.VideoCapture: frames filled with `value`; `stuck` hangs in grab()."""
+    """Stands in for a camera's capture: frames filled with `value`; `stuck` hangs in grab()."""
 
     def __init__(self, value: int, stuck: bool) -> None:
         self.value, self.stuck = value, stuck
@@ -77,8 +77,7 @@ class _FakeCapture:
         self.released = threading.Event()
         self.released_during_read = False
 
-    def get(self, _prop: int) -> float:
-        return 30.0
+    fps = 30.0
 
     def read(self) -> tuple[bool, np.ndarray]:
         self.in_read.set()
@@ -97,8 +96,8 @@ class _FakeCapture:
         ok, self._frame = self.read()
         return ok
 
-    def retrieve(self) -> tuple[bool, np.ndarray]:
-        return True, self._frame
+    def retrieve(self) -> np.ndarray:
+        return self._frame
 
     def release(self) -> None:
         self.released_during_read |= self.in_read.is_set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +12,10 @@ import pytest
 from tests.conftest import MODEL
 
 REPO = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "realdata"
+# COACH_REALDATA points a checkout elsewhere (a worktree) at the shared recordings.
+DATA_DIR = Path(
+    os.environ.get("COACH_REALDATA", Path(__file__).resolve().parents[2] / "shared" / "realdata")
+)
 KERAAL = DATA_DIR / "keraal"
 
 pytestmark = pytest.mark.skipif(

@@ -18,12 +18,25 @@ from coach.decisions.set_recognition import SetRecognizer
 from coach.errors import ConfigError
 from coach.features.posture import measure_cues, median_cues
 from coach.features.rep_signals import (
+    ELBOWS,
     cat_cow_signal,
+    hand_height,
     lateral_signal,
     trunk_signal,
     view_context,
 )
 from coach.records import CountableMovement, Landmark, Pose, RepDetail, SetCompleted
+from testkit.exercises import (
+    BODIES,
+    CAMERA_DISTANCES_M,
+    CAMERA_HEIGHTS_M,
+    EXERCISES,
+    NEGATIVES,
+    RANGES,
+    TEMPI_S,
+    Case,
+)
+from testkit.rep_cases import count_case, covering_cases
 from testkit.synthetic import BodyPose, Camera, synthetic_pose
 from tests.conftest import MODEL, sample_clip
 
@@ -537,3 +550,77 @@ def test_a_nod_alone_counts_no_cat_cow(camera: Camera) -> None:
     counter, recognised = _counts(CAT_COW, _stream(body_at, 28.0, camera))
     assert counter.reps == 0
     assert recognised == 0
+
+
+# --- the body and camera matrix (issue 21) ---------------------------------------------------
+
+
+@pytest.mark.parametrize("case", covering_cases(), ids=lambda c: c.label)
+def test_every_body_camera_and_tempo_counts_exactly(case: Case) -> None:
+    # Guided (a counter per movement) and unprompted (the recogniser): the exercise done is
+    # counted exactly, per side for side bends, and nothing else is counted at all; arm raises,
+    # a hand to the face, typing and talking count nothing anywhere.
+    counted = count_case(case, CONFIG)
+    reps, left, right = counted.script_reps
+    own = counted.guided.get(case.movement)
+    if case.movement in EXERCISES:
+        assert reps >= 5
+        assert own == (reps, left, right)
+        assert counted.recognised == ((case.movement, reps, left, right),)
+    for movement, got in counted.guided.items():
+        if movement != case.movement:
+            assert got == (0, 0, 0), movement
+    if case.movement not in EXERCISES:
+        assert counted.recognised == ()
+    assert counted.exact
+
+
+def test_the_matrix_covers_every_body_camera_tempo_and_range() -> None:
+    cases = covering_cases()
+    for movement in EXERCISES:
+        mine = [c for c in cases if c.movement == movement]
+        assert {c.body for c in mine} == set(BODIES)
+        assert {c.height for c in mine} == set(CAMERA_HEIGHTS_M)
+        assert {c.distance for c in mine} == set(CAMERA_DISTANCES_M)
+        assert {c.tempo for c in mine} == set(TEMPI_S)
+        assert {c.range_name for c in mine} == set(RANGES)
+    assert {c.movement for c in cases} == set(EXERCISES) | set(NEGATIVES)
+
+
+def test_the_bodies_differ_in_every_proportion() -> None:
+    builds = list(BODIES.values())
+    assert len(builds) >= 4 and BODIES["sample"] == BodyPose()
+    for field in ("shoulder_scale", "neck_m", "torso_scale", "head_scale"):
+        assert len({getattr(b, field) for b in builds}) >= 4, field
+    # The signals' scale follows each person's own head: about 1 on the default body, larger
+    # for a big head on narrow shoulders, smaller for a small head on broad ones.
+    ratios = {
+        name: view_context(synthetic_pose(b), CONFIG.min_visibility).head_ratio
+        for name, b in BODIES.items()
+    }
+    assert ratios["sample"] == pytest.approx(1.0, abs=0.05)
+    assert ratios["small-big-head"] > 1.3 and ratios["tall-small-head"] < 0.85
+
+
+def test_a_hand_at_the_face_or_overhead_stops_a_cat_cow_pole_and_a_lap_hand_does_not() -> None:
+    # The hand gate on its own: the same cow posture, hands in the lap or raised.
+    camera = Camera(height_m=-0.55, distance_m=1.4, aim_y_m=-0.58)
+    neutral = synthetic_pose(BodyPose(), camera)
+    context = view_context(neutral, CONFIG.min_visibility)
+    lap = hand_height(neutral, context, CONFIG.min_visibility)
+    assert lap is not None and lap < -CONFIG.cat_cow_hand_clearance - 0.5
+    for raised in (BodyPose(hands_up=1.0), BodyPose(hand_to_face=1.0)):
+        height = hand_height(synthetic_pose(raised, camera), context, CONFIG.min_visibility)
+        assert height is not None and height > -CONFIG.cat_cow_hand_clearance + 0.2
+    # Raised arms lift the elbows to the shoulder line or above; resting ones are well below.
+    elbows = [
+        hand_height(synthetic_pose(b, camera), context, CONFIG.min_visibility, ELBOWS)
+        for b in (BodyPose(), BodyPose(hands_up=1.0))
+    ]
+    assert elbows[0] is not None and elbows[0] < -0.4
+    assert elbows[1] is not None and elbows[1] > 0.0
+    # Overhead and out of a near webcam's view still counts as raised.
+    near = Camera(height_m=-0.55, distance_m=0.7, aim_y_m=-0.58)
+    overhead = synthetic_pose(BodyPose(hands_up=1.0), near)
+    height = hand_height(overhead, view_context(overhead, 0.5), CONFIG.min_visibility)
+    assert height is not None and height > 0.0

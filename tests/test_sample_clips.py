@@ -17,7 +17,7 @@ from coach.features.geometry import roll_deg
 from coach.movements import load_library
 from coach.pose.estimator import PoseEstimator
 from coach.records import Frame, Landmark, Tracking
-from coach.session import Collected, collected
+from coach.session_collect import Collected, collected
 from coach.session_options import Mode, SessionOptions
 from testkit.evaluation import inside, load_truth, slouch_agreement
 from tests.conftest import MODEL, sample_clip

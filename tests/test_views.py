@@ -94,8 +94,8 @@ def test_skeleton_only_preview_shows_no_camera_pixels() -> None:
     rng = np.random.default_rng(0)
     camera_image = rng.integers(0, 255, (480, 640, 3), dtype=np.uint8)
     frame = Frame(image=camera_image, t_s=snap.t_s, index=0)
-    skeleton = draw_preview(snap, frame, skeleton_only=True)
-    full = draw_preview(snap, frame, skeleton_only=False)
+    skeleton = draw_preview(snap, frame, skeleton_only=True).image
+    full = draw_preview(snap, frame, skeleton_only=False).image
     # Random camera noise has a huge spread; the skeleton-only canvas is flat except drawings.
     assert (skeleton == 24).all(axis=2).mean() > 0.8
     assert (full == 24).all(axis=2).mean() < 0.05
@@ -106,7 +106,17 @@ def test_preview_draws_the_nudge_text() -> None:
     snap = snapshot_after([BodyPose()] * 20)
     plain = draw_preview(snap, None, skeleton_only=True)
     nudged = draw_preview(snap, None, skeleton_only=True, message="Sit tall and try a chin tuck.")
-    assert (plain != nudged).any(axis=2)[36:70].mean() > 0.5
+    assert (plain.image != nudged.image).any(axis=2)[36:70].mean() > 0.5  # the box behind it
+    told = [text for text in nudged.texts if text not in plain.texts]
+    assert [text.text for text in told] == ["Sit tall and try a chin tuck."]
+    assert all(36 < text.y < 70 for text in told)
+    # A long nudge wraps to the picture's width, every word kept, in the box.
+    message = "Your head has drifted forward of your shoulders for about a minute " * 3
+    narrow = draw_preview(snap, None, skeleton_only=True, message=message, size=(320, 240))
+    lines = [text.text for text in narrow.texts if text.colour_bgr == (255, 255, 255)]
+    assert len(lines) > 3 and max(map(len, lines)) <= (320 - 16) // 9
+    assert " ".join(lines).split() == message.split()
+    assert narrow.image.shape == (240, 320, 3)
 
 
 class FakeNotifier:
@@ -142,3 +152,21 @@ def test_chime_is_soft_and_short() -> None:
     wave = chime_waveform()
     assert wave.dtype == np.float32 and 0.5 < len(wave) / 44100 < 1.5
     assert 0.1 < float(np.abs(wave).max()) <= 0.2
+
+
+def test_preview_fits_the_frame_in_the_window_keeping_its_shape() -> None:
+    snap = snapshot_after([BodyPose()] * 20)
+    frame = Frame(np.full((240, 320, 3), (40, 120, 200), dtype=np.uint8), t_s=snap.t_s, index=0)
+    picture = draw_preview(snap, frame, skeleton_only=False, size=(400, 400)).image
+    assert picture.shape == (400, 400, 3)
+    camera = np.all(picture == (40, 120, 200), axis=2)
+    rows = np.flatnonzero(camera.any(axis=1))
+    assert (rows.min(), rows.max()) == (50, 349)  # 4:3 in a square: bands above and below
+    assert (picture[:50, :, :] != (40, 120, 200)).any(axis=2).all()
+    # The skeleton lands on the picture, where the same pose lands on the unscaled frame.
+    small = draw_preview(snap, frame, skeleton_only=True).image
+    big = draw_preview(snap, frame, skeleton_only=True, size=(640, 480)).image
+    # The landmark dots between the banner and the bars (which do not scale with the picture).
+    white_small = np.argwhere(np.all(small[40:160] == 255, axis=2)).mean(axis=0) + np.array([40, 0])
+    white_big = np.argwhere(np.all(big[80:320] == 255, axis=2)).mean(axis=0) + np.array([80, 0])
+    assert np.allclose(white_big, white_small * 2, atol=3)

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from enum import StrEnum
 
 import numpy as np
-from PIL import Image, ImageDraw
+import numpy.typing as npt
+
+RgbaArray = npt.NDArray[np.uint8]
+"""Pixels as (height, width, 4) RGBA, straight (not premultiplied) alpha."""
+_Mask = npt.NDArray[np.bool_]
+_SCALE = 4
+"""Drawn 4x larger and box-averaged down: 16 samples a pixel smooth the edges."""
 
 
 class TrayState(StrEnum):
@@ -34,79 +42,146 @@ _RED = (200, 40, 40)
 _WHITE = (255, 255, 255)
 
 
-def draw_icon(state: TrayState, size_px: int = 64) -> Image.Image:
+class _Canvas:
+    """A square supersampled canvas; shapes are placed in fractions of its side."""
+
+    def __init__(self, size_px: int) -> None:
+        self.size_px = size_px
+        self.n = size_px * _SCALE
+        self.rgba = np.zeros((self.n, self.n, 4), dtype=np.uint8)
+        centres = (np.arange(self.n, dtype=np.float64) + 0.5) / self.n  # sample centres, 0..1
+        self.y, self.x = centres[:, None], centres[None, :]
+
+    def paint(self, mask: _Mask, rgb: tuple[int, int, int]) -> None:
+        self.rgba[mask] = (*rgb, 255)
+
+    def ellipse(self, box: Sequence[float], inset: float = 0.0) -> _Mask:
+        x0, y0, x1, y1 = box
+        rx, ry = (x1 - x0) / 2 - inset, (y1 - y0) / 2 - inset
+        if rx <= 0 or ry <= 0:
+            return np.zeros((self.n, self.n), dtype=np.bool_)
+        dx, dy = (self.x - (x0 + x1) / 2) / rx, (self.y - (y0 + y1) / 2) / ry
+        return np.asarray(dx**2 + dy**2 <= 1.0)
+
+    def ring(self, box: Sequence[float], width: float) -> _Mask:
+        return self.ellipse(box) & ~self.ellipse(box, width)
+
+    def arc(self, box: Sequence[float], start_deg: float, end_deg: float, width: float) -> _Mask:
+        """Part of a ring, clockwise from `start_deg` (0 at three o'clock, y pointing down)."""
+        x0, y0, x1, y1 = box
+        angle = np.degrees(
+            np.arctan2((self.y - (y0 + y1) / 2) / (y1 - y0), (self.x - (x0 + x1) / 2) / (x1 - x0))
+        )
+        return self.ring(box, width) & (((angle - start_deg) % 360) <= (end_deg - start_deg))
+
+    def rect(self, box: Sequence[float], inset: float = 0.0, radius: float = 0.0) -> _Mask:
+        """A rectangle, its corners rounded by `radius`, shrunk by `inset` on every side."""
+        x0, y0, x1, y1 = box
+        x0, y0, x1, y1 = x0 + inset, y0 + inset, x1 - inset, y1 - inset
+        r = max(0.0, radius - inset)
+        inside = (self.x >= x0) & (self.x <= x1) & (self.y >= y0) & (self.y <= y1)
+        if r <= 0:
+            return np.asarray(inside)
+        # Beyond a corner's centre a point must be within the radius of it.
+        dx = np.maximum(np.maximum(x0 + r - self.x, self.x - (x1 - r)), 0)
+        dy = np.maximum(np.maximum(y0 + r - self.y, self.y - (y1 - r)), 0)
+        return np.asarray(inside & (dx**2 + dy**2 <= r * r))
+
+    def frame(self, box: Sequence[float], width: float, radius: float = 0.0) -> _Mask:
+        return self.rect(box, radius=radius) & ~self.rect(box, width, radius)
+
+    def line(self, ends: Sequence[float], width: float) -> _Mask:
+        """A straight stroke with square-cut ends, `width` across."""
+        ax, ay, bx, by = ends
+        length = math.hypot(bx - ax, by - ay)
+        ux, uy = (bx - ax) / length, (by - ay) / length
+        along = (self.x - ax) * ux + (self.y - ay) * uy
+        across = (self.x - ax) * -uy + (self.y - ay) * ux
+        return np.asarray((along >= 0) & (along <= length) & (np.abs(across) <= width / 2))
+
+    def polygon(self, points: Sequence[float]) -> _Mask:
+        """A filled polygon (x, y pairs), by the even-odd rule."""
+        xs, ys = points[0::2], points[1::2]
+        inside = np.zeros((self.n, self.n), dtype=np.bool_)
+        for i in range(len(xs)):
+            xa, ya, xb, yb = xs[i - 1], ys[i - 1], xs[i], ys[i]
+            if ya == yb:
+                continue
+            crosses = (self.y >= min(ya, yb)) & (self.y < max(ya, yb))
+            x_at = xa + (self.y - ya) * (xb - xa) / (yb - ya)
+            inside ^= crosses & (self.x < x_at)
+        return inside
+
+    def image(self) -> RgbaArray:
+        """Box-average each 4x4 block, colour weighted by alpha (no dark fringe at the edges)."""
+        s, k = self.size_px, _SCALE
+        blocks = self.rgba.astype(np.float64).reshape(s, k, s, k, 4)
+        alpha = blocks[..., 3].sum(axis=(1, 3))
+        colour = (blocks[..., :3] * blocks[..., 3:]).sum(axis=(1, 3)) / np.maximum(alpha, 1)[
+            ..., None
+        ]
+        out = np.concatenate([colour, (alpha / (k * k))[..., None]], axis=2)
+        return np.asarray(np.clip(np.round(out), 0, 255).astype(np.uint8))
+
+
+def draw_icon(state: TrayState, size_px: int = 64) -> RgbaArray:
     """The icon for `state`, `size_px` square, on a transparent background (RGBA)."""
-    scale = 4  # drawn large and scaled down, for smooth edges
-    n = size_px * scale
-    image = Image.new("RGBA", (n, n), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(image)
-    w = max(1, n // 12)  # stroke width
-
-    def at(*fractions: float) -> list[float]:
-        return [f * n for f in fractions]
-
+    c = _Canvas(size_px)
+    w = max(1, c.n // 12) / c.n  # stroke width, as a fraction of the side
     if state is TrayState.UPRIGHT:  # green disc, a straight spine under a head
-        draw.ellipse(at(0.02, 0.02, 0.98, 0.98), fill=_GREEN)
-        draw.ellipse(at(0.38, 0.16, 0.62, 0.40), fill=_WHITE)
-        draw.line(at(0.5, 0.40, 0.5, 0.84), fill=_WHITE, width=w)
+        c.paint(c.ellipse((0.02, 0.02, 0.98, 0.98)), _GREEN)
+        c.paint(c.ellipse((0.38, 0.16, 0.62, 0.40)), _WHITE)
+        c.paint(c.line((0.5, 0.40, 0.5, 0.84), w), _WHITE)
     elif state is TrayState.SLOUCHED:  # amber warning triangle, a bent spine, head forward
-        draw.polygon(at(0.5, 0.02, 0.98, 0.94, 0.02, 0.94), fill=_AMBER)
-        draw.ellipse(at(0.52, 0.36, 0.70, 0.54), fill=_WHITE)
-        draw.arc(at(0.20, 0.50, 0.62, 1.10), start=200, end=320, fill=_WHITE, width=w)
+        c.paint(c.polygon((0.5, 0.02, 0.98, 0.94, 0.02, 0.94)), _AMBER)
+        c.paint(c.ellipse((0.52, 0.36, 0.70, 0.54)), _WHITE)
+        c.paint(c.arc((0.20, 0.50, 0.62, 1.10), 200, 320, w), _WHITE)
     elif state is TrayState.AWAY:  # grey ring: an empty chair
-        draw.ellipse(at(0.06, 0.06, 0.94, 0.94), outline=_GREY, width=w)
-        draw.line(at(0.30, 0.70, 0.70, 0.70), fill=_GREY, width=w)
+        c.paint(c.ring((0.06, 0.06, 0.94, 0.94), w), _GREY)
+        c.paint(c.line((0.30, 0.70, 0.70, 0.70), w), _GREY)
     elif state is TrayState.PAUSED:  # blue rounded square with the pause bars
-        draw.rounded_rectangle(at(0.04, 0.04, 0.96, 0.96), radius=n // 6, fill=_BLUE)
-        draw.rectangle(at(0.30, 0.24, 0.43, 0.76), fill=_WHITE)
-        draw.rectangle(at(0.57, 0.24, 0.70, 0.76), fill=_WHITE)
+        c.paint(c.rect((0.04, 0.04, 0.96, 0.96), radius=1 / 6), _BLUE)
+        c.paint(c.rect((0.30, 0.24, 0.43, 0.76)), _WHITE)
+        c.paint(c.rect((0.57, 0.24, 0.70, 0.76)), _WHITE)
     elif state is TrayState.SET:  # violet diamond with three rep marks
-        draw.polygon(at(0.5, 0.01, 0.99, 0.5, 0.5, 0.99, 0.01, 0.5), fill=_VIOLET)
+        c.paint(c.polygon((0.5, 0.01, 0.99, 0.5, 0.5, 0.99, 0.01, 0.5)), _VIOLET)
         for x in (0.32, 0.5, 0.68):
-            draw.ellipse(at(x - 0.07, 0.43, x + 0.07, 0.57), fill=_WHITE)
+            c.paint(c.ellipse((x - 0.07, 0.43, x + 0.07, 0.57)), _WHITE)
     elif state is TrayState.NO_CAMERA:  # grey camera outline, struck through
-        draw.rounded_rectangle(at(0.08, 0.30, 0.92, 0.82), radius=n // 12, outline=_GREY, width=w)
-        draw.rectangle(at(0.34, 0.18, 0.58, 0.30), fill=_GREY)
-        draw.ellipse(at(0.36, 0.42, 0.64, 0.70), outline=_GREY, width=w)
-        draw.line(at(0.06, 0.06, 0.94, 0.94), fill=_GREY, width=w)
+        c.paint(c.frame((0.08, 0.30, 0.92, 0.82), w, radius=1 / 12), _GREY)
+        c.paint(c.rect((0.34, 0.18, 0.58, 0.30)), _GREY)
+        c.paint(c.ring((0.36, 0.42, 0.64, 0.70), w), _GREY)
+        c.paint(c.line((0.06, 0.06, 0.94, 0.94), w), _GREY)
     elif state is TrayState.CALIBRATING:  # teal ring with a crosshair: taking a measure
-        draw.ellipse(at(0.06, 0.06, 0.94, 0.94), outline=_TEAL, width=w)
-        draw.line(at(0.5, 0.0, 0.5, 1.0), fill=_TEAL, width=w)
-        draw.line(at(0.0, 0.5, 1.0, 0.5), fill=_TEAL, width=w)
+        c.paint(c.ring((0.06, 0.06, 0.94, 0.94), w), _TEAL)
+        c.paint(c.line((0.5, 0.0, 0.5, 1.0), w), _TEAL)
+        c.paint(c.line((0.0, 0.5, 1.0, 0.5), w), _TEAL)
     elif state is TrayState.ERROR:  # a bold red cross: stopped
-        stroke = max(1, n // 5)
-        draw.line(at(0.16, 0.16, 0.84, 0.84), fill=_RED, width=stroke)
-        draw.line(at(0.16, 0.84, 0.84, 0.16), fill=_RED, width=stroke)
+        stroke = max(1, c.n // 5) / c.n
+        c.paint(c.line((0.16, 0.16, 0.84, 0.84), stroke), _RED)
+        c.paint(c.line((0.16, 0.84, 0.84, 0.16), stroke), _RED)
     else:  # starting: a grey square outline
-        draw.rectangle(at(0.12, 0.12, 0.88, 0.88), outline=_GREY, width=w)
-    return image.resize((size_px, size_px), Image.Resampling.LANCZOS)
+        c.paint(c.frame((0.12, 0.12, 0.88, 0.88), w), _GREY)
+    return c.image()
 
 
-def draw_app_icon(size_px: int = 128) -> Image.Image:
+def draw_app_icon(size_px: int = 128) -> RgbaArray:
     """The coach's own icon (notifications, the start-at-login entry): a figure sitting tall
     on a chair, white on a green rounded square. coach/data/coach.png is this, at 128 px;
     coach/data/coach.svg draws the same."""
-    scale = 4
-    n = size_px * scale
-    image = Image.new("RGBA", (n, n), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(image)
-    w = max(1, n // 14)
-
-    def at(*fractions: float) -> list[float]:
-        return [f * n for f in fractions]
-
-    draw.rounded_rectangle(at(0.02, 0.02, 0.98, 0.98), radius=n // 5, fill=_GREEN)
-    draw.ellipse(at(0.36, 0.12, 0.56, 0.32), fill=_WHITE)  # the head
-    draw.line(at(0.46, 0.34, 0.46, 0.62), fill=_WHITE, width=w)  # a straight back
-    draw.line(at(0.46, 0.62, 0.70, 0.62), fill=_WHITE, width=w)  # thighs on the seat
-    draw.line(at(0.70, 0.62, 0.70, 0.86), fill=_WHITE, width=w)  # shins
-    draw.line(at(0.30, 0.40, 0.30, 0.86), fill=_WHITE, width=w // 2)  # the chair's back
-    draw.line(at(0.30, 0.70, 0.56, 0.70), fill=_WHITE, width=w // 2)  # its seat
-    return image.resize((size_px, size_px), Image.Resampling.LANCZOS)
+    c = _Canvas(size_px)
+    w = max(1, c.n // 14) / c.n
+    c.paint(c.rect((0.02, 0.02, 0.98, 0.98), radius=1 / 5), _GREEN)
+    c.paint(c.ellipse((0.36, 0.12, 0.56, 0.32)), _WHITE)  # the head
+    c.paint(c.line((0.46, 0.34, 0.46, 0.62), w), _WHITE)  # a straight back
+    c.paint(c.line((0.46 - w / 2, 0.62, 0.70 + w / 2, 0.62), w), _WHITE)  # thighs on the seat
+    c.paint(c.line((0.70, 0.62, 0.70, 0.86), w), _WHITE)  # shins
+    c.paint(c.line((0.30, 0.40, 0.30, 0.86), w / 2), _WHITE)  # the chair's back
+    c.paint(c.line((0.30, 0.70, 0.56, 0.70), w / 2), _WHITE)  # its seat
+    return c.image()
 
 
-def argb_pixmap(image: Image.Image) -> tuple[int, int, bytes]:
+def argb_pixmap(rgba: RgbaArray) -> tuple[int, int, bytes]:
     """(width, height, ARGB32 bytes in network order): the StatusNotifierItem IconPixmap."""
-    rgba = np.asarray(image.convert("RGBA"), dtype=np.uint8)
-    argb = rgba[..., [3, 0, 1, 2]]
-    return image.width, image.height, argb.tobytes()
+    height, width = rgba.shape[:2]
+    return width, height, np.ascontiguousarray(rgba[..., [3, 0, 1, 2]]).tobytes()

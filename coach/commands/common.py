@@ -64,15 +64,21 @@ def preview_sinks(
     if not display_available():
         console.print("[dim]No display found; running without the preview window.[/dim]")
         return []
-    window = PreviewWindow(
-        skeleton_only=skeleton_only or config.preview.skeleton_only,
-        thresholds=(
-            config.slouch.forward_head_enter * config.slouch.threshold_scale,
-            config.slouch.rounding_enter * config.slouch.threshold_scale,
-        ),
-        message_s=config.nudge.show_s,
-        on_key=on_key,
-    )
+    from coach.errors import DisplayUnavailable, one_line
+
+    try:
+        window = PreviewWindow(
+            skeleton_only=skeleton_only or config.preview.skeleton_only,
+            thresholds=(
+                config.slouch.forward_head_enter * config.slouch.threshold_scale,
+                config.slouch.rounding_enter * config.slouch.threshold_scale,
+            ),
+            message_s=config.nudge.show_s,
+            on_key=on_key,
+        )
+    except DisplayUnavailable as exc:  # the coaching goes on without the window
+        console.print(f"[dim]No preview window: {escape(one_line(exc))}.[/dim]")
+        return []
     return [window]
 
 

@@ -23,8 +23,9 @@ from coach.commands.common import (
     profiles_dir,
     with_overrides,
 )
+from coach.commands.live_desktop import SettingsParts, desktop_watcher, tray_or_terminal
 from coach.config import Config
-from coach.errors import AlreadyRunning, CameraUnavailable, CoachError, ConfigError
+from coach.errors import AlreadyRunning, CameraUnavailable, CoachError
 from coach.movements import MovementLibrary
 from coach.pipeline import Sink
 from coach.safe.outputs import check_output
@@ -36,7 +37,6 @@ from coach.stopping import StopRequested
 if TYPE_CHECKING:
     from coach.actions.tray import Tray
     from coach.commands.remote import RemoteStatus
-    from coach.desktop.session_signals import DesktopWatcher
 
 
 def cmd_run(
@@ -96,7 +96,7 @@ def _run(
     tray: Tray | None = None
     terminal = console
     if args.tray:
-        tray, console, options = _tray_or_terminal(
+        tray, console, options = tray_or_terminal(
             args, options, console, controls, SettingsParts(config, reload_config)
         )
     live = _Live(
@@ -104,7 +104,7 @@ def _run(
     )
     _log_started(args, options, config, tray is not None)
     keys = TerminalKeys(controls)
-    watcher = _desktop_watcher(controls, console)
+    watcher = desktop_watcher(controls, console)
     if tray is None:
         keys.start()
     try:
@@ -324,18 +324,6 @@ def _reloaded(args: argparse.Namespace, demo: bool) -> Config:
     return _demo_timings(config) if demo else config
 
 
-def _desktop_watcher(controls: Controls, console: Console) -> DesktopWatcher | None:
-    """Listen to the desktop's lock and sleep signals: they release the camera and stop the
-    clocks until unlock or wake-up (None where the source is not live: nothing to hold)."""
-    from coach.desktop.session_signals import DesktopWatcher
-
-    watcher = DesktopWatcher(controls.hold)
-    heard = watcher.start()
-    if heard:
-        console.print(f"[dim]Pausing on screen lock and sleep ({literal(', '.join(heard))}).[/dim]")
-    return watcher
-
-
 def _with_fallback(
     args: argparse.Namespace, options: SessionOptions, config: Config, console: Console
 ) -> tuple[SessionOptions, Config]:
@@ -365,55 +353,3 @@ def _demo_timings(config: Config) -> Config:
         prompts=dataclasses.replace(config.prompts, cooldown_s=60.0, working_hours=""),
         stationary=dataclasses.replace(config.stationary, still_minutes=1.0),
     )
-
-
-@dataclasses.dataclass(frozen=True)
-class SettingsParts:
-    """What the tray's Settings menu needs: the settings in force and how to read them again."""
-
-    config: Config
-    reload: Callable[[], Config]
-
-
-def _tray_or_terminal(
-    args: argparse.Namespace,
-    options: SessionOptions,
-    console: Console,
-    controls: Controls,
-    settings: SettingsParts,
-) -> tuple[Tray | None, Console, SessionOptions]:
-    """The tray (with its Settings menu) and a console writing to the log file; or, with no
-    tray host, one line saying so and the terminal view."""
-    from coach.actions.open_report import open_todays_report
-    from coach.actions.tray import Tray
-    from coach.actions.tray_settings import SettingsMenu
-    from coach.calibration import profile_path
-    from coach.desktop.app_log import file_console
-
-    log: list[Console] = []
-
-    def say(message: str) -> None:
-        for out in log:
-            out.print(literal(message))
-
-    menu = SettingsMenu(controls, settings.config, settings.reload, on_error=say)
-    tray = Tray(controls, lambda: open_todays_report(args.db, say), menu)
-    problem = tray.start()
-    if problem is not None:
-        tray.stop()
-        console.print(
-            f"[yellow]No tray icon: {literal(problem)}; using the terminal view.[/yellow]"
-        )
-        return None, console, options
-    try:
-        log_console, path = file_console()
-    except OSError as exc:
-        tray.stop()
-        raise ConfigError(f"cannot write the log in {exc.filename}: {exc.strerror}") from None
-    log.append(log_console)
-    console.print(f"[dim]coach runs in the tray; its log is {literal(path)}.[/dim]")
-    # A calibration saved from the tray is the neutral the next start uses.
-    default = profile_path("default", profiles_dir())
-    if options.profile is None and options.calibrate_s is None and default.exists():
-        options = dataclasses.replace(options, profile="default")
-    return tray, log_console, options

@@ -165,6 +165,8 @@ _ABOVE_ZERO = frozenset(
         "recognise_min_reps",
         "recognise_min_period_s",
         "recognise_period_ratio",
+        "recognise_phase_ratio",
+        "lateral_max_head_roll_ratio",
         "nominal_cat_cow_range",
         "nominal_lateral_deg",
     }
@@ -184,6 +186,7 @@ _AT_MOST_ONE = frozenset(
         "exit_fraction",
         "exit_gate_fraction",
         "cat_cow_return_fraction",
+        "cat_cow_hands_up_share",
         "lateral_min_width_ratio",
         "partial_fraction",
         "smoothing_alpha",

@@ -20,13 +20,20 @@ class RepConfig:
     misjudged neutral cannot hold the last rep open (a pulse inside a pole is harmless:
     a rep needs both poles)."""
     cat_cow_min_excursion: float = 0.04
-    """Absolute gate: smallest cow or cat excursion from neutral (signal units, about shoulder
-    widths; a full cow is about 0.2, a full cat about 0.3)."""
+    """Absolute gate: smallest cow or cat excursion from neutral (signal units: head widths
+    scaled to an average adult's shoulder width; a full cow is about 0.2, a full cat 0.3)."""
     cat_cow_min_range: float = 0.13
     """Smallest cow-to-cat range of a counted cat-cow rep (signal units)."""
     cat_cow_min_trunk: float = 0.04
     """The shoulders must also move: cow's trunk signal above cat's by at least this (shoulder
-    widths; a full rep moves it about 0.3, a nod or talking not at all)."""
+    widths; a full rep moves it about 0.3, a nod or talking not at all), and each pole on its
+    own side of the neutral's (cow above, cat below)."""
+    cat_cow_hand_clearance: float = 0.25
+    """Cat-cow keeps the hands in the lap, a shoulder width or more below the shoulder line: a
+    hand less than this far below it (shoulder widths), level with it or above, is an arm
+    raise or a hand at the face (so is an elbow at the shoulder line or above)..."""
+    cat_cow_hands_up_share: float = 0.2
+    """...and a pole with a hand that high for this share of its samples is not cat-cow."""
     lateral_min_excursion_deg: float = 4.0
     """Absolute gate: smallest side bend that can count, degrees (a full one is 15-20)."""
     lateral_min_tilt_deg: float = 5.0
@@ -37,9 +44,16 @@ class RepConfig:
     """With the hips hidden, the shoulder line's across-image span must keep this share of its
     neutral span (after the cosine of its roll): turning the trunk foreshortens it (30 degrees
     leave 0.87, 40 degrees 0.77), a side bend does not."""
-    lateral_max_face_turn: float = 0.09
-    """With the hips hidden, a bend must not turn the face this far across (nose against the
-    ears, shoulder widths; about 20 degrees): a side bend rolls the head, a rotation turns it."""
+    lateral_max_face_turn: float = 0.1
+    """With the hips hidden, a bend must not turn the face this far across (nose along the ear
+    line, in head widths scaled to an average shoulder width; about 20 degrees): a side bend
+    rolls the head (up to 0.09 seen from a camera above and near), a 30-degree trunk rotation
+    turns it (0.11 and more), on every build."""
+    lateral_max_head_roll_ratio: float = 3.0
+    """With the hips hidden, the ear line may roll at most this many times as far as the
+    shoulder line toward the bend: the head rolls along with a side bend (about once the
+    shoulders' roll on every build and camera), a neck stretch or a head leant on a hand rolls
+    the ears 4-6 times as far as the shoulders."""
     lateral_clear_bend_deg: float = 20.0
     """...unless it rolls at least this far: a turned trunk seen from a low camera rolls the
     shoulder line about a third of the turn (12 degrees at 40), a real bend much more."""
@@ -77,8 +91,8 @@ class RepConfig:
     min_visibility: float = 0.5
     """Landmarks a signal reads must be at least this visible, or counting pauses."""
     max_head_turn: float = 0.12
-    """Cat-cow pauses while the nose moves this far across from its neutral place beside the
-    ears (shoulder widths; about 30 degrees of head turn)."""
+    """Cat-cow pauses while the nose moves this far along the ear line from its neutral place
+    (head widths scaled to an average shoulder width; about 30 degrees of head turn)."""
     max_side_head_turn: float = 0.2
     """...or, from the side, while the ear-nose length changes by this fraction."""
     view_switch_s: float = 2.0
@@ -107,6 +121,10 @@ class RepConfig:
     """...and at most this far apart."""
     recognise_period_ratio: float = 2.5
     """Longest / shortest interval among the recognising reps (rhythm)."""
+    recognise_phase_ratio: float = 2.5
+    """...and longest / shortest duration of each judged phase among them (tempo): a set keeps
+    its tempo (within 1.4 on every build and camera), a desk sitter's leans do not (one held
+    9 s between two of 2-3 s)."""
     recognise_range_ratio: float = 0.5
     """Smallest / largest range among the recognising reps (consistency)."""
     recognise_cat_cow_range: float = 0.2

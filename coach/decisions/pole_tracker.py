@@ -132,8 +132,12 @@ class PoleTracker(PoleZones):
             self.samples.popleft()
         ended = self._zones(excursion, t_s, gap_s)
         if self.visit is not None:
+            absolute = self.spec.absolute_evidence
             self.visit.evidence.append(
-                tuple(v - n for v, n in zip(evidence, self.baseline_evidence, strict=True))
+                tuple(
+                    v if i in absolute else v - n
+                    for i, (v, n) in enumerate(zip(evidence, self.baseline_evidence, strict=True))
+                )
             )
         kept: list[Visit] = []
         for visit in ended:

@@ -19,9 +19,12 @@ from coach.decisions.rep_coaching import (
 )
 from coach.errors import ConfigError
 from coach.features.rep_signals import (
+    ELBOWS,
     ViewContext,
     cat_cow_landmarks,
     cat_cow_signal,
+    ear_roll_deg,
+    hand_height,
     head_turn,
     lateral_landmarks,
     lateral_signal,
@@ -94,6 +97,8 @@ class RepMovement:
     """What to tell the user when `pair_confirms` turns a pair down."""
     pauses_on_head_turn: bool = False
     """The signal reads the face, so counting pauses while it is turned away."""
+    absolute_evidence: tuple[int, ...] = ()
+    """Evidence indices judged as measured, not against their neutral (where the hands are)."""
     judged_phases: int = 2
     """How many of a rep's phases tempo is judged on (the rest are reported only)."""
     sided: bool = False
@@ -106,20 +111,35 @@ class RepMovement:
 
 
 # Evidence indices.
-_TRUNK, _ROLL = 0, 1
-_TILT, _SPAN, _FACE, _LAT_ROLL = 0, 1, 2, 3
+_TRUNK, _ROLL, _HANDS, _ELBOWS = 0, 1, 2, 3
+_TILT, _SPAN, _FACE, _LAT_ROLL, _EAR_ROLL = 0, 1, 2, 3, 4
 _NAN = float("nan")
 # The tilt judged is the one the top fifth of a visit's readings reach (the held part of a bend).
 _TILT_QUANTILE = 0.8
 
 
-def _cat_cow_evidence(pose: Pose, context: ViewContext, _config: RepConfig) -> Evidence:
+def _cat_cow_evidence(pose: Pose, context: ViewContext, config: RepConfig) -> Evidence:
     trunk = trunk_signal(pose, context)
     roll = shoulder_roll_deg(pose, context) if context.view != "side" else _NAN
-    return (_NAN if trunk is None else trunk, roll)
+    hands = hand_height(pose, context, config.min_visibility)
+    elbows = hand_height(pose, context, config.min_visibility, ELBOWS)
+    return (
+        _NAN if trunk is None else trunk,
+        roll,
+        _NAN if hands is None else hands,
+        _NAN if elbows is None else elbows,
+    )
 
 
 def _cat_cow_confirms(visit: Visit, config: RepConfig) -> bool:
+    # Cat-cow keeps the hands in the lap: a pole reached with a hand up at the shoulders or
+    # above is an arm raise, a sip or a scratch, whatever the head and chest did meanwhile.
+    # An elbow at the shoulder line or above says the same where the model loses the hands.
+    raised = sum(
+        1 for e in visit.evidence if e[_HANDS] > -config.cat_cow_hand_clearance or e[_ELBOWS] > 0.0
+    )
+    if visit.evidence and raised >= config.cat_cow_hands_up_share * len(visit.evidence):
+        return False
     rolls = visit.evidence_values(_ROLL)
     if not rolls:
         return True
@@ -137,7 +157,11 @@ def _cat_cow_pair(first: Visit, second: Visit, config: RepConfig) -> bool:
     cow_trunk, cat_trunk = _mean_trunk(cow), _mean_trunk(cat)
     if cow_trunk is None or cat_trunk is None:
         return True
-    return cow_trunk - cat_trunk >= config.cat_cow_min_trunk
+    # Each pole moves the trunk its own way from the neutral (cow lifts and opens the chest,
+    # cat rounds it): a shift of the whole body (toward the screen, to one side) that raises
+    # the trunk signal at both poles is not cat-cow, however the head moved meanwhile.
+    on_own_sides = cow_trunk > 0.0 > cat_trunk
+    return on_own_sides and cow_trunk - cat_trunk >= config.cat_cow_min_trunk
 
 
 def _lateral_evidence(pose: Pose, context: ViewContext, config: RepConfig) -> Evidence:
@@ -149,7 +173,8 @@ def _lateral_evidence(pose: Pose, context: ViewContext, config: RepConfig) -> Ev
     span = math.log(span_px) if front and span_px > 1e-6 else _NAN
     face = head_turn(pose, context) if front else None
     roll = shoulder_roll_deg(pose, context) if front else _NAN
-    return (_NAN if tilt is None else tilt, span, _NAN if face is None else face, roll)
+    ears = ear_roll_deg(pose, context) if front and context.both_ears else _NAN
+    return (_NAN if tilt is None else tilt, span, _NAN if face is None else face, roll, ears)
 
 
 def _lateral_confirms(visit: Visit, config: RepConfig) -> bool:
@@ -166,6 +191,18 @@ def _lateral_confirms(visit: Visit, config: RepConfig) -> bool:
     ]
     if turned and statistics.median(turned) < math.log(config.lateral_min_width_ratio):
         return False
+    # The trunk carries a side bend and the head rolls along with it; ears rolled several
+    # times further than the shoulders are a neck stretch or a head leant on a hand.
+    rolls = [
+        (visit.pole * e[_EAR_ROLL], visit.pole * e[_LAT_ROLL])
+        for e in visit.evidence
+        if not math.isnan(e[_EAR_ROLL]) and not math.isnan(e[_LAT_ROLL])
+    ]
+    if rolls:
+        head = statistics.median(ear for ear, _ in rolls)
+        trunk = statistics.median(shoulders for _, shoulders in rolls)
+        if head > config.lateral_max_head_roll_ratio * max(trunk, 0.0):
+            return False
     if abs(visit.peak) >= config.lateral_clear_bend_deg:
         return True  # more roll than a turned trunk's perspective can make
     faces = visit.evidence_values(_FACE)
@@ -188,6 +225,7 @@ CAT_COW_MOVEMENT = RepMovement(
     min_pair_range=lambda c: c.cat_cow_min_range,
     pair_rejected_remark=NECK_ONLY,
     pauses_on_head_turn=True,
+    absolute_evidence=(_HANDS, _ELBOWS),
     judged_phases=2,
 )
 

@@ -7,7 +7,13 @@ import statistics
 
 from coach.config import RepConfig
 from coach.decisions.rep_table import COUNTABLE, movement_table
-from coach.decisions.reps import CounterStatus, RepCounter, per_side_counts, summarise
+from coach.decisions.reps import (
+    CounterStatus,
+    RepCounter,
+    judged_phases,
+    per_side_counts,
+    summarise,
+)
 from coach.records import Pose, RepDetail, SetCompleted
 
 
@@ -127,6 +133,12 @@ class SetRecognizer:
         periods = [b - a for a, b in itertools.pairwise(ends)]
         if periods and max(periods) > cfg.recognise_period_ratio * min(periods):
             return False
+        # Steady tempo too: each judged phase (cow, cat; a lean) lasts about as long every rep.
+        # Leaning from side to side at a desk can keep a period, not a tempo.
+        phases = [judged_phases(movement, rep) for rep, _ in run]
+        for durations in zip(*phases, strict=True):
+            if max(durations) > cfg.recognise_phase_ratio * max(min(durations), 1e-3):
+                return False
         raws = [raw for _, raw in run]
         if min(raws) < cfg.recognise_range_ratio * max(raws):
             return False

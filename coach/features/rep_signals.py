@@ -29,6 +29,11 @@ _SIDE_WEIGHT = 0.75
 # Lateral flexion from the front: the trunk (shoulder line) carries the rep, the head's
 # extra tilt only helps; a head tilt alone must not look like a full side bend.
 _SHOULDER_ROLL_WEIGHT = 0.75
+# Shoulder width over ear-to-ear width of an average adult (and of the synthetic default
+# body): the cat-cow signal is measured in head widths but kept in these units.
+_SHOULDERS_PER_HEAD = 2.53
+# A head-to-shoulder ratio further from the average than this is a misread, not a build.
+_MAX_HEAD_RATIO = 2.0
 # Presence (in-frame likelihood) dips for shoulders near the bottom edge that are plainly
 # visible, so it is gated lower than visibility (as the posture cues do).
 _PRESENCE_FRACTION = 0.4
@@ -46,6 +51,10 @@ class ViewContext:
     """True when the person's left side is nearer the camera (oblique and side views)."""
     both_ears: bool
     """Whether both ears are used (front, and oblique when the far ear shows)."""
+    head_ratio: float = 1.0
+    """The person's head width (ear to ear) over their shoulder width, against an average
+    adult's: head-sized signals are scaled by their own head, taken once (a turn of the head
+    changes its width in the image, above all from an angle)."""
 
     @property
     def near_ear(self) -> Landmark:
@@ -78,7 +87,21 @@ def view_context(pose: Pose, min_visibility: float) -> ViewContext:
     both_ears = view == "front" or (
         view == "oblique" and bool(min(vis[L.LEFT_EAR], vis[L.RIGHT_EAR]) >= min_visibility)
     )
-    return ViewContext(view=view, yaw_deg=yaw_deg, near_left=near_left, both_ears=both_ears)
+    head_ratio = 1.0
+    if both_ears:
+        ears = float(np.linalg.norm(px(pose, L.LEFT_EAR) - px(pose, L.RIGHT_EAR)))
+        shoulders = float(np.linalg.norm(px(pose, L.LEFT_SHOULDER) - px(pose, L.RIGHT_SHOULDER)))
+        if shoulders > 1e-6:
+            head_ratio = min(
+                _MAX_HEAD_RATIO, max(1.0 / _MAX_HEAD_RATIO, _SHOULDERS_PER_HEAD * ears / shoulders)
+            )
+    return ViewContext(
+        view=view,
+        yaw_deg=yaw_deg,
+        near_left=near_left,
+        both_ears=both_ears,
+        head_ratio=head_ratio,
+    )
 
 
 def cat_cow_landmarks(context: ViewContext) -> tuple[Landmark, ...]:
@@ -121,12 +144,21 @@ def _shoulder_scale_px(pose: Pose, context: ViewContext) -> float:
     return width / max(math.cos(math.radians(context.yaw_deg)), _MIN_YAW_COS)
 
 
+def _head_scale_px(pose: Pose, context: ViewContext) -> float:
+    # The shoulder width in the person's own head widths: the nod is a head-sized movement,
+    # and the head rises and sinks with a neck in proportion, whereas shoulder widths vary
+    # between people about twice as much.
+    return _shoulder_scale_px(pose, context) * context.head_ratio
+
+
 def cat_cow_signal(pose: Pose, context: ViewContext) -> float | None:
     """Cat-cow position: grows toward cow (head and chest up, chin up), falls toward cat.
 
     Height of the nose above the shoulder line minus the nod (nose below the ears), both
-    per a body length: the yaw-corrected shoulder width (front, oblique) or the near
-    ear-to-shoulder length (side). Vertical offsets do not change when the head turns
+    per a body length: the yaw-corrected shoulder width times the person's head ratio (their
+    head width, ear to ear, in average shoulder widths: `ViewContext.head_ratio`) from the
+    front and oblique, or the near ear-to-shoulder length (side). Head widths vary between people half as much as the
+    signal per shoulder width does. Vertical offsets do not change when the head turns
     about the vertical, so a look to the side moves this little. From neutral: about +0.2 at
     a full cow and -0.3 at a full cat on the synthetic body, +0.08 and -0.18 on the sample
     clip through the real model. None when the scale is degenerate.
@@ -139,7 +171,7 @@ def cat_cow_signal(pose: Pose, context: ViewContext) -> float | None:
         weight = _SIDE_WEIGHT
     else:
         ear = _ear_point(pose, context)
-        scale_px = _shoulder_scale_px(pose, context)
+        scale_px = _head_scale_px(pose, context)
         weight = 1.0
     if scale_px <= 1e-6:
         return None
@@ -242,12 +274,50 @@ def shoulder_roll_deg(pose: Pose, context: ViewContext) -> float:
     return _roll_deg(pose, L.LEFT_SHOULDER, L.RIGHT_SHOULDER, context.yaw_deg)
 
 
+def ear_roll_deg(pose: Pose, context: ViewContext) -> float:
+    """Roll of the ear line, degrees, positive when the person's left ear is lower (the sign
+    of `shoulder_roll_deg`): the head's own tilt, with the trunk's."""
+    return _roll_deg(pose, L.LEFT_EAR, L.RIGHT_EAR, context.yaw_deg)
+
+
+HANDS = (L.LEFT_WRIST, L.RIGHT_WRIST, L.LEFT_INDEX, L.RIGHT_INDEX)
+ELBOWS = (L.LEFT_ELBOW, L.RIGHT_ELBOW)
+
+
+def hand_height(
+    pose: Pose, context: ViewContext, min_visibility: float, points: tuple[Landmark, ...] = HANDS
+) -> float | None:
+    """How high the highest hand (or of other `points`, e.g. ELBOWS) is above the shoulder
+    line, per shoulder width (negative below it): hands rest in the lap in cat-cow, an arm
+    raise or a hand brought to the face lifts one to the shoulders or above. Points count
+    when visible in the frame, or when placed above its top edge (arms raised out of a
+    webcam's view). None when none is (a desk hides the lap). From the side, twice the near
+    ear-shoulder length stands in for the shoulder width (the ratio `cat_cow_signal` uses)."""
+    seen = [
+        h
+        for h in points
+        if float(pose.image_xyz[h, 1]) < 0.0 or landmarks_visible(pose, (h,), min_visibility)
+    ]
+    if not seen:
+        return None
+    shoulder_y = 0.5 * float(px(pose, L.LEFT_SHOULDER)[1] + px(pose, L.RIGHT_SHOULDER)[1])
+    if context.view == "side":
+        ear_shoulder = px(pose, context.near_ear) - px(pose, context.near_shoulder)
+        scale_px = 2.0 * float(np.linalg.norm(ear_shoulder))
+    else:
+        scale_px = _shoulder_scale_px(pose, context)
+    if scale_px <= 1e-6:
+        return None
+    top_y = min(float(px(pose, h)[1]) for h in seen)
+    return (shoulder_y - top_y) / scale_px
+
+
 def head_turn(pose: Pose, context: ViewContext) -> float | None:
     """How far the face is turned, in a view-specific unit compared against the neutral's.
 
-    Front and oblique: nose offset across from the ears, per (yaw-corrected) shoulder
-    width. Side: ear-nose length per ear-shoulder length, which changes as the face turns
-    toward or away from the camera.
+    Front and oblique: nose offset from the ears' midpoint along the ear line (the image's x
+    with one ear), per head width (`cat_cow_signal`'s scale). Side: ear-nose length per
+    ear-shoulder length, which changes as the face turns toward or away from the camera.
     """
     nose = px(pose, L.NOSE)
     if context.view == "side":
@@ -256,7 +326,18 @@ def head_turn(pose: Pose, context: ViewContext) -> float | None:
         if ear_shoulder_px <= 1e-6:
             return None
         return float(np.linalg.norm(nose - ear)) / ear_shoulder_px
-    scale_px = _shoulder_scale_px(pose, context)
+    scale_px = _head_scale_px(pose, context)
     if scale_px <= 1e-6:
         return None
-    return float(nose[0] - _ear_point(pose, context)[0]) / scale_px
+    offset = nose - _ear_point(pose, context)
+    if not context.both_ears:
+        return float(offset[0]) / scale_px
+    # Along the ear line, not the image's x: a head rolled by a side bend (seen from above,
+    # the nose sits below the ears) moves the nose across the image but not along its ears.
+    across = px(pose, L.LEFT_EAR) - px(pose, L.RIGHT_EAR)
+    length = float(np.linalg.norm(across))
+    if length <= 1e-6:
+        return None
+    if across[0] < 0:  # mirrored camera: keep the image's left-to-right sense
+        across = -across
+    return float(np.dot(offset, across)) / length / scale_px

@@ -3,7 +3,7 @@
 Wiring into coach/cli.py, with `from coach.history.commands import add_history_commands` at the
 top (this module imports nothing heavy at import time, so every command starts fast)::
 
-    # in _build_parser(), right after `sub = parser.add_subparsers(...)`:
+    # in coach/commands/parser.py's build_parser(), right after `sub = parser.add_subparsers(...)`:
     parser.set_defaults(history_commands=add_history_commands(sub))
 
     # in main(), first thing inside `try:` (these commands take no --config):

@@ -16,12 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
-import cv2
 import numpy as np
 
 from coach.config import PoseConfig
 from coach.errors import ModelError
 from coach.features.user import UserSelector
+from coach.imaging import Border, affine_from_points, area_resize, bgr_to_grey, warp_affine
 from coach.pose.graph import (
     ANCHOR_COUNT,
     DETECTOR_INPUT_PX,
@@ -42,7 +42,7 @@ from coach.pose.graph import (
     unletterbox,
 )
 from coach.pose.model_store import TASK_DETECTOR_NAME, TASK_LANDMARKS_NAME, validate_model
-from coach.records import UPPER_BODY, Frame, Pose, PoseSample, Tracking
+from coach.records import UPPER_BODY, Frame, ImageArray, Pose, PoseSample, Tracking
 from coach.safe.closing import ClosesOnExit
 
 # While someone is tracked but fewer people than `max_people`, the detector looks for
@@ -145,11 +145,14 @@ class _Model:
         return {name: self._interpreter.get_tensor(i) for name, i in self._outputs.items()}
 
 
-def _square_crop(rgb: np.ndarray[Any, Any], matrix: Any, side_px: int, border: int) -> Any:
-    """The model's square input: the frame through an affine map, bilinear."""
-    return cv2.warpAffine(
-        rgb, matrix, (side_px, side_px), flags=cv2.INTER_LINEAR, borderMode=border
-    )
+def _model_input(
+    bgr: ImageArray, matrix: Any, side_px: int, border: Border
+) -> np.ndarray[Any, np.dtype[np.float32]]:
+    """The model's square input: the frame through an affine map, bilinear, as float RGB.
+
+    The channels are swapped on the small crop rather than the whole frame (the same pixels).
+    """
+    return warp_affine(bgr, matrix, side_px, border)[..., ::-1].astype(np.float32)
 
 
 class PoseEstimator(ClosesOnExit):
@@ -182,17 +185,14 @@ class PoseEstimator(ClosesOnExit):
 
     def estimate(self, frame: Frame) -> PoseSample:
         """Find the user's pose in one frame."""
-        image: Any = frame.image
+        image = frame.image
         height, width = image.shape[:2]
         if width > self._config.max_input_width_px:
             # Landmarks are normalised, so a smaller input changes only the cost.
             scale = self._config.max_input_width_px / width
-            image = cv2.resize(
-                image, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA
-            )
+            image = area_resize(image, round(width * scale), round(height * scale))
             height, width = image.shape[:2]
-        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-        results = self._track(rgb, frame.t_s)
+        results = self._track(image, frame.t_s)
         poses = [
             Pose(
                 t_s=frame.t_s,
@@ -206,9 +206,7 @@ class PoseEstimator(ClosesOnExit):
         ]
         user = self._selector.update(poses, frame.t_s)
         # Light level from a small thumbnail: tells "too dark" or "lens covered" from "away".
-        thumb = cv2.cvtColor(
-            cv2.resize(image, (32, 24), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY
-        )
+        thumb = bgr_to_grey(area_resize(image, 32, 24))
         light = {"brightness": float(thumb.mean()), "contrast": float(thumb.std())}
         if user is None:
             return PoseSample(
@@ -219,9 +217,9 @@ class PoseEstimator(ClosesOnExit):
             t_s=frame.t_s, pose=user, tracking=user.tracking, people=len(poses), **light
         )
 
-    def _track(self, rgb: np.ndarray[Any, Any], t_s: float) -> list[LandmarkResult]:
+    def _track(self, bgr: ImageArray, t_s: float) -> list[LandmarkResult]:
         """Landmarks for every person followed, re-detecting when someone may be missing."""
-        height, width = rgb.shape[:2]
+        height, width = bgr.shape[:2]
         regions = list(self._regions)
         wants_more = len(regions) < max(1, self._config.max_people)
         due = (
@@ -232,7 +230,7 @@ class PoseEstimator(ClosesOnExit):
         )
         if wants_more and due:
             self._last_detection_s = t_s
-            for found in self._detect(rgb):
+            for found in self._detect(bgr):
                 # A tracked region is tighter than a fresh detection of the same person.
                 if all(
                     region_overlap(found, r) <= self._config.min_tracking_confidence
@@ -241,7 +239,7 @@ class PoseEstimator(ClosesOnExit):
                     regions.append(found)
         results: list[LandmarkResult] = []
         for region in regions[: max(1, self._config.max_people)]:
-            result = self._landmarks(rgb, region, (width, height))
+            result = self._landmarks(bgr, region, (width, height))
             if result.presence_score < self._config.min_detection_confidence:
                 continue
             if any(
@@ -253,14 +251,14 @@ class PoseEstimator(ClosesOnExit):
         self._regions = [result.next_region for result in results]
         return results
 
-    def _detect(self, rgb: np.ndarray[Any, Any]) -> list[Region]:
+    def _detect(self, bgr: ImageArray) -> list[Region]:
         """Regions of the people the detector finds in the whole frame, best first."""
-        height, width = rgb.shape[:2]
+        height, width = bgr.shape[:2]
         scale, offset_x, offset_y = letterbox(width, height, DETECTOR_INPUT_PX)
         matrix = np.array([[scale, 0.0, offset_x], [0.0, scale, offset_y]], dtype=np.float32)
         # Letterboxed: the bands beside the picture are black, as the detector was trained.
-        square = _square_crop(rgb, matrix, DETECTOR_INPUT_PX, cv2.BORDER_CONSTANT)
-        tensor = ((square.astype(np.float32) - DETECTOR_MEAN) / DETECTOR_STD)[None]
+        square = _model_input(bgr, matrix, DETECTOR_INPUT_PX, Border.CONSTANT)
+        tensor = ((square - DETECTOR_MEAN) / DETECTOR_STD)[None]
         out = self._detector.run(tensor)
         detections = decode_detections(
             out["boxes"][0], out["scores"][0], self._anchors, self._config.min_detection_confidence
@@ -272,14 +270,14 @@ class PoseEstimator(ClosesOnExit):
         return regions
 
     def _landmarks(
-        self, rgb: np.ndarray[Any, Any], region: Region, image_size: tuple[int, int]
+        self, bgr: ImageArray, region: Region, image_size: tuple[int, int]
     ) -> LandmarkResult:
         """Run the landmark model on one region and project its outputs onto the frame."""
         side = float(LANDMARKS_INPUT_PX)
         target = np.array([[0.0, 0.0], [side, 0.0], [0.0, side]], dtype=np.float32)
-        matrix = cv2.getAffineTransform(region.corners_px(), target)
-        crop = _square_crop(rgb, matrix, LANDMARKS_INPUT_PX, cv2.BORDER_REPLICATE)
-        out = self._landmarker.run((crop.astype(np.float32) / LANDMARKS_STD)[None])
+        matrix = affine_from_points(region.corners_px(), target)
+        crop = _model_input(bgr, matrix, LANDMARKS_INPUT_PX, Border.REPLICATE)
+        out = self._landmarker.run((crop / LANDMARKS_STD)[None])
         return decode_landmarks(
             out["landmarks"][0],
             float(out["flag"].reshape(-1)[0]),

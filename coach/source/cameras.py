@@ -8,7 +8,6 @@ import struct
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from coach.errors import CameraUnavailable
 
@@ -38,7 +37,7 @@ class Camera:
     """One capture device as the user knows it."""
 
     index: int
-    """N of /dev/videoN: what OpenCV opens; it changes when the camera is replugged."""
+    """N of /dev/videoN: what the coach opens; it changes when the camera is replugged."""
     name: str
     """The device's own name (e.g. "HD Webcam C270")."""
     stable_id: str | None
@@ -87,7 +86,7 @@ def list_cameras(roots: V4l2Roots | None = None) -> list[Camera]:
 
 
 def resolve_camera(target: str, roots: V4l2Roots | None = None) -> int:
-    """The index OpenCV opens for a camera SOURCE: an index as is; a stable id, /dev/videoN or
+    """The index the coach opens for a camera SOURCE: an index as is; a stable id, /dev/videoN or
     camera:NAME looked up now, so a replugged camera (a new index) is still found.
 
     Raises:
@@ -127,16 +126,9 @@ def _sized(camera: Camera, timeout_s: float) -> Camera:
     result: list[tuple[int, int] | None] = []
 
     def look() -> None:
-        import cv2
+        from coach.source.capture import probe_size  # PyAV loads only when sizes are asked
 
-        capture: Any = cv2.VideoCapture(camera.index)
-        try:
-            if capture.isOpened():
-                width = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))
-                height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
-                result.append((width, height) if width and height else None)
-        finally:
-            capture.release()
+        result.append(probe_size(camera.node, timeout_s))
 
     # A daemon: a driver that never answers is left behind, not waited for.
     thread = threading.Thread(target=look, name="coach-camera-size", daemon=True)

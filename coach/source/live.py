@@ -5,9 +5,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
 
-import cv2
+import numpy as np
 
 from coach.config import SourceConfig
 from coach.errors import CameraUnavailable, StreamUnreachable
@@ -15,9 +14,10 @@ from coach.records import Frame, ImageArray, SkippedFrame
 from coach.safe.closing import ClosesOnExit
 from coach.safe.redact import redact
 from coach.source.cameras import resolve_camera
+from coach.source.capture import Capture, open_camera, open_stream
 from coach.source.clock import stream_clock
 from coach.source.gate import EveryFrame, FrameGate, skipped_frame, thumbnail
-from coach.source.jpeg import JpegPackets, decoded_jpeg, fourcc, jpeg_thumbnail
+from coach.source.jpeg import decoded_jpeg, jpeg_thumbnail
 from coach.source.spec import SourceKind, SourceSpec
 
 
@@ -28,16 +28,18 @@ class LiveSource(ClosesOnExit):
     handing over only the latest frame means the coach never falls behind real time.
 
     Each reader thread owns its capture and alone releases it: releasing a capture
-    while another thread is inside its read() crashes the process (FFmpeg frees what
-    the read is using). A reader stuck in read() on a stalled stream is abandoned (it is
-    a daemon, and releases its capture itself once read() returns) and a fresh
+    while another thread is inside its grab() crashes the process (FFmpeg frees what
+    the read is using). A reader stuck in grab() on a stalled camera is abandoned (it is
+    a daemon, and releases its capture itself once grab() returns) and a fresh
     capture is opened beside it.
     """
 
     live = True
 
-    # How long close() waits for the reader to leave read() before abandoning it.
+    # How long close() waits for the reader to leave grab() before abandoning it.
     _JOIN_S = 0.5
+    # Pictures in a row that do not decode before the stream counts as broken.
+    _BROKEN_PICTURES = 3
 
     def __init__(
         self,
@@ -52,7 +54,7 @@ class LiveSource(ClosesOnExit):
         self._config = config
         self._notice = on_notice
         self._cond = threading.Condition()
-        self._latest: tuple[Any, float, int] | None = None
+        self._latest: tuple[ImageArray | bytes, float, int] | None = None
         self._failed = False
         self._stalled = False
         """The failed read had waited out the read timeout: a stall, not a drop."""
@@ -65,7 +67,7 @@ class LiveSource(ClosesOnExit):
         self._last_grab_s = time.monotonic()
         capture = self._open()
         # Read before the reader starts: from then on only the reader touches the capture.
-        self.fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0) or config.camera_fps
+        self.fps = capture.fps or config.camera_fps
         self.frame_count = 0
         self._t0 = stream_clock() if origin_s is None else origin_s
         self._interrupted: Callable[[], bool] = lambda: False
@@ -81,47 +83,15 @@ class LiveSource(ClosesOnExit):
         """A camera or stream has no end to reach: None."""
         return None
 
-    def _open(self) -> Any:
+    def _open(self) -> Capture:
         if self.spec.kind is SourceKind.CAMERA:
             # A camera named by identity is looked up at each opening: replugged, it has
             # another index.
-            capture = cv2.VideoCapture(resolve_camera(self.spec.target))
-            if not capture.isOpened():
-                raise CameraUnavailable(
-                    f"camera {self.spec.target} cannot be opened (missing, busy in another app, "
-                    "or not permitted); close other camera apps, or pass a video file or stream URL"
-                )
-            capture.set(cv2.CAP_PROP_FRAME_WIDTH, self._config.camera_width_px)
-            capture.set(cv2.CAP_PROP_FRAME_HEIGHT, self._config.camera_height_px)
-            capture.set(cv2.CAP_PROP_FPS, self._config.camera_fps)
-            # A one-frame driver buffer keeps latency low where the backend honours it.
-            capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)
-            return capture
-        # FFmpeg gives up a read after the stall timeout, so a reader on a stream that
-        # stalls with its connection open leaves read() about when the stall is noticed.
-        capture = cv2.VideoCapture(
-            self.spec.target,
-            cv2.CAP_FFMPEG,
-            [
-                cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
-                int(self._config.stream_open_timeout_s * 1000),
-                cv2.CAP_PROP_READ_TIMEOUT_MSEC,
-                int(self._config.stream_read_timeout_s * 1000),
-            ],
-        )
-        if not capture.isOpened():
-            capture.release()
-            raise StreamUnreachable(
-                f"stream {self.spec} cannot be reached or decoded; check the URL, "
-                "that the camera is on and on this network"
-            )
-        # FFmpeg decodes every frame in grab(); an MJPEG stream's packets are whole JPEG
-        # pictures, so take them undecoded and decode only the frames the loop analyses.
-        if fourcc(capture) == "MJPG" and capture.set(cv2.CAP_PROP_FORMAT, -1):
-            return JpegPackets(capture)
-        return capture
+            index = resolve_camera(self.spec.target)
+            return open_camera(index, self._config, self.spec.target)
+        return open_stream(self.spec.target, self._config, str(self.spec))
 
-    def _start_reader(self, capture: Any) -> None:
+    def _start_reader(self, capture: Capture) -> None:
         with self._cond:
             self._stop = threading.Event()
             self._latest = None
@@ -131,14 +101,14 @@ class LiveSource(ClosesOnExit):
         )
         self._thread.start()
 
-    def _read_forever(self, capture: Any, stop: threading.Event) -> None:
+    def _read_forever(self, capture: Capture, stop: threading.Event) -> None:
         try:
             stall_s = 0.9 * self._config.stream_read_timeout_s
             while not stop.is_set():
                 started = time.monotonic()
-                # grab() takes the frame off the camera or stream without decoding it; only a
-                # frame the loop is waiting for and is due is retrieved (an MJPEG stream's
-                # stays a JPEG, for the loop to glance at or decode).
+                # grab() takes the picture off the camera or stream (an MJPEG one stays a
+                # JPEG); only a frame the loop is waiting for and is due is retrieved (a JPEG
+                # for the loop to glance at or decode, any other converted to BGR).
                 ok = capture.grab()
                 returned = time.monotonic()
                 t_s = stream_clock() - self._t0
@@ -156,12 +126,12 @@ class LiveSource(ClosesOnExit):
                     wanted = self._waiting and self._gate.is_due(t_s)
                 if not wanted:
                     continue
-                ok, image = capture.retrieve()
+                image = capture.retrieve()
                 with self._cond:
                     if stop.is_set():
                         return
-                    if not ok or image is None:
-                        # What read() reported as a failed read: the stream ended or broke.
+                    if image is None:
+                        # Nothing to hand over: the stream ended or broke.
                         self._failed = True
                         self._stalled = False
                         self._cond.notify_all()
@@ -197,6 +167,7 @@ class LiveSource(ClosesOnExit):
         what = "camera" if self.spec.kind is SourceKind.CAMERA else "stream"
         where = f"{what} {redact(self.spec.target)}"  # said to the user: no password
         reconnected = False
+        broken = 0
         self._gate = gate if gate is not None else EveryFrame()
         self._interrupted = interrupted if interrupted is not None else (lambda: False)
         while True:
@@ -217,12 +188,16 @@ class LiveSource(ClosesOnExit):
                 raw, t_s, last_index = latest
                 frame = self._decode(raw, t_s, last_index)
                 if frame is not None:
+                    broken = 0
                     if reconnected:
                         reconnected = False
                         self._say(f"{where} is back; coaching resumed")
                     yield frame
                     continue
-                # A picture that does not decode: what a failed read is, the stream broke.
+                # A picture that does not decode is dropped; several in a row: the stream broke.
+                broken += 1
+                if broken < self._BROKEN_PICTURES:
+                    continue
                 dropped, stopped = True, False
             if stopped:
                 return
@@ -245,9 +220,11 @@ class LiveSource(ClosesOnExit):
                 "reconnect it and start the coach again"
             )
 
-    def _decode(self, raw: ImageArray, t_s: float, index: int) -> Frame | SkippedFrame | None:
+    def _decode(
+        self, raw: ImageArray | bytes, t_s: float, index: int
+    ) -> Frame | SkippedFrame | None:
         """The frame the gate admits, decoded; a skipped one; None: it does not decode."""
-        if raw.ndim > 1:  # the capture decoded it already
+        if isinstance(raw, np.ndarray):  # the capture decoded it already
             skipped = skipped_frame(self._gate, t_s, index, thumbnail(raw))
             return skipped or Frame(image=raw, t_s=t_s, index=index)
         thumb = jpeg_thumbnail(raw)  # an undecoded JPEG
@@ -280,7 +257,7 @@ class LiveSource(ClosesOnExit):
                 time.sleep(min(1.0, left_s))
 
     def close(self) -> None:
-        """Stop the reader; it releases the device itself (now, or when its read() returns)."""
+        """Stop the reader; it releases the device itself (now, or when its grab() returns)."""
         with self._cond:
             self._stop.set()
             self._cond.notify_all()

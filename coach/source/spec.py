@@ -16,7 +16,7 @@ from coach.source.cameras import is_camera_name
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 _FILE_URL = re.compile(r"^file://", re.IGNORECASE)
 MAX_CAMERA_INDEX = 9999
-"""OpenCV's indices: a device number, plus a back end's base (e.g. 200 for V4L2) at most."""
+"""A camera index is a device number (/dev/videoN on Linux); anything larger is a typo."""
 
 
 class SourceKind(StrEnum):
