@@ -273,7 +273,7 @@ class Analyzer:
         # The neutral is the median of cues; where the rolling median had too few to take
         # the middle of, each frame's own cue goes in rather than a blend of two.
         neutral_raw = raw if self._cue_median.blends else None
-        measured = self._neutral.update(cues, pose, t_s, slumped_y, raw, neutral_raw)
+        measured = self._neutral.update(cues, pose, t_s, slumped_y, neutral_raw)
         if pose is not None and self._neutral.ready and not self._identity.has_reference:
             self._identity.set_reference(pose)
         user_seen = smoothed.tracking is not Tracking.NO_PERSON

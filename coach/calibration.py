@@ -296,7 +296,6 @@ class Calibrator:
         self.window_s = window_s
         self.min_usable_fraction = min_usable_fraction
         self._cues: deque[tuple[float, PostureCues]] = deque()
-        self._raw: deque[tuple[float, PostureCues]] = deque()
         self._seen: deque[float] = deque()
         self._start_s: float | None = None
         self.neutral: PostureCues | None = None
@@ -314,14 +313,8 @@ class Calibrator:
             return 0.0
         return min(1.0, (t_s - self._start_s) / max(self.window_s, 1e-9))
 
-    def update(
-        self, cues: PostureCues | None, t_s: float, raw: PostureCues | None = None
-    ) -> PostureCues | None:
-        """Add one frame's cues (None: not usable); returns the neutral once recorded.
-
-        `raw`: the same frame's cues before the rolling median, for the jitter: the median
-        removes more of it the more frames it holds, so medians would measure the sample
-        rate as much as the person (a stream of 1 a second would read as more jittery)."""
+    def update(self, cues: PostureCues | None, t_s: float) -> PostureCues | None:
+        """Add one frame's cues (None: not usable); returns the neutral once recorded."""
         if self.neutral is not None:
             return self.neutral
         if self._start_s is None:
@@ -329,11 +322,8 @@ class Calibrator:
         self._seen.append(t_s)
         if cues is not None:
             self._cues.append((t_s, cues))
-            self._raw.append((t_s, raw if raw is not None else cues))
         while self._cues and self._cues[0][0] < t_s - self.window_s:
             self._cues.popleft()
-        while self._raw and self._raw[0][0] < t_s - self.window_s:
-            self._raw.popleft()
         while self._seen and self._seen[0] < t_s - self.window_s:
             self._seen.popleft()
         if t_s - self._start_s + 1e-9 < self.window_s:
@@ -344,5 +334,5 @@ class Calibrator:
             main_view = max(set(views), key=views.count)
             window = [c for _, c in self._cues if c.view == main_view]
             self.neutral = median_cues(window)
-            self.noise = spread_cues([c for _, c in self._raw if c.view == main_view], self.neutral)
+            self.noise = spread_cues(window, self.neutral)
         return self.neutral

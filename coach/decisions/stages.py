@@ -82,17 +82,15 @@ class NeutralStage:
         pose: Pose | None,
         t_s: float,
         slumped_y: float | None = None,
-        raw: PostureCues | None = None,
         unblended: PostureCues | None = None,
     ) -> NeutralUpdate:
         """Calibrate, or measure the cues against the neutral (`slumped_y`: the nose's height
-        when the shoulders left through the bottom of the frame; `raw`: this frame's cues
-        before the rolling median, for the calibration's jitter; `unblended`: the frame's own
+        when the shoulders left through the bottom of the frame; `unblended`: the frame's own
         cues to record in place of a median of too few)."""
         calibrating: float | None = None
         if self._adapter is None:
             recorded = unblended if unblended is not None and cues is not None else cues
-            neutral = self._calibrator.update(recorded, t_s, raw)
+            neutral = self._calibrator.update(recorded, t_s)
             if neutral is None:
                 calibrating = self._calibrator.progress(t_s)
             else:
