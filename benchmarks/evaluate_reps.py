@@ -37,10 +37,10 @@ from realdata import DEFAULT_DATA_DIR
 from rep_matrix import print_matrix, run_matrix
 
 from coach.config import RepConfig
-from coach.decisions.rep_table import COUNTABLE as MOVEMENTS
 from coach.decisions.reps import RepCounter
 from coach.decisions.set_recognition import SetRecognizer
 from coach.features.smoothing import LandmarkSmoother
+from coach.records import COUNTABLE as MOVEMENTS
 from coach.records import (
     LANDMARK_COUNT,
     CountableMovement,

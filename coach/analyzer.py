@@ -142,9 +142,7 @@ class Analyzer:
         rest (rates, pose, calibration) at the next start."""
         if config.slouch != self._config.slouch:  # the verdict starts afresh on new thresholds
             self._cue_median = CueSmoother(config.slouch.median_window_s)
-            self._posture = PostureStage(
-                config.slouch, config.stationary.away_after_s, self._neutral
-            )
+            self._posture.afresh(config.slouch, config.stationary.away_after_s)
         self._prompts.reconfigure(config.nudge, config.prompts)
         self._config = config
 
@@ -193,9 +191,7 @@ class Analyzer:
         self._activity.bridge(interruption.start_s, interruption.end_s, interruption.rest)
         # The posture verdict and its hold start afresh: a slouch before a lock is not one now.
         self._cue_median = CueSmoother(self._config.slouch.median_window_s)
-        self._posture = PostureStage(
-            self._config.slouch, self._config.stationary.away_after_s, self._neutral
-        )
+        self._posture.afresh(self._config.slouch, self._config.stationary.away_after_s)
         events.append(interruption)
         return events
 

@@ -13,9 +13,8 @@ from typing import Any
 
 import platformdirs
 
-from coach.decisions.rep_table import COUNTABLE, is_countable
 from coach.errors import ConfigError
-from coach.records import Reason
+from coach.records import COUNTABLE, Reason, is_countable
 
 REGIONS: tuple[str, ...] = (
     "neck",

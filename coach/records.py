@@ -10,10 +10,8 @@ import numpy as np
 import numpy.typing as npt
 
 if TYPE_CHECKING:  # the records of later stages, named only in annotations (no import cycle)
-    from coach.decisions.prompts import PlannedPrompt
-    from coach.decisions.reps import CounterStatus
-    from coach.decisions.slouch import SlouchStatus
     from coach.features.posture import PostureMetrics
+    from coach.statuses import CounterStatus, PlannedPrompt, SlouchStatus
 
 FloatArray = npt.NDArray[np.float32]
 ImageArray = npt.NDArray[np.uint8]
@@ -179,12 +177,21 @@ class Outcome(StrEnum):
 class CountableMovement(StrEnum):
     """The movements coach can count (values are the library ids the CLI and the JSON use).
 
-    Which of them count is the rep table's (coach.decisions.rep_table.COUNTABLE); the
-    movement library's entries are `coach.movements.Movement`.
+    Each has an entry in the rep table (coach.decisions.rep_table); the movement library's
+    entries are `coach.movements.Movement`.
     """
 
     CAT_COW = "cat-cow"
     LATERAL_FLEXION = "lateral-flexion"
+
+
+COUNTABLE: tuple[CountableMovement, ...] = tuple(CountableMovement)
+"""The movements coach can count, in the order the CLI lists them."""
+
+
+def is_countable(movement_id: str) -> bool:
+    """Whether coach can count this movement (a library id)."""
+    return movement_id in COUNTABLE
 
 
 @dataclass(frozen=True, eq=False)

@@ -7,7 +7,6 @@ import sys
 import time
 from pathlib import Path
 
-from coach.decisions.slouch import SlouchStatus
 from coach.features.posture import PostureMetrics
 from coach.records import (
     Event,
@@ -20,6 +19,7 @@ from coach.records import (
     Snapshot,
     Tracking,
 )
+from coach.statuses import SlouchStatus
 
 
 def fake_snapshot(

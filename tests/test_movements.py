@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from coach.decisions.rep_table import COUNTABLE
 from coach.errors import ConfigError
 from coach.movements import (
     PROBLEMS,
@@ -17,6 +16,7 @@ from coach.movements import (
     default_user_movements_file,
     load_library,
 )
+from coach.records import COUNTABLE
 from tests.test_cli import assert_one_line_error, coach
 
 REQUIRED_IDS = (

@@ -4,6 +4,7 @@ and learning from "I'm sitting fine" (bounded, kept in the profile, undone by ca
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,16 @@ from coach.decisions.slouch import SlouchDetector
 from coach.errors import ConfigError
 from coach.features.posture import measure_cues
 from coach.movements import load_library
-from coach.records import BandWidened, Command, Nudge, PostureState, SlouchCue, Snapshot
+from coach.records import (
+    BandWidened,
+    Command,
+    Condition,
+    Interruption,
+    Nudge,
+    PostureState,
+    SlouchCue,
+    Snapshot,
+)
 from testkit.synthetic import (
     LAPTOP_CAMERA,
     BodyPose,
@@ -235,3 +245,24 @@ def test_the_widening_is_kept_in_the_profile_and_old_profiles_still_load(tmp_pat
 
 def test_sitting_fine_is_the_f_key() -> None:
     assert KEYMAP["f"] is Command.SITTING_FINE
+
+
+def test_what_sitting_fine_taught_outlives_a_screen_lock_and_a_settings_change() -> None:
+    config = Config()
+    coach = analyzer(config)
+    drifted = BodyPose(shift_m=(0.0, 0.12, 0.0))  # upright, lower in the chair than calibrated
+    run(coach, [(BodyPose(), 10.0)], fps=2.0)
+    _nudged_run(coach, drifted, 10.0, 60.0)
+    coach.command(Command.SITTING_FINE)
+    snaps = _nudged_run(coach, drifted, 70.0, 60.0)
+    assert all(s.state is PostureState.UPRIGHT for s in snaps[4:])
+    taught = coach.widened
+    assert taught
+    # Lunch: the screen locked for an hour; then the sensitivity changed from the tray.
+    coach.interrupted(Interruption(130.0, 3730.0, Condition.LOCKED))
+    snaps = _nudged_run(coach, drifted, 3730.0, 60.0)
+    coach.reconfigure(replace(config, slouch=replace(config.slouch, sensitivity=4)))
+    snaps += _nudged_run(coach, drifted, 3790.0, 60.0)
+    assert not [e for s in snaps for e in s.events if isinstance(e, Nudge)]
+    assert all(s.state is not PostureState.SLOUCHED for s in snaps)
+    assert coach.widened == taught

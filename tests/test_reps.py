@@ -13,7 +13,7 @@ from rich.console import Console
 
 from coach.actions.count_view import render_count, summary_table
 from coach.config import RepConfig
-from coach.decisions.reps import CounterStatus, RepCounter
+from coach.decisions.reps import RepCounter
 from coach.decisions.set_recognition import SetRecognizer
 from coach.errors import ConfigError
 from coach.features.posture import measure_cues, median_cues
@@ -26,6 +26,7 @@ from coach.features.rep_signals import (
     view_context,
 )
 from coach.records import CountableMovement, Landmark, Pose, RepDetail, SetCompleted
+from coach.statuses import CounterStatus
 from testkit.exercises import (
     BODIES,
     CAMERA_DISTANCES_M,

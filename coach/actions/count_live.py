@@ -9,9 +9,9 @@ from rich.console import Console
 from rich.live import Live
 
 from coach.actions.count_view import render_count
-from coach.decisions.reps import CounterStatus
 from coach.movements import Movement
 from coach.records import Frame, SetCompleted, Snapshot
+from coach.statuses import CounterStatus
 
 
 class GuidedSetView:

@@ -7,8 +7,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from coach.decisions.reps import CounterStatus
 from coach.records import SetCompleted
+from coach.statuses import CounterStatus
 
 # Digits drawn 5 rows tall so the count reads from across the desk.
 _BIG_DIGITS: dict[str, tuple[str, ...]] = {

@@ -9,8 +9,8 @@ from pathlib import Path
 from coach import __version__
 from coach.commands.arguments import check_paths_as_parsed
 from coach.commands.settings import add_settings_commands
-from coach.decisions.rep_table import COUNTABLE
 from coach.history.commands import add_history_commands
+from coach.records import COUNTABLE
 
 DEFAULT_CAMERA = "0"
 """The webcam when neither the command line nor [source] camera names one."""

@@ -6,12 +6,12 @@ import dataclasses
 from dataclasses import dataclass
 
 from coach.config import RepConfig
-from coach.decisions.rep_table import is_countable
-from coach.decisions.reps import CounterStatus, RepCounter
+from coach.decisions.reps import RepCounter
 from coach.decisions.set_recognition import SetRecognizer
 from coach.features.posture import PostureCues
 from coach.movements import MovementLibrary
-from coach.records import Nudge, Pose, RepDetail, SetCompleted
+from coach.records import Nudge, Pose, RepDetail, SetCompleted, is_countable
+from coach.statuses import CounterStatus
 
 
 @dataclass

@@ -5,6 +5,9 @@ from __future__ import annotations
 # The longest stretch a change is dated back before the look that saw it: half the gap
 # between looks at the slowest rate the coach runs at (1 a second).
 _BACKDATE_MAX_S = 0.5
+# A start the caller knows (a wait that ended between two looks) is taken at most one look gap
+# at the slowest rate back: an older one is stale (the switch was not fed for a while).
+_SINCE_MAX_S = 1.0
 
 
 class DebouncedSwitch:
@@ -64,6 +67,6 @@ def _onset(last_t_s: float | None, t_s: float, since_s: float | None) -> float:
     """When evidence first seen at `t_s` (the look before at `last_t_s`) most likely began."""
     if last_t_s is None or last_t_s >= t_s:
         return t_s
-    if since_s is not None and last_t_s < since_s <= t_s:
+    if since_s is not None and max(last_t_s, t_s - _SINCE_MAX_S) < since_s <= t_s:
         return since_s
     return max((last_t_s + t_s) / 2, t_s - _BACKDATE_MAX_S)

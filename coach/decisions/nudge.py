@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from coach.config import NudgeConfig
-from coach.decisions.slouch import SlouchStatus
 from coach.movements import Movement
 from coach.records import PostureState, Reason
+from coach.statuses import SlouchStatus
 
 _WHAT_WAS_SEEN = {
     Reason.FORWARD_HEAD: "Your head has drifted forward of your shoulders",

@@ -16,8 +16,6 @@ from coach.config import (
     working_hours,
 )
 from coach.decisions.nudge import PostureNudger, nudge_text
-from coach.decisions.rep_table import is_countable
-from coach.decisions.slouch import SlouchStatus
 from coach.decisions.stationary import ActivityStatus
 from coach.movements import Movement, MovementLibrary
 from coach.records import (
@@ -29,7 +27,9 @@ from coach.records import (
     PromptResolved,
     Reason,
     SetCompleted,
+    is_countable,
 )
+from coach.statuses import PlannedPrompt, SlouchStatus
 
 # The movements that answer each posture problem most directly, in the order offered.
 PRIMARY_MOVEMENTS: dict[Reason, tuple[str, ...]] = {
@@ -108,14 +108,6 @@ def _within(when: dt.datetime, span: tuple[dt.time, dt.time] | None, days: froze
     start, end = span
     now = when.time()
     return start <= now < end if start <= end else (now >= start or now < end)
-
-
-@dataclass(frozen=True)
-class PlannedPrompt:
-    """What the dashboard says about the next prompt."""
-
-    in_s: float
-    reason: str
 
 
 @dataclass

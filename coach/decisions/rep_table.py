@@ -33,7 +33,7 @@ from coach.features.rep_signals import (
     trunk_signal,
     trunk_tilt_deg,
 )
-from coach.records import CountableMovement, Landmark, Pose
+from coach.records import COUNTABLE, CountableMovement, Landmark, Pose
 
 Evidence = tuple[float, ...]
 """Per-pose measurements that confirm a pole visit (NaN where not measurable)."""
@@ -254,18 +254,10 @@ _TABLE: Mapping[str, RepMovement] = MappingProxyType(
     {m.movement: m for m in (CAT_COW_MOVEMENT, LATERAL_FLEXION_MOVEMENT)}
 )
 
-COUNTABLE: tuple[CountableMovement, ...] = tuple(m.movement for m in _TABLE.values())
-"""The movements coach can count, in table order."""
-
 
 def movement_table() -> Mapping[str, RepMovement]:
     """Every countable movement's table entry, by name."""
     return _TABLE
-
-
-def is_countable(movement_id: str) -> bool:
-    """Whether coach can count this movement (a library id)."""
-    return movement_id in _TABLE
 
 
 def rep_movement(name: str) -> RepMovement:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import statistics
 from collections import deque
-from dataclasses import dataclass
 
 from coach.config import RepConfig
 from coach.decisions.pole_tracker import PoleTracker
@@ -13,48 +12,14 @@ from coach.decisions.rep_coaching import RESET_TO_NEUTRAL, rep_remarks, set_summ
 from coach.decisions.rep_table import Visit, rep_movement
 from coach.features.posture import PostureCues, median_cues, posture_metrics
 from coach.records import Pose, RepDetail, SetCompleted
+from coach.statuses import CounterStatus
 
 __all__ = [
-    "CounterStatus",
     "RepCounter",
     "judged_phases",
     "per_side_counts",
     "summarise",
 ]
-
-
-@dataclass(frozen=True)
-class CounterStatus:
-    """What a rep counter shows at one moment."""
-
-    movement: str
-    reps: int
-    """Reps counted (both sides together for lateral flexion)."""
-    per_side: dict[str, int] | None
-    """Lateral flexion: reps per side ("left", "right": the person's own sides)."""
-    phase: str
-    """"neutral", "cow", "cat", "left" or "right"."""
-    paused: bool
-    """True while the landmarks cannot be trusted (nobody, hidden, head turned away)."""
-    started: bool
-    """False while an armed counter waits for the first clear phase."""
-    breath_cue: str
-    """What to do with the breath right now."""
-    last_feedback: str | None
-    """The latest coaching remark (tempo, range, start posture)."""
-    target_reps: int | None
-    """Reps wanted in the set (per side for lateral flexion), if any."""
-    view: str | None = None
-    """The camera view the counter reads ("front", "oblique", "side")."""
-    prompt_id: int | None = None
-    """The prompt that armed this counter (None: a guided or a recognised set)."""
-
-    @property
-    def in_progress(self) -> bool:
-        """Whether this is a set the user is doing: a guided or recognised one, or a
-        prompted one once a rep is counted. A counter a prompt armed waits for a set that
-        may never come (sitting up after a nudge can even look like one beginning)."""
-        return self.prompt_id is None or self.reps >= 1
 
 
 class RepCounter:

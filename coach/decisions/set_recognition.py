@@ -6,15 +6,15 @@ import itertools
 import statistics
 
 from coach.config import RepConfig
-from coach.decisions.rep_table import COUNTABLE, movement_table
+from coach.decisions.rep_table import movement_table
 from coach.decisions.reps import (
-    CounterStatus,
     RepCounter,
     judged_phases,
     per_side_counts,
     summarise,
 )
-from coach.records import Pose, RepDetail, SetCompleted
+from coach.records import COUNTABLE, Pose, RepDetail, SetCompleted
+from coach.statuses import CounterStatus
 
 
 class SetRecognizer:

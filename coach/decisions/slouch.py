@@ -13,6 +13,7 @@ from coach.config import SlouchConfig
 from coach.decisions.hysteresis import DebouncedSwitch
 from coach.features.posture import PostureMetrics
 from coach.records import PostureState, Reason, SlouchCue
+from coach.statuses import SlouchStatus
 
 # Readings kept of the slouch a nudge is about (2 minutes at the posture rate of 5 a second).
 _HELD_MAX = 600
@@ -26,19 +27,6 @@ class Band:
 
     enter: float
     exit: float
-
-
-@dataclass(frozen=True)
-class SlouchStatus:
-    """The detector's verdict at one moment."""
-
-    state: PostureState
-    since_s: float
-    """When the current state began (stream time)."""
-    reason: Reason | None
-    """While slouched: the worse of the two posture problems, relative to its threshold."""
-    why: SlouchCue | None = None
-    """While slouched: the measure that carried the verdict."""
 
 
 class SlouchDetector:

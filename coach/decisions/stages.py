@@ -11,11 +11,12 @@ from coach.config import CalibrationConfig, SlouchConfig, StationaryConfig
 from coach.decisions.baseline import AdaptiveNeutral, NeutralAdapter, judge_drift
 from coach.decisions.exercise import ExerciseTracker, ExerciseUpdate
 from coach.decisions.setup import SetupWatcher
-from coach.decisions.slouch import Band, SlouchDetector, SlouchStatus
+from coach.decisions.slouch import Band, SlouchDetector
 from coach.decisions.stationary import ActivityStatus, StationaryTracker
 from coach.features.motion import MotionMeter
 from coach.features.posture import PostureCues, PostureMetrics, posture_metrics, slump_points
 from coach.records import Pose, PostureState, Reply, SlouchCue
+from coach.statuses import SlouchStatus
 
 # A guided set (`coach count`, or one started from the tray) ends after this long without a rep.
 GUIDED_IDLE_END_S = 30.0
@@ -140,6 +141,7 @@ class PostureStage:
         self._detector = SlouchDetector(slouch, away_after_s, widened)
         self._neutral = neutral
         self._last: NeutralUpdate | None = None
+        self._exercising = False
 
     @property
     def widened(self) -> dict[SlouchCue, float]:
@@ -155,6 +157,15 @@ class PostureStage:
     def recentred(self) -> dict[SlouchCue, float]:
         """Points forward head / rounding are re-centred by this session ("I'm sitting fine")."""
         return dict(self._detector.recentred)
+
+    def afresh(self, slouch: SlouchConfig, away_after_s: float) -> None:
+        """Start the verdict and its hold afresh (new thresholds, a stretch with no frames, the
+        end of a set), keeping what the user taught it ("I'm sitting fine": the widened bands
+        and the session's re-centring)."""
+        recentred = self._detector.recentred
+        self._slouch = slouch
+        self._detector = SlouchDetector(slouch, away_after_s, self._detector.widened)
+        self._detector.recentred.update(recentred)
 
     def sitting_fine(self, cue: SlouchCue, t_s: float) -> list[tuple[SlouchCue, Band]]:
         """The user says they sit fine: re-centre `cue` (the one that fired) on its reading now,
@@ -185,8 +196,11 @@ class PostureStage:
         t_s: float,
     ) -> SlouchStatus:
         """Judge the posture (not while calibrating), and let the neutral follow the drift."""
+        was_exercising, self._exercising = self._exercising, exercising
         if exercising:
             return self._detector.current
+        if was_exercising:  # a set's last "cat" is not the start of a slouch
+            self.afresh(self._slouch, self._detector.away_after_s)
         self._last = measured
         judged = measured.metrics if measured.calibrating is None else None
         status = self._detector.update(judged, user_seen, t_s, measured.slump)
