@@ -177,6 +177,13 @@ class PoleTracker(PoleZones):
         self.noise = self._raw_noise()
         return True
 
+    def _rest_here(self, excursion: float) -> None:
+        """The new posture's evidence is the neutral too: measured against the old one (a
+        slouch the neutral had followed), a set done after sitting up would read shifted.
+        """
+        super()._rest_here(excursion)
+        self.baseline_evidence = self._recent_evidence()
+
     def _recent_evidence(self, window_s: float | None = None) -> Evidence:
         """The median of each evidence measurement over the last second, or `window_s` (NaN
         where never seen)."""

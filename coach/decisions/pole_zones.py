@@ -101,7 +101,7 @@ class PoleZones:
                 if visit.confirmed and dwell_s > self.config.max_phase_s:
                     # Held far too long for a rep: this is where the user now rests.
                     self.visit = None
-                    self._rebase(excursion)
+                    self._rest_here(excursion)
                     return ended
         for pole in (1, -1):
             # A pole left early (cat-cow leaves at a fraction of its peak) re-arms only
@@ -187,6 +187,10 @@ class PoleZones:
             if pole * a.value >= half > pole * b.value:
                 visit.down_s = _interpolate(a, b, half, pole)
                 break
+
+    def _rest_here(self, excursion: float) -> None:
+        """The user holds a new posture (they sat up, or sank): it is the neutral now."""
+        self._rebase(excursion)
 
     def _rebase(self, shift: float) -> None:
         """Move the neutral by `shift`, keeping stored excursions relative to it."""
