@@ -553,6 +553,51 @@ def test_a_nod_alone_counts_no_cat_cow(camera: Camera) -> None:
     assert recognised == 0
 
 
+def _warm_up_set(range_share: float, first_share: float, first_hold_s: float):
+    """Five cat-cows at one tempo and range, the first at `first_share` of the others' range,
+    its poles held `first_hold_s` (the others 0.6 s)."""
+    poles: list[tuple[float, float, int, float]] = []  # (start, hold, pole, share)
+    start_s = 3.0
+    for k in range(5):
+        hold_s = first_hold_s if k == 0 else 0.6
+        share = range_share * (first_share if k == 0 else 1.0)
+        poles += [(start_s, hold_s, 1, share), (start_s + 1.6 + hold_s, hold_s, -1, share)]
+        start_s += 2.0 * (1.6 + hold_s) + 0.1
+
+    def body_at(t_s: float) -> BodyPose:
+        for pole_s, hold_s, pole, share in poles:
+            _, out = _bumps(t_s, [pole_s], 0.8, hold_s)
+            if out > 0.0:
+                out *= share
+                if pole == 1:
+                    return BodyPose(extension=0.9 * out, pitch_deg=-20.0 * out)
+                return BodyPose(
+                    rounding=0.8 * out, pitch_deg=25.0 * out, forward_head_m=0.015 * out
+                )
+        return BodyPose()
+
+    return body_at
+
+
+@pytest.mark.parametrize(
+    ("range_share", "first_share", "first_hold_s", "recognised_reps"),
+    [(0.5, 0.62, 0.6, 5), (0.5, 0.62, 4.0, 4), (0.6, 0.45, 0.6, 4)],
+    ids=["same-tempo-and-range", "much-slower", "under-half-the-range"],
+)
+def test_a_recognised_set_credits_its_smaller_first_rep_only_at_its_own_tempo_and_range(
+    range_share: float, first_share: float, first_hold_s: float, recognised_reps: int
+) -> None:
+    # The first rep is too small to start a set unprompted, so recognition begins at the
+    # second; once the set is known, the first joins it if it kept the set's tempo and came
+    # within its range ratio, and not when it was far slower or under half the others' span.
+    stream = _stream(_warm_up_set(range_share, first_share, first_hold_s), 42.0, DESK)
+    counter, recognised = _counts(CAT_COW, stream)
+    assert counter.reps == 5
+    first, *rest = counter.raw_ranges()
+    assert first < CONFIG.recognise_cat_cow_range <= min(rest)
+    assert recognised == recognised_reps
+
+
 # --- the body and camera matrix (issue 21) ---------------------------------------------------
 
 

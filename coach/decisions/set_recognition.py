@@ -23,7 +23,8 @@ class SetRecognizer:
     Both movements are counted passively; a set is recognised once `recognise_min_reps`
     consecutive reps of one movement come rhythmically (steady period, steady range, large
     enough, clearly more than the other movement's signal moves), and it ends after
-    `set_end_idle_s` without movement.
+    `set_end_idle_s` without movement. Once recognised, the reps just before that keep the
+    set's own rhythm, tempo and range join it, however small their absolute range.
     """
 
     def __init__(self, config: RepConfig) -> None:
@@ -125,7 +126,28 @@ class SetRecognizer:
         n = cfg.recognise_min_reps
         if len(run) >= n and self._rhythmic(movement, run[-n:]):
             del run[:-n]
+            self._credit_earlier(movement, run)
             self._active = movement
+
+    def _credit_earlier(self, movement: str, run: list[tuple[RepDetail, float]]) -> None:
+        """Prepend to a just-recognised run the reps before it that belong to the same set.
+
+        The absolute size floor only guards against starting a set from everyday movement;
+        once the set is known, its own reps are the measure. A first rep a little under the
+        floor (the set warming up: a 0.19 span before 0.22-0.26 ones) is one of the set when
+        it came at the set's period, with its phase tempo and within its range ratio.
+        """
+        cfg = self.config
+        detector = self._detectors[movement]
+        counted = list(zip(detector.reps_detail, detector.raw_ranges(), strict=True))
+        first = next(i for i, (rep, _) in enumerate(counted) if rep is run[0][0])
+        for rep, raw in reversed(counted[:first]):
+            period_s = run[0][0].end_s - rep.end_s
+            if not cfg.recognise_min_period_s <= period_s <= cfg.recognise_max_period_s:
+                return
+            if not self._rhythmic(movement, [(rep, raw), *run]):
+                return
+            run.insert(0, (rep, raw))
 
     def _rhythmic(self, movement: str, run: list[tuple[RepDetail, float]]) -> bool:
         cfg = self.config
