@@ -42,8 +42,9 @@ hold_s = {HOLD_S}
 cooldown_s = {COOLDOWN_S}
 respond_s = {COOLDOWN_S}
 """
-SETTLE_ANSWERS = 2
-"""False alarms are also counted from this many answers on ("after a few answers")."""
+SETTLE_ANSWERS = 1
+"""False alarms are also counted from this many answers on ("after a few answers"): a short
+recording has room for one nudge, so from the first."""
 
 
 class Responder:
@@ -160,7 +161,7 @@ def report(data_dir: Path, overrides: str = "") -> tuple[list[str], list[str]]:
     summary = [
         f"slouch, answering false nudges ({answers} answers): upright flagged "
         f"{_pct(p.share('upright'))} -> {_pct(a.share('upright'))} "
-        f"(from the {SETTLE_ANSWERS}nd answer on: {_pct(s.share('upright'))}); slouched caught "
+        f"(from answer {SETTLE_ANSWERS} on: {_pct(s.share('upright'))}); slouched caught "
         f"{_pct(p.share('slouched'))} -> {_pct(a.share('slouched'))}"
     ]
     return lines, summary
