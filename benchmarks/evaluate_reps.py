@@ -40,16 +40,9 @@ from coach.config import RepConfig
 from coach.decisions.reps import RepCounter
 from coach.decisions.set_recognition import SetRecognizer
 from coach.features.smoothing import LandmarkSmoother
+from coach.landmarks import LANDMARK_COUNT, Landmark
 from coach.records import COUNTABLE as MOVEMENTS
-from coach.records import (
-    LANDMARK_COUNT,
-    CountableMovement,
-    Landmark,
-    Pose,
-    PoseSample,
-    SetCompleted,
-    Tracking,
-)
+from coach.records import CountableMovement, Pose, PoseSample, SetCompleted, Tracking
 from testkit.synthetic import (
     HEAD_LANDMARKS,
     BodyPose,

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from coach.decisions.hysteresis import DebouncedSwitch
-from coach.records import Landmark, Pose
+from coach.landmarks import Landmark
+from coach.records import Pose
 
 L = Landmark
 

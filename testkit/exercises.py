@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from coach.features.smoothing import LandmarkSmoother
-from coach.records import Landmark, Pose, PoseSample, Tracking
+from coach.landmarks import Landmark
+from coach.records import Pose, PoseSample, Tracking
 from testkit.synthetic import HEAD_LANDMARKS, BodyPose, Camera, synthetic_pose
 
 FPS = 15.0

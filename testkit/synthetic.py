@@ -15,7 +15,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
-from coach.records import LANDMARK_COUNT, UPPER_BODY, Landmark, Pose, PoseSample, Tracking
+from coach.landmarks import LANDMARK_COUNT, UPPER_BODY, Landmark
+from coach.records import Pose, PoseSample, Tracking
 
 Array = npt.NDArray[np.float64]
 

@@ -11,7 +11,8 @@ import numpy as np
 import platformdirs
 import pytest
 
-from coach.records import LANDMARK_COUNT, Landmark, Pose, PoseSample, Tracking
+from coach.landmarks import LANDMARK_COUNT, Landmark
+from coach.records import Pose, PoseSample, Tracking
 from tests.xvfb import xvfb_screen
 
 REPO = Path(__file__).resolve().parent.parent

@@ -8,7 +8,8 @@ import numpy as np
 
 from coach.config import LoopConfig
 from coach.decisions.analysis_rate import AnalysisRate, RateInputs
-from coach.records import Landmark, Pose
+from coach.landmarks import Landmark
+from coach.records import Pose
 from tests.conftest import make_pose
 
 LOOP = LoopConfig()

@@ -15,6 +15,7 @@ from tests.conftest import REPO
 COACH = REPO / "coach"
 BELOW_DECISIONS = [
     COACH / "records.py",
+    COACH / "landmarks.py",
     COACH / "statuses.py",
     COACH / "movements.py",
     *sorted((COACH / "config").glob("*.py")),

@@ -25,7 +25,8 @@ from coach.features.rep_signals import (
     trunk_signal,
     view_context,
 )
-from coach.records import CountableMovement, Landmark, Pose, RepDetail, SetCompleted
+from coach.landmarks import Landmark
+from coach.records import CountableMovement, Pose, RepDetail, SetCompleted
 from coach.statuses import CounterStatus
 from testkit.exercises import (
     BODIES,

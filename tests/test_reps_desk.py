@@ -13,7 +13,8 @@ from coach.config import RepConfig
 from coach.decisions.reps import RepCounter
 from coach.decisions.set_recognition import SetRecognizer
 from coach.features.rep_signals import ear_roll_deg, shoulder_roll_deg, view_context
-from coach.records import CountableMovement, Landmark, Pose
+from coach.landmarks import Landmark
+from coach.records import CountableMovement, Pose
 from testkit.synthetic import BodyPose, Camera, synthetic_pose
 
 CAT_COW, LATERAL_FLEXION = CountableMovement.CAT_COW, CountableMovement.LATERAL_FLEXION

@@ -14,9 +14,10 @@ import pytest
 
 from coach.config import Config, LoopConfig, NudgeConfig, PromptConfig
 from coach.features.geometry import roll_deg
+from coach.landmarks import Landmark
 from coach.movements import load_library
 from coach.pose.estimator import PoseEstimator
-from coach.records import Frame, Landmark, Tracking
+from coach.records import Frame, Tracking
 from coach.session_collect import Collected, collected
 from coach.session_options import Mode, SessionOptions
 from testkit.evaluation import inside, load_truth, slouch_agreement

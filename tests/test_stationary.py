@@ -13,8 +13,9 @@ from coach.analyzer import Analyzer
 from coach.config import Config
 from coach.decisions.prompts import within_working_hours
 from coach.features.user import UserSelector
+from coach.landmarks import Landmark
 from coach.movements import load_library
-from coach.records import Command, Landmark, Pose, PoseSample, Snapshot
+from coach.records import Command, Pose, PoseSample, Snapshot
 from testkit.evaluation import DaySegment, activity_timeline, simulate_day
 from testkit.synthetic import (
     BodyPose,
@@ -345,7 +346,7 @@ def test_a_user_turned_sideways_after_a_gap_is_still_the_user() -> None:
 
 def test_one_arm_over_the_head_is_a_stretch_a_hand_at_the_face_is_not() -> None:
     from coach.features.motion import arms_overhead
-    from coach.records import Landmark
+    from coach.landmarks import Landmark
 
     pose = synthetic_pose(BodyPose(), Camera(distance_m=1.8))  # room above the head
     nose_y = float(pose.image_xyz[Landmark.NOSE, 1])

@@ -7,7 +7,8 @@ from enum import Enum
 
 import numpy as np
 
-from coach.records import SKELETON_EDGES, Frame, ImageArray, Landmark, PostureState, Snapshot
+from coach.landmarks import SKELETON_EDGES, Landmark
+from coach.records import Frame, ImageArray, PostureState, Snapshot
 
 Bgr = tuple[int, int, int]
 

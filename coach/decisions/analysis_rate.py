@@ -10,7 +10,8 @@ import numpy as np
 from coach.config import LoopConfig
 from coach.features.scene_change import Box
 from coach.features.user import centre_and_body_scale
-from coach.records import Landmark, Pose
+from coach.landmarks import Landmark
+from coach.records import Pose
 
 # The head and shoulders: they move when the user shifts, slouches, stands or starts a set,
 # and stay put while the hands type (typing must not keep the analysis awake).

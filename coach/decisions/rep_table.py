@@ -33,7 +33,8 @@ from coach.features.rep_signals import (
     trunk_signal,
     trunk_tilt_deg,
 )
-from coach.records import COUNTABLE, CountableMovement, Landmark, Pose
+from coach.landmarks import Landmark
+from coach.records import COUNTABLE, CountableMovement, Pose
 
 Evidence = tuple[float, ...]
 """Per-pose measurements that confirm a pole visit (NaN where not measurable)."""

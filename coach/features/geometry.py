@@ -7,7 +7,8 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from coach.records import Landmark, Pose
+from coach.landmarks import Landmark
+from coach.records import Pose
 
 Vec = npt.NDArray[np.float64]
 

@@ -15,7 +15,8 @@ import numpy as np
 import numpy.typing as npt
 
 from coach.features.geometry import span
-from coach.records import Landmark, Pose
+from coach.landmarks import Landmark
+from coach.records import Pose
 
 L = Landmark
 

@@ -10,7 +10,8 @@ import numpy as np
 
 from coach.features.geometry import angle_from_vertical_deg, midpoint, px, roll_deg, span
 from coach.features.view import classify_view, shoulder_yaw_deg
-from coach.records import Landmark, Pose
+from coach.landmarks import Landmark
+from coach.records import Pose
 
 L = Landmark
 

@@ -9,7 +9,8 @@ import numpy as np
 
 from coach.features.geometry import Vec, px
 from coach.features.view import classify_view, shoulder_yaw_deg
-from coach.records import Landmark, Pose
+from coach.landmarks import Landmark
+from coach.records import Pose
 
 L = Landmark
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from coach.records import Landmark, Pose
+from coach.landmarks import Landmark
+from coach.records import Pose
 
 
 def shoulder_centre_and_width(pose: Pose) -> tuple[np.ndarray, float]:

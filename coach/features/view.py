@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from collections import Counter, deque
 
-from coach.records import Landmark, Pose
+from coach.landmarks import Landmark
+from coach.records import Pose
 
 FRONT_MAX_YAW_DEG = 30.0
 SIDE_MIN_YAW_DEG = 65.0

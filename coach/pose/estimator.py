@@ -22,6 +22,7 @@ from coach.config import PoseConfig
 from coach.errors import ModelError
 from coach.features.user import UserSelector
 from coach.imaging import Border, affine_from_points, area_resize, bgr_to_grey, warp_affine
+from coach.landmarks import UPPER_BODY
 from coach.pose.graph import (
     ANCHOR_COUNT,
     DETECTOR_INPUT_PX,
@@ -42,7 +43,7 @@ from coach.pose.graph import (
     unletterbox,
 )
 from coach.pose.model_store import TASK_DETECTOR_NAME, TASK_LANDMARKS_NAME, validate_model
-from coach.records import UPPER_BODY, Frame, ImageArray, Pose, PoseSample, Tracking
+from coach.records import Frame, ImageArray, Pose, PoseSample, Tracking
 from coach.safe.closing import ClosesOnExit
 
 # While someone is tracked but fewer people than `max_people`, the detector looks for

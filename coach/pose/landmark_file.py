@@ -30,7 +30,8 @@ from typing import IO, Any
 import numpy as np
 
 from coach.errors import LandmarkFileError
-from coach.records import LANDMARK_COUNT, Pose, PoseSample, Tracking
+from coach.landmarks import LANDMARK_COUNT
+from coach.records import Pose, PoseSample, Tracking
 from coach.safe.closing import ClosesOnExit
 from coach.safe.outputs import AtomicFile, dumps
 from coach.safe.printable import printable
