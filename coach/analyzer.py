@@ -141,8 +141,7 @@ class Analyzer:
         prompts' working hours and the slouch thresholds apply from the next sample; the
         rest (rates, pose, calibration) at the next start."""
         if config.slouch != self._config.slouch:  # the verdict starts afresh on new thresholds
-            self._cue_median = CueSmoother(config.slouch.median_window_s)
-            self._posture.afresh(config.slouch, config.stationary.away_after_s)
+            self._judge_afresh(config)
         self._prompts.reconfigure(config.nudge, config.prompts)
         self._config = config
 
@@ -165,6 +164,12 @@ class Analyzer:
         if command not in PROMPT_COMMANDS:
             raise ValueError(f"not a prompt command: {command}")
         self._commands.append((command, for_s))
+
+    def _judge_afresh(self, config: Config) -> None:
+        """The cues' median and the posture verdict start over (what "I'm sitting fine" taught
+        is kept)."""
+        self._cue_median = CueSmoother(config.slouch.median_window_s)
+        self._posture.afresh(config.slouch, config.stationary.away_after_s)
 
     def interrupted(self, interruption: Interruption) -> None:
         """A stretch with no frames that the next sample ends (the camera released or lost,
@@ -190,8 +195,7 @@ class Analyzer:
             events.append(unfinished)
         self._activity.bridge(interruption.start_s, interruption.end_s, interruption.rest)
         # The posture verdict and its hold start afresh: a slouch before a lock is not one now.
-        self._cue_median = CueSmoother(self._config.slouch.median_window_s)
-        self._posture.afresh(self._config.slouch, self._config.stationary.away_after_s)
+        self._judge_afresh(self._config)
         events.append(interruption)
         return events
 
@@ -268,8 +272,8 @@ class Analyzer:
             slumped_y = slumped_nose_y(smoothed.pose)
         # The neutral is the median of cues; where the rolling median had too few to take
         # the middle of, each frame's own cue goes in rather than a blend of two.
-        neutral_raw = raw if self._cue_median.blends else None
-        measured = self._neutral.update(cues, pose, t_s, slumped_y, neutral_raw)
+        unblended = raw if self._cue_median.blends else None
+        measured = self._neutral.update(cues, pose, t_s, slumped_y, unblended)
         if pose is not None and self._neutral.ready and not self._identity.has_reference:
             self._identity.set_reference(pose)
         user_seen = smoothed.tracking is not Tracking.NO_PERSON

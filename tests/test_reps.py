@@ -25,7 +25,6 @@ from coach.features.rep_signals import (
     trunk_signal,
     view_context,
 )
-from coach.landmarks import Landmark
 from coach.records import CountableMovement, Pose, RepDetail, SetCompleted
 from coach.statuses import CounterStatus
 from testkit.exercises import (
@@ -41,6 +40,7 @@ from testkit.exercises import (
 from testkit.rep_cases import count_case, covering_cases
 from testkit.synthetic import BodyPose, Camera, synthetic_pose
 from tests.conftest import MODEL, sample_clip
+from tests.rep_streams import count_both, ease, pose_stream
 
 CAT_COW, LATERAL_FLEXION = CountableMovement.CAT_COW, CountableMovement.LATERAL_FLEXION
 REPO = Path(__file__).resolve().parent.parent
@@ -423,50 +423,13 @@ LOW = Camera(height_m=-0.3, distance_m=1.0, focal_px=420.0)
 the image (the nearer shoulder looks lower), as real trunk rotations do."""
 
 
-def _ease(t_s: float, t0_s: float, t1_s: float) -> float:
-    s = min(1.0, max(0.0, (t_s - t0_s) / (t1_s - t0_s)))
-    return (1.0 - np.cos(np.pi * s)) / 2.0
-
-
 def _bumps(t_s: float, starts_s: list[float], move_s: float, hold_s: float) -> tuple[int, float]:
     """Which bump is under way (its index) and how far out it is (0 to 1)."""
     for i, start_s in enumerate(starts_s):
         back_s = start_s + move_s + hold_s
         if start_s <= t_s <= back_s + move_s:
-            return i, _ease(t_s, start_s, start_s + move_s) - _ease(t_s, back_s, back_s + move_s)
+            return i, ease(t_s, start_s, start_s + move_s) - ease(t_s, back_s, back_s + move_s)
     return 0, 0.0
-
-
-def _stream(
-    body_at, duration_s: float, camera: Camera, seed: int = 3, fps: float = 15.0, hips=True
-):
-    rng = np.random.default_rng(seed)
-    for i in range(round(duration_s * fps)):
-        t_s = i / fps
-        pose = synthetic_pose(body_at(t_s), camera, t_s=t_s, noise_px=0.7, rng=rng)
-        if not hips:
-            # A desk in front hides the hips.
-            visibility = pose.visibility.copy()
-            visibility[[Landmark.LEFT_HIP, Landmark.RIGHT_HIP]] = 0.1
-            pose = dataclasses.replace(pose, visibility=visibility)
-        yield t_s, pose
-
-
-def _counts(movement: str, stream) -> tuple[RepCounter, int]:
-    """A guided counter and an unprompted recogniser on the same stream."""
-    counter = RepCounter(movement, CONFIG, armed=True)
-    recognizer = SetRecognizer(CONFIG)
-    recognised = 0
-    t_s = 0.0
-    for t_s, pose in stream:
-        counter.update(pose, t_s)
-        done = recognizer.update(pose, t_s)
-        if done is not None and done.movement == movement:
-            recognised += done.reps
-    done = recognizer.finish(t_s + 10.0)
-    if done is not None and done.movement == movement:
-        recognised += done.reps
-    return counter, recognised
 
 
 _TURNS_S = [1.5 + 6.0 * i for i in range(4)]
@@ -480,13 +443,15 @@ def test_trunk_rotation_with_arms_out_counts_no_side_bend(motion: str, hips: boo
     def body_at(t_s: float) -> BodyPose:
         i, out = _bumps(t_s, _TURNS_S, 1.2, 1.5)
         sign = 1.0 if i % 2 == 0 else -1.0
-        arms = _ease(t_s, 0.2, 1.0)
+        arms = ease(t_s, 0.2, 1.0)
         if motion.startswith("rotation"):
             twist_deg = float(motion.split("-")[1])
             return BodyPose(arms_out=arms, twist_deg=sign * twist_deg * out)
         return BodyPose(arms_out=arms, lean_deg=sign * 16.0 * out)
 
-    counter, recognised = _counts(LATERAL_FLEXION, _stream(body_at, 26.0, LOW, hips=hips))
+    counter, recognised = count_both(
+        LATERAL_FLEXION, pose_stream(body_at, 26.0, LOW, hips=hips), CONFIG
+    )
     if motion.startswith("rotation"):
         assert counter.per_side == {"left": 0, "right": 0}
         assert recognised == 0
@@ -505,7 +470,7 @@ def test_lateral_flexion_starting_at_once_counts_from_the_first_bend(camera: Cam
         sign = 1.0 if i % 2 == 0 else -1.0
         return BodyPose(lean_deg=sign * 18.0 * out, arm_raise=0.3 * out)
 
-    counter, _ = _counts(LATERAL_FLEXION, _stream(body_at, 20.0, camera))
+    counter, _ = count_both(LATERAL_FLEXION, pose_stream(body_at, 20.0, camera), CONFIG)
     assert counter.per_side == {"left": 2, "right": 2}
     assert counter.reps_detail[0].start_s < 1.5
 
@@ -535,8 +500,8 @@ def _cat_cow_body(t_s: float, build: BodyPose) -> BodyPose:
     ids=["broad", "narrow-long-neck", "broad-low-camera", "narrow-high-camera", "far"],
 )
 def test_cat_cow_is_counted_on_other_builds(build: BodyPose, camera: Camera) -> None:
-    counter, recognised = _counts(
-        CAT_COW, _stream(lambda t_s: _cat_cow_body(t_s, build), 28.0, camera)
+    counter, recognised = count_both(
+        CAT_COW, pose_stream(lambda t_s: _cat_cow_body(t_s, build), 28.0, camera), CONFIG
     )
     assert counter.reps == 5
     assert recognised == 5
@@ -549,7 +514,7 @@ def test_a_nod_alone_counts_no_cat_cow(camera: Camera) -> None:
         i, out = _bumps(t_s, [3.0 + 2.2 * k for k in range(10)], 0.8, 0.6)
         return BodyPose(pitch_deg=(-20.0 if i % 2 == 0 else 25.0) * out)
 
-    counter, recognised = _counts(CAT_COW, _stream(body_at, 28.0, camera))
+    counter, recognised = count_both(CAT_COW, pose_stream(body_at, 28.0, camera), CONFIG)
     assert counter.reps == 0
     assert recognised == 0
 
@@ -591,8 +556,8 @@ def test_a_recognised_set_credits_its_smaller_first_rep_only_at_its_own_tempo_an
     # The first rep is too small to start a set unprompted, so recognition begins at the
     # second; once the set is known, the first joins it if it kept the set's tempo and came
     # within its range ratio, and not when it was far slower or under half the others' span.
-    stream = _stream(_warm_up_set(range_share, first_share, first_hold_s), 42.0, DESK)
-    counter, recognised = _counts(CAT_COW, stream)
+    stream = pose_stream(_warm_up_set(range_share, first_share, first_hold_s), 42.0, DESK)
+    counter, recognised = count_both(CAT_COW, stream, CONFIG)
     assert counter.reps == 5
     first, *rest = counter.raw_ranges()
     assert first < CONFIG.recognise_cat_cow_range <= min(rest)

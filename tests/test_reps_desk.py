@@ -3,19 +3,15 @@ stretches, nodding while leaning in (issue 21: the real desk recordings count no
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterator
 
-import numpy as np
 import pytest
 
 from coach.config import RepConfig
-from coach.decisions.reps import RepCounter
-from coach.decisions.set_recognition import SetRecognizer
 from coach.features.rep_signals import ear_roll_deg, shoulder_roll_deg, view_context
-from coach.landmarks import Landmark
 from coach.records import CountableMovement, Pose
 from testkit.synthetic import BodyPose, Camera, synthetic_pose
+from tests.rep_streams import count_both, ease, pose_stream
 
 CAT_COW, LATERAL_FLEXION = CountableMovement.CAT_COW, CountableMovement.LATERAL_FLEXION
 CONFIG = RepConfig()
@@ -23,44 +19,14 @@ DESK = Camera()
 FPS = 15.0
 
 
-def _ease(t_s: float, t0_s: float, t1_s: float) -> float:
-    s = min(1.0, max(0.0, (t_s - t0_s) / (t1_s - t0_s)))
-    return float(1.0 - np.cos(np.pi * s)) / 2.0
-
-
 def _bump(t_s: float, start_s: float, move_s: float, hold_s: float) -> float:
     back_s = start_s + move_s + hold_s
-    return _ease(t_s, start_s, start_s + move_s) - _ease(t_s, back_s, back_s + move_s)
+    return ease(t_s, start_s, start_s + move_s) - ease(t_s, back_s, back_s + move_s)
 
 
-def _stream(
-    body_at: Callable[[float], BodyPose], duration_s: float
-) -> Iterator[tuple[float, Pose]]:
-    # A desk webcam: the desk hides the hips, as in the real desk recordings.
-    rng = np.random.default_rng(5)
-    for i in range(round(duration_s * FPS)):
-        t_s = i / FPS
-        pose = synthetic_pose(body_at(t_s), DESK, t_s=t_s, noise_px=0.7, rng=rng)
-        visibility = pose.visibility.copy()
-        visibility[[Landmark.LEFT_HIP, Landmark.RIGHT_HIP]] = 0.1
-        yield t_s, dataclasses.replace(pose, visibility=visibility)
-
-
-def _count(movement: str, stream: Iterator[tuple[float, Pose]]) -> tuple[int, int]:
-    """Reps a guided counter counts, and reps of recognised sets of `movement`."""
-    counter = RepCounter(movement, CONFIG, armed=True)
-    recogniser = SetRecognizer(CONFIG)
-    recognised = 0
-    t_s = 0.0
-    for t_s, pose in stream:
-        counter.update(pose, t_s)
-        done = recogniser.update(pose, t_s)
-        if done is not None and done.movement == movement:
-            recognised += done.reps
-    done = recogniser.finish(t_s + 10.0)
-    if done is not None and done.movement == movement:
-        recognised += done.reps
-    return counter.reps, recognised
+def _desk(body_at: Callable[[float], BodyPose], duration_s: float) -> Iterator[tuple[float, Pose]]:
+    """A desk webcam's stream: the desk hides the hips, as in the real desk recordings."""
+    return pose_stream(body_at, duration_s, DESK, seed=5, fps=FPS, hips=False)
 
 
 @pytest.mark.parametrize("steady", [True, False], ids=["steady-tempo", "leans-held-at-random"])
@@ -76,8 +42,8 @@ def test_side_leans_make_a_set_only_at_a_steady_tempo(steady: bool) -> None:
         lean = sum((-1.0) ** i * _bump(t_s, s, 1.0, h) for i, (s, h) in enumerate(bumps))
         return BodyPose(lean_deg=16.0 * lean)
 
-    guided, recognised = _count(LATERAL_FLEXION, _stream(body_at, 48.0))
-    assert guided == 5  # counted when asked for, whatever the tempo
+    counter, recognised = count_both(LATERAL_FLEXION, _desk(body_at, 48.0), CONFIG)
+    assert counter.reps == 5  # counted when asked for, whatever the tempo
     assert recognised == (5 if steady else 0)
 
 
@@ -93,7 +59,8 @@ def test_a_neck_stretch_is_no_side_bend(neck: bool) -> None:
             return BodyPose(lean_deg=6.0 * out, head_roll_deg=29.0 * out)
         return BodyPose(lean_deg=16.0 * out)
 
-    assert _count(LATERAL_FLEXION, _stream(body_at, 26.0)) == ((0, 0) if neck else (4, 4))
+    counter, recognised = count_both(LATERAL_FLEXION, _desk(body_at, 26.0), CONFIG)
+    assert (counter.reps, recognised) == ((0, 0) if neck else (4, 4))
 
 
 def test_the_head_roll_of_a_neck_stretch_is_several_times_the_shoulders() -> None:
@@ -134,5 +101,5 @@ def test_nodding_while_leaning_in_is_no_cat_cow(spine: bool) -> None:
             shift_m=(0.0, 0.0, -0.25 * (cow + 0.8 * cat)),
         )
 
-    guided, recognised = _count(CAT_COW, _stream(body_at, 28.0))
-    assert (guided, recognised) == ((5, 5) if spine else (0, 0))
+    counter, recognised = count_both(CAT_COW, _desk(body_at, 28.0), CONFIG)
+    assert (counter.reps, recognised) == ((5, 5) if spine else (0, 0))

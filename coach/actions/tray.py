@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import functools
 import math
 import os
 import sys
@@ -33,6 +34,15 @@ if TYPE_CHECKING:
 
 PAUSE_MINUTES = (15, 30, 60)
 ICON_SIZES_PX = (22, 32, 48)
+
+
+@functools.cache
+def _pixmaps(state: TrayState) -> list[tuple[int, int, bytes]]:
+    """The state's icon at every size, drawn once (a tooltip that changes each second, as a
+    countdown's, redraws nothing)."""
+    return [argb_pixmap(draw_icon(state, px)) for px in ICON_SIZES_PX]
+
+
 _STATE_WORDS = {
     TrayState.STARTING: "starting",
     TrayState.CALIBRATING: "calibrating: sit tall",
@@ -276,7 +286,7 @@ class Tray:
 
     def _draw(self) -> None:
         assert self._item is not None
-        self._item.pixmaps = [argb_pixmap(draw_icon(self.state, px)) for px in ICON_SIZES_PX]
+        self._item.pixmaps = _pixmaps(self.state)
         self._item.tooltip = self.detail or _STATE_WORDS[self.state]
 
     def show(self, state: TrayState, detail: str | None = None) -> None:

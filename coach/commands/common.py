@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from coach.config import Config
+from coach.errors import DisplayUnavailable, one_line
 from coach.pipeline import Sink
 from coach.safe.printable import one_printable_line
 from coach.session_options import Opened
@@ -64,8 +65,6 @@ def preview_sinks(
     if not display_available():
         console.print("[dim]No display found; running without the preview window.[/dim]")
         return []
-    from coach.errors import DisplayUnavailable, one_line
-
     try:
         window = PreviewWindow(
             skeleton_only=skeleton_only or config.preview.skeleton_only,

@@ -9,7 +9,7 @@ from pathlib import Path
 from coach import __version__
 from coach.commands.arguments import check_paths_as_parsed
 from coach.commands.settings import add_settings_commands
-from coach.history.commands import add_history_commands
+from coach.history.commands import add_history_commands, db_option
 from coach.records import COUNTABLE
 
 DEFAULT_CAMERA = "0"
@@ -40,12 +40,7 @@ def _camera_wait_argument(parser: argparse.ArgumentParser) -> None:
 
 def _history_arguments(parser: argparse.ArgumentParser, what: str) -> None:
     """Where a command records into the history, or not at all."""
-    parser.add_argument(
-        "--db",
-        type=Path,
-        metavar="PATH",
-        help="history database (default: see `coach data --path`)",
-    )
+    db_option(parser)
     parser.add_argument(
         "--no-history", action="store_true", help=f"do not record this {what} in the history"
     )

@@ -114,10 +114,8 @@ class SetRecognizer:
                 run.append((rep, raw))
             return
         cfg = self.config
-        if run:
-            period_s = rep.end_s - run[-1][0].end_s
-            if not cfg.recognise_min_period_s <= period_s <= cfg.recognise_max_period_s:
-                run.clear()
+        if run and not self._in_rhythm(run[-1][0], rep):
+            run.clear()
         big_enough = raw >= self._table[movement].recognise_range(cfg)
         if not big_enough:
             run.clear()
@@ -137,17 +135,20 @@ class SetRecognizer:
         floor (the set warming up: a 0.19 span before 0.22-0.26 ones) is one of the set when
         it came at the set's period, with its phase tempo and within its range ratio.
         """
-        cfg = self.config
         detector = self._detectors[movement]
         counted = list(zip(detector.reps_detail, detector.raw_ranges(), strict=True))
         first = next(i for i, (rep, _) in enumerate(counted) if rep is run[0][0])
         for rep, raw in reversed(counted[:first]):
-            period_s = run[0][0].end_s - rep.end_s
-            if not cfg.recognise_min_period_s <= period_s <= cfg.recognise_max_period_s:
+            if not self._in_rhythm(rep, run[0][0]):
                 return
             if not self._rhythmic(movement, [(rep, raw), *run]):
                 return
             run.insert(0, (rep, raw))
+
+    def _in_rhythm(self, earlier: RepDetail, later: RepDetail) -> bool:
+        """Whether two reps ended a set's rep period apart."""
+        period_s = later.end_s - earlier.end_s
+        return self.config.recognise_min_period_s <= period_s <= self.config.recognise_max_period_s
 
     def _rhythmic(self, movement: str, run: list[tuple[RepDetail, float]]) -> bool:
         cfg = self.config

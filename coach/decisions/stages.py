@@ -90,7 +90,8 @@ class NeutralStage:
         cues to record in place of a median of too few)."""
         calibrating: float | None = None
         if self._adapter is None:
-            recorded = unblended if unblended is not None and cues is not None else cues
+            # (The median exists whenever the frame's own cues do.)
+            recorded = unblended if unblended is not None else cues
             neutral = self._calibrator.update(recorded, t_s)
             if neutral is None:
                 calibrating = self._calibrator.progress(t_s)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coach.features.geometry import Vec, px
+from coach.features.geometry import Vec, px, span
 from coach.features.view import classify_view, shoulder_yaw_deg
 from coach.landmarks import Landmark
 from coach.records import Pose
@@ -90,8 +90,8 @@ def view_context(pose: Pose, min_visibility: float) -> ViewContext:
     )
     head_ratio = 1.0
     if both_ears:
-        ears = float(np.linalg.norm(px(pose, L.LEFT_EAR) - px(pose, L.RIGHT_EAR)))
-        shoulders = float(np.linalg.norm(px(pose, L.LEFT_SHOULDER) - px(pose, L.RIGHT_SHOULDER)))
+        ears = span(pose, L.LEFT_EAR, L.RIGHT_EAR)
+        shoulders = span(pose, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
         if shoulders > 1e-6:
             head_ratio = min(
                 _MAX_HEAD_RATIO, max(1.0 / _MAX_HEAD_RATIO, _SHOULDERS_PER_HEAD * ears / shoulders)
@@ -141,7 +141,7 @@ def _ear_point(pose: Pose, context: ViewContext) -> Vec:
 
 def _shoulder_scale_px(pose: Pose, context: ViewContext) -> float:
     # The true shoulder width, undoing the foreshortening of the locked yaw.
-    width = float(np.linalg.norm(px(pose, L.LEFT_SHOULDER) - px(pose, L.RIGHT_SHOULDER)))
+    width = span(pose, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
     return width / max(math.cos(math.radians(context.yaw_deg)), _MIN_YAW_COS)
 
 

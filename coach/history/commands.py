@@ -35,7 +35,8 @@ MAX_REPORT_DAYS = 3660
 """About ten years: more is no report anyone reads (and dates run out)."""
 
 
-def _db_option(parser: argparse.ArgumentParser) -> None:
+def db_option(parser: argparse.ArgumentParser) -> None:
+    """`--db PATH`: the history database a command reads or records into."""
     parser.add_argument(
         "--db",
         type=Path,
@@ -60,7 +61,7 @@ def add_history_commands(
     report.add_argument(
         "--force", action="store_true", help="with --out: replace a report already in DIR"
     )
-    _db_option(report)
+    db_option(report)
 
     export = subparsers.add_parser("export", help="export every history table to CSV files")
     export.add_argument(
@@ -69,7 +70,7 @@ def add_history_commands(
     export.add_argument(
         "--force", action="store_true", help="replace CSV files already in the folder"
     )
-    _db_option(export)
+    db_option(export)
 
     log = subparsers.add_parser(
         "log", help="log a set you did without the camera (reps, fatigue, a note)"
@@ -79,7 +80,7 @@ def add_history_commands(
     log.add_argument("--fatigue-before", metavar="X", help="how tired before, 1 (fresh) to 5")
     log.add_argument("--fatigue-after", metavar="Y", help="how tired after, 1 (fresh) to 5")
     log.add_argument("--note", metavar="TEXT", help="a note (discomfort, ease)")
-    _db_option(log)
+    db_option(log)
 
     data = subparsers.add_parser("data", help="where your history is kept; delete it")
     what = data.add_mutually_exclusive_group(required=True)
@@ -89,7 +90,7 @@ def add_history_commands(
         "--before", metavar="YYYY-MM-DD", help="with --delete: only what was recorded before"
     )
     data.add_argument("--yes", action="store_true", help="delete without asking")
-    _db_option(data)
+    db_option(data)
     return {"report": cmd_report, "export": cmd_export, "log": cmd_log, "data": cmd_data}
 
 

@@ -21,7 +21,14 @@ import numpy as np
 from coach.config import PoseConfig
 from coach.errors import ModelError
 from coach.features.user import UserSelector
-from coach.imaging import Border, affine_from_points, area_resize, bgr_to_grey, warp_affine
+from coach.imaging import (
+    Border,
+    affine_from_points,
+    area_resize,
+    bgr_to_grey,
+    bgr_to_rgb,
+    warp_affine,
+)
 from coach.landmarks import UPPER_BODY
 from coach.pose.graph import (
     ANCHOR_COUNT,
@@ -153,7 +160,7 @@ def _model_input(
 
     The channels are swapped on the small crop rather than the whole frame (the same pixels).
     """
-    return warp_affine(bgr, matrix, side_px, border)[..., ::-1].astype(np.float32)
+    return bgr_to_rgb(warp_affine(bgr, matrix, side_px, border)).astype(np.float32)
 
 
 class PoseEstimator(ClosesOnExit):

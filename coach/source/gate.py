@@ -32,13 +32,17 @@ class EveryFrame:
         return Look.ANALYSE
 
 
+def thumbnail_size(width_px: int, height_px: int) -> tuple[int, int]:
+    """The thumbnail's width and height for a picture's: an eighth each way, rounded down."""
+    return max(width_px // _THUMB_SHRINK, 1), max(height_px // _THUMB_SHRINK, 1)
+
+
 def thumbnail(image: ImageArray) -> ImageArray:
     """A tiny grey copy of a decoded frame, for the change detector."""
     height, width = image.shape[:2]
     # Shrunk before greyed: a sixty-fourth of the grey work, within a grey level of the other
     # order (grey is a weighted sum, so only the rounding differs).
-    small = area_resize(image, max(width // _THUMB_SHRINK, 1), max(height // _THUMB_SHRINK, 1))
-    return bgr_to_grey(small)
+    return bgr_to_grey(area_resize(image, *thumbnail_size(width, height)))
 
 
 def skipped_frame(

@@ -6,24 +6,22 @@ import numpy as np
 import simplejpeg
 
 from coach.records import ImageArray
-
-# The glance thumbnail is an eighth of the picture each way, as `gate.thumbnail` makes it:
-# libjpeg scales by 1/8 inside the DCT, a fraction of the cost of a full decode.
-_THUMB_SHRINK = 8
+from coach.source.gate import thumbnail_size
 
 
 def jpeg_thumbnail(jpeg: bytes) -> ImageArray | None:
     """A JPEG decoded straight to a grey eighth (the size `thumbnail` makes); None if broken."""
     try:
         height, width, _, _ = simplejpeg.decode_jpeg_header(jpeg)
-        # The smallest size libjpeg scales to: 1/8, rounded up.
+        # The smallest size libjpeg scales to: 1/8 inside the DCT (a fraction of the cost of
+        # a full decode), rounded up.
         small = simplejpeg.decode_jpeg(
             jpeg, colorspace="GRAY", min_width=1, min_height=1, strict=False
         )
     except ValueError:
         return None
     # `thumbnail` rounds down: drop the last part-block row and column where there is one.
-    rows, cols = max(height // _THUMB_SHRINK, 1), max(width // _THUMB_SHRINK, 1)
+    cols, rows = thumbnail_size(width, height)
     return np.ascontiguousarray(small[:rows, :cols, 0], dtype=np.uint8)
 
 

@@ -6,15 +6,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import av
-import numpy as np
 from av.container import InputContainer
-from av.video.frame import VideoFrame
 from av.video.stream import VideoStream
 
 from coach.errors import VideoUnreadable
-from coach.records import Frame, ImageArray, SkippedFrame
+from coach.records import Frame, SkippedFrame
 from coach.safe.closing import ClosesOnExit
 from coach.safe.printable import printable
+from coach.source.capture import OPEN_ERRORS, bgr_picture, decoded_frames
 from coach.source.gate import FrameGate, skipped_frame, thumbnail
 
 # A video that stops this far short of its container's frame count is truncated.
@@ -41,7 +40,7 @@ class VideoFileSource(ClosesOnExit):
         )
         try:
             self._container: InputContainer = av.open(str(path))
-        except (av.FFmpegError, OSError, ValueError) as exc:
+        except OPEN_ERRORS as exc:
             raise unreadable from exc
         if not self._container.streams.video:
             self._container.close()
@@ -84,13 +83,13 @@ class VideoFileSource(ClosesOnExit):
         both come as a `SkippedFrame`. Converting is much of the cost of reading a video.
         """
         index = 0
-        for decoded in self._decoded():
+        for decoded in decoded_frames(self._container.demux(self._stream), _BAD_PACKETS):
             t_s = index / self.fps
             if gate is not None and not gate.is_due(t_s):
                 yield SkippedFrame(t_s=t_s, index=index)
                 index += 1
                 continue
-            image = _picture(decoded)
+            image = bgr_picture(decoded)
             skipped = None if gate is None else skipped_frame(gate, t_s, index, thumbnail(image))
             yield skipped or Frame(image=image, t_s=t_s, index=index)
             index += 1
@@ -105,38 +104,6 @@ class VideoFileSource(ClosesOnExit):
                 "(truncated or corrupt); re-encode or re-record the file"
             )
 
-    def _decoded(self) -> Iterator[VideoFrame]:
-        """The file's frames in order, until it ends or stops decoding."""
-        bad = 0
-        packets = self._container.demux(self._stream)
-        while True:
-            try:
-                packet = next(packets)
-            except (StopIteration, av.FFmpegError, OSError):
-                return  # the end, or a container that breaks off (the caller says which)
-            try:
-                frames = packet.decode()  # the last, empty packet flushes the decoder
-            except av.FFmpegError:
-                bad += 1
-                if bad >= _BAD_PACKETS:
-                    return
-                continue
-            bad = 0
-            yield from frames
-
     def close(self) -> None:
         """Release the decoder."""
         self._container.close()
-
-
-def _picture(frame: VideoFrame) -> ImageArray:
-    """A decoded frame as BGR, turned upright where the file says (a phone held upright).
-
-    One scaling thread: swscale's own threads cost more waiting for each other than they
-    save on a 640 x 480 frame (a third of the speed on a busy machine).
-    """
-    image = frame.to_ndarray(format="bgr24", threads=1)
-    quarter_turns = round(frame.rotation / 90) % 4  # counter-clockwise, as stored
-    if quarter_turns:
-        image = np.rot90(image, quarter_turns)
-    return np.ascontiguousarray(image, dtype=np.uint8)
