@@ -82,17 +82,19 @@ def merged_toml(*texts: str) -> str:
     )
 
 
-def decimated(path: Path, rate_hz: float, out: Path) -> Path:
+def decimated(path: Path, rate_hz: float, out: Path, phase: float = 0.0) -> Path:
     """A copy of a landmark recording (same file name, under `out`) keeping one frame per
     1/rate_hz of its own time: what a tool saving landmarks that often would give. The
     frame kept is the first at or after each mark of an even 1/rate_hz grid, so a recording
     with rows 0.3 s apart kept at 1 a second has 1 a second (gaps of 0.9 to 1.2 s), not one
-    row in four (0.83 a second, below the slowest rate the coach is meant for)."""
+    row in four (0.83 a second, below the slowest rate the coach is meant for). `phase` (0 to
+    1) shifts the grid by that share of a step, so which frames are kept can be varied at the
+    same rate."""
     target = out / path.parent.name / path.name
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    next_s = float("-inf")
+    next_s: float | None = None
     with (
         gzip.open(path, "rt", encoding="utf-8") as src,
         gzip.open(target, "wt", encoding="utf-8") as dst,
@@ -101,9 +103,10 @@ def decimated(path: Path, rate_hz: float, out: Path) -> Path:
         dst.write(json.dumps({**header, "fps": rate_hz}) + "\n")
         for line in src:
             t_s = float(json.loads(line)["t_s"])
+            if next_s is None:
+                next_s = t_s + phase / rate_hz
             if t_s >= next_s - 1e-3:
                 dst.write(line)
-                next_s = t_s if next_s == float("-inf") else next_s
                 while next_s <= t_s + 1e-3:
                     next_s += 1.0 / rate_hz
     return target
@@ -376,20 +379,21 @@ def evaluate(
     work: Path,
     overrides: str = "",
     rate_hz: float | None = None,
+    phase: float = 0.0,
 ) -> dict[str, Score]:
     """Score the coach and both peer rules on one recording (`rate_hz`: decimated to that
-    many samples a second first, calibration frames included)."""
+    many samples a second first, calibration frames included, on a grid shifted by `phase`)."""
     original = rec.path
     if rate_hz is not None:
         # The person's other recordings too: a profile is calibrated at the same rate.
-        out = work / f"rate-{rate_hz:g}"
+        out = work / f"rate-{rate_hz:g}-{phase:g}"
         everything = [
-            dataclasses.replace(r, path=decimated(r.path, rate_hz, out))
+            dataclasses.replace(r, path=decimated(r.path, rate_hz, out, phase))
             if r.person == rec.person
             else r
             for r in everything
         ]
-        rec = dataclasses.replace(rec, path=decimated(rec.path, rate_hz, out))
+        rec = dataclasses.replace(rec, path=decimated(rec.path, rate_hz, out, phase))
     prep = prepare(rec, everything, work, overrides, rate_hz)
     cal, config, argv, skip_until_s = prep.calibration, prep.config, prep.argv, prep.skip_until_s
     result = coach_json("analyze", rec.path, "--json", "--config", config, *argv)
@@ -423,11 +427,11 @@ def _last_frame_s(path: Path) -> float:
 
 
 def score_all(
-    data_dir: Path, overrides: str = "", rate_hz: float | None = None
+    data_dir: Path, overrides: str = "", rate_hz: float | None = None, phase: float = 0.0
 ) -> dict[Recording, dict[str, Score] | str]:
     """Every labelled recording's scores per judge (or why the coach failed on it). With
     `rate_hz`, only the continuous recordings (key-press files and stills keep no timing, so
-    a sample rate means nothing there), each decimated to that rate."""
+    a sample rate means nothing there), each decimated to that rate (grid shifted by `phase`)."""
     everything = recordings(data_dir)
     out: dict[Recording, dict[str, Score] | str] = {}
     with tempfile.TemporaryDirectory(prefix="coach-eval-") as tmp, isolated_home(Path(tmp)):
@@ -437,7 +441,7 @@ def score_all(
             if rate_hz is not None and not rec.continuous:
                 continue
             try:
-                out[rec] = evaluate(rec, everything, Path(tmp), overrides, rate_hz)
+                out[rec] = evaluate(rec, everything, Path(tmp), overrides, rate_hz, phase)
             except CoachFailed as exc:
                 out[rec] = str(exc)
     return out

@@ -10,80 +10,109 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.real_posture import RATES_HZ, Recording, Score, _pct, score_all
+from benchmarks.real_posture import RATES_HZ, Score, _pct, score_all
 
 MAX_CHANGE_POINTS = 2.0
 """The target: no figure moves more than this many points from the full rate."""
+PHASES = (0.0, 0.25, 0.5, 0.75)
+"""Where the decimation grid starts, as a share of its step: at one rate, each phase keeps
+other frames. A figure at a rate is the mean over the phases (one phase is one draw); how far
+the phases disagree with each other at the same rate is the measurement's own noise."""
 
 
-def _figures(score: Score) -> tuple[float | None, float | None, float | None]:
+Figures = tuple[float | None, float | None, float | None]
+
+
+def _figures(score: Score) -> Figures:
     return score.agreement, score.share("upright"), score.share("slouched")
 
 
-def _change(full: Score, other: Score) -> float:
+def _mean(figures: list[Figures]) -> Figures:
+    """Figure by figure, the mean over the phases that measured it."""
+    out = []
+    for k in range(3):
+        values = [f[k] for f in figures if f[k] is not None]
+        out.append(sum(values) / len(values) if values else None)
+    return out[0], out[1], out[2]
+
+
+def _change(full: Figures, other: Figures) -> float:
     """The largest move of the three figures, in percentage points."""
     moves = [
         abs(a - b) * 100
-        for a, b in zip(_figures(full), _figures(other), strict=True)
+        for a, b in zip(full, other, strict=True)
         if a is not None and b is not None
     ]
     return max(moves, default=0.0)
 
 
+def _spread(figures: list[Figures]) -> float:
+    """The largest disagreement between two phases on any of the three figures, in points."""
+    return max((_change(a, b) for a in figures for b in figures), default=0.0)
+
+
+def _cell(figures: Figures) -> str:
+    return " ".join(_pct(v) for v in figures)
+
+
 def report(data_dir: Path, overrides: str = "") -> tuple[list[str], list[str]]:
-    """A table of the coach's figures per recording at the full rate and each decimated rate."""
-    runs: dict[float | None, dict[Recording, dict[str, Score] | str]] = {
-        None: score_all(data_dir, overrides)
+    """A table of the coach's figures per continuous recording at the full rate and each
+    decimated rate (the mean over the grid phases), the move from the full rate and how far
+    the phases alone spread at one rate."""
+    full_run = score_all(data_dir, overrides)
+    runs = {
+        (rate_hz, phase): score_all(data_dir, overrides, rate_hz, phase)
+        for rate_hz in RATES_HZ
+        for phase in PHASES
     }
-    for rate_hz in RATES_HZ:
-        runs[rate_hz] = score_all(data_dir, overrides, rate_hz)
     heads = ["full", *(f"{r:g}/s" for r in RATES_HZ)]
     lines = [
-        "slouch at lower sample rates (coach: agreement / upright flagged / slouched caught; "
-        "largest move from the full rate, points):",
-        f"{'recording':44} {'kind':10} " + "  ".join(f"{h:^14}" for h in heads) + "  move",
+        "slouch at lower sample rates (coach: agreement / upright flagged / slouched caught, "
+        f"the mean over {len(PHASES)} grid phases; move: largest from the full rate; "
+        "phases: largest spread between the phases at one rate; points):",
+        f"{'recording':44} " + "  ".join(f"{h:^14}" for h in heads) + "  move  phases",
     ]
-    worst: dict[bool, tuple[float, str]] = {True: (0.0, "-"), False: (0.0, "-")}
-    within: dict[bool, list[int]] = {True: [0, 0], False: [0, 0]}
-    totals: dict[tuple[float | None, bool], Score] = {}
-    for rec, full in runs[None].items():
-        name = f"{rec.source[:20]}/{rec.name}"
-        if isinstance(full, str) or not rec.continuous:
-            continue
-        cells, moves = [], []
-        for rate_hz, scores in runs.items():
-            mine = scores.get(rec)
-            if mine is None or isinstance(mine, str):
-                cells.append(f"{'failed':^14}")
-                moves.append(100.0)
-                continue
-            coach = mine["coach"]
-            totals.setdefault((rate_hz, rec.continuous), Score()).merge(coach)
-            a, u, s = _figures(coach)
-            cells.append(f"{_pct(a)} {_pct(u)} {_pct(s)}")
-            moves.append(_change(full["coach"], coach))
-        move = max(moves)
-        within[rec.continuous][0] += int(move <= MAX_CHANGE_POINTS)
-        within[rec.continuous][1] += 1
-        if move > worst[rec.continuous][0]:
-            worst[rec.continuous] = (move, rec.name)
-        kind = "continuous" if rec.continuous else "frames"
-        lines.append(f"{name:44} {kind:10} " + "  ".join(cells) + f"  {move:4.1f}")
-    for continuous, label in ((True, "continuous, over time"),):
-        cells = []
-        for rate_hz in runs:
-            s = totals.get((rate_hz, continuous), Score())
-            a, u, c = _figures(s)
-            cells.append(f"{_pct(a)} {_pct(u)} {_pct(c)}")
-        lines.append(f"{'all ' + label:55} " + "  ".join(cells))
-    summary = [
-        "slouch at 5, 2 and 1 samples a second: "
-        + "; ".join(
-            f"{label} {within[c][0]}/{within[c][1]} recordings within {MAX_CHANGE_POINTS:g} points "
-            f"of the full rate (largest move {worst[c][0]:.1f}, {worst[c][1]})"
-            for c, label in ((True, "continuous"),)
+    within, moves, spreads = 0, [], []
+    totals: dict[float | None, Score] = {}
+    recs = [r for r, s in full_run.items() if r.continuous and not isinstance(s, str)]
+    for rec in recs:
+        full = full_run[rec]
+        assert not isinstance(full, str)
+        totals.setdefault(None, Score()).merge(full["coach"])
+        cells, rec_moves, rec_spreads = [_cell(_figures(full["coach"]))], [], []
+        for rate_hz in RATES_HZ:
+            per_phase = []
+            for phase in PHASES:
+                mine = runs[(rate_hz, phase)].get(rec)
+                if mine is None or isinstance(mine, str):
+                    per_phase.append((None, None, None))
+                    rec_moves.append(100.0)
+                    continue
+                totals.setdefault(rate_hz, Score()).merge(mine["coach"])
+                per_phase.append(_figures(mine["coach"]))
+            cells.append(_cell(_mean(per_phase)))
+            rec_moves.append(_change(_figures(full["coach"]), _mean(per_phase)))
+            rec_spreads.append(_spread(per_phase))
+        move, spread = max(rec_moves), max(rec_spreads)
+        within += int(move <= MAX_CHANGE_POINTS)
+        moves.append((move, rec.name))
+        spreads.append((spread, rec.name))
+        lines.append(
+            f"{rec.source[:20] + '/' + rec.name:44} "
+            + "  ".join(cells)
+            + f"  {move:4.1f}  {spread:5.1f}"
         )
-        + " (key-press files and stills keep no timing: not decimated)"
+    lines.append(
+        f"{'all continuous, over time':44} "
+        + "  ".join(_cell(_figures(totals.get(r, Score()))) for r in (None, *RATES_HZ))
+    )
+    worst, worst_spread = max(moves, default=(0.0, "-")), max(spreads, default=(0.0, "-"))
+    summary = [
+        f"slouch at 5, 2 and 1 samples a second: continuous {within}/{len(recs)} recordings "
+        f"within {MAX_CHANGE_POINTS:g} points of the full rate (mean over {len(PHASES)} grid "
+        f"phases; largest move {worst[0]:.1f}, {worst[1]}); the phases alone, at one rate, "
+        f"spread by up to {worst_spread[0]:.1f} points ({worst_spread[1]}) "
+        "(key-press files and stills keep no timing: not decimated)"
     ]
     return lines, summary
 
