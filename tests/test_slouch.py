@@ -159,8 +159,9 @@ def test_a_head_kept_down_is_a_slouch_however_it_is_pitched() -> None:
 
 def test_a_recentred_measure_flags_only_with_the_other_one() -> None:
     detector = SlouchDetector(SlouchConfig(), AWAY_AFTER_S)
-    # The user said they sit fine with the head 30 points lower than at calibration.
-    assert detector.recentre(SlouchCue.ROUNDING, m(rounding=30.0)) == 30.0
+    # The user said they sit fine with the head 30 points lower than at calibration: that
+    # reading is taken halfway to the exit threshold (8), 30 - 4 points re-centred.
+    assert detector.recentre(SlouchCue.ROUNDING, m(rounding=30.0)) == 26.0
     drift = states(detector, script((10.0, m(rounding=30.0), True)))
     assert drift[-1][1] is PostureState.UPRIGHT
     # Sinking further, the nose still as high above the shoulders: not a slouch on its own...
@@ -192,4 +193,22 @@ def test_recentring_takes_how_the_user_sat_over_the_last_seconds_not_an_earlier_
     frames = list(script((10.0, m(rounding=60.0), True)))
     frames += [(10.0 + i / FPS, m(rounding=20.0 + 10.0 * (i % 2)), True) for i in range(50)]
     assert states(detector, frames)[-1][1] is PostureState.SLOUCHED
-    assert 25.0 <= detector.recentre(SlouchCue.ROUNDING, m(rounding=20.0)) <= 30.0
+    assert 21.0 <= detector.recentre(SlouchCue.ROUNDING, m(rounding=20.0)) <= 26.0
+
+
+def test_sitting_fine_leaves_room_for_a_slump_a_little_deeper_than_the_one_vouched_for() -> None:
+    detector = SlouchDetector(SlouchConfig(), AWAY_AFTER_S)
+    vouched = m(forward=20, rounding=20)
+    frames = list(script((10, vouched, True)))
+    assert states(detector, frames)[-1][1] is PostureState.SLOUCHED
+    t_s = frames[-1][0]
+    detector.recentre(SlouchCue.SCORE, vouched)
+    detector.settle_upright(t_s)
+    # The posture vouched for reads upright with room to spare: nothing is pending.
+    assert detector.score_clear(vouched)
+    later = [(t_s + 0.2 + t, mm, seen) for t, mm, seen in script((10, vouched, True))]
+    assert all(s is PostureState.UPRIGHT for _, s in states(detector, later))
+    # Both measures 7 points worse than that is a slouch again (re-centring on the vouched
+    # reading itself read it as 7 points, under the score's threshold of 8: never caught).
+    deeper = [(later[-1][0] + 0.2 + t, mm, seen) for t, mm, seen in script((5, m(27, 27), True))]
+    assert states(detector, deeper)[-1][1] is PostureState.SLOUCHED

@@ -210,8 +210,9 @@ class SlouchConfig:
     """...and at most this share in total (a slump is still caught)."""
     recentre_max: float = 40.0
     """"I'm sitting fine" also takes forward head or rounding (the one that fired) as upright
-    at its reading then, by at most this many points (15 ~ a clear slouch) for the session;
-    after that the measure flags only together with the other one."""
+    at its reading then (halfway to its exit threshold, not as neutral), by at most this many
+    points (15 ~ a clear slouch) for the session; after that the measure flags only together
+    with the other one."""
 
     @property
     def threshold_scale(self) -> float:

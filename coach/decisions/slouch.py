@@ -19,6 +19,9 @@ from coach.statuses import SlouchStatus
 _HELD_MAX = 600
 # "I'm sitting fine" speaks of how the user sits now: the readings of the last few seconds.
 _RECENT_S = 5.0
+# ...and moves them this share of the way to the measure's exit threshold, not to zero: the
+# posture reads as upright with room (the analysis rests), and a slump a little deeper fires.
+_RECENTRE_TO = 0.5
 
 
 @dataclass(frozen=True)
@@ -191,7 +194,10 @@ class SlouchDetector:
         """The user says they sit fine: take the measure that fired (forward head or rounding;
         both for the score) as upright up to what it read over the last few seconds (its 90th
         percentile: how they sit now, not one moment of it, nor a slump before), at most
-        `recentre_max` points in all; returns the largest re-centring now in force (points)."""
+        `recentre_max` points in all; returns the largest re-centring now in force (points).
+
+        That reading is moved halfway to the measure's exit threshold, not to zero: the posture
+        they called fine reads as upright with room, and a slump only a little deeper fires."""
         last_s = self._held[-1][0] if self._held else 0.0
         held = [(fh, tr) for t_s, fh, tr in self._held if t_s >= last_s - _RECENT_S]
         if metrics is not None:
@@ -204,10 +210,18 @@ class SlouchDetector:
             SlouchCue.FORWARD_HEAD: float(typical[0]),
             SlouchCue.ROUNDING: float(typical[1]),
         }
+        sigmas = dict(
+            zip((SlouchCue.FORWARD_HEAD, SlouchCue.ROUNDING), metrics.sigmas, strict=True)
+            if metrics is not None
+            else ()
+        )
         chosen = list(measures) if cue is SlouchCue.SCORE else [cue]
         for each in chosen:
             raw = measures.get(each)
-            if raw is None or raw <= 0.0:
+            if raw is None:
+                continue
+            raw -= _RECENTRE_TO * self.band(each, sigmas.get(each, math.nan)).exit
+            if raw <= 0.0:
                 continue
             offset = min(self.config.recentre_max, max(self.recentred.get(each, 0.0), raw))
             self.recentred[each] = offset
