@@ -195,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     # log is off in PyAV unless asked for).
     os.environ.setdefault("GLOG_minloglevel", "2")
     args = build_parser().parse_args(argv)
+    # What `--respawn` starts again: this command line, as given.
+    args.command_line = list(sys.argv[1:] if argv is None else argv)
     console = Console(stderr=True)
     tools = {"models": _cmd_models, "doctor": _cmd_doctor}
     keep_off_stderr()

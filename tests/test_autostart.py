@@ -45,13 +45,13 @@ def test_on_writes_an_entry_desktop_file_validate_accepts_and_off_removes_it(pri
     entry = private_home / ".config" / "autostart" / "coach.desktop"
     on = _coach("autostart", "on")
     assert on.returncode == 0, on.stderr
-    assert f"autostart: on ({entry} starts {sys.executable} -m coach start)" in on.stdout
+    assert f"autostart: on ({entry} starts {sys.executable} -m coach start --respawn)" in on.stdout
     result = _validate(entry)
     assert result.returncode == 0 and result.stdout == "", result.stdout + result.stderr
     text = entry.read_text()
     for key in ("Type=Application", "Name=Coach", "Terminal=false", "X-GNOME-Autostart-enabled"):
         assert key in text
-    assert parse_exec(text.split("Exec=")[1].splitlines()[0]) == [*COACH, "start"]
+    assert parse_exec(text.split("Exec=")[1].splitlines()[0]) == [*COACH, "start", "--respawn"]
     icon = Path(text.split("\nIcon=")[1].splitlines()[0])  # the coach's own icon, a real PNG
     assert icon.is_absolute() and icon.name == "coach.png"
     assert icon.read_bytes().startswith(b"\x89PNG")
@@ -70,14 +70,22 @@ def test_the_installed_entry_point_is_started_by_its_absolute_path(tmp_path, mon
     script.parent.mkdir()
     script.write_text("#!/bin/sh\n")
     monkeypatch.chdir(tmp_path)
-    assert launch_command("bin/coach", "/usr/bin/python3") == [str(script), "start"]
+    # ...with --respawn: what starts the coach for the day starts it again if it is killed.
+    assert launch_command("bin/coach", "/usr/bin/python3") == [str(script), "start", "--respawn"]
     assert launch_command("/usr/bin/pytest", "/venv/bin/python") == [
         "/venv/bin/python",
         "-m",
         "coach",
         "start",
+        "--respawn",
     ]
-    assert launch_command(str(tmp_path / "gone" / "coach"), "/p") == ["/p", "-m", "coach", "start"]
+    assert launch_command(str(tmp_path / "gone" / "coach"), "/p") == [
+        "/p",
+        "-m",
+        "coach",
+        "start",
+        "--respawn",
+    ]
 
 
 @needs_validator
@@ -204,19 +212,19 @@ def test_run_as_the_console_script_the_login_starts_that_script(private_home):
     )
     assert result.returncode == 0, result.stderr
     entry = private_home / ".config" / "autostart" / "coach.desktop"
-    assert f"\nExec={script} start\n" in entry.read_text()
+    assert f"\nExec={script} start --respawn\n" in entry.read_text()
     assert _validate(entry).returncode == 0
 
 
 def test_the_login_entry_bakes_in_no_setting_and_its_coach_reads_the_settings_file(
     private_home: Path,
 ) -> None:
-    """Start at login runs a bare `coach start`, which loads the user's settings file: what
+    """Start at login runs a bare `coach start --respawn`, which loads the user's settings file: what
     the user chose (here a camera that is not connected and a bounded wait) is what it does."""
     assert autostart.enable().state is State.ON
     entry = private_home / ".config" / "autostart" / "coach.desktop"
     command = command_of(Platform.LINUX, entry.read_bytes())
-    assert command == [*COACH, "start"]  # no --config, no SOURCE, no option
+    assert command == [*COACH, "start", "--respawn"]  # no --config, no SOURCE, no setting
     settings = private_home / ".config" / "coach" / "config.toml"
     settings.parent.mkdir()
     settings.write_text('[nudge]\nstyle = ["blink"]\n')

@@ -58,7 +58,7 @@ def test_install_writes_a_valid_launcher_that_starts_this_coach_and_the_icons(
     lines = entry.read_text().splitlines()
     assert "Icon=coach" in lines and "Terminal=false" in lines and "Name=Coach" in lines
     command = parse_exec(next(x for x in lines if x.startswith("Exec="))[len("Exec=") :])
-    assert command == [str(Path(sys.executable).absolute()), "-m", "coach", "start"]
+    assert command == [str(Path(sys.executable).absolute()), "-m", "coach", "start", "--respawn"]
     assert svg.read_bytes() == launcher.icon_bytes("svg")
     assert png.read_bytes() == launcher.icon_bytes("png")
 

@@ -6,6 +6,8 @@ import argparse
 import dataclasses
 import logging
 import os
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +30,7 @@ from coach.config import Config
 from coach.errors import AlreadyRunning, CameraUnavailable, CoachError
 from coach.movements import MovementLibrary
 from coach.pipeline import Sink
+from coach.respawn import CRASHES_ENV, WINDOW_S, Watchdog, recent_crashes
 from coach.safe.outputs import check_output
 from coach.safe.printable import literal
 from coach.session import Session
@@ -62,11 +65,24 @@ def cmd_run(
             raise
         console.print(f"{literal(str(exc))}.", highlight=False)
         return 0
+    watchdog = _watchdog(args)
     try:
         return _run(args, options, config, library, console, controls, status)
     finally:
+        if watchdog is not None:
+            watchdog.disarm()
         if instance is not None:
             instance.stop()
+
+
+def _watchdog(args: argparse.Namespace) -> Watchdog | None:
+    """With `--respawn` (and the one coach's claim held), the watchdog that starts this
+    command again if the process is killed; None without it, or where there is no fork."""
+    if not args.respawn or os.name != "posix":
+        return None
+    from coach.desktop.app_log import current_log
+
+    return Watchdog.arm([sys.executable, "-m", "coach", *args.command_line], current_log())
 
 
 def _run(
@@ -168,6 +184,14 @@ def _log_started(
         neutral,
         settings,
     )
+    crashes = recent_crashes(os.environ.get(CRASHES_ENV, ""), time.time())
+    if crashes:
+        logging.getLogger("coach.session").warning(
+            "coach started again after it stopped unexpectedly (%d time%s in %g minutes)",
+            len(crashes),
+            "" if len(crashes) == 1 else "s",
+            WINDOW_S / 60,
+        )
 
 
 def _why(

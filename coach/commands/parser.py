@@ -132,6 +132,13 @@ def build_parser() -> argparse.ArgumentParser:
     _source_argument(start, landmarks=True)
     _history_arguments(start, "session")
     _camera_wait_argument(start)
+    start.add_argument(
+        "--respawn",
+        action="store_true",
+        help="start again by itself if killed or crashed (what start at login uses; "
+        "not after 5 such stops in 10 minutes; Linux and macOS)",
+    )
+    run.set_defaults(respawn=False)
     start.set_defaults(
         tray=True,
         no_window=True,

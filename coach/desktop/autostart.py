@@ -22,6 +22,8 @@ from coach.errors import ConfigError
 from coach.safe.outputs import AtomicFile
 
 START_VERB: Final = "start"
+START_ARGS: Final = (START_VERB, "--respawn")
+"""What a login or the app menu runs: the tray coach, started again if it is killed."""
 """The no-terminal mode a login starts (`coach start` = `coach run --tray`)."""
 LAUNCH_AGENT_LABEL: Final = "io.github.coach.start-at-login"
 _MARKER_KEY: Final = "X-Coach-Autostart"
@@ -61,9 +63,9 @@ def launch_command(argv0: str | None = None, executable: str | None = None) -> l
     if script.stem.lower() == "coach" and script.suffix.lower() in ("", ".exe"):
         found = script if script.is_file() else script.with_suffix(".exe")
         if found.is_file():
-            return [os.path.abspath(found), START_VERB]
+            return [os.path.abspath(found), *START_ARGS]
     python = sys.executable if executable is None else executable
-    return [os.path.abspath(python), "-m", "coach", START_VERB]
+    return [os.path.abspath(python), "-m", "coach", *START_ARGS]
 
 
 def entry_path(platform: Platform, env: Mapping[str, str], home: Path) -> Path:
