@@ -118,6 +118,21 @@ def test_status_says_when_the_coach_it_starts_is_gone(private_home, tmp_path):
     assert autostart.disable().state is State.OFF
 
 
+def test_status_says_an_entry_from_before_respawn_should_be_written_again(private_home, tmp_path):
+    program = tmp_path / "coach"
+    program.write_text("#!/bin/sh\n")
+    program.chmod(0o755)
+    assert autostart.enable([str(program), "start"]).state is State.ON  # an older coach's
+    old = autostart.status().describe()
+    assert old.endswith(
+        "is not started again if it is killed: run `coach autostart on` to update it"
+    )
+    assert autostart.enable([str(program), "start", "--respawn"]).state is State.ON
+    assert autostart.status().describe() == (
+        f"autostart: on ({autostart.status().path} starts {program} start --respawn)"
+    )
+
+
 def test_off_and_on_leave_another_programs_file_alone(private_home):
     entry = private_home / ".config" / "autostart" / "coach.desktop"
     entry.parent.mkdir(parents=True)

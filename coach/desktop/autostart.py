@@ -266,7 +266,13 @@ class Status:
         """One line for the terminal."""
         program = self.command[0] if self.command else "nothing"
         if self.state is State.ON:
-            return f"autostart: on ({self.path} starts {' '.join(self.command)})"
+            line = f"autostart: on ({self.path} starts {' '.join(self.command)})"
+            if START_ARGS[1] not in self.command:  # written by an older coach
+                line += (
+                    "; that coach is not started again if it is killed: run "
+                    "`coach autostart on` to update it"
+                )
+            return line
         if self.state is State.BROKEN:
             return (
                 f"autostart: on, but {self.path} starts {program}, which no longer exists; "
