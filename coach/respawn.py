@@ -5,13 +5,14 @@ beside itself, joined by a pipe. A coach that stops in any way it knows of (Quit
 an error it reported) says goodbye on the pipe first; one that is killed outright (`kill -9`,
 the kernel's out-of-memory killer, a crash in native code) cannot, so the pipe just closes,
 and the watchdog starts the same command again. Five such stops within ten minutes end it:
-the watchdog says so in the coach's log and starts nothing. The standard library only, so it
-costs a bare interpreter while it waits.
+the watchdog says so in the coach's log and a notification, and starts nothing. It waits on
+the standard library alone, so it costs a bare interpreter.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import subprocess
@@ -98,6 +99,15 @@ def _log_line(log: Path | None, message: str) -> None:
         pass  # no log to write to: the coach's absence is all there is
 
 
+def _notify(message: str, log: Path | None) -> None:
+    """The tray icon just vanished for good: a desktop notification says why, as a coach
+    stopped by an error does (the coach's own notifier, loaded only now)."""
+    with contextlib.suppress(Exception):  # the log says it already
+        from coach.commands.fatal import notify_stopped
+
+        notify_stopped(message, log).close()
+
+
 def _wait_for_goodbye(pipe: IO[bytes]) -> bool:
     """Read the pipe to its end (the coach's exit or death): whether it said goodbye."""
     said = b""
@@ -121,11 +131,12 @@ def main(argv: Sequence[str] | None = None, stdin: IO[bytes] | None = None) -> i
     now = time.time()
     crashes = [*recent_crashes(os.environ.get(CRASHES_ENV, ""), now), now]
     if len(crashes) >= MAX_CRASHES:
-        _log_line(
-            args.log,
-            f"coach stopped unexpectedly {len(crashes)} times in {WINDOW_S / 60:g} minutes; "
-            "not starting it again (start it from the menu or with `coach start`)",
+        why = (
+            f"stopped unexpectedly {len(crashes)} times in {WINDOW_S / 60:g} minutes and is "
+            "not started again (start it from the menu or with `coach start`)"
         )
+        _log_line(args.log, f"coach {why}")
+        _notify(f"it {why}", args.log)
         return 1
     _log_line(args.log, "coach stopped unexpectedly (killed or crashed); starting it again")
     time.sleep(DELAY_S)

@@ -18,6 +18,7 @@ import pytest
 from coach import respawn
 from coach.respawn import CRASHES_ENV, GOODBYE, MAX_CRASHES, WINDOW_S, recent_crashes
 from tests.conftest import REPO
+from tests.dbus_session import DesktopServices, private_bus
 from tests.mjpeg_camera import COACH, SteadyCamera, private_env, start_coach, wait_for
 
 
@@ -59,14 +60,38 @@ def test_a_pipe_that_closes_without_a_goodbye_starts_the_command_again(
     assert "coach stopped unexpectedly (killed or crashed); starting it again" in log.read_text()
 
 
-def test_a_coach_that_keeps_dying_is_not_started_again(
+def test_a_coach_that_keeps_dying_is_not_started_again_and_the_desktop_is_told(
     tmp_path: Path, no_delay: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     marker = tmp_path / "ran"
     log = tmp_path / "coach.log"
+    with private_bus(tmp_path) as address:
+        services = DesktopServices(address, watcher=False)
+        try:
+            monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
+            _keeps_dying(marker, log, monkeypatch)
+            wait_for(lambda: services.notifications.received, 30, "the notification")
+            (notified,) = services.notifications.received
+            assert notified.title == "coach stopped"
+            assert notified.body.startswith(f"it stopped unexpectedly {MAX_CRASHES} times in 10")
+        finally:
+            services.close()
+
+
+def _keeps_dying(marker: Path, log: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The watchdog as its own process, its coach dead at once (stdin at its end) for the
+    fifth time in ten minutes."""
     now = time.time()
     monkeypatch.setenv(CRASHES_ENV, ",".join(f"{now - 30 * k:.3f}" for k in range(MAX_CRASHES - 1)))
-    assert respawn.main(["--log", str(log), "--", *_marker_command(marker)], io.BytesIO()) == 1
+    done = subprocess.run(
+        [sys.executable, "-m", "coach.respawn", "--log", str(log), "--", *_marker_command(marker)],
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1, done.stderr
     time.sleep(1.0)
     assert not marker.exists()
     assert f"coach stopped unexpectedly {MAX_CRASHES} times in 10 minutes" in log.read_text()
