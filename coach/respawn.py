@@ -146,7 +146,10 @@ def main(argv: Sequence[str] | None = None, stdin: IO[bytes] | None = None) -> i
         (os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDONLY if fd == 0 else os.O_WRONLY, 0)
         for fd in (0, 1, 2)
     ]
-    os.posix_spawnp(command[0], command, env, file_actions=quiet, setsid=True)
+    try:
+        os.posix_spawnp(command[0], command, env, file_actions=quiet, setsid=True)
+    except NotImplementedError:  # no POSIX_SPAWN_SETSID (older macOS): in this session, then
+        os.posix_spawnp(command[0], command, env, file_actions=quiet)
     return 0
 
 
