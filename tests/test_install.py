@@ -229,7 +229,7 @@ def test_the_installed_coach_puts_a_valid_launcher_in_the_menu(venv, private_hom
     entry = share / "applications" / "coach.desktop"
     checked = _run([validate, str(entry)], tmp_path, dict(os.environ))
     assert checked.returncode == 0 and not checked.stdout.strip(), checked.stdout
-    assert f"Exec={venv / 'bin' / 'coach'} start" in entry.read_text().splitlines()
+    assert f"Exec={venv / 'bin' / 'coach'} start --respawn" in entry.read_text().splitlines()
     assert (share / "icons" / "hicolor" / "scalable" / "apps" / "coach.svg").is_file()
     assert (share / "icons" / "hicolor" / "128x128" / "apps" / "coach.png").is_file()
 
