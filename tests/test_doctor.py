@@ -20,9 +20,11 @@ import pytest
 from coach.actions.controls import Controls
 from coach.actions.tray import Tray
 from coach.config import PoseConfig, SourceConfig
+from coach.desktop import autostart
 from coach.desktop.doctor import (
     CheckResult,
     Status,
+    check_autostart,
     check_camera,
     check_history,
     check_lock_signals,
@@ -71,6 +73,7 @@ def test_no_camera_is_one_line_with_what_to_do_and_exit_1():
         "sound",
         "tray",
         "lock",
+        "autostart",
         "offline",
     ]
     assert lines["camera"].startswith(f"fail camera        camera {NO_CAMERA} cannot be opened")
@@ -343,3 +346,23 @@ def test_the_checkout_is_not_on_the_path_of_these_checks():
     import coach.desktop.doctor
 
     assert Path(coach.desktop.doctor.__file__).is_relative_to(REPO)
+
+
+def test_autostart_says_whether_the_coach_starts_at_login_and_comes_back(
+    private_home: Path, tmp_path: Path
+) -> None:
+    found = check_autostart()
+    assert found.status is Status.OK and found.detail.startswith("off: the coach runs when you")
+    program = tmp_path / "coach"
+    program.write_text("#!/bin/sh\n")
+    program.chmod(0o755)
+    autostart.enable([str(program), "start"])  # what an older coach wrote
+    found = check_autostart()
+    assert found.status is Status.WARN and found.detail.endswith("not again if it is killed")
+    assert found.fix == "run `coach autostart on` to update it"
+    autostart.enable([str(program), "start", "--respawn"])
+    found = check_autostart()
+    assert found.status is Status.OK and found.detail.endswith("and again if it is killed")
+    program.unlink()
+    found = check_autostart()
+    assert found.status is Status.WARN and "no longer exists" in found.detail

@@ -22,7 +22,8 @@ from coach.errors import ConfigError
 from coach.safe.outputs import AtomicFile
 
 START_VERB: Final = "start"
-START_ARGS: Final = (START_VERB, "--respawn")
+RESPAWN_FLAG: Final = "--respawn"
+START_ARGS: Final = (START_VERB, RESPAWN_FLAG)
 """What a login or the app menu runs: the tray coach, started again if it is killed."""
 """The no-terminal mode a login starts (`coach start` = `coach run --tray`)."""
 LAUNCH_AGENT_LABEL: Final = "io.github.coach.start-at-login"
@@ -267,7 +268,7 @@ class Status:
         program = self.command[0] if self.command else "nothing"
         if self.state is State.ON:
             line = f"autostart: on ({self.path} starts {' '.join(self.command)})"
-            if START_ARGS[1] not in self.command:  # written by an older coach
+            if RESPAWN_FLAG not in self.command:  # written by an older coach
                 line += (
                     "; that coach is not started again if it is killed: run "
                     "`coach autostart on` to update it"

@@ -316,6 +316,37 @@ def check_lock_signals(env: Mapping[str, str], platform: str = sys.platform) -> 
     return CheckResult(name, Status.OK, ", ".join(found))
 
 
+def check_autostart() -> CheckResult:
+    """Whether the coach starts at login, and is started again there if it is killed."""
+    from coach.desktop import autostart
+
+    name = "autostart"
+    try:
+        found = autostart.status()
+    except CoachError as exc:
+        return CheckResult(name, Status.WARN, one_line(exc))
+    if found.state is autostart.State.OFF:
+        # Not starting at login is a choice, not a fault.
+        return CheckResult(
+            name,
+            Status.OK,
+            "off: the coach runs when you start it (`coach autostart on` starts it at every "
+            "login, and again if it is killed)",
+        )
+    if found.state is not autostart.State.ON:
+        return CheckResult(name, Status.WARN, found.describe().removeprefix("autostart: "))
+    if autostart.RESPAWN_FLAG not in found.command:
+        return CheckResult(
+            name,
+            Status.WARN,
+            f"{found.path} starts the coach at login, but not again if it is killed",
+            "run `coach autostart on` to update it",
+        )
+    return CheckResult(
+        name, Status.OK, f"{found.path} starts the coach at login, and again if it is killed"
+    )
+
+
 def check_network_promise() -> CheckResult:
     """The pose runtime is LiteRT, and MediaPipe (which reports usage) is not loaded."""
     try:
@@ -381,6 +412,7 @@ def run_checks(
         check_sound,
         lambda: check_tray(environ),
         lambda: check_lock_signals(environ),
+        check_autostart,
         check_network_promise,
     ]
     results = []
