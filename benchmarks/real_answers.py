@@ -55,6 +55,8 @@ class Responder:
         self.controls = controls
         self.answer = answer
         self.answers: list[float] = []
+        self.nudges: list[tuple[float, str | None]] = []
+        """Every posture nudge: when, and the labelled state then."""
         self.widened: list[BandWidened] = []
         self.states: list[tuple[float, bool]] = []
         self._next_s: float | None = None
@@ -63,11 +65,10 @@ class Responder:
         for event in snapshot.events:
             if isinstance(event, BandWidened):
                 self.widened.append(event)
-            false_nudge = (
-                isinstance(event, Nudge)
-                and event.reason is not Reason.STATIONARY
-                and self.rec.state_at(event.t_s) == "upright"
-            )
+            posture_nudge = isinstance(event, Nudge) and event.reason is not Reason.STATIONARY
+            if posture_nudge:
+                self.nudges.append((event.t_s, self.rec.state_at(event.t_s)))
+            false_nudge = posture_nudge and self.rec.state_at(event.t_s) == "upright"
             if false_nudge and self.answer:
                 self.controls.push(Command.SITTING_FINE)
                 self.answers.append(event.t_s)
@@ -88,6 +89,18 @@ class Replay:
     settled: Score
     answers: int
     widened: list[BandWidened]
+    nudges: list[tuple[float, str | None]]
+    """Every posture nudge: when, and the labelled state then ("upright": a false one)."""
+    first_answer_s: float
+    """When the user first answered (inf: never)."""
+
+    def nudges_after(self, t_s: float) -> dict[str, int]:
+        """Posture nudges after `t_s`, by the labelled state then."""
+        out: dict[str, int] = {}
+        for when, state in self.nudges:
+            if when > t_s and state is not None:
+                out[state] = out.get(state, 0) + 1
+        return out
 
 
 def replay(
@@ -119,7 +132,10 @@ def replay(
         whole.add(truth, slouched)
         if t_s >= settle_s:
             settled.add(truth, slouched)
-    return Replay(whole, settled, len(responder.answers), responder.widened)
+    first_s = responder.answers[0] if responder.answers else float("inf")
+    return Replay(
+        whole, settled, len(responder.answers), responder.widened, responder.nudges, first_s
+    )
 
 
 def report(data_dir: Path, overrides: str = "") -> tuple[list[str], list[str]]:
@@ -133,6 +149,8 @@ def report(data_dir: Path, overrides: str = "") -> tuple[list[str], list[str]]:
     ]
     totals = {"plain": Score(), "answering": Score(), "settled": Score()}
     answers = 0
+    after: dict[str, int] = {}
+    plain_after: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="coach-answers-") as tmp, isolated_home(Path(tmp)):
         for rec in everything:
             if not rec.continuous or "upright" not in {iv.state for iv in rec.intervals}:
@@ -143,6 +161,10 @@ def report(data_dir: Path, overrides: str = "") -> tuple[list[str], list[str]]:
             totals["answering"].merge(answering.whole)
             totals["settled"].merge(answering.settled)
             answers += answering.answers
+            for state, n in answering.nudges_after(answering.first_answer_s).items():
+                after[state] = after.get(state, 0) + n
+            for state, n in plain.nudges_after(answering.first_answer_s).items():
+                plain_after[state] = plain_after.get(state, 0) + n
             widened = ", ".join(
                 f"{w.cue} {w.new_threshold:.1f} (x{w.factor:.2f})" for w in answering.widened[-2:]
             )
@@ -162,7 +184,10 @@ def report(data_dir: Path, overrides: str = "") -> tuple[list[str], list[str]]:
         f"slouch, answering false nudges ({answers} answers): upright flagged "
         f"{_pct(p.share('upright'))} -> {_pct(a.share('upright'))} "
         f"(from answer {SETTLE_ANSWERS} on: {_pct(s.share('upright'))}); slouched caught "
-        f"{_pct(p.share('slouched'))} -> {_pct(a.share('slouched'))}"
+        f"{_pct(p.share('slouched'))} -> {_pct(a.share('slouched'))}; after each recording's "
+        f"first answer, {after.get('upright', 0)} false nudges (unanswered "
+        f"{plain_after.get('upright', 0)}) and {after.get('slouched', 0)} nudges while slouched "
+        f"(unanswered {plain_after.get('slouched', 0)})"
     ]
     return lines, summary
 
