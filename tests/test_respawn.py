@@ -128,8 +128,11 @@ def test_a_process_killed_outright_is_started_again_and_one_that_disarms_is_not(
         )
         watchdog_pid = int(done.stdout.split()[0])
         wait_for(lambda pid=watchdog_pid: not _alive(pid), 15, "the watchdog to end")
-        time.sleep(0.5)
-        assert marker.exists() is expected, how
+        if expected:
+            wait_for(marker.exists, 15, "the command started again")
+        else:
+            time.sleep(1.5)
+            assert not marker.exists(), how
 
 
 def _alive(pid: int) -> bool:
