@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,11 +66,11 @@ class Responder:
         for event in snapshot.events:
             if isinstance(event, BandWidened):
                 self.widened.append(event)
-            posture_nudge = isinstance(event, Nudge) and event.reason is not Reason.STATIONARY
-            if posture_nudge:
-                self.nudges.append((event.t_s, self.rec.state_at(event.t_s)))
-            false_nudge = posture_nudge and self.rec.state_at(event.t_s) == "upright"
-            if false_nudge and self.answer:
+            if not isinstance(event, Nudge) or event.reason is Reason.STATIONARY:
+                continue
+            truth = self.rec.state_at(event.t_s)
+            self.nudges.append((event.t_s, truth))
+            if truth == "upright" and self.answer:  # a false nudge
                 self.controls.push(Command.SITTING_FINE)
                 self.answers.append(event.t_s)
         # One state per sample period, as `coach analyze` reports them.
@@ -87,20 +88,20 @@ class Replay:
 
     whole: Score
     settled: Score
-    answers: int
+    answers_s: list[float]
+    """When the user answered "I'm sitting fine"."""
     widened: list[BandWidened]
     nudges: list[tuple[float, str | None]]
     """Every posture nudge: when, and the labelled state then ("upright": a false one)."""
-    first_answer_s: float
-    """When the user first answered (inf: never)."""
 
-    def nudges_after(self, t_s: float) -> dict[str, int]:
+    @property
+    def first_answer_s(self) -> float:
+        """When the user first answered (inf: never)."""
+        return self.answers_s[0] if self.answers_s else float("inf")
+
+    def nudges_after(self, t_s: float) -> Counter[str]:
         """Posture nudges after `t_s`, by the labelled state then."""
-        out: dict[str, int] = {}
-        for when, state in self.nudges:
-            if when > t_s and state is not None:
-                out[state] = out.get(state, 0) + 1
-        return out
+        return Counter(state for when, state in self.nudges if when > t_s and state is not None)
 
 
 def replay(
@@ -132,10 +133,7 @@ def replay(
         whole.add(truth, slouched)
         if t_s >= settle_s:
             settled.add(truth, slouched)
-    first_s = responder.answers[0] if responder.answers else float("inf")
-    return Replay(
-        whole, settled, len(responder.answers), responder.widened, responder.nudges, first_s
-    )
+    return Replay(whole, settled, responder.answers, responder.widened, responder.nudges)
 
 
 def report(data_dir: Path, overrides: str = "") -> tuple[list[str], list[str]]:
@@ -149,8 +147,8 @@ def report(data_dir: Path, overrides: str = "") -> tuple[list[str], list[str]]:
     ]
     totals = {"plain": Score(), "answering": Score(), "settled": Score()}
     answers = 0
-    after: dict[str, int] = {}
-    plain_after: dict[str, int] = {}
+    after: Counter[str] = Counter()
+    plain_after: Counter[str] = Counter()
     with tempfile.TemporaryDirectory(prefix="coach-answers-") as tmp, isolated_home(Path(tmp)):
         for rec in everything:
             if not rec.continuous or "upright" not in {iv.state for iv in rec.intervals}:
@@ -160,11 +158,9 @@ def report(data_dir: Path, overrides: str = "") -> tuple[list[str], list[str]]:
             totals["plain"].merge(plain.whole)
             totals["answering"].merge(answering.whole)
             totals["settled"].merge(answering.settled)
-            answers += answering.answers
-            for state, n in answering.nudges_after(answering.first_answer_s).items():
-                after[state] = after.get(state, 0) + n
-            for state, n in plain.nudges_after(answering.first_answer_s).items():
-                plain_after[state] = plain_after.get(state, 0) + n
+            answers += len(answering.answers_s)
+            after += answering.nudges_after(answering.first_answer_s)
+            plain_after += plain.nudges_after(answering.first_answer_s)
             widened = ", ".join(
                 f"{w.cue} {w.new_threshold:.1f} (x{w.factor:.2f})" for w in answering.widened[-2:]
             )
@@ -177,7 +173,7 @@ def report(data_dir: Path, overrides: str = "") -> tuple[list[str], list[str]]:
                 f"{rec.source[:20] + '/' + rec.name:44} "
                 f"{_pct(plain.whole.share('upright'))} {_pct(plain.whole.share('slouched'))}  "
                 f"{_pct(answering.whole.share('upright'))} {_pct(answering.whole.share('slouched'))}  "
-                f"{answering.answers:^7} {settled:^16} {widened}"
+                f"{len(answering.answers_s):^7} {settled:^16} {widened}"
             )
     p, a, s = totals["plain"], totals["answering"], totals["settled"]
     summary = [

@@ -119,12 +119,7 @@ def _neutral(rec: Recording, everything: list[Recording]) -> tuple[PostureCues, 
     """The neutral and its spread from the recording's calibration frames, and when scoring
     starts (after an in-file calibration)."""
     cal = calibration_for(rec, everything)
-    seen = [
-        measure_cues(s.pose) if s.pose is not None else None
-        for path, start_s, end_s in cal.stretches
-        for s in LandmarkReader(path).samples()
-        if start_s <= s.t_s < end_s
-    ]
+    seen = [measure_cues(s.pose) if s.pose is not None else None for s in cal.samples()]
     cues = [c for c in seen if c is not None]
     if len(cues) < max(3, CalibrationConfig().min_usable_fraction * len(seen)):
         # As `coach calibrate`: too few frames show the person clearly (a profile view).

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import tomllib
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,9 +36,11 @@ from benchmarks.realdata import (
     coach_json,
     frame_times,
     isolated_home,
+    landmark_rows,
     load_json,
 )
 from coach.pose.landmark_file import LandmarkReader
+from coach.records import PoseSample
 
 EDGE_MARGIN_S = 2.0
 MAX_CALIBRATE_S = 15.0
@@ -94,15 +97,11 @@ def decimated(path: Path, rate_hz: float, out: Path, phase: float = 0.0) -> Path
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
+    header, rows = landmark_rows(path)
     next_s: float | None = None
-    with (
-        gzip.open(path, "rt", encoding="utf-8") as src,
-        gzip.open(target, "wt", encoding="utf-8") as dst,
-    ):
-        header = json.loads(src.readline())
-        dst.write(json.dumps({**header, "fps": rate_hz}) + "\n")
-        for line in src:
-            t_s = float(json.loads(line)["t_s"])
+    with gzip.open(target, "wt", encoding="utf-8") as dst:
+        dst.write(json.dumps({**json.loads(header), "fps": rate_hz}) + "\n")
+        for t_s, line in rows:
             if next_s is None:
                 next_s = t_s + phase / rate_hz
             if t_s >= next_s - 1e-3:
@@ -199,6 +198,11 @@ class Calibration:
     stretches: tuple[tuple[Path, float, float], ...]
     in_file: bool
 
+    def samples(self) -> Iterator[PoseSample]:
+        """The calibration's frames, stretch by stretch."""
+        for path, start_s, end_s in self.stretches:
+            yield from (s for s in LandmarkReader(path).samples() if start_s <= s.t_s < end_s)
+
     @property
     def seconds(self) -> float:
         return sum(end - start for _, start, end in self.stretches)
@@ -232,12 +236,9 @@ def calibration_for(rec: Recording, everything: list[Recording]) -> Calibration:
 def _calibration_frames(cal: Calibration) -> list[dict[str, Any]]:
     records = []
     for path, start_s, end_s in cal.stretches:
-        with gzip.open(path, "rt", encoding="utf-8") as src:
-            src.readline()
-            for line in src:
-                record = json.loads(line)
-                if start_s <= float(record["t_s"]) < end_s and "image" in record:
-                    records.append(record)
+        for t_s, line in landmark_rows(path)[1]:
+            if start_s <= t_s < end_s and "image" in (record := json.loads(line)):
+                records.append(record)
         if len(records) * 0.1 > MAX_CALIBRATE_S:
             break
     return records
@@ -316,12 +317,7 @@ def _peer_states(rec: Recording, neutral: PeerCues, times: list[float]) -> dict[
 
 def _peer_neutral(cal: Calibration) -> PeerCues:
     cues = [
-        c
-        for path, start_s, end_s in cal.stretches
-        for s in LandmarkReader(path).samples()
-        if start_s <= s.t_s < end_s and s.pose is not None
-        for c in [peer_cues(s.pose)]
-        if c is not None
+        c for s in cal.samples() if s.pose is not None for c in [peer_cues(s.pose)] if c is not None
     ]
     return calibrate(cues)
 

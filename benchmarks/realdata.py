@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import gzip
 import io
 import json
 import os
@@ -62,9 +64,20 @@ def coach_call(*argv: str | Path) -> None:
     _run(argv)
 
 
-def frame_times(path: Path) -> list[float]:
-    """Every frame's timestamp in a landmark recording."""
-    return [s.t_s for s in LandmarkReader(path).samples()]
+@functools.cache
+def frame_times(path: Path) -> tuple[float, ...]:
+    """Every frame's timestamp in a landmark recording (read once per process: the recordings
+    do not change while an evaluation runs)."""
+    return tuple(s.t_s for s in LandmarkReader(path).samples())
+
+
+@functools.cache
+def landmark_rows(path: Path) -> tuple[str, tuple[tuple[float, str], ...]]:
+    """A landmark recording's header line and each frame's time and line, as written (read
+    once per process, for the copies decimated from it)."""
+    with gzip.open(path, "rt", encoding="utf-8") as src:
+        header = src.readline()
+        return header, tuple((float(json.loads(line)["t_s"]), line) for line in src)
 
 
 def load_json(path: Path) -> Any:

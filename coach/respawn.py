@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
+import logging
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
@@ -59,10 +59,9 @@ class Watchdog:
         return self._process.pid
 
     @classmethod
-    def arm(
-        cls, command: Sequence[str], log: Path | None, env: Mapping[str, str] | None = None
-    ) -> Watchdog:
-        """Start the watchdog for `command` (the coach as it was started), logging to `log`."""
+    def arm(cls, command: Sequence[str], log: Path | None) -> Watchdog:
+        """Start the watchdog for `command` (the coach as it was started), logging to `log`
+        (the coach's app log)."""
         argv = [sys.executable, "-m", "coach.respawn"]
         if log is not None:
             argv += ["--log", str(log)]
@@ -71,7 +70,6 @@ class Watchdog:
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            env=dict(os.environ if env is None else env),
             start_new_session=True,  # a Ctrl-C or a closed terminal is the coach's alone
         )
         return cls(process)
@@ -88,15 +86,18 @@ class Watchdog:
             pass
 
 
-def _log_line(log: Path | None, message: str) -> None:
+def _log_warning(log: Path | None, message: str) -> None:
+    """A line in the coach's app log (rotated and private as the coach keeps it), loaded only
+    now: the wait is over."""
     if log is None:
         return
-    stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S,%f")[:-3]  # the app log's own
+    from coach.desktop.app_log import open_app_log
+
     try:
-        with log.open("a", encoding="utf-8") as out:
-            out.write(f"{stamp} WARNING coach.respawn: {message}\n")
+        open_app_log(log.parent)
     except OSError:
-        pass  # no log to write to: the coach's absence is all there is
+        return  # no log to write to: the coach's absence is all there is
+    logging.getLogger("coach.respawn").warning(message)
 
 
 def _notify(message: str, log: Path | None) -> None:
@@ -120,7 +121,7 @@ def main(argv: Sequence[str] | None = None, stdin: IO[bytes] | None = None) -> i
     """`python -m coach.respawn [--log FILE] -- COMMAND...`: wait, then start COMMAND again
     unless the coach said goodbye or stopped too often lately."""
     parser = argparse.ArgumentParser(prog="python -m coach.respawn")
-    parser.add_argument("--log", type=Path, default=None)
+    parser.add_argument("--log", type=Path, default=None, help="the coach's app log file")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -135,10 +136,10 @@ def main(argv: Sequence[str] | None = None, stdin: IO[bytes] | None = None) -> i
             f"stopped unexpectedly {len(crashes)} times in {WINDOW_S / 60:g} minutes and is "
             "not started again (start it from the menu or with `coach start`)"
         )
-        _log_line(args.log, f"coach {why}")
+        _log_warning(args.log, f"coach {why}")
         _notify(f"it {why}", args.log)
         return 1
-    _log_line(args.log, "coach stopped unexpectedly (killed or crashed); starting it again")
+    _log_warning(args.log, "coach stopped unexpectedly (killed or crashed); starting it again")
     time.sleep(DELAY_S)
     env = {**os.environ, CRASHES_ENV: ",".join(f"{t:.3f}" for t in crashes)}
     # Spawned, not waited for: the coach outlives this process, which ends now.

@@ -63,6 +63,15 @@ def wait_for(condition: Callable[[], object], timeout_s: float, what: str) -> No
         time.sleep(0.1)
 
 
+def process_running(pid: int) -> bool:
+    """Whether a process runs (a zombie has ended: only its parent has not collected it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state not in "ZX"
+
+
 def neutral_jpegs(count: int) -> list[bytes]:
     """The first `count` frames of the neutral sample clip, as JPEG pictures."""
     capture = cv2.VideoCapture(str(sample_clip("neutral")))

@@ -19,6 +19,7 @@ import pytest
 
 from coach.actions.glow import OverlayProcess
 from coach.actions.glow_overlay import GLOW_RGB, Monitor, band_px
+from tests.mjpeg_camera import process_running
 from tests.xvfb import xvfb_screen
 
 WIDTH, HEIGHT = 1280, 480
@@ -170,17 +171,9 @@ def test_the_overlay_ends_when_the_coach_is_killed(wide_display: str) -> None:
     coach.kill()  # no goodbye: only its end of the pipe closes
     coach.communicate(timeout=5)
     deadline = time.monotonic() + 5.0
-    while time.monotonic() < deadline and _running(pid):
+    while time.monotonic() < deadline and process_running(pid):
         time.sleep(0.05)
-    assert not _running(pid), "the overlay outlived the coach"
-
-
-def _running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0]
-    except (FileNotFoundError, IndexError):
-        return False
-    return state not in "ZX"  # a zombie has ended; only its parent has not collected it
+    assert not process_running(pid), "the overlay outlived the coach"
 
 
 def test_no_x_server_gives_one_line_and_no_process_left() -> None:

@@ -16,10 +16,18 @@ from pathlib import Path
 import pytest
 
 from coach import respawn
+from coach.desktop.app_log import close_app_log
 from coach.respawn import CRASHES_ENV, GOODBYE, MAX_CRASHES, WINDOW_S, recent_crashes
 from tests.conftest import REPO
 from tests.dbus_session import DesktopServices, private_bus
-from tests.mjpeg_camera import COACH, SteadyCamera, private_env, start_coach, wait_for
+from tests.mjpeg_camera import (
+    COACH,
+    SteadyCamera,
+    private_env,
+    process_running,
+    start_coach,
+    wait_for,
+)
 
 
 def _marker_command(marker: Path) -> list[str]:
@@ -29,8 +37,11 @@ def _marker_command(marker: Path) -> list[str]:
 
 
 @pytest.fixture
-def no_delay(monkeypatch: pytest.MonkeyPatch) -> None:
+def no_delay(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The watchdog in this process, starting again at once; its app log closed after."""
     monkeypatch.setattr(respawn, "DELAY_S", 0.0)
+    yield
+    close_app_log()
 
 
 def test_a_goodbye_starts_nothing(tmp_path: Path, no_delay: None) -> None:
@@ -127,21 +138,12 @@ def test_a_process_killed_outright_is_started_again_and_one_that_disarms_is_not(
             timeout=30,
         )
         watchdog_pid = int(done.stdout.split()[0])
-        wait_for(lambda pid=watchdog_pid: not _alive(pid), 15, "the watchdog to end")
+        wait_for(lambda pid=watchdog_pid: not process_running(pid), 15, "the watchdog to end")
         if expected:
             wait_for(marker.exists, 15, "the command started again")
         else:
             time.sleep(1.5)
             assert not marker.exists(), how
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    return not (stat.exists() and stat.read_text().split(") ")[-1].startswith("Z"))
 
 
 def _processes_of(tmp_path: Path) -> Iterator[int]:

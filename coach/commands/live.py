@@ -77,7 +77,7 @@ def cmd_run(
 
 def _watchdog(args: argparse.Namespace) -> Watchdog | None:
     """With `--respawn` (and the one coach's claim held), the watchdog that starts this
-    command again if the process is killed; None without it, or where there is no fork."""
+    command again if the process is killed; None without it, or off POSIX."""
     if not args.respawn or os.name != "posix":
         return None
     from coach.desktop.app_log import current_log

@@ -44,17 +44,18 @@ class SlouchDetector:
         config: SlouchConfig,
         away_after_s: float,
         widened: Mapping[SlouchCue, float] | None = None,
+        recentred: Mapping[SlouchCue, float] | None = None,
     ) -> None:
         """`away_after_s` is the stationary tracker's ([stationary] away_after_s), so the posture
         state and the activity turn "away" together; `widened`: each measure's band widening
-        kept in the profile (1 = none)."""
+        kept in the profile (1 = none); `recentred`: this session's re-centring so far."""
         self.config = config
         self.away_after_s = away_after_s
         self.scale = config.threshold_scale
         self.widened: dict[SlouchCue, float] = {
             cue: min(max(1.0, f), 1.0 + config.widen_max) for cue, f in (widened or {}).items()
         }
-        self.recentred: dict[SlouchCue, float] = {}
+        self.recentred: dict[SlouchCue, float] = dict(recentred or {})
         """Points taken off forward head / rounding this session: where the user said an
         upright posture read worse than the calibration ("I'm sitting fine")."""
         # Forward head and rounding while the current slouch lasts: what the user means when
@@ -210,11 +211,7 @@ class SlouchDetector:
             SlouchCue.FORWARD_HEAD: float(typical[0]),
             SlouchCue.ROUNDING: float(typical[1]),
         }
-        sigmas = dict(
-            zip((SlouchCue.FORWARD_HEAD, SlouchCue.ROUNDING), metrics.sigmas, strict=True)
-            if metrics is not None
-            else ()
-        )
+        sigmas = dict(zip(measures, metrics.sigmas, strict=True)) if metrics is not None else {}
         chosen = list(measures) if cue is SlouchCue.SCORE else [cue]
         for each in chosen:
             raw = measures.get(each)

@@ -163,10 +163,9 @@ class PostureStage:
         """Start the verdict and its hold afresh (new thresholds, a stretch with no frames, the
         end of a set), keeping what the user taught it ("I'm sitting fine": the widened bands
         and the session's re-centring)."""
-        recentred = self._detector.recentred
         self._slouch = slouch
-        self._detector = SlouchDetector(slouch, away_after_s, self._detector.widened)
-        self._detector.recentred.update(recentred)
+        old = self._detector
+        self._detector = SlouchDetector(slouch, away_after_s, old.widened, old.recentred)
 
     def sitting_fine(self, cue: SlouchCue, t_s: float) -> list[tuple[SlouchCue, Band]]:
         """The user says they sit fine: re-centre `cue` (the one that fired) on its reading now,

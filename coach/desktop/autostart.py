@@ -22,10 +22,10 @@ from coach.errors import ConfigError
 from coach.safe.outputs import AtomicFile
 
 START_VERB: Final = "start"
+"""The no-terminal mode a login starts (`coach start` = `coach run --tray`)."""
 RESPAWN_FLAG: Final = "--respawn"
 START_ARGS: Final = (START_VERB, RESPAWN_FLAG)
 """What a login or the app menu runs: the tray coach, started again if it is killed."""
-"""The no-terminal mode a login starts (`coach start` = `coach run --tray`)."""
 LAUNCH_AGENT_LABEL: Final = "io.github.coach.start-at-login"
 _MARKER_KEY: Final = "X-Coach-Autostart"
 _WINDOWS_MARKER: Final = "' Written by `coach autostart on`"
@@ -263,12 +263,18 @@ class Status:
     path: Path
     command: tuple[str, ...] = ()
 
+    @property
+    def respawns(self) -> bool:
+        """Whether the coach it starts is started again if killed (entries written before
+        `--respawn` start one that is not)."""
+        return RESPAWN_FLAG in self.command
+
     def describe(self) -> str:
         """One line for the terminal."""
         program = self.command[0] if self.command else "nothing"
         if self.state is State.ON:
             line = f"autostart: on ({self.path} starts {' '.join(self.command)})"
-            if RESPAWN_FLAG not in self.command:  # written by an older coach
+            if not self.respawns:
                 line += (
                     "; that coach is not started again if it is killed: run "
                     "`coach autostart on` to update it"

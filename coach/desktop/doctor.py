@@ -335,7 +335,7 @@ def check_autostart() -> CheckResult:
         )
     if found.state is not autostart.State.ON:
         return CheckResult(name, Status.WARN, found.describe().removeprefix("autostart: "))
-    if autostart.RESPAWN_FLAG not in found.command:
+    if not found.respawns:
         return CheckResult(
             name,
             Status.WARN,
